@@ -1,0 +1,80 @@
+// What the server knows about the call a handler is serving: its method,
+// request id, trace and authenticated principal. The interceptor builds it
+// from the call's metadata before the handler runs; handlers reach it through
+// Serve(), which refuses unauthenticated callers.
+#ifndef KOSAPO_COMMON_SERVER_CALL_CONTEXT_H_
+#define KOSAPO_COMMON_SERVER_CALL_CONTEXT_H_
+
+#include <grpcpp/client_context.h>
+#include <grpcpp/server_context.h>
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "common/auth/principal.h"
+
+namespace kosapo::server {
+
+// W3C trace context (https://www.w3.org/TR/trace-context/).
+struct TraceContext {
+  std::string trace_id;  // 32 lowercase hex
+  std::string span_id;   // 16 lowercase hex: this server's span
+  bool sampled = false;
+
+  // Continues the caller's trace from a `traceparent` header, or starts a new
+  // one when it is absent or malformed.
+  static TraceContext FromTraceparent(absl::string_view header);
+  // The header to send on an outgoing call made within this span.
+  std::string ToTraceparent() const;
+};
+
+struct CallContext {
+  std::string method;  // "/kosapo.cases.v1.CaseService/GetCase"
+  std::string request_id;
+  TraceContext trace;
+  absl::StatusOr<auth::Principal> principal =
+      absl::UnauthenticatedError("missing bearer token");
+};
+
+// Call contexts of the calls in flight, keyed by their ServerContext.
+class CallRegistry {
+ public:
+  void Put(const grpc::ServerContextBase* call,
+           std::shared_ptr<const CallContext> context);
+  void Remove(const grpc::ServerContextBase* call);
+  std::shared_ptr<const CallContext> Find(
+      const grpc::ServerContextBase* call) const;
+
+ private:
+  mutable std::mutex mutex_;
+  std::map<const grpc::ServerContextBase*, std::shared_ptr<const CallContext>>
+      calls_;  // guarded by mutex_
+};
+
+// Runs a handler body: looks up the call's context, answers UNAUTHENTICATED
+// when the caller presented no valid token, stamps the thread's log lines
+// with the call, turns a stray exception into INTERNAL and maps the result.
+// INTERNAL details are logged, and the caller gets the request id instead.
+grpc::Status Serve(
+    const CallRegistry& calls, const grpc::ServerContextBase* server_context,
+    const std::function<absl::Status(const CallContext&)>& handler);
+
+// A request id: caller-supplied when it is a short token of safe characters,
+// else freshly generated.
+std::string SanitizeRequestId(absl::string_view supplied);
+std::string NewRequestId();
+
+// Prepares an outgoing call made while serving `current` (may be null):
+// propagates the request id and trace, sets the deadline.
+void PrepareOutgoingCall(grpc::ClientContext& client,
+                         const CallContext* current, absl::Duration timeout);
+
+}  // namespace kosapo::server
+
+#endif  // KOSAPO_COMMON_SERVER_CALL_CONTEXT_H_

@@ -1,0 +1,173 @@
+#include "common/server/interceptor.h"
+
+#include <chrono>
+#include <string>
+
+#include "absl/strings/match.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/clock.h"
+#include "common/base/log.h"
+#include "common/server/grpc_status.h"
+
+namespace kosapo::server {
+namespace {
+
+using grpc::experimental::InterceptionHookPoints;
+
+absl::string_view TypeName(grpc::experimental::ServerRpcInfo::Type type) {
+  switch (type) {
+    case grpc::experimental::ServerRpcInfo::Type::UNARY:
+      return "unary";
+    case grpc::experimental::ServerRpcInfo::Type::CLIENT_STREAMING:
+      return "client_stream";
+    case grpc::experimental::ServerRpcInfo::Type::SERVER_STREAMING:
+      return "server_stream";
+    case grpc::experimental::ServerRpcInfo::Type::BIDI_STREAMING:
+      return "bidi_stream";
+  }
+  return "unary";
+}
+
+absl::string_view Header(
+    const std::multimap<grpc::string_ref, grpc::string_ref>& metadata,
+    absl::string_view key) {
+  auto it = metadata.find(grpc::string_ref(key.data(), key.size()));
+  if (it == metadata.end()) {
+    return {};
+  }
+  return absl::string_view(it->second.data(), it->second.size());
+}
+
+// Infrastructure calls (health probes every few seconds, reflection) log at
+// debug level so they do not drown the access log.
+bool IsInfrastructure(absl::string_view service) {
+  return absl::StartsWith(service, "grpc.");
+}
+
+class CallInterceptor : public grpc::experimental::Interceptor {
+ public:
+  CallInterceptor(grpc::experimental::ServerRpcInfo* info, CallRegistry* calls,
+                  Metrics* metrics, const auth::TokenVerifier* verifier)
+      : info_(info),
+        calls_(calls),
+        metrics_(metrics),
+        verifier_(verifier),
+        start_(std::chrono::steady_clock::now()) {
+    const absl::string_view full = info->method();  // "/pkg.Service/Method"
+    const size_t slash = full.rfind('/');
+    if (slash != absl::string_view::npos && slash > 0) {
+      service_ = std::string(full.substr(1, slash - 1));
+      method_ = std::string(full.substr(slash + 1));
+    } else {
+      service_ = "unknown";
+      method_ = std::string(full);
+    }
+    type_ = std::string(TypeName(info->type()));
+  }
+
+  ~CallInterceptor() override {
+    calls_->Remove(info_->server_context());
+    const double seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start_)
+            .count();
+    const std::string code(GrpcCodeName(code_));
+    metrics_->handled()
+        .Add({{"grpc_type", type_},
+              {"grpc_service", service_},
+              {"grpc_method", method_},
+              {"grpc_code", code}})
+        .Increment();
+    metrics_->handling_seconds()
+        .Add({{"grpc_type", type_},
+              {"grpc_service", service_},
+              {"grpc_method", method_}},
+             Metrics::LatencyBuckets())
+        .Observe(seconds);
+    if (context_ == nullptr) {
+      return;
+    }
+    log::ScopedLogContext log_context(
+        {context_->method, context_->request_id, context_->trace.trace_id});
+    nlohmann::json fields = {{"grpc_code", code},
+                             {"duration_ms", seconds * 1000.0}};
+    if (context_->principal.ok()) {
+      fields["subject"] = context_->principal->subject;
+      fields["role"] = std::string(auth::RoleName(context_->principal->role));
+    }
+    log::Write(IsInfrastructure(service_) ? log::Severity::kDebug
+                                          : log::Severity::kInfo,
+               "rpc finished", fields);
+  }
+
+  void Intercept(
+      grpc::experimental::InterceptorBatchMethods* methods) override {
+    if (methods->QueryInterceptionHookPoint(
+            InterceptionHookPoints::POST_RECV_INITIAL_METADATA)) {
+      OnStart(*methods->GetRecvInitialMetadata());
+    }
+    if (methods->QueryInterceptionHookPoint(
+            InterceptionHookPoints::PRE_SEND_INITIAL_METADATA) &&
+        context_ != nullptr) {
+      methods->GetSendInitialMetadata()->emplace("x-request-id",
+                                                 context_->request_id);
+    }
+    if (methods->QueryInterceptionHookPoint(
+            InterceptionHookPoints::PRE_SEND_STATUS)) {
+      code_ = methods->GetSendStatus().error_code();
+    }
+    methods->Proceed();
+  }
+
+ private:
+  void OnStart(
+      const std::multimap<grpc::string_ref, grpc::string_ref>& metadata) {
+    auto context = std::make_shared<CallContext>();
+    context->method = std::string(info_->method());
+    context->request_id = SanitizeRequestId(Header(metadata, "x-request-id"));
+    context->trace =
+        TraceContext::FromTraceparent(Header(metadata, "traceparent"));
+    const absl::string_view authorization = Header(metadata, "authorization");
+    constexpr absl::string_view kBearer = "Bearer ";
+    if (authorization.empty()) {
+      context->principal = absl::UnauthenticatedError("missing bearer token");
+    } else if (authorization.substr(0, kBearer.size()) != kBearer) {
+      context->principal = absl::UnauthenticatedError(
+          "authorization metadata must be 'Bearer <token>'");
+    } else if (verifier_ == nullptr) {
+      context->principal =
+          absl::UnauthenticatedError("token verification is not configured");
+    } else {
+      const absl::string_view token = authorization.substr(kBearer.size());
+      context->principal = verifier_->Verify(
+          std::string_view(token.data(), token.size()), absl::Now());
+    }
+    context_ = context;
+    calls_->Put(info_->server_context(), std::move(context));
+    metrics_->started()
+        .Add({{"grpc_type", type_},
+              {"grpc_service", service_},
+              {"grpc_method", method_}})
+        .Increment();
+  }
+
+  grpc::experimental::ServerRpcInfo* info_;
+  CallRegistry* calls_;
+  Metrics* metrics_;
+  const auth::TokenVerifier* verifier_;
+  const std::chrono::steady_clock::time_point start_;
+  std::string service_;
+  std::string method_;
+  std::string type_;
+  std::shared_ptr<const CallContext> context_;
+  grpc::StatusCode code_ = grpc::StatusCode::UNKNOWN;
+};
+
+}  // namespace
+
+grpc::experimental::Interceptor*
+CallInterceptorFactory::CreateServerInterceptor(
+    grpc::experimental::ServerRpcInfo* info) {
+  return new CallInterceptor(info, calls_, metrics_, verifier_);
+}
+
+}  // namespace kosapo::server

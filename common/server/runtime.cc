@@ -1,0 +1,283 @@
+#include "common/server/runtime.h"
+
+#include <grpcpp/ext/proto_server_reflection_plugin.h>
+#include <grpcpp/health_check_service_interface.h>
+#include <grpcpp/resource_quota.h>
+#include <grpcpp/security/server_credentials.h>
+#include <grpcpp/server_builder.h>
+#include <signal.h>
+
+#include <cstdio>
+#include <fstream>
+#include <sstream>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "common/base/log.h"
+#include "common/server/interceptor.h"
+
+namespace kosapo::server {
+namespace {
+
+absl::StatusOr<std::string> ReadFile(const std::string& path,
+                                     absl::string_view what) {
+  std::ifstream in(path);
+  if (!in) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("cannot read ", what, " file '", path, "'"));
+  }
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+int ToMillis(absl::Duration duration) {
+  return static_cast<int>(absl::ToInt64Milliseconds(duration));
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<ServiceRuntime>> ServiceRuntime::Create(
+    ServiceDescriptor descriptor, ServiceConfig config) {
+  auto key = ReadFile(config.jwt_public_key_file, "--jwt_public_key_file");
+  if (!key.ok()) {
+    return key.status();
+  }
+  auto verifier = auth::TokenVerifier::Create(
+      {config.jwt_algorithm, *key, config.jwt_issuer, config.jwt_audience});
+  if (!verifier.ok()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("invalid value for --jwt_public_key_file: ",
+                     verifier.status().message()));
+  }
+  return std::unique_ptr<ServiceRuntime>(new ServiceRuntime(
+      std::move(descriptor), std::move(config), *std::move(verifier)));
+}
+
+ServiceRuntime::ServiceRuntime(ServiceDescriptor descriptor,
+                               ServiceConfig config,
+                               std::unique_ptr<auth::TokenVerifier> verifier)
+    : descriptor_(std::move(descriptor)),
+      config_(std::move(config)),
+      verifier_(std::move(verifier)),
+      pool_(std::make_unique<pg::Pool>(config_.db)),
+      peers_(std::make_unique<PeerChannels>(
+          config_.peers, config_.peer_token_file, config_.peer_timeout,
+          ChannelOptions{config_.max_message_bytes})) {}
+
+ServiceRuntime::~ServiceRuntime() {
+  if (server_ != nullptr) {
+    Drain();
+  }
+}
+
+absl::Status ServiceRuntime::Migrate(
+    const std::vector<pg::MigrationSet>& sets) {
+  const absl::Time give_up = absl::Now() + config_.db_startup_timeout;
+  absl::Duration backoff = absl::Milliseconds(200);
+  while (true) {
+    auto report = pg::Migrate(config_.db.url, config_.db.schema, sets);
+    if (report.ok()) {
+      log::Info("schema migrated",
+                {{"schema", config_.db.schema}, {"applied", report->applied}});
+      if (!report->unknown.empty()) {
+        log::Warning(
+            "database has migrations this binary does not know; "
+            "a newer version ran here",
+            {{"unknown", report->unknown}});
+      }
+      return absl::OkStatus();
+    }
+    if (report.status().code() != absl::StatusCode::kUnavailable ||
+        absl::Now() + backoff > give_up) {
+      return report.status();
+    }
+    log::Warning("database not reachable yet; retrying migrations",
+                 {{"error", std::string(report.status().message())}});
+    absl::SleepFor(backoff);
+    backoff = std::min(backoff * 2, absl::Seconds(5));
+  }
+}
+
+void ServiceRuntime::AddService(std::shared_ptr<grpc::Service> service) {
+  services_.push_back(std::move(service));
+}
+
+void ServiceRuntime::OnDrain(std::function<void()> hook) {
+  drain_hooks_.push_back(std::move(hook));
+}
+
+absl::Status ServiceRuntime::Start() {
+  grpc::EnableDefaultHealthCheckService(true);
+  grpc::reflection::InitProtoReflectionServerBuilderPlugin();
+  grpc::ServerBuilder builder;
+  const std::string address =
+      absl::StrCat(config_.listen_host, ":", config_.port);
+  builder.AddListeningPort(address, grpc::InsecureServerCredentials(), &port_);
+  // A second server on a busy port must fail, not share it (PLATFORM.md).
+  builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
+  builder.SetMaxReceiveMessageSize(config_.max_message_bytes);
+  builder.SetMaxSendMessageSize(config_.max_message_bytes);
+  builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_TIME_MS,
+                             ToMillis(config_.keepalive_time));
+  builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_TIMEOUT_MS,
+                             ToMillis(config_.keepalive_timeout));
+  builder.AddChannelArgument(
+      GRPC_ARG_HTTP2_MIN_RECV_PING_INTERVAL_WITHOUT_DATA_MS, 10000);
+  builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, 1);
+  if (config_.max_connection_age > absl::ZeroDuration()) {
+    builder.AddChannelArgument(GRPC_ARG_MAX_CONNECTION_AGE_MS,
+                               ToMillis(config_.max_connection_age));
+    builder.AddChannelArgument(GRPC_ARG_MAX_CONNECTION_AGE_GRACE_MS,
+                               ToMillis(config_.shutdown_timeout));
+  }
+  // The sync server runs each call on a thread of its own, and libpqxx
+  // blocks: cap threads near the pool so calls queue in gRPC, not in memory.
+  grpc::ResourceQuota quota(absl::StrCat("kosapo-", descriptor_.name));
+  quota.SetMaxThreads(config_.max_threads);
+  builder.SetResourceQuota(quota);
+  for (const auto& service : services_) {
+    builder.RegisterService(service.get());
+  }
+  std::vector<
+      std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>>
+      interceptors;
+  interceptors.push_back(std::make_unique<CallInterceptorFactory>(
+      &calls_, &metrics_, verifier_.get()));
+  builder.experimental().SetInterceptorCreators(std::move(interceptors));
+  server_ = builder.BuildAndStart();
+  if (server_ == nullptr || port_ == 0) {
+    server_.reset();
+    return absl::UnavailableError(absl::StrCat(
+        "cannot listen on ", address, " (port in use or not permitted)"));
+  }
+  grpc::HealthCheckServiceInterface* health = server_->GetHealthCheckService();
+  health->SetServingStatus("", true);
+  health->SetServingStatus(descriptor_.grpc_service_name, pool_->Ping().ok());
+
+  metrics_.AddPool(*pool_);
+  auto metrics_port = metrics_.Serve(
+      absl::StrCat(config_.listen_host, ":", config_.metrics_port));
+  if (!metrics_port.ok()) {
+    server_->Shutdown();
+    server_.reset();
+    return metrics_port.status();
+  }
+  metrics_port_ = *metrics_port;
+  health_thread_ = std::thread([this] { HealthLoop(); });
+  return absl::OkStatus();
+}
+
+void ServiceRuntime::HealthLoop() {
+  bool serving = true;
+  std::unique_lock<std::mutex> lock(mutex_);
+  while (!draining_) {
+    lock.unlock();
+    const absl::Status ping = pool_->Ping();
+    // A busy pool is a loaded database, not an unreachable one.
+    const bool now_serving =
+        ping.ok() || ping.code() == absl::StatusCode::kResourceExhausted;
+    lock.lock();
+    if (draining_) {
+      break;
+    }
+    if (now_serving != serving) {
+      serving = now_serving;
+      server_->GetHealthCheckService()->SetServingStatus(
+          descriptor_.grpc_service_name, serving);
+      if (serving) {
+        log::Info("database reachable again: SERVING");
+      } else {
+        log::Warning("database unreachable: NOT_SERVING",
+                     {{"error", std::string(ping.message())}});
+      }
+    }
+    wake_.wait_for(lock, absl::ToChronoMilliseconds(config_.health_interval),
+                   [this] { return draining_; });
+  }
+}
+
+void ServiceRuntime::Drain() {
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (draining_ || server_ == nullptr) {
+      return;
+    }
+    draining_ = true;
+    server_->GetHealthCheckService()->SetServingStatus(
+        descriptor_.grpc_service_name, false);
+  }
+  wake_.notify_all();
+  if (health_thread_.joinable()) {
+    health_thread_.join();
+  }
+  log::Info("draining: NOT_SERVING announced",
+            {{"drain_delay_ms", ToMillis(config_.drain_delay)}});
+  absl::SleepFor(config_.drain_delay);
+  for (const auto& hook : drain_hooks_) {
+    hook();
+  }
+  server_->Shutdown(absl::ToChronoTime(absl::Now() + config_.shutdown_timeout));
+  server_->Wait();
+  log::Info("drained: server stopped");
+}
+
+int ServiceMain(int argc, char** argv, const ServiceDescriptor& descriptor,
+                const std::vector<pg::MigrationSet>& migrations,
+                const std::function<absl::Status(ServiceRuntime&)>& setup) {
+  // Termination signals are taken synchronously by this thread (sigwait), so
+  // block them before any other thread starts and inherits the mask.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  signal(SIGPIPE, SIG_IGN);
+
+  log::Init(descriptor.name);
+  const ConfigSpec spec = ServiceConfigSpec(descriptor);
+  auto config = spec.Parse(argc, argv, ProcessEnv());
+  absl::StatusOr<ServiceConfig> service_config =
+      config.ok() ? LoadServiceConfig(descriptor, *config) : config.status();
+  if (config.ok() && config->help_requested()) {
+    std::fputs(spec.Usage(argv[0]).c_str(), stdout);
+    return 0;
+  }
+  if (!service_config.ok()) {
+    const std::string message(service_config.status().message());
+    std::fprintf(stderr, "%s: %s\n", descriptor.name.c_str(), message.c_str());
+    log::Error("invalid configuration", {{"error", message}});
+    return 2;
+  }
+  log::Init(descriptor.name, service_config->log_level);
+  log::Info("starting", {{"config", config->Describe()}});
+
+  auto runtime = ServiceRuntime::Create(descriptor, *service_config);
+  if (!runtime.ok()) {
+    log::Error("invalid configuration",
+               {{"error", std::string(runtime.status().message())}});
+    return 2;
+  }
+  absl::Status status = (*runtime)->Migrate(migrations);
+  if (status.ok()) {
+    status = setup(**runtime);
+  }
+  if (status.ok()) {
+    status = (*runtime)->Start();
+  }
+  if (!status.ok()) {
+    log::Error("start-up failed", {{"error", std::string(status.message())}});
+    return 1;
+  }
+  log::Info("serving", {{"port", (*runtime)->port()},
+                        {"metrics_port", (*runtime)->metrics_port()},
+                        {"grpc_service", descriptor.grpc_service_name}});
+  int signal_number = 0;
+  sigwait(&signals, &signal_number);
+  log::Info("signal received",
+            {{"signal", signal_number == SIGTERM ? "SIGTERM" : "SIGINT"}});
+  (*runtime)->Drain();
+  return 0;
+}
+
+}  // namespace kosapo::server

@@ -1,0 +1,156 @@
+#include "common/server/service_config.h"
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+
+namespace kosapo::server {
+namespace {
+
+std::string PeerFlag(const PeerSpec& peer) {
+  return absl::StrCat(peer.name, "_address");
+}
+
+std::string PeerEnv(const PeerSpec& peer) {
+  return absl::StrCat("KOSAPO_", absl::AsciiStrToUpper(peer.name), "_ADDRESS");
+}
+
+}  // namespace
+
+ConfigSpec ServiceConfigSpec(const ServiceDescriptor& service) {
+  ConfigSpec spec;
+  spec.AddString("listen_host", "KOSAPO_LISTEN_HOST", "0.0.0.0",
+                 "Address the gRPC and metrics ports bind to.")
+      .AddInt("port", "PORT", service.default_port, 0, 65535,
+              "gRPC port (0 picks a free one and logs it).")
+      .AddInt("metrics_port", "KOSAPO_METRICS_PORT",
+              service.default_metrics_port, 0, 65535,
+              "Prometheus /metrics port (0 picks a free one).")
+      .AddString("db_url", "KOSAPO_DB_URL", "",
+                 "PostgreSQL URL of this service's own role, e.g. "
+                 "postgresql://kosapo_case:secret@db:5432/kosapo"
+                 "?connect_timeout=5",
+                 ConfigSpec::StringOptions().Required().Secret())
+      .AddString("db_schema", "KOSAPO_DB_SCHEMA", service.default_schema,
+                 "The schema this service owns and migrates.")
+      .AddInt("db_pool_size", "KOSAPO_DB_POOL_SIZE", 8, 1, 256,
+              "Database connections in the pool.")
+      .AddDuration("db_statement_timeout", "KOSAPO_DB_STATEMENT_TIMEOUT",
+                   absl::Seconds(5), absl::Milliseconds(10),
+                   "Longest a single SQL statement may run.")
+      .AddDuration("db_acquire_timeout", "KOSAPO_DB_ACQUIRE_TIMEOUT",
+                   absl::Seconds(2), absl::Milliseconds(1),
+                   "Longest a call waits for a free connection.")
+      .AddDuration("db_startup_timeout", "KOSAPO_DB_STARTUP_TIMEOUT",
+                   absl::Seconds(60), absl::ZeroDuration(),
+                   "How long start-up waits for the database to be reachable "
+                   "before giving up.")
+      .AddInt("max_threads", "KOSAPO_MAX_THREADS", 0, 0, 4096,
+              "Cap on gRPC server threads; 0 = 2 x pool size + 16 (event "
+              "streams hold a thread each).")
+      .AddInt("max_message_bytes", "KOSAPO_MAX_MESSAGE_BYTES", 4 << 20, 1024,
+              64 << 20, "Largest gRPC message accepted or sent.")
+      .AddDuration("keepalive_time", "KOSAPO_KEEPALIVE_TIME", absl::Minutes(1),
+                   absl::Seconds(10),
+                   "Interval of server keepalive pings; clients may ping no "
+                   "more often than every 10s.")
+      .AddDuration("keepalive_timeout", "KOSAPO_KEEPALIVE_TIMEOUT",
+                   absl::Seconds(20), absl::Seconds(1),
+                   "Wait for a keepalive ack before closing the connection.")
+      .AddDuration("max_connection_age", "KOSAPO_MAX_CONNECTION_AGE",
+                   absl::Minutes(30), absl::ZeroDuration(),
+                   "Clients reconnect after this, so load spreads over new "
+                   "replicas; 0 = unlimited.")
+      .AddDuration("health_interval", "KOSAPO_HEALTH_INTERVAL",
+                   absl::Seconds(2), absl::Milliseconds(100),
+                   "How often the database is checked for the health status.")
+      .AddDuration("drain_delay", "KOSAPO_DRAIN_DELAY", absl::Seconds(5),
+                   absl::ZeroDuration(),
+                   "On SIGTERM, time NOT_SERVING is announced before the "
+                   "server stops accepting calls (about one readiness period).")
+      .AddDuration("shutdown_timeout", "KOSAPO_SHUTDOWN_TIMEOUT",
+                   absl::Seconds(20), absl::ZeroDuration(),
+                   "Time in-flight calls get to finish; keep drain_delay + "
+                   "this below the pod's termination grace period.")
+      .AddString("jwt_public_key_file", "KOSAPO_JWT_PUBLIC_KEY_FILE", "",
+                 "PEM public key that verifies callers' bearer tokens.",
+                 ConfigSpec::StringOptions().Required())
+      .AddString("jwt_algorithm", "KOSAPO_JWT_ALGORITHM", "ES256",
+                 "The only token algorithm accepted.",
+                 ConfigSpec::StringOptions().OneOf({"ES256", "RS256"}))
+      .AddString("jwt_issuer", "KOSAPO_JWT_ISSUER", "kosapo-dev",
+                 "Required token issuer (iss).")
+      .AddString("jwt_audience", "KOSAPO_JWT_AUDIENCE", "kosapo",
+                 "Required token audience (aud).")
+      .AddString("peer_token_file", "KOSAPO_PEER_TOKEN_FILE", "",
+                 "File holding this service's own bearer token for calls to "
+                 "other services; re-read when it changes.")
+      .AddDuration("peer_timeout", "KOSAPO_PEER_TIMEOUT", absl::Seconds(5),
+                   absl::Milliseconds(10),
+                   "Deadline of unary calls to other services.")
+      .AddString("log_level", "KOSAPO_LOG_LEVEL", "info",
+                 "Lowest severity logged.",
+                 ConfigSpec::StringOptions().OneOf(
+                     {"debug", "info", "warning", "error"}));
+  for (const PeerSpec& peer : service.peers) {
+    spec.AddString(PeerFlag(peer), PeerEnv(peer), peer.default_address,
+                   absl::StrCat("host:port of the ", peer.name, " service."));
+  }
+  return spec;
+}
+
+absl::StatusOr<ServiceConfig> LoadServiceConfig(
+    const ServiceDescriptor& service, const Config& config) {
+  ServiceConfig out;
+  out.listen_host = config.GetString("listen_host");
+  out.port = static_cast<int>(config.GetInt("port"));
+  out.metrics_port = static_cast<int>(config.GetInt("metrics_port"));
+  out.db.url = config.GetString("db_url");
+  out.db.schema = config.GetString("db_schema");
+  out.db.size = static_cast<int>(config.GetInt("db_pool_size"));
+  out.db.statement_timeout = config.GetDuration("db_statement_timeout");
+  out.db.acquire_timeout = config.GetDuration("db_acquire_timeout");
+  out.db.application_name = absl::StrCat("kosapo-", service.name);
+  out.db_startup_timeout = config.GetDuration("db_startup_timeout");
+  out.max_threads = static_cast<int>(config.GetInt("max_threads"));
+  if (out.max_threads == 0) {
+    out.max_threads = 2 * out.db.size + 16;
+  }
+  out.max_message_bytes = static_cast<int>(config.GetInt("max_message_bytes"));
+  out.keepalive_time = config.GetDuration("keepalive_time");
+  out.keepalive_timeout = config.GetDuration("keepalive_timeout");
+  out.max_connection_age = config.GetDuration("max_connection_age");
+  out.health_interval = config.GetDuration("health_interval");
+  out.drain_delay = config.GetDuration("drain_delay");
+  out.shutdown_timeout = config.GetDuration("shutdown_timeout");
+  out.jwt_public_key_file = config.GetString("jwt_public_key_file");
+  auto algorithm = auth::ParseAlgorithm(config.GetString("jwt_algorithm"));
+  if (!algorithm.ok()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "invalid value for --jwt_algorithm: ", algorithm.status().message()));
+  }
+  out.jwt_algorithm = *algorithm;
+  out.jwt_issuer = config.GetString("jwt_issuer");
+  out.jwt_audience = config.GetString("jwt_audience");
+  out.peer_token_file = config.GetString("peer_token_file");
+  out.peer_timeout = config.GetDuration("peer_timeout");
+  for (const PeerSpec& peer : service.peers) {
+    const std::string& address = config.GetString(PeerFlag(peer));
+    if (address.empty()) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "missing required setting --", PeerFlag(peer), " (env ",
+          PeerEnv(peer), "): host:port of the ", peer.name, " service"));
+    }
+    if (address.find(':') == std::string::npos) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("invalid value for --", PeerFlag(peer), " (env ",
+                       PeerEnv(peer), "): '", address, "' is not host:port"));
+    }
+    out.peers[peer.name] = address;
+  }
+  if (!log::ParseSeverity(config.GetString("log_level"), &out.log_level)) {
+    return absl::InvalidArgumentError("invalid value for --log_level");
+  }
+  return out;
+}
+
+}  // namespace kosapo::server

@@ -1,0 +1,68 @@
+// The configuration every kosapo service shares, declared once so that all
+// four services take the same flags and variables (see README).
+#ifndef KOSAPO_COMMON_SERVER_SERVICE_CONFIG_H_
+#define KOSAPO_COMMON_SERVER_SERVICE_CONFIG_H_
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "common/auth/jwt.h"
+#include "common/base/config.h"
+#include "common/base/log.h"
+#include "common/pg/pool.h"
+
+namespace kosapo::server {
+
+// A service this one calls, e.g. the case service for the referral service.
+struct PeerSpec {
+  std::string name;  // "case"; flag --case_address, env KOSAPO_CASE_ADDRESS
+  std::string default_address;
+};
+
+// What distinguishes one service binary from another.
+struct ServiceDescriptor {
+  std::string name;               // "screening"
+  std::string grpc_service_name;  // "kosapo.screening.v1.ScreeningService"
+  std::string default_schema;     // "screening"
+  int default_port = 0;
+  int default_metrics_port = 0;
+  std::vector<PeerSpec> peers;
+};
+
+struct ServiceConfig {
+  std::string listen_host;
+  int port = 0;
+  int metrics_port = 0;
+  pg::PoolOptions db;
+  absl::Duration db_startup_timeout;
+  int max_threads = 0;
+  int max_message_bytes = 0;
+  absl::Duration keepalive_time;
+  absl::Duration keepalive_timeout;
+  absl::Duration max_connection_age;
+  absl::Duration health_interval;
+  absl::Duration drain_delay;
+  absl::Duration shutdown_timeout;
+  std::string jwt_public_key_file;
+  auth::Algorithm jwt_algorithm = auth::Algorithm::kEs256;
+  std::string jwt_issuer;
+  std::string jwt_audience;
+  std::string peer_token_file;
+  absl::Duration peer_timeout;
+  std::map<std::string, std::string> peers;  // name -> host:port
+  log::Severity log_level = log::Severity::kInfo;
+};
+
+// The options of `service`, with its defaults.
+ConfigSpec ServiceConfigSpec(const ServiceDescriptor& service);
+
+// Typed, cross-checked settings. INVALID_ARGUMENT names the flag.
+absl::StatusOr<ServiceConfig> LoadServiceConfig(
+    const ServiceDescriptor& service, const Config& config);
+
+}  // namespace kosapo::server
+
+#endif  // KOSAPO_COMMON_SERVER_SERVICE_CONFIG_H_

@@ -1,0 +1,102 @@
+#include "common/server/service_config.h"
+
+#include <map>
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+
+namespace kosapo::server {
+namespace {
+
+using ::testing::HasSubstr;
+
+ServiceDescriptor Referral() {
+  ServiceDescriptor descriptor;
+  descriptor.name = "referral";
+  descriptor.grpc_service_name = "kosapo.referral.v1.ReferralService";
+  descriptor.default_schema = "referral";
+  descriptor.default_port = 50053;
+  descriptor.peers = {{"case", ""}};
+  return descriptor;
+}
+
+absl::StatusOr<ServiceConfig> Load(std::map<std::string, std::string> env,
+                                   std::vector<std::string> args = {}) {
+  const ServiceDescriptor descriptor = Referral();
+  auto config =
+      ServiceConfigSpec(descriptor)
+          .Parse(args,
+                 [env](const std::string& name) -> std::optional<std::string> {
+                   auto it = env.find(name);
+                   if (it == env.end()) {
+                     return std::nullopt;
+                   }
+                   return it->second;
+                 });
+  if (!config.ok()) {
+    return config.status();
+  }
+  return LoadServiceConfig(descriptor, *config);
+}
+
+const std::map<std::string, std::string> kMinimal = {
+    {"KOSAPO_DB_URL", "postgresql://kosapo_referral@db/kosapo"},
+    {"KOSAPO_JWT_PUBLIC_KEY_FILE", "/keys/jwt.pub"},
+    {"KOSAPO_CASE_ADDRESS", "case:50052"}};
+
+TEST(ServiceConfig, MinimalEnvironmentGivesDefaults) {
+  auto config = Load(kMinimal);
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_EQ(config->port, 50053);
+  EXPECT_EQ(config->db.schema, "referral");
+  EXPECT_EQ(config->db.application_name, "kosapo-referral");
+  EXPECT_EQ(config->max_threads, 2 * 8 + 16);
+  EXPECT_EQ(config->peers.at("case"), "case:50052");
+  EXPECT_EQ(config->jwt_algorithm, auth::Algorithm::kEs256);
+}
+
+TEST(ServiceConfig, MissingPeerAddressIsNamed) {
+  auto env = kMinimal;
+  env.erase("KOSAPO_CASE_ADDRESS");
+  auto config = Load(env);
+  ASSERT_FALSE(config.ok());
+  EXPECT_THAT(config.status().message(),
+              HasSubstr("--case_address (env KOSAPO_CASE_ADDRESS)"));
+}
+
+TEST(ServiceConfig, PeerAddressMustBeHostAndPort) {
+  auto env = kMinimal;
+  env["KOSAPO_CASE_ADDRESS"] = "case";
+  auto config = Load(env);
+  ASSERT_FALSE(config.ok());
+  EXPECT_THAT(config.status().message(), HasSubstr("is not host:port"));
+}
+
+TEST(ServiceConfig, MissingDatabaseUrlIsNamed) {
+  auto env = kMinimal;
+  env.erase("KOSAPO_DB_URL");
+  auto config = Load(env);
+  ASSERT_FALSE(config.ok());
+  EXPECT_THAT(config.status().message(), HasSubstr("KOSAPO_DB_URL"));
+}
+
+TEST(ServiceConfig, RejectsUnknownTokenAlgorithm) {
+  auto env = kMinimal;
+  env["KOSAPO_JWT_ALGORITHM"] = "HS256";
+  auto config = Load(env);
+  ASSERT_FALSE(config.ok());
+  EXPECT_THAT(config.status().message(), HasSubstr("--jwt_algorithm"));
+}
+
+TEST(ServiceConfig, FlagsWinOverEnvironment) {
+  auto env = kMinimal;
+  env["PORT"] = "6000";
+  auto config = Load(env, {"--port=7000", "--db_pool_size=3"});
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_EQ(config->port, 7000);
+  EXPECT_EQ(config->db.size, 3);
+  EXPECT_EQ(config->max_threads, 2 * 3 + 16);
+}
+
+}  // namespace
+}  // namespace kosapo::server

@@ -1,0 +1,91 @@
+#!/usr/bin/env bash
+# Installs, from Debian 12's archive, everything kosapo needs to build, test
+# and run. Idempotent: when every package is already installed it changes
+# nothing and does not even refresh the package lists.
+#
+# Usage: scripts/install-deps.sh
+#
+# Runs as root, or as a normal user through sudo.
+#
+# Note: installing postgresql-15 makes Debian create and start a system
+# cluster (15/main on port 5432). The project never uses it -- tests and the
+# demo run their own clusters through scripts/pg-local.sh -- so it is left as
+# the package set it up.
+set -euo pipefail
+
+readonly PACKAGES=(
+  # Build tools.
+  cmake ninja-build ccache pkg-config g++ clang-format
+  # gRPC and protobuf.
+  libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
+  # Libraries.
+  libabsl-dev libpqxx-dev libpq-dev nlohmann-json3-dev prometheus-cpp-dev
+  libssl-dev
+  # Tests and benchmarks.
+  googletest libgtest-dev libgmock-dev libbenchmark-dev
+  # Runtime: the database server the tests start, and openssl for
+  # development certificates and keys.
+  postgresql-15 openssl
+)
+
+log() { printf 'install-deps: %s\n' "$*" >&2; }
+
+# Prints, space-separated, the packages of PACKAGES not fully installed.
+missing_packages() {
+  local pkg status
+  local -a missing=()
+  for pkg in "${PACKAGES[@]}"; do
+    status="$(dpkg-query -W -f='${db:Status-Status}' "${pkg}" 2>/dev/null ||
+      true)"
+    if [[ "${status}" != "installed" ]]; then
+      missing+=("${pkg}")
+    fi
+  done
+  printf '%s' "${missing[*]}"
+}
+
+main() {
+  if [[ $# -ne 0 ]]; then
+    echo "usage: $0" >&2
+    exit 2
+  fi
+  if ! command -v dpkg-query >/dev/null 2>&1 ||
+    ! command -v apt-get >/dev/null 2>&1; then
+    log "error: dpkg-query/apt-get not found; this script targets Debian 12"
+    exit 1
+  fi
+
+  local missing
+  missing="$(missing_packages)"
+  if [[ -z "${missing}" ]]; then
+    log "all ${#PACKAGES[@]} packages are already installed; nothing to do"
+    return 0
+  fi
+
+  local -a sudo=()
+  if [[ "$(id -u)" -ne 0 ]]; then
+    if command -v sudo >/dev/null 2>&1; then
+      sudo=(sudo)
+    else
+      log "error: not root and sudo is not available; run as root or" \
+        "install sudo. Missing packages: ${missing}"
+      exit 1
+    fi
+  fi
+
+  log "installing (with the rest of the list): ${missing}"
+  "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update
+  # Install the whole list, not just what was missing, so that apt also
+  # upgrades a half-configured package it finds among them.
+  "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive \
+    apt-get install -y --no-install-recommends "${PACKAGES[@]}"
+
+  missing="$(missing_packages)"
+  if [[ -n "${missing}" ]]; then
+    log "error: still not installed after apt-get: ${missing}"
+    exit 1
+  fi
+  log "done"
+}
+
+main "$@"

@@ -1,0 +1,26 @@
+// Wiring of the referral service: its identity, its schema migrations and the
+// handlers it registers with the shared runtime.
+#ifndef KOSAPO_SERVICES_REFERRAL_REFERRAL_SERVER_H_
+#define KOSAPO_SERVICES_REFERRAL_REFERRAL_SERVER_H_
+
+#include <vector>
+
+#include "absl/status/status.h"
+#include "common/pg/migrations.h"
+#include "common/server/runtime.h"
+#include "common/server/service_config.h"
+
+namespace kosapo::referral {
+
+// Name, default ports and schema, and the services it calls.
+server::ServiceDescriptor Descriptor();
+
+// The platform tables, then the service's own migrations.
+std::vector<pg::MigrationSet> Migrations();
+
+// Builds the service's components on `runtime` and registers its handlers.
+absl::Status Setup(server::ServiceRuntime& runtime);
+
+}  // namespace kosapo::referral
+
+#endif  // KOSAPO_SERVICES_REFERRAL_REFERRAL_SERVER_H_

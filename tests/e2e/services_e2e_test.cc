@@ -1,0 +1,456 @@
+// End to end: the four real service binaries on loopback ports against a real
+// PostgreSQL. They start, migrate their own schemas, answer health checks and
+// reflection, serve their event feeds to authenticated services only, export
+// metrics, go NOT_SERVING while the database is down, and drain on SIGTERM.
+#include <arpa/inet.h>
+#include <grpcpp/create_channel.h>
+#include <grpcpp/security/credentials.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <fstream>
+#include <map>
+#include <memory>
+#include <pqxx/connection>
+#include <pqxx/nontransaction>
+#include <pqxx/result>
+#include <string>
+#include <thread>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "common/auth/jwt.h"
+#include "common/testing/pg_cluster.h"
+#include "common/testing/status_matchers.h"
+#include "common/testing/test_tokens.h"
+#include "gmock/gmock.h"
+#include "grpc/health/v1/health.grpc.pb.h"
+#include "grpc/reflection/v1alpha/reflection.grpc.pb.h"
+#include "gtest/gtest.h"
+#include "kosapo/events/v1/events.grpc.pb.h"
+#include "tests/e2e/service_process.h"
+
+namespace kosapo {
+namespace {
+
+using ::grpc::health::v1::HealthCheckRequest;
+using ::grpc::health::v1::HealthCheckResponse;
+using ::kosapo::testing::IsOk;
+using ::kosapo::testing::PgCluster;
+using ::kosapo::testing::ServiceProcess;
+using ::testing::Contains;
+using ::testing::HasSubstr;
+
+struct ServiceUnderTest {
+  std::string name;
+  std::string grpc_service;
+  std::string binary;
+};
+
+const std::vector<ServiceUnderTest>& Services() {
+  static const auto* const kServices = new std::vector<ServiceUnderTest>{
+      {"screening", "kosapo.screening.v1.ScreeningService",
+       KOSAPO_SCREENING_BIN},
+      {"case", "kosapo.cases.v1.CaseService", KOSAPO_CASE_BIN},
+      {"referral", "kosapo.referral.v1.ReferralService", KOSAPO_REFERRAL_BIN},
+      {"reporting", "kosapo.reporting.v1.ReportingService",
+       KOSAPO_REPORTING_BIN},
+  };
+  return *kServices;
+}
+
+// One cluster, one key pair and the four services, shared by the suite.
+class ServicesTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    auto cluster = PgCluster::Start(
+        "kosapo", {"screening", "case", "referral", "reporting"});
+    ASSERT_TRUE(cluster.ok()) << cluster.status();
+    cluster_ = cluster->release();
+
+    work_dir_ = new std::string(cluster_->data_dir() + "-e2e");
+    ASSERT_EQ(std::system(absl::StrCat("mkdir -p '", *work_dir_, "'").c_str()),
+              0);
+    auto tokens = testing::TestTokens::Create();
+    ASSERT_TRUE(tokens.ok()) << tokens.status();
+    tokens_ = tokens->release();
+    ASSERT_THAT(tokens_->WritePublicKey(*work_dir_ + "/jwt.pub"), IsOk());
+    service_token_ =
+        new std::string(tokens_->Sign(auth::Role::kService, "service:e2e"));
+    std::ofstream(*work_dir_ + "/service.token") << *service_token_;
+
+    processes_ = new std::map<std::string, std::unique_ptr<ServiceProcess>>();
+    ports_ = new std::map<std::string, std::pair<int, int>>();
+    for (const auto& service_under_test : Services()) {
+      auto process = StartService(service_under_test, "");
+      ASSERT_TRUE(process.ok()) << process.status();
+      auto serving = (*process)->WaitForLog("serving", absl::Seconds(60));
+      ASSERT_TRUE(serving.ok()) << serving.status();
+      (*ports_)[service_under_test.name] = {
+          (*serving)["port"].get<int>(), (*serving)["metrics_port"].get<int>()};
+      (*processes_)[service_under_test.name] = *std::move(process);
+    }
+  }
+
+  static void TearDownTestSuite() {
+    delete processes_;  // kills what is still running
+    delete ports_;
+    delete tokens_;
+    delete service_token_;
+    if (work_dir_ != nullptr) {
+      std::system(absl::StrCat("rm -rf '", *work_dir_, "'").c_str());
+      delete work_dir_;
+    }
+    delete cluster_;
+  }
+
+  static std::map<std::string, std::string> Environment(
+      const ServiceUnderTest& service) {
+    std::map<std::string, std::string> env = {
+        {"PORT", "0"},
+        {"KOSAPO_LISTEN_HOST", "127.0.0.1"},
+        {"KOSAPO_METRICS_PORT", "0"},
+        {"KOSAPO_DB_URL", cluster_->ServiceUrl(service.name)},
+        {"KOSAPO_JWT_PUBLIC_KEY_FILE", *work_dir_ + "/jwt.pub"},
+        {"KOSAPO_PEER_TOKEN_FILE", *work_dir_ + "/service.token"},
+        {"KOSAPO_HEALTH_INTERVAL", "200ms"},
+        {"KOSAPO_DRAIN_DELAY", "1s"},
+        {"KOSAPO_SHUTDOWN_TIMEOUT", "5s"},
+        {"KOSAPO_SCREENING_ADDRESS", "127.0.0.1:1"},
+        {"KOSAPO_CASE_ADDRESS", "127.0.0.1:1"},
+        {"KOSAPO_REFERRAL_ADDRESS", "127.0.0.1:1"},
+    };
+    return env;
+  }
+
+  static absl::StatusOr<std::unique_ptr<ServiceProcess>> StartService(
+      const ServiceUnderTest& service, const std::string& suffix,
+      std::map<std::string, std::string> overrides = {}) {
+    testing::ProcessOptions options;
+    options.binary = service.binary;
+    options.env = Environment(service);
+    for (auto& [key, value] : overrides) {
+      options.env[key] = value;
+    }
+    options.log_path =
+        absl::StrCat(*work_dir_, "/", service.name, suffix, ".log");
+    return ServiceProcess::Start(std::move(options));
+  }
+
+  static std::shared_ptr<grpc::Channel> ChannelTo(const std::string& name) {
+    return grpc::CreateChannel(
+        absl::StrCat("127.0.0.1:", ports_->at(name).first),
+        grpc::InsecureChannelCredentials());
+  }
+
+  static HealthCheckResponse::ServingStatus Health(
+      const std::shared_ptr<grpc::Channel>& channel, const std::string& name) {
+    auto stub = grpc::health::v1::Health::NewStub(channel);
+    grpc::ClientContext context;
+    context.set_deadline(std::chrono::system_clock::now() +
+                         std::chrono::seconds(5));
+    HealthCheckRequest request;
+    request.set_service(name);
+    HealthCheckResponse response;
+    const grpc::Status status = stub->Check(&context, request, &response);
+    if (!status.ok()) {
+      return HealthCheckResponse::UNKNOWN;
+    }
+    return response.status();
+  }
+
+  // Polls until `name` reports `want`; health follows the database with a
+  // delay of up to one health interval.
+  static bool AwaitHealth(const std::shared_ptr<grpc::Channel>& channel,
+                          const std::string& name,
+                          HealthCheckResponse::ServingStatus want) {
+    const absl::Time deadline = absl::Now() + absl::Seconds(30);
+    while (absl::Now() < deadline) {
+      if (Health(channel, name) == want) {
+        return true;
+      }
+      absl::SleepFor(absl::Milliseconds(100));
+    }
+    return false;
+  }
+
+  static grpc::Status ListEvents(const std::string& service,
+                                 const std::string& token,
+                                 events::v1::ListEventsResponse* response) {
+    auto stub = events::v1::EventFeed::NewStub(ChannelTo(service));
+    grpc::ClientContext context;
+    context.set_deadline(std::chrono::system_clock::now() +
+                         std::chrono::seconds(5));
+    if (!token.empty()) {
+      context.AddMetadata("authorization", "Bearer " + token);
+    }
+    return stub->ListEvents(&context, events::v1::ListEventsRequest(),
+                            response);
+  }
+
+  static PgCluster* cluster_;
+  static std::string* work_dir_;
+  static testing::TestTokens* tokens_;
+  static std::string* service_token_;
+  static std::map<std::string, std::unique_ptr<ServiceProcess>>* processes_;
+  static std::map<std::string, std::pair<int, int>>* ports_;
+};
+
+PgCluster* ServicesTest::cluster_ = nullptr;
+std::string* ServicesTest::work_dir_ = nullptr;
+testing::TestTokens* ServicesTest::tokens_ = nullptr;
+std::string* ServicesTest::service_token_ = nullptr;
+std::map<std::string, std::unique_ptr<ServiceProcess>>*
+    ServicesTest::processes_ = nullptr;
+std::map<std::string, std::pair<int, int>>* ServicesTest::ports_ = nullptr;
+
+TEST_F(ServicesTest, EveryServiceIsAliveAndReadyUnderItsOwnName) {
+  for (const auto& service : Services()) {
+    auto channel = ChannelTo(service.name);
+    EXPECT_EQ(Health(channel, ""), HealthCheckResponse::SERVING)
+        << service.name;
+    EXPECT_EQ(Health(channel, service.grpc_service),
+              HealthCheckResponse::SERVING)
+        << service.name;
+  }
+}
+
+TEST_F(ServicesTest, EveryServiceMigratedItsOwnSchema) {
+  pqxx::connection admin(cluster_->AdminUrl());
+  pqxx::nontransaction tx(admin);
+  for (const auto& service : Services()) {
+    const std::string schema = cluster_->Schema(service.name);
+    const auto row = tx.exec_params1(
+        "SELECT count(*) FROM " + tx.quote_name(schema) +
+            ".schema_migrations WHERE component = $1 AND file = $2",
+        "platform", "0001_outbox.sql");
+    EXPECT_EQ(row[0].as<int>(), 1) << service.name;
+    EXPECT_EQ(tx.exec_params1("SELECT tableowner FROM pg_tables WHERE "
+                              "schemaname = $1 AND tablename = 'outbox_events'",
+                              schema)[0]
+                  .as<std::string>(),
+              "kosapo_" + service.name);
+  }
+}
+
+TEST_F(ServicesTest, ReflectionListsTheServedServices) {
+  for (const auto& service : Services()) {
+    auto stub = grpc::reflection::v1alpha::ServerReflection::NewStub(
+        ChannelTo(service.name));
+    grpc::ClientContext context;
+    context.set_deadline(std::chrono::system_clock::now() +
+                         std::chrono::seconds(5));
+    auto stream = stub->ServerReflectionInfo(&context);
+    grpc::reflection::v1alpha::ServerReflectionRequest request;
+    request.set_list_services("");
+    ASSERT_TRUE(stream->Write(request));
+    grpc::reflection::v1alpha::ServerReflectionResponse response;
+    ASSERT_TRUE(stream->Read(&response));
+    std::vector<std::string> names;
+    for (const auto& listed : response.list_services_response().service()) {
+      names.push_back(listed.name());
+    }
+    EXPECT_THAT(names, Contains("kosapo.events.v1.EventFeed")) << service.name;
+    EXPECT_THAT(names, Contains("grpc.health.v1.Health")) << service.name;
+
+    // The file defining the feed is served too, so generic clients can call it.
+    request.set_file_containing_symbol("kosapo.events.v1.EventFeed");
+    ASSERT_TRUE(stream->Write(request));
+    ASSERT_TRUE(stream->Read(&response));
+    EXPECT_GT(response.file_descriptor_response().file_descriptor_proto_size(),
+              0)
+        << service.name;
+    stream->WritesDone();
+    EXPECT_TRUE(stream->Finish().ok());
+  }
+}
+
+TEST_F(ServicesTest, EventFeedRequiresAServiceToken) {
+  const std::string analyst_token =
+      tokens_->Sign(auth::Role::kAnalyst, "user:analyst-1");
+  for (const auto& service : Services()) {
+    events::v1::ListEventsResponse response;
+    EXPECT_EQ(ListEvents(service.name, "", &response).error_code(),
+              grpc::StatusCode::UNAUTHENTICATED)
+        << service.name;
+    EXPECT_EQ(ListEvents(service.name, "not-a-token", &response).error_code(),
+              grpc::StatusCode::UNAUTHENTICATED)
+        << service.name;
+    EXPECT_EQ(ListEvents(service.name, analyst_token, &response).error_code(),
+              grpc::StatusCode::PERMISSION_DENIED)
+        << service.name;
+    const grpc::Status ok =
+        ListEvents(service.name, *service_token_, &response);
+    EXPECT_TRUE(ok.ok()) << service.name << ": " << ok.error_message();
+    EXPECT_EQ(response.head_sequence(), 0) << service.name;
+  }
+}
+
+std::string HttpGet(int port, const std::string& path) {
+  const int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_port = htons(static_cast<uint16_t>(port));
+  inet_pton(AF_INET, "127.0.0.1", &address.sin_addr);
+  std::string response;
+  if (connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)) ==
+      0) {
+    const std::string request =
+        absl::StrCat("GET ", path, " HTTP/1.0\r\nHost: localhost\r\n\r\n");
+    if (write(fd, request.data(), request.size()) ==
+        static_cast<ssize_t>(request.size())) {
+      char buffer[4096];
+      ssize_t n;
+      while ((n = read(fd, buffer, sizeof(buffer))) > 0) {
+        response.append(buffer, static_cast<size_t>(n));
+      }
+    }
+  }
+  close(fd);
+  return response;
+}
+
+TEST_F(ServicesTest, MetricsCountHandledCallsAndPool) {
+  events::v1::ListEventsResponse response;
+  ASSERT_TRUE(ListEvents("case", *service_token_, &response).ok());
+  const std::string metrics = HttpGet(ports_->at("case").second, "/metrics");
+  EXPECT_THAT(metrics, HasSubstr("grpc_server_handled_total{"));
+  EXPECT_THAT(metrics, HasSubstr("grpc_method=\"ListEvents\""));
+  EXPECT_THAT(metrics, HasSubstr("grpc_code=\"OK\""));
+  EXPECT_THAT(metrics, HasSubstr("grpc_server_handling_seconds_bucket"));
+  EXPECT_THAT(metrics, HasSubstr("kosapo_db_pool_size 8"));
+}
+
+TEST_F(ServicesTest, AccessLogHasRequestAndTraceIdsAndNoToken) {
+  auto stub = events::v1::EventFeed::NewStub(ChannelTo("referral"));
+  grpc::ClientContext context;
+  context.AddMetadata("authorization", "Bearer " + *service_token_);
+  context.AddMetadata("x-request-id", "e2e-request-1");
+  context.AddMetadata(
+      "traceparent", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01");
+  events::v1::ListEventsResponse response;
+  ASSERT_TRUE(
+      stub->ListEvents(&context, events::v1::ListEventsRequest(), &response)
+          .ok());
+  // The request id comes back to the caller.
+  const auto echoed = context.GetServerInitialMetadata().find("x-request-id");
+  ASSERT_NE(echoed, context.GetServerInitialMetadata().end());
+  EXPECT_EQ(std::string(echoed->second.data(), echoed->second.size()),
+            "e2e-request-1");
+
+  auto& process = processes_->at("referral");
+  const absl::Time deadline = absl::Now() + absl::Seconds(10);
+  nlohmann::json line;
+  while (absl::Now() < deadline && line.is_null()) {
+    for (auto& logged : process->Logs()) {
+      if (logged.value("request_id", "") == "e2e-request-1") {
+        line = logged;
+      }
+    }
+    absl::SleepFor(absl::Milliseconds(50));
+  }
+  ASSERT_FALSE(line.is_null());
+  EXPECT_EQ(line["message"], "rpc finished");
+  EXPECT_EQ(line["service"], "referral");
+  EXPECT_EQ(line["method"], "/kosapo.events.v1.EventFeed/ListEvents");
+  EXPECT_EQ(line["trace_id"], "4bf92f3577b34da6a3ce929d0e0e4736");
+  EXPECT_EQ(line["grpc_code"], "OK");
+  for (auto& logged : process->Logs()) {
+    EXPECT_THAT(logged.dump(), ::testing::Not(HasSubstr(*service_token_)));
+  }
+}
+
+TEST_F(ServicesTest, BadConfigurationStopsWithMessageNamingTheSetting) {
+  auto process = StartService(Services()[0], "-badport", {{"PORT", "http"}});
+  ASSERT_TRUE(process.ok()) << process.status();
+  auto code = (*process)->Wait(absl::Seconds(30));
+  ASSERT_TRUE(code.ok()) << code.status();
+  EXPECT_EQ(*code, 2);
+  EXPECT_THAT((*process)->Stderr(), HasSubstr("--port (env PORT)"));
+  EXPECT_THAT((*process)->Stderr(), HasSubstr("'http'"));
+
+  auto no_key = StartService(Services()[1], "-nokey",
+                             {{"KOSAPO_JWT_PUBLIC_KEY_FILE", "/nonexistent"}});
+  ASSERT_TRUE(no_key.ok());
+  code = (*no_key)->Wait(absl::Seconds(30));
+  ASSERT_TRUE(code.ok());
+  EXPECT_EQ(*code, 2);
+}
+
+TEST_F(ServicesTest, SecondServerOnABusyPortFailsInsteadOfSharingIt) {
+  auto process =
+      StartService(Services()[0], "-busy",
+                   {{"PORT", absl::StrCat(ports_->at("screening").first)}});
+  ASSERT_TRUE(process.ok());
+  auto code = (*process)->Wait(absl::Seconds(30));
+  ASSERT_TRUE(code.ok()) << code.status();
+  EXPECT_EQ(*code, 1);
+}
+
+TEST_F(ServicesTest, SigtermDrainsOpenStreamsAndExitsCleanly) {
+  // A second replica of the case service (its migrations are already applied:
+  // it must start without applying any).
+  auto process = StartService(Services()[1], "-replica");
+  ASSERT_TRUE(process.ok());
+  auto serving = (*process)->WaitForLog("serving", absl::Seconds(60));
+  ASSERT_TRUE(serving.ok()) << serving.status();
+  auto migrated = (*process)->WaitForLog("schema migrated", absl::Seconds(1));
+  ASSERT_TRUE(migrated.ok());
+  EXPECT_TRUE((*migrated)["applied"].empty());
+
+  auto channel = grpc::CreateChannel(
+      absl::StrCat("127.0.0.1:", (*serving)["port"].get<int>()),
+      grpc::InsecureChannelCredentials());
+  auto stub = events::v1::EventFeed::NewStub(channel);
+  grpc::ClientContext watch_context;
+  watch_context.AddMetadata("authorization", "Bearer " + *service_token_);
+  auto watch =
+      stub->WatchEvents(&watch_context, events::v1::WatchEventsRequest());
+  ASSERT_EQ(Health(channel, "kosapo.cases.v1.CaseService"),
+            HealthCheckResponse::SERVING);
+
+  ASSERT_THAT((*process)->Signal(SIGTERM), IsOk());
+  // During the drain delay the replica still answers, but not as ready.
+  EXPECT_TRUE(AwaitHealth(channel, "kosapo.cases.v1.CaseService",
+                          HealthCheckResponse::NOT_SERVING));
+  // The open watch ends with UNAVAILABLE so the client reconnects elsewhere.
+  events::v1::WatchEventsResponse batch;
+  while (watch->Read(&batch)) {
+  }
+  EXPECT_EQ(watch->Finish().error_code(), grpc::StatusCode::UNAVAILABLE);
+  auto code = (*process)->Wait(absl::Seconds(30));
+  ASSERT_TRUE(code.ok()) << code.status();
+  EXPECT_EQ(*code, 0);
+  EXPECT_TRUE(
+      (*process)->WaitForLog("drained: server stopped", absl::Seconds(1)).ok());
+}
+
+// Last: it takes the database away from every service.
+TEST_F(ServicesTest, ZDatabaseOutageTurnsReadinessOffAndBackOn) {
+  ASSERT_THAT(cluster_->Stop(), IsOk());
+  for (const auto& service : Services()) {
+    auto channel = ChannelTo(service.name);
+    EXPECT_TRUE(AwaitHealth(channel, service.grpc_service,
+                            HealthCheckResponse::NOT_SERVING))
+        << service.name;
+    // Liveness stays up: the process is fine, the pod must not restart.
+    EXPECT_EQ(Health(channel, ""), HealthCheckResponse::SERVING)
+        << service.name;
+  }
+  events::v1::ListEventsResponse response;
+  EXPECT_EQ(ListEvents("screening", *service_token_, &response).error_code(),
+            grpc::StatusCode::UNAVAILABLE);
+  ASSERT_THAT(cluster_->Restart(), IsOk());
+  for (const auto& service : Services()) {
+    EXPECT_TRUE(AwaitHealth(ChannelTo(service.name), service.grpc_service,
+                            HealthCheckResponse::SERVING))
+        << service.name;
+  }
+  EXPECT_TRUE(ListEvents("screening", *service_token_, &response).ok());
+}
+
+}  // namespace
+}  // namespace kosapo
