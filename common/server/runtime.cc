@@ -222,9 +222,8 @@ void ServiceRuntime::Drain() {
   log::Info("drained: server stopped");
 }
 
-int ServiceMain(int argc, char** argv, const ServiceDescriptor& descriptor,
-                const std::vector<pg::MigrationSet>& migrations,
-                const std::function<absl::Status(ServiceRuntime&)>& setup) {
+int RunService(int argc, char** argv, const ServiceDefinition& service) {
+  const ServiceDescriptor& descriptor = service.descriptor;
   // Termination signals are taken synchronously by this thread (sigwait), so
   // block them before any other thread starts and inherits the mask.
   sigset_t signals;
@@ -258,9 +257,9 @@ int ServiceMain(int argc, char** argv, const ServiceDescriptor& descriptor,
                {{"error", std::string(runtime.status().message())}});
     return 2;
   }
-  absl::Status status = (*runtime)->Migrate(migrations);
+  absl::Status status = (*runtime)->Migrate(service.migrations);
   if (status.ok()) {
-    status = setup(**runtime);
+    status = service.setup(**runtime);
   }
   if (status.ok()) {
     status = (*runtime)->Start();

@@ -96,13 +96,20 @@ class ServiceRuntime {
   std::thread health_thread_;
 };
 
+// What a service binary is: its identity, its migrations in order, and how
+// it builds its components and registers its handlers on the runtime.
+struct ServiceDefinition {
+  ServiceDescriptor descriptor;
+  std::vector<pg::MigrationSet> migrations;
+  std::function<absl::Status(ServiceRuntime&)> setup;
+};
+
 // The whole life of a service binary: parse flags and environment, start
-// logging, create the runtime, migrate, let `setup` register the service's
-// handlers, serve until SIGTERM or SIGINT, drain, exit. Returns the process
-// exit code: 0 after a clean drain, 2 on bad configuration, 1 otherwise.
-int ServiceMain(int argc, char** argv, const ServiceDescriptor& descriptor,
-                const std::vector<pg::MigrationSet>& migrations,
-                const std::function<absl::Status(ServiceRuntime&)>& setup);
+// logging, create the runtime, migrate, run `setup`, serve until SIGTERM or
+// SIGINT, drain, exit. Returns the process exit code: 0 after a clean drain,
+// 2 on bad configuration, 1 otherwise. (Services call kosapo::ServiceMain in
+// common/service_main.h, which adds what every service has.)
+int RunService(int argc, char** argv, const ServiceDefinition& service);
 
 }  // namespace kosapo::server
 

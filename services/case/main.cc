@@ -1,8 +1,7 @@
 // kosapo-case: see services/case/case_server.h and README.md.
+#include "common/service/service_main.h"
 #include "services/case/case_server.h"
 
 int main(int argc, char** argv) {
-  return kosapo::server::ServiceMain(argc, argv, kosapo::cases::Descriptor(),
-                                     kosapo::cases::Migrations(),
-                                     kosapo::cases::Setup);
+  return kosapo::ServiceMain(argc, argv, kosapo::cases::Definition());
 }

@@ -1,30 +1,20 @@
 #include "services/referral/referral_server.h"
 
-#include "common/events/feed.h"
-#include "common/events/outbox.h"
-
 namespace kosapo::referral {
 
-const std::vector<pg::Migration>& EmbeddedMigrations();  // generated
+const std::vector<pg::Migration>& EmbeddedMigrations();  // from migrations/
 
-server::ServiceDescriptor Descriptor() {
-  server::ServiceDescriptor descriptor;
-  descriptor.name = "referral";
-  descriptor.grpc_service_name = "kosapo.referral.v1.ReferralService";
-  descriptor.default_schema = "referral";
-  descriptor.default_port = 50053;
-  descriptor.default_metrics_port = 9453;
-  descriptor.peers = {{"case", "localhost:50052"}};
-  return descriptor;
-}
-
-std::vector<pg::MigrationSet> Migrations() {
-  return {events::PlatformMigrations(), {"referral", EmbeddedMigrations()}};
-}
-
-absl::Status Setup(server::ServiceRuntime& runtime) {
-  events::ServeEventFeed(runtime);
-  return absl::OkStatus();
+server::ServiceDefinition Definition() {
+  server::ServiceDefinition service;
+  service.descriptor.name = "referral";
+  service.descriptor.grpc_service_name = "kosapo.referral.v1.ReferralService";
+  service.descriptor.default_schema = "referral";
+  service.descriptor.default_port = 50053;
+  service.descriptor.default_metrics_port = 9453;
+  service.descriptor.peers = {{"case", "localhost:50052"}};
+  service.migrations = {{"referral", EmbeddedMigrations()}};
+  // The domain handlers register here as the referral capability is built.
+  return service;
 }
 
 }  // namespace kosapo::referral

@@ -1,25 +1,13 @@
-// Wiring of the referral service: its identity, its schema migrations and the
-// handlers it registers with the shared runtime.
+// The referral service as the runtime sees it: name, ports, schema, peers,
+// migrations, and the components it builds and registers.
 #ifndef KOSAPO_SERVICES_REFERRAL_REFERRAL_SERVER_H_
 #define KOSAPO_SERVICES_REFERRAL_REFERRAL_SERVER_H_
 
-#include <vector>
-
-#include "absl/status/status.h"
-#include "common/pg/migrations.h"
 #include "common/server/runtime.h"
-#include "common/server/service_config.h"
 
 namespace kosapo::referral {
 
-// Name, default ports and schema, and the services it calls.
-server::ServiceDescriptor Descriptor();
-
-// The platform tables, then the service's own migrations.
-std::vector<pg::MigrationSet> Migrations();
-
-// Builds the service's components on `runtime` and registers its handlers.
-absl::Status Setup(server::ServiceRuntime& runtime);
+server::ServiceDefinition Definition();
 
 }  // namespace kosapo::referral
 

@@ -1,8 +1,7 @@
 // kosapo-reporting: see services/reporting/reporting_server.h and README.md.
+#include "common/service/service_main.h"
 #include "services/reporting/reporting_server.h"
 
 int main(int argc, char** argv) {
-  return kosapo::server::ServiceMain(
-      argc, argv, kosapo::reporting::Descriptor(),
-      kosapo::reporting::Migrations(), kosapo::reporting::Setup);
+  return kosapo::ServiceMain(argc, argv, kosapo::reporting::Definition());
 }

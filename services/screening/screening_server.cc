@@ -1,29 +1,19 @@
 #include "services/screening/screening_server.h"
 
-#include "common/events/feed.h"
-#include "common/events/outbox.h"
-
 namespace kosapo::screening {
 
-const std::vector<pg::Migration>& EmbeddedMigrations();  // generated
+const std::vector<pg::Migration>& EmbeddedMigrations();  // from migrations/
 
-server::ServiceDescriptor Descriptor() {
-  server::ServiceDescriptor descriptor;
-  descriptor.name = "screening";
-  descriptor.grpc_service_name = "kosapo.screening.v1.ScreeningService";
-  descriptor.default_schema = "screening";
-  descriptor.default_port = 50051;
-  descriptor.default_metrics_port = 9451;
-  return descriptor;
-}
-
-std::vector<pg::MigrationSet> Migrations() {
-  return {events::PlatformMigrations(), {"screening", EmbeddedMigrations()}};
-}
-
-absl::Status Setup(server::ServiceRuntime& runtime) {
-  events::ServeEventFeed(runtime);
-  return absl::OkStatus();
+server::ServiceDefinition Definition() {
+  server::ServiceDefinition service;
+  service.descriptor.name = "screening";
+  service.descriptor.grpc_service_name = "kosapo.screening.v1.ScreeningService";
+  service.descriptor.default_schema = "screening";
+  service.descriptor.default_port = 50051;
+  service.descriptor.default_metrics_port = 9451;
+  service.migrations = {{"screening", EmbeddedMigrations()}};
+  // The domain handlers register here as the screening capability is built.
+  return service;
 }
 
 }  // namespace kosapo::screening

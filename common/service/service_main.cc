@@ -1,0 +1,21 @@
+#include "common/service/service_main.h"
+
+#include <utility>
+
+#include "common/events/feed.h"
+#include "common/events/outbox.h"
+
+namespace kosapo {
+
+int ServiceMain(int argc, char** argv, server::ServiceDefinition service) {
+  service.migrations.insert(service.migrations.begin(),
+                            events::PlatformMigrations());
+  auto own_setup = std::move(service.setup);
+  service.setup = [own_setup](server::ServiceRuntime& runtime) {
+    events::ServeEventFeed(runtime);
+    return own_setup ? own_setup(runtime) : absl::OkStatus();
+  };
+  return server::RunService(argc, argv, service);
+}
+
+}  // namespace kosapo
