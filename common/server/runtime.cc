@@ -222,6 +222,30 @@ void ServiceRuntime::Drain() {
   log::Info("drained: server stopped");
 }
 
+absl::StatusOr<std::unique_ptr<ServiceRuntime>> StartService(
+    const ServiceDefinition& service, const ServiceConfig& config) {
+  auto runtime = ServiceRuntime::Create(service.descriptor, config);
+  if (!runtime.ok()) {
+    return runtime.status();
+  }
+  absl::Status status = (*runtime)->Migrate(service.migrations);
+  if (status.ok() && service.setup) {
+    status = service.setup(**runtime);
+  }
+  if (status.ok()) {
+    status = (*runtime)->Start();
+  }
+  if (!status.ok()) {
+    // Past Create the configuration is good: INVALID_ARGUMENT is kept for
+    // configuration errors (exit code 2), so report other failures apart.
+    if (status.code() == absl::StatusCode::kInvalidArgument) {
+      return absl::InternalError(status.message());
+    }
+    return status;
+  }
+  return runtime;
+}
+
 int RunService(int argc, char** argv, const ServiceDefinition& service) {
   const ServiceDescriptor& descriptor = service.descriptor;
   // Termination signals are taken synchronously by this thread (sigwait), so
@@ -251,22 +275,13 @@ int RunService(int argc, char** argv, const ServiceDefinition& service) {
   log::Init(descriptor.name, service_config->log_level);
   log::Info("starting", {{"config", config->Describe()}});
 
-  auto runtime = ServiceRuntime::Create(descriptor, *service_config);
+  auto runtime = StartService(service, *service_config);
   if (!runtime.ok()) {
-    log::Error("invalid configuration",
+    const bool bad_config =
+        runtime.status().code() == absl::StatusCode::kInvalidArgument;
+    log::Error(bad_config ? "invalid configuration" : "start-up failed",
                {{"error", std::string(runtime.status().message())}});
-    return 2;
-  }
-  absl::Status status = (*runtime)->Migrate(service.migrations);
-  if (status.ok()) {
-    status = service.setup(**runtime);
-  }
-  if (status.ok()) {
-    status = (*runtime)->Start();
-  }
-  if (!status.ok()) {
-    log::Error("start-up failed", {{"error", std::string(status.message())}});
-    return 1;
+    return bad_config ? 2 : 1;
   }
   log::Info("serving", {{"port", (*runtime)->port()},
                         {"metrics_port", (*runtime)->metrics_port()},

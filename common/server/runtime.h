@@ -104,6 +104,12 @@ struct ServiceDefinition {
   std::function<absl::Status(ServiceRuntime&)> setup;
 };
 
+// Creates the runtime, migrates, runs `service.setup` and starts serving:
+// everything between configuration and the first call. Tests use it to run a
+// service in-process exactly as its binary does.
+absl::StatusOr<std::unique_ptr<ServiceRuntime>> StartService(
+    const ServiceDefinition& service, const ServiceConfig& config);
+
 // The whole life of a service binary: parse flags and environment, start
 // logging, create the runtime, migrate, run `setup`, serve until SIGTERM or
 // SIGINT, drain, exit. Returns the process exit code: 0 after a clean drain,

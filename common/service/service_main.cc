@@ -7,7 +7,7 @@
 
 namespace kosapo {
 
-int ServiceMain(int argc, char** argv, server::ServiceDefinition service) {
+server::ServiceDefinition WithPlatform(server::ServiceDefinition service) {
   service.migrations.insert(service.migrations.begin(),
                             events::PlatformMigrations());
   auto own_setup = std::move(service.setup);
@@ -15,7 +15,11 @@ int ServiceMain(int argc, char** argv, server::ServiceDefinition service) {
     events::ServeEventFeed(runtime);
     return own_setup ? own_setup(runtime) : absl::OkStatus();
   };
-  return server::RunService(argc, argv, service);
+  return service;
+}
+
+int ServiceMain(int argc, char** argv, server::ServiceDefinition service) {
+  return server::RunService(argc, argv, WithPlatform(std::move(service)));
 }
 
 }  // namespace kosapo

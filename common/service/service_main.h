@@ -8,8 +8,11 @@
 
 namespace kosapo {
 
-// `service.migrations` lists the service's own sets; see server::RunService
-// for the life of the process and its exit codes.
+// `service` plus the platform migrations and the event feed.
+server::ServiceDefinition WithPlatform(server::ServiceDefinition service);
+
+// Runs WithPlatform(service) as a process; see server::RunService for its
+// life and exit codes.
 int ServiceMain(int argc, char** argv, server::ServiceDefinition service);
 
 }  // namespace kosapo

@@ -1,5 +1,10 @@
 #include "services/screening/screening_server.h"
 
+#include <memory>
+
+#include "services/screening/api/screening_service.h"
+#include "services/screening/store/registry_store.h"
+
 namespace kosapo::screening {
 
 const std::vector<pg::Migration>& EmbeddedMigrations();  // from migrations/
@@ -12,7 +17,13 @@ server::ServiceDefinition Definition() {
   service.descriptor.default_port = 50051;
   service.descriptor.default_metrics_port = 9451;
   service.migrations = {{"screening", EmbeddedMigrations()}};
-  // The domain handlers register here as the screening capability is built.
+  service.setup = [](server::ServiceRuntime& runtime) {
+    auto* registry =
+        runtime.Keep(std::make_shared<RegistryStore>(runtime.pool()));
+    runtime.AddService(
+        std::make_shared<ScreeningServiceImpl>(runtime.calls(), *registry));
+    return absl::OkStatus();
+  };
   return service;
 }
 

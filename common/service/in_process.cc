@@ -1,0 +1,75 @@
+#include "common/service/in_process.h"
+
+#include <grpcpp/create_channel.h>
+#include <grpcpp/security/credentials.h>
+
+#include <map>
+
+#include "absl/strings/str_cat.h"
+#include "common/base/config.h"
+#include "common/service/service_main.h"
+
+namespace kosapo::testing {
+
+absl::StatusOr<std::unique_ptr<InProcessService>> InProcessService::Start(
+    server::ServiceDefinition definition, const PgCluster& cluster,
+    const TestTokens& tokens, const std::string& work_dir) {
+  const server::ServiceDescriptor& descriptor = definition.descriptor;
+  const std::string key_file =
+      absl::StrCat(work_dir, "/", descriptor.name, "-jwt.pub");
+  if (absl::Status written = tokens.WritePublicKey(key_file); !written.ok()) {
+    return written;
+  }
+  // The same option parsing as the binary, from a test environment.
+  const std::map<std::string, std::string> env = {
+      {"PORT", "0"},
+      {"KOSAPO_METRICS_PORT", "0"},
+      {"KOSAPO_LISTEN_HOST", "127.0.0.1"},
+      {"KOSAPO_DB_URL", cluster.ServiceUrl(descriptor.name)},
+      {"KOSAPO_DB_SCHEMA", cluster.Schema(descriptor.name)},
+      {"KOSAPO_JWT_PUBLIC_KEY_FILE", key_file},
+      {"KOSAPO_HEALTH_INTERVAL", "500ms"},
+      {"KOSAPO_DRAIN_DELAY", "0s"},
+      {"KOSAPO_SHUTDOWN_TIMEOUT", "2s"},
+  };
+  EnvLookup lookup =
+      [env](const std::string& name) -> std::optional<std::string> {
+    auto it = env.find(name);
+    if (it != env.end()) {
+      return it->second;
+    }
+    // Peers default to unreachable addresses unless a test sets them.
+    if (name.rfind("KOSAPO_", 0) == 0 && name.size() > 8 &&
+        name.substr(name.size() - 8) == "_ADDRESS") {
+      return std::string("127.0.0.1:1");
+    }
+    return std::nullopt;
+  };
+  auto config = server::ServiceConfigSpec(descriptor).Parse({}, lookup);
+  if (!config.ok()) {
+    return config.status();
+  }
+  auto service_config = server::LoadServiceConfig(descriptor, *config);
+  if (!service_config.ok()) {
+    return service_config.status();
+  }
+  auto runtime = server::StartService(WithPlatform(std::move(definition)),
+                                      *service_config);
+  if (!runtime.ok()) {
+    return runtime.status();
+  }
+  auto out = std::unique_ptr<InProcessService>(new InProcessService());
+  out->runtime_ = *std::move(runtime);
+  out->channel_ =
+      grpc::CreateChannel(absl::StrCat("127.0.0.1:", out->runtime_->port()),
+                          grpc::InsecureChannelCredentials());
+  return out;
+}
+
+InProcessService::~InProcessService() {
+  if (runtime_ != nullptr) {
+    runtime_->Drain();
+  }
+}
+
+}  // namespace kosapo::testing

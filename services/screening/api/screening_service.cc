@@ -1,0 +1,241 @@
+#include "services/screening/api/screening_service.h"
+
+#include <string>
+#include <vector>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "common/auth/authorize.h"
+#include "common/base/status.h"
+#include "common/csv/csv.h"
+#include "services/screening/domain/registry_rules.h"
+
+namespace kosapo::screening {
+namespace {
+
+using server::CallContext;
+
+constexpr int kMaxListedErrors = 20;
+
+Actor ActorOf(const CallContext& call) {
+  return Actor{call.principal->subject, call.trace.trace_id};
+}
+
+// Registry writes are city operations' work.
+absl::Status RequireOperations(const CallContext& call,
+                               absl::string_view municipality,
+                               absl::string_view action) {
+  KOSAPO_RETURN_IF_ERROR(auth::RequireRole(
+      *call.principal, {auth::Role::kCityOperations}, action));
+  return auth::RequireMunicipality(*call.principal, municipality);
+}
+
+// The parent's municipality code, after checking the caller acts for it.
+absl::StatusOr<std::string> ReadableMunicipality(const CallContext& call,
+                                                 absl::string_view parent) {
+  KOSAPO_ASSIGN_OR_RETURN(std::string code,
+                          ParseMunicipalityName(parent, "parent"));
+  KOSAPO_RETURN_IF_ERROR(auth::RequireMunicipality(*call.principal, code));
+  return code;
+}
+
+absl::Status RowErrorsStatus(const std::vector<v1::RowError>& errors) {
+  std::string message =
+      absl::StrCat(errors.size(), " problem(s), nothing stored");
+  int listed = 0;
+  for (const v1::RowError& error : errors) {
+    if (++listed > kMaxListedErrors) {
+      absl::StrAppend(&message, "; ...");
+      break;
+    }
+    absl::StrAppend(&message, "; ");
+    if (error.line() > 0) {
+      absl::StrAppend(&message, "line ", error.line(), " ");
+    }
+    if (!error.field().empty()) {
+      absl::StrAppend(&message, error.field(), ": ");
+    }
+    absl::StrAppend(&message, error.message());
+  }
+  return absl::InvalidArgumentError(message);
+}
+
+csv::Encoding ToCsvEncoding(v1::CsvEncoding encoding) {
+  switch (encoding) {
+    case v1::CSV_ENCODING_UTF8:
+      return csv::Encoding::kUtf8;
+    case v1::CSV_ENCODING_CP932:
+      return csv::Encoding::kCp932;
+    default:
+      return csv::Encoding::kAuto;
+  }
+}
+
+}  // namespace
+
+grpc::Status ScreeningServiceImpl::UpsertMunicipality(
+    grpc::ServerContext* context, const v1::UpsertMunicipalityRequest* request,
+    v1::Municipality* response) {
+  return server::Serve(calls_, context, [&](const CallContext& call) {
+    v1::Municipality municipality = request->municipality();
+    KOSAPO_RETURN_IF_ERROR(NormalizeMunicipality(municipality));
+    KOSAPO_RETURN_IF_ERROR(RequireOperations(call, municipality.code(),
+                                             "register municipalities"));
+    KOSAPO_ASSIGN_OR_RETURN(*response,
+                            registry_.UpsertMunicipality(municipality));
+    return absl::OkStatus();
+  });
+}
+
+grpc::Status ScreeningServiceImpl::GetMunicipality(
+    grpc::ServerContext* context, const v1::GetMunicipalityRequest* request,
+    v1::Municipality* response) {
+  return server::Serve(calls_, context, [&](const CallContext& call) {
+    KOSAPO_ASSIGN_OR_RETURN(const std::string code,
+                            ReadableMunicipality(call, request->name()));
+    KOSAPO_ASSIGN_OR_RETURN(*response, registry_.GetMunicipality(code));
+    return absl::OkStatus();
+  });
+}
+
+grpc::Status ScreeningServiceImpl::UpsertArea(
+    grpc::ServerContext* context, const v1::UpsertAreaRequest* request,
+    v1::Area* response) {
+  return server::Serve(calls_, context, [&](const CallContext& call) {
+    KOSAPO_ASSIGN_OR_RETURN(const std::string code,
+                            ParseMunicipalityName(request->parent(), "parent"));
+    KOSAPO_RETURN_IF_ERROR(RequireOperations(call, code, "register areas"));
+    KOSAPO_RETURN_IF_ERROR(ValidateArea(request->area()));
+    KOSAPO_ASSIGN_OR_RETURN(
+        *response, registry_.UpsertArea(code, request->area(), ActorOf(call)));
+    return absl::OkStatus();
+  });
+}
+
+grpc::Status ScreeningServiceImpl::ListAreas(
+    grpc::ServerContext* context, const v1::ListAreasRequest* request,
+    v1::ListAreasResponse* response) {
+  return server::Serve(calls_, context, [&](const CallContext& call) {
+    KOSAPO_ASSIGN_OR_RETURN(const std::string code,
+                            ReadableMunicipality(call, request->parent()));
+    KOSAPO_ASSIGN_OR_RETURN(std::vector<v1::Area> areas,
+                            registry_.ListAreas(code));
+    for (v1::Area& area : areas) {
+      *response->add_areas() = std::move(area);
+    }
+    return absl::OkStatus();
+  });
+}
+
+grpc::Status ScreeningServiceImpl::UpsertSchool(
+    grpc::ServerContext* context, const v1::UpsertSchoolRequest* request,
+    v1::School* response) {
+  return server::Serve(calls_, context, [&](const CallContext& call) {
+    KOSAPO_ASSIGN_OR_RETURN(const std::string code,
+                            ParseMunicipalityName(request->parent(), "parent"));
+    KOSAPO_RETURN_IF_ERROR(RequireOperations(call, code, "register schools"));
+    KOSAPO_RETURN_IF_ERROR(ValidateSchool(request->school()));
+    KOSAPO_ASSIGN_OR_RETURN(
+        *response,
+        registry_.UpsertSchool(code, request->school(), ActorOf(call)));
+    return absl::OkStatus();
+  });
+}
+
+grpc::Status ScreeningServiceImpl::ListSchools(
+    grpc::ServerContext* context, const v1::ListSchoolsRequest* request,
+    v1::ListSchoolsResponse* response) {
+  return server::Serve(calls_, context, [&](const CallContext& call) {
+    KOSAPO_ASSIGN_OR_RETURN(const std::string code,
+                            ReadableMunicipality(call, request->parent()));
+    if (request->page_size() < 0) {
+      return absl::InvalidArgumentError("page_size: must not be negative");
+    }
+    const int limit =
+        request->page_size() == 0 ? 500 : std::min(request->page_size(), 1000);
+    // The token is the last code of the previous page; codes are public
+    // registry identifiers, so it needs no sealing.
+    KOSAPO_ASSIGN_OR_RETURN(
+        RegistryStore::SchoolPage page,
+        registry_.ListSchools(code, request->area_code(), request->page_token(),
+                              limit));
+    for (v1::School& school : page.schools) {
+      *response->add_schools() = std::move(school);
+    }
+    if (page.more) {
+      response->set_next_page_token(
+          response->schools(response->schools_size() - 1).code());
+    }
+    return absl::OkStatus();
+  });
+}
+
+grpc::Status ScreeningServiceImpl::ImportEnrollment(
+    grpc::ServerContext* context, const v1::ImportEnrollmentRequest* request,
+    v1::ImportEnrollmentResponse* response) {
+  return server::Serve(calls_, context, [&](const CallContext& call) {
+    KOSAPO_ASSIGN_OR_RETURN(const std::string code,
+                            ParseMunicipalityName(request->parent(), "parent"));
+    KOSAPO_RETURN_IF_ERROR(RequireOperations(call, code, "load enrollment"));
+    KOSAPO_RETURN_IF_ERROR(
+        ValidateFiscalYear(request->fiscal_year(), "fiscal_year"));
+    EnrollmentInput input;
+    switch (request->source_case()) {
+      case v1::ImportEnrollmentRequest::kCsv: {
+        KOSAPO_ASSIGN_OR_RETURN(
+            csv::Decoded decoded,
+            csv::DecodeToUtf8(request->csv(),
+                              ToCsvEncoding(request->encoding())));
+        input = ParseEnrollmentCsv(decoded.utf8);
+        break;
+      }
+      case v1::ImportEnrollmentRequest::kRows: {
+        int64_t position = 0;
+        for (const v1::EnrollmentRow& row : request->rows().rows()) {
+          input.rows.push_back(NumberedRow{++position, row});
+        }
+        break;
+      }
+      default:
+        return absl::InvalidArgumentError("csv or rows: one is required");
+    }
+    KOSAPO_ASSIGN_OR_RETURN(const auto schools, registry_.SchoolKinds(code));
+    ValidateEnrollment(input.rows, schools, input.errors);
+    if (!input.errors.empty()) {
+      return RowErrorsStatus(input.errors);
+    }
+    if (input.rows.empty()) {
+      return absl::InvalidArgumentError("no enrollment rows given");
+    }
+    std::vector<v1::EnrollmentRow> rows;
+    rows.reserve(input.rows.size());
+    for (NumberedRow& numbered : input.rows) {
+      rows.push_back(std::move(numbered.row));
+    }
+    KOSAPO_ASSIGN_OR_RETURN(
+        const EnrollmentResult result,
+        registry_.ReplaceEnrollment(code, request->fiscal_year(), rows,
+                                    ActorOf(call)));
+    response->set_unchanged(result.unchanged);
+    response->set_rows(static_cast<int32_t>(rows.size()));
+    response->set_schools(result.schools);
+    response->set_pupils(result.pupils);
+    return absl::OkStatus();
+  });
+}
+
+grpc::Status ScreeningServiceImpl::GetEnrollment(
+    grpc::ServerContext* context, const v1::GetEnrollmentRequest* request,
+    v1::Enrollment* response) {
+  return server::Serve(calls_, context, [&](const CallContext& call) {
+    KOSAPO_ASSIGN_OR_RETURN(const std::string code,
+                            ReadableMunicipality(call, request->parent()));
+    KOSAPO_RETURN_IF_ERROR(
+        ValidateFiscalYear(request->fiscal_year(), "fiscal_year"));
+    KOSAPO_ASSIGN_OR_RETURN(
+        *response, registry_.GetEnrollment(code, request->fiscal_year()));
+    return absl::OkStatus();
+  });
+}
+
+}  // namespace kosapo::screening

@@ -1,0 +1,50 @@
+// The gRPC adapter of the screening service: checks the caller and the input,
+// calls the domain rules and the stores, maps results to the API. No SQL here.
+#ifndef KOSAPO_SERVICES_SCREENING_API_SCREENING_SERVICE_H_
+#define KOSAPO_SERVICES_SCREENING_API_SCREENING_SERVICE_H_
+
+#include "common/server/call_context.h"
+#include "kosapo/screening/v1/screening.grpc.pb.h"
+#include "services/screening/store/registry_store.h"
+
+namespace kosapo::screening {
+
+class ScreeningServiceImpl final : public v1::ScreeningService::Service {
+ public:
+  ScreeningServiceImpl(const server::CallRegistry& calls,
+                       RegistryStore& registry)
+      : calls_(calls), registry_(registry) {}
+
+  grpc::Status UpsertMunicipality(grpc::ServerContext* context,
+                                  const v1::UpsertMunicipalityRequest* request,
+                                  v1::Municipality* response) override;
+  grpc::Status GetMunicipality(grpc::ServerContext* context,
+                               const v1::GetMunicipalityRequest* request,
+                               v1::Municipality* response) override;
+  grpc::Status UpsertArea(grpc::ServerContext* context,
+                          const v1::UpsertAreaRequest* request,
+                          v1::Area* response) override;
+  grpc::Status ListAreas(grpc::ServerContext* context,
+                         const v1::ListAreasRequest* request,
+                         v1::ListAreasResponse* response) override;
+  grpc::Status UpsertSchool(grpc::ServerContext* context,
+                            const v1::UpsertSchoolRequest* request,
+                            v1::School* response) override;
+  grpc::Status ListSchools(grpc::ServerContext* context,
+                           const v1::ListSchoolsRequest* request,
+                           v1::ListSchoolsResponse* response) override;
+  grpc::Status ImportEnrollment(
+      grpc::ServerContext* context, const v1::ImportEnrollmentRequest* request,
+      v1::ImportEnrollmentResponse* response) override;
+  grpc::Status GetEnrollment(grpc::ServerContext* context,
+                             const v1::GetEnrollmentRequest* request,
+                             v1::Enrollment* response) override;
+
+ private:
+  const server::CallRegistry& calls_;
+  RegistryStore& registry_;
+};
+
+}  // namespace kosapo::screening
+
+#endif  // KOSAPO_SERVICES_SCREENING_API_SCREENING_SERVICE_H_
