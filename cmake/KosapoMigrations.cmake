@@ -22,3 +22,24 @@ function(kosapo_migrations target)
   add_library(${target} STATIC "${out}")
   target_link_libraries(${target} PUBLIC kosapo_pg)
 endfunction()
+
+# kosapo_embed_file(<target> NAMESPACE <c++ ns> FUNCTION <name> FILE <path>)
+#
+# Embeds a data file (e.g. the default screening template) in a static
+# library as `absl::string_view <ns>::<name>()`: data stays data, and the
+# binary needs no files at run time.
+function(kosapo_embed_file target)
+  cmake_parse_arguments(ARG "" "NAMESPACE;FUNCTION;FILE" "" ${ARGN})
+  set(out "${CMAKE_CURRENT_BINARY_DIR}/${target}.cc")
+  add_custom_command(
+    OUTPUT "${out}"
+    COMMAND ${CMAKE_COMMAND}
+      "-DOUT=${out}" "-DNAMESPACE=${ARG_NAMESPACE}" "-DFUNCTION=${ARG_FUNCTION}"
+      "-DFILE=${ARG_FILE}"
+      -P "${PROJECT_SOURCE_DIR}/cmake/EmbedFile.cmake"
+    DEPENDS "${ARG_FILE}" "${PROJECT_SOURCE_DIR}/cmake/EmbedFile.cmake"
+    COMMENT "embedding ${ARG_FILE}"
+    VERBATIM)
+  add_library(${target} STATIC "${out}")
+  target_link_libraries(${target} PUBLIC absl::strings)
+endfunction()

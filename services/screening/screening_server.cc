@@ -2,12 +2,17 @@
 
 #include <memory>
 
+#include "absl/strings/str_cat.h"
+#include "common/base/status.h"
 #include "services/screening/api/screening_service.h"
+#include "services/screening/domain/template.h"
 #include "services/screening/store/registry_store.h"
+#include "services/screening/store/template_store.h"
 
 namespace kosapo::screening {
 
 const std::vector<pg::Migration>& EmbeddedMigrations();  // from migrations/
+absl::string_view DefaultTemplateJson();  // data/default_template.json
 
 server::ServiceDefinition Definition() {
   server::ServiceDefinition service;
@@ -20,8 +25,18 @@ server::ServiceDefinition Definition() {
   service.setup = [](server::ServiceRuntime& runtime) {
     auto* registry =
         runtime.Keep(std::make_shared<RegistryStore>(runtime.pool()));
-    runtime.AddService(
-        std::make_shared<ScreeningServiceImpl>(runtime.calls(), *registry));
+    auto* templates =
+        runtime.Keep(std::make_shared<TemplateStore>(runtime.pool()));
+    auto* rounds = runtime.Keep(std::make_shared<RoundStore>(runtime.pool()));
+    // The shipped sheet is data: parsed and stored (once) at every start.
+    auto shipped = ParseTemplateJson(DefaultTemplateJson());
+    if (!shipped.ok()) {
+      return absl::InternalError(absl::StrCat(
+          "shipped default template is invalid: ", shipped.status().message()));
+    }
+    KOSAPO_RETURN_IF_ERROR(templates->EnsureShipped(*shipped));
+    runtime.AddService(std::make_shared<ScreeningServiceImpl>(
+        runtime.calls(), *registry, *templates, *rounds));
     return absl::OkStatus();
   };
   return service;

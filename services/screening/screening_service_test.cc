@@ -417,5 +417,191 @@ TEST_F(ScreeningServiceTest, EnrollmentNeedsOperationsOfThatCity) {
   EXPECT_THAT(year.error_message(), HasSubstr("fiscal_year"));
 }
 
+TEST_F(ScreeningServiceTest, ShippedDefaultTemplateIsListedAndReadable) {
+  v1::ListTemplatesResponse templates;
+  ASSERT_TRUE(Stub()
+                  ->ListTemplates(As(auth::Role::kSchoolStaff, "27110").get(),
+                                  v1::ListTemplatesRequest(), &templates)
+                  .ok());
+  const v1::Template* shipped = nullptr;
+  for (const auto& listed : templates.templates()) {
+    if (listed.key() == "default") {
+      shipped = &listed;
+    }
+  }
+  ASSERT_NE(shipped, nullptr);
+  EXPECT_GE(shipped->items_size(), 30);
+  EXPECT_EQ(shipped->categories_size(), 8);
+  v1::GetTemplateRequest get;
+  get.set_name(shipped->name());
+  v1::Template fetched;
+  ASSERT_TRUE(Stub()
+                  ->GetTemplate(As(auth::Role::kSchoolStaff, "27110").get(),
+                                get, &fetched)
+                  .ok());
+  EXPECT_EQ(fetched.items_size(), shipped->items_size());
+  get.set_name("templates/default/versions/999");
+  EXPECT_EQ(Stub()
+                ->GetTemplate(As(auth::Role::kSchoolStaff, "27110").get(), get,
+                              &fetched)
+                .error_code(),
+            grpc::StatusCode::NOT_FOUND);
+}
+
+v1::Template SmallTemplate(const std::string& key, double weight) {
+  v1::Template t;
+  t.set_key(key);
+  t.set_title_ja("小さなシート");
+  t.set_title_en("Small sheet");
+  t.set_review_threshold(1.0);
+  auto* category = t.add_categories();
+  category->set_code("meals");
+  category->set_label_ja("食事");
+  category->set_label_en("Meals");
+  auto* item = t.add_items();
+  item->set_code("meals_no_breakfast");
+  item->set_category("meals");
+  item->set_label_ja("朝食を食べていない");
+  item->set_label_en("No breakfast");
+  item->set_kind(v1::ANSWER_KIND_LEVEL);
+  item->set_max_level(3);
+  item->set_weight(weight);
+  return t;
+}
+
+TEST_F(ScreeningServiceTest,
+       TemplateVersionsAreNewRecordsAndRetriesDoNotDuplicate) {
+  v1::CreateTemplateVersionRequest request;
+  *request.mutable_template_() = SmallTemplate("city27110", 2.0);
+  v1::Template first, retry, second;
+  ASSERT_TRUE(
+      Stub()->CreateTemplateVersion(Ops("27110").get(), request, &first).ok());
+  EXPECT_EQ(first.version(), 1);
+  EXPECT_EQ(first.name(), "templates/city27110/versions/1");
+  ASSERT_TRUE(
+      Stub()->CreateTemplateVersion(Ops("27110").get(), request, &retry).ok());
+  EXPECT_EQ(retry.version(), 1);
+  *request.mutable_template_() = SmallTemplate("city27110", 3.0);
+  ASSERT_TRUE(
+      Stub()->CreateTemplateVersion(Ops("27110").get(), request, &second).ok());
+  EXPECT_EQ(second.version(), 2);
+
+  v1::GetTemplateRequest get;
+  get.set_name("templates/city27110/versions/1");
+  v1::Template v1_again;
+  ASSERT_TRUE(Stub()->GetTemplate(Ops("27110").get(), get, &v1_again).ok());
+  EXPECT_DOUBLE_EQ(v1_again.items(0).weight(), 2.0);  // untouched by v2
+
+  *request.mutable_template_() = SmallTemplate("city27110", -1.0);
+  const grpc::Status bad =
+      Stub()->CreateTemplateVersion(Ops("27110").get(), request, &second);
+  EXPECT_EQ(bad.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(bad.error_message(), HasSubstr("template.items[0].weight"));
+  EXPECT_EQ(
+      Stub()
+          ->CreateTemplateVersion(As(auth::Role::kSchoolManager, "27110").get(),
+                                  request, &second)
+          .error_code(),
+      grpc::StatusCode::PERMISSION_DENIED);
+}
+
+v1::CreateRoundRequest RoundRequest(const std::string& code,
+                                    const std::string& request_id) {
+  v1::CreateRoundRequest request;
+  request.set_parent("municipalities/" + code);
+  request.set_request_id(request_id);
+  v1::Round* round = request.mutable_round();
+  round->set_fiscal_year(2023);
+  round->set_title("令和5年度 第1回");
+  round->set_template_("templates/default/versions/1");
+  round->mutable_open_date()->set_year(2023);
+  round->mutable_open_date()->set_month(6);
+  round->mutable_open_date()->set_day(1);
+  round->mutable_close_date()->set_year(2023);
+  round->mutable_close_date()->set_month(7);
+  round->mutable_close_date()->set_day(31);
+  return request;
+}
+
+TEST_F(ScreeningServiceTest, RoundsAreIdempotentOnRequestIdAndCanBeClosed) {
+  RegisterCity("27111");
+  v1::Round first, retry, other;
+  ASSERT_TRUE(Stub()
+                  ->CreateRound(Ops("27111").get(),
+                                RoundRequest("27111", "r-1"), &first)
+                  .ok());
+  EXPECT_EQ(first.state(), v1::ROUND_STATE_OPEN);
+  ASSERT_TRUE(Stub()
+                  ->CreateRound(Ops("27111").get(),
+                                RoundRequest("27111", "r-1"), &retry)
+                  .ok());
+  EXPECT_EQ(retry.name(), first.name());
+  ASSERT_TRUE(Stub()
+                  ->CreateRound(Ops("27111").get(),
+                                RoundRequest("27111", "r-2"), &other)
+                  .ok());
+  EXPECT_NE(other.name(), first.name());
+
+  v1::ListRoundsRequest list;
+  list.set_parent("municipalities/27111");
+  list.set_fiscal_year(2023);
+  v1::ListRoundsResponse rounds;
+  ASSERT_TRUE(Stub()
+                  ->ListRounds(As(auth::Role::kSchoolStaff, "27111").get(),
+                               list, &rounds)
+                  .ok());
+  EXPECT_EQ(rounds.rounds_size(), 2);
+
+  v1::CloseRoundRequest close;
+  close.set_name(first.name());
+  v1::Round closed;
+  ASSERT_TRUE(Stub()->CloseRound(Ops("27111").get(), close, &closed).ok());
+  EXPECT_EQ(closed.state(), v1::ROUND_STATE_CLOSED);
+  ASSERT_TRUE(Stub()->CloseRound(Ops("27111").get(), close, &closed).ok());
+  EXPECT_EQ(Stub()->CloseRound(Ops("27203").get(), close, &closed).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  v1::GetRoundRequest get;
+  get.set_name(first.name());
+  v1::Round fetched;
+  ASSERT_TRUE(
+      Stub()
+          ->GetRound(As(auth::Role::kAnalyst, "27111").get(), get, &fetched)
+          .ok());
+  EXPECT_EQ(fetched.state(), v1::ROUND_STATE_CLOSED);
+  EXPECT_EQ(fetched.close_date().month(), 7);
+}
+
+TEST_F(ScreeningServiceTest, RoundRulesNameTheField) {
+  RegisterCity("27112");
+  v1::Round out;
+  auto request = RoundRequest("27112", "bad-1");
+  request.mutable_round()->mutable_close_date()->set_month(5);
+  grpc::Status status = Stub()->CreateRound(Ops("27112").get(), request, &out);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(status.error_message(), HasSubstr("round.close_date"));
+
+  request = RoundRequest("27112", "bad-2");
+  request.mutable_round()->mutable_open_date()->set_day(31);  // 31 June
+  status = Stub()->CreateRound(Ops("27112").get(), request, &out);
+  EXPECT_THAT(status.error_message(), HasSubstr("round.open_date"));
+
+  request = RoundRequest("27112", "bad-3");
+  request.mutable_round()->mutable_close_date()->set_year(2024);
+  request.mutable_round()->mutable_close_date()->set_month(4);
+  request.mutable_round()->mutable_close_date()->set_day(1);
+  status = Stub()->CreateRound(Ops("27112").get(), request, &out);
+  EXPECT_THAT(status.error_message(), HasSubstr("within fiscal year 2023"));
+
+  request = RoundRequest("27112", "bad-4");
+  request.mutable_round()->set_template_("templates/nope/versions/1");
+  status = Stub()->CreateRound(Ops("27112").get(), request, &out);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_THAT(status.error_message(), HasSubstr("round.template"));
+
+  request = RoundRequest("27112", "");
+  status = Stub()->CreateRound(Ops("27112").get(), request, &out);
+  EXPECT_THAT(status.error_message(), HasSubstr("request_id"));
+}
+
 }  // namespace
 }  // namespace kosapo::screening

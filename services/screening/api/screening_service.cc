@@ -8,6 +8,7 @@
 #include "common/auth/authorize.h"
 #include "common/base/status.h"
 #include "common/csv/csv.h"
+#include "services/screening/api/call_checks.h"
 #include "services/screening/domain/registry_rules.h"
 
 namespace kosapo::screening {
@@ -16,28 +17,6 @@ namespace {
 using server::CallContext;
 
 constexpr int kMaxListedErrors = 20;
-
-Actor ActorOf(const CallContext& call) {
-  return Actor{call.principal->subject, call.trace.trace_id};
-}
-
-// Registry writes are city operations' work.
-absl::Status RequireOperations(const CallContext& call,
-                               absl::string_view municipality,
-                               absl::string_view action) {
-  KOSAPO_RETURN_IF_ERROR(auth::RequireRole(
-      *call.principal, {auth::Role::kCityOperations}, action));
-  return auth::RequireMunicipality(*call.principal, municipality);
-}
-
-// The parent's municipality code, after checking the caller acts for it.
-absl::StatusOr<std::string> ReadableMunicipality(const CallContext& call,
-                                                 absl::string_view parent) {
-  KOSAPO_ASSIGN_OR_RETURN(std::string code,
-                          ParseMunicipalityName(parent, "parent"));
-  KOSAPO_RETURN_IF_ERROR(auth::RequireMunicipality(*call.principal, code));
-  return code;
-}
 
 absl::Status RowErrorsStatus(const std::vector<v1::RowError>& errors) {
   std::string message =

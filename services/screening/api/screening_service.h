@@ -6,14 +6,21 @@
 #include "common/server/call_context.h"
 #include "kosapo/screening/v1/screening.grpc.pb.h"
 #include "services/screening/store/registry_store.h"
+#include "services/screening/store/template_store.h"
 
 namespace kosapo::screening {
 
 class ScreeningServiceImpl final : public v1::ScreeningService::Service {
  public:
   ScreeningServiceImpl(const server::CallRegistry& calls,
-                       RegistryStore& registry)
-      : calls_(calls), registry_(registry) {}
+                       RegistryStore& registry, TemplateStore& templates,
+                       RoundStore& rounds)
+      : calls_(calls),
+        registry_(registry),
+        templates_(templates),
+        rounds_(rounds) {}
+
+  // Registry and enrollment: screening_service.cc.
 
   grpc::Status UpsertMunicipality(grpc::ServerContext* context,
                                   const v1::UpsertMunicipalityRequest* request,
@@ -40,9 +47,35 @@ class ScreeningServiceImpl final : public v1::ScreeningService::Service {
                              const v1::GetEnrollmentRequest* request,
                              v1::Enrollment* response) override;
 
+  // Templates and rounds: template_round_handlers.cc.
+  grpc::Status CreateTemplateVersion(
+      grpc::ServerContext* context,
+      const v1::CreateTemplateVersionRequest* request,
+      v1::Template* response) override;
+  grpc::Status GetTemplate(grpc::ServerContext* context,
+                           const v1::GetTemplateRequest* request,
+                           v1::Template* response) override;
+  grpc::Status ListTemplates(grpc::ServerContext* context,
+                             const v1::ListTemplatesRequest* request,
+                             v1::ListTemplatesResponse* response) override;
+  grpc::Status CreateRound(grpc::ServerContext* context,
+                           const v1::CreateRoundRequest* request,
+                           v1::Round* response) override;
+  grpc::Status GetRound(grpc::ServerContext* context,
+                        const v1::GetRoundRequest* request,
+                        v1::Round* response) override;
+  grpc::Status ListRounds(grpc::ServerContext* context,
+                          const v1::ListRoundsRequest* request,
+                          v1::ListRoundsResponse* response) override;
+  grpc::Status CloseRound(grpc::ServerContext* context,
+                          const v1::CloseRoundRequest* request,
+                          v1::Round* response) override;
+
  private:
   const server::CallRegistry& calls_;
   RegistryStore& registry_;
+  TemplateStore& templates_;
+  RoundStore& rounds_;
 };
 
 }  // namespace kosapo::screening

@@ -1,0 +1,29 @@
+// Checks every screening handler makes on its caller.
+#ifndef KOSAPO_SERVICES_SCREENING_API_CALL_CHECKS_H_
+#define KOSAPO_SERVICES_SCREENING_API_CALL_CHECKS_H_
+
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "common/server/call_context.h"
+#include "services/screening/store/registry_store.h"
+
+namespace kosapo::screening {
+
+// Who is acting, for records and events.
+Actor ActorOf(const server::CallContext& call);
+
+// Registry, template and round writes are city operations' work, for their
+// own municipality.
+absl::Status RequireOperations(const server::CallContext& call,
+                               absl::string_view municipality,
+                               absl::string_view action);
+
+// The municipality code of `parent`, after checking the caller acts for it.
+absl::StatusOr<std::string> ReadableMunicipality(
+    const server::CallContext& call, absl::string_view parent);
+
+}  // namespace kosapo::screening
+
+#endif  // KOSAPO_SERVICES_SCREENING_API_CALL_CHECKS_H_

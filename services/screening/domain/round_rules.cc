@@ -1,0 +1,114 @@
+#include "services/screening/domain/round_rules.h"
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
+#include "services/screening/domain/registry_rules.h"
+
+namespace kosapo::screening {
+
+absl::StatusOr<absl::CivilDay> DateFromProto(const kosapo::type::Date& date,
+                                             absl::string_view field) {
+  const absl::CivilDay day(date.year(), date.month(), date.day());
+  if (date.year() < 1 || date.year() > 9999 || day.year() != date.year() ||
+      day.month() != date.month() || day.day() != date.day()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(field, ": not a valid calendar date"));
+  }
+  return day;
+}
+
+kosapo::type::Date DateToProto(absl::CivilDay day) {
+  kosapo::type::Date date;
+  date.set_year(static_cast<int32_t>(day.year()));
+  date.set_month(day.month());
+  date.set_day(day.day());
+  return date;
+}
+
+absl::StatusOr<std::pair<std::string, int>> ParseTemplateName(
+    absl::string_view name, absl::string_view field) {
+  const std::vector<absl::string_view> parts = absl::StrSplit(name, '/');
+  int version = 0;
+  if (parts.size() != 4 || parts[0] != "templates" || parts[1].empty() ||
+      parts[2] != "versions" || !absl::SimpleAtoi(parts[3], &version) ||
+      version < 1) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(field, ": expected templates/{key}/versions/{version}"));
+  }
+  return std::make_pair(std::string(parts[1]), version);
+}
+
+std::string TemplateName(absl::string_view key, int version) {
+  return absl::StrCat("templates/", key, "/versions/", version);
+}
+
+absl::StatusOr<std::pair<std::string, int64_t>> ParseRoundName(
+    absl::string_view name, absl::string_view field) {
+  const std::vector<absl::string_view> parts = absl::StrSplit(name, '/');
+  int64_t id = 0;
+  if (parts.size() != 4 || parts[2] != "rounds" ||
+      !absl::SimpleAtoi(parts[3], &id) || id < 1) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(field, ": expected municipalities/{code}/rounds/{id}"));
+  }
+  auto municipality =
+      ParseMunicipalityName(absl::StrCat(parts[0], "/", parts[1]), field);
+  if (!municipality.ok()) {
+    return municipality.status();
+  }
+  return std::make_pair(*municipality, id);
+}
+
+std::string RoundName(absl::string_view municipality, int64_t id) {
+  return absl::StrCat("municipalities/", municipality, "/rounds/", id);
+}
+
+absl::Status ValidateNewRound(const v1::Round& round) {
+  if (absl::Status s =
+          ValidateFiscalYear(round.fiscal_year(), "round.fiscal_year");
+      !s.ok()) {
+    return s;
+  }
+  if (absl::StripAsciiWhitespace(round.title()).empty() ||
+      round.title().size() > 200) {
+    return absl::InvalidArgumentError(
+        "round.title: required, at most 200 bytes");
+  }
+  if (auto name = ParseTemplateName(round.template_(), "round.template");
+      !name.ok()) {
+    return name.status();
+  }
+  auto open = DateFromProto(round.open_date(), "round.open_date");
+  if (!open.ok()) {
+    return open.status();
+  }
+  auto close = DateFromProto(round.close_date(), "round.close_date");
+  if (!close.ok()) {
+    return close.status();
+  }
+  if (*close < *open) {
+    return absl::InvalidArgumentError(
+        "round.close_date: must not be before round.open_date");
+  }
+  const absl::CivilDay year_start(round.fiscal_year(), 4, 1);
+  const absl::CivilDay year_end(round.fiscal_year() + 1, 3, 31);
+  if (*open < year_start || *close > year_end) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "round.open_date, round.close_date: must lie within fiscal year ",
+        round.fiscal_year(), " (", absl::FormatCivilTime(year_start), " to ",
+        absl::FormatCivilTime(year_end), ")"));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ValidateRequestId(absl::string_view request_id) {
+  if (request_id.empty() || request_id.size() > 100) {
+    return absl::InvalidArgumentError(
+        "request_id: required, 1-100 characters, so a retry cannot duplicate");
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace kosapo::screening
