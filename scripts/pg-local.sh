@@ -509,7 +509,7 @@ cmd_provision() {
       schema="${schemas[i]}"
       echo "CREATE SCHEMA IF NOT EXISTS \"${schema}\" AUTHORIZATION \"${role}\";"
       echo "ALTER SCHEMA \"${schema}\" OWNER TO \"${role}\";"
-      echo "GRANT CONNECT ON DATABASE \"${db}\" TO \"${role}\";"
+      echo "GRANT CONNECT, TEMPORARY ON DATABASE \"${db}\" TO \"${role}\";"
       echo "ALTER ROLE \"${role}\" IN DATABASE \"${db}\""
       echo "  SET search_path = \"${schema}\";"
     done

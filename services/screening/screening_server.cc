@@ -7,6 +7,7 @@
 #include "services/screening/api/screening_service.h"
 #include "services/screening/domain/template.h"
 #include "services/screening/store/registry_store.h"
+#include "services/screening/store/sheet_store.h"
 #include "services/screening/store/template_store.h"
 
 namespace kosapo::screening {
@@ -28,6 +29,7 @@ server::ServiceDefinition Definition() {
     auto* templates =
         runtime.Keep(std::make_shared<TemplateStore>(runtime.pool()));
     auto* rounds = runtime.Keep(std::make_shared<RoundStore>(runtime.pool()));
+    auto* sheets = runtime.Keep(std::make_shared<SheetStore>(runtime.pool()));
     // The shipped sheet is data: parsed and stored (once) at every start.
     auto shipped = ParseTemplateJson(DefaultTemplateJson());
     if (!shipped.ok()) {
@@ -36,7 +38,7 @@ server::ServiceDefinition Definition() {
     }
     KOSAPO_RETURN_IF_ERROR(templates->EnsureShipped(*shipped));
     runtime.AddService(std::make_shared<ScreeningServiceImpl>(
-        runtime.calls(), *registry, *templates, *rounds));
+        runtime.calls(), *registry, *templates, *rounds, *sheets));
     return absl::OkStatus();
   };
   return service;

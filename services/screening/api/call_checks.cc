@@ -1,5 +1,6 @@
 #include "services/screening/api/call_checks.h"
 
+#include "absl/strings/str_cat.h"
 #include "common/auth/authorize.h"
 #include "common/base/status.h"
 #include "services/screening/domain/registry_rules.h"
@@ -28,6 +29,21 @@ absl::StatusOr<std::string> ReadableMunicipality(const CallContext& call,
                           ParseMunicipalityName(parent, "parent"));
   KOSAPO_RETURN_IF_ERROR(auth::RequireMunicipality(*call.principal, code));
   return code;
+}
+
+absl::Status RequireSchoolStaff(const CallContext& call,
+                                absl::string_view school_code) {
+  const auth::Principal& principal = *call.principal;
+  KOSAPO_RETURN_IF_ERROR(auth::RequireRole(
+      principal, {auth::Role::kSchoolStaff, auth::Role::kSchoolManager},
+      "see or write screening sheets"));
+  for (const std::string& school : principal.schools) {
+    if (school == school_code) {
+      return absl::OkStatus();
+    }
+  }
+  return absl::PermissionDeniedError(
+      absl::StrCat("school ", school_code, " is not the caller's school"));
 }
 
 }  // namespace kosapo::screening

@@ -24,6 +24,10 @@ absl::Status RequireOperations(const server::CallContext& call,
 absl::StatusOr<std::string> ReadableMunicipality(
     const server::CallContext& call, absl::string_view parent);
 
+// Sheets are for the staff of the pupil's school only.
+absl::Status RequireSchoolStaff(const server::CallContext& call,
+                                absl::string_view school_code);
+
 }  // namespace kosapo::screening
 
 #endif  // KOSAPO_SERVICES_SCREENING_API_CALL_CHECKS_H_

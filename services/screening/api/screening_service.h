@@ -6,6 +6,7 @@
 #include "common/server/call_context.h"
 #include "kosapo/screening/v1/screening.grpc.pb.h"
 #include "services/screening/store/registry_store.h"
+#include "services/screening/store/sheet_store.h"
 #include "services/screening/store/template_store.h"
 
 namespace kosapo::screening {
@@ -14,11 +15,12 @@ class ScreeningServiceImpl final : public v1::ScreeningService::Service {
  public:
   ScreeningServiceImpl(const server::CallRegistry& calls,
                        RegistryStore& registry, TemplateStore& templates,
-                       RoundStore& rounds)
+                       RoundStore& rounds, SheetStore& sheets)
       : calls_(calls),
         registry_(registry),
         templates_(templates),
-        rounds_(rounds) {}
+        rounds_(rounds),
+        sheets_(sheets) {}
 
   // Registry and enrollment: screening_service.cc.
 
@@ -71,11 +73,38 @@ class ScreeningServiceImpl final : public v1::ScreeningService::Service {
                           const v1::CloseRoundRequest* request,
                           v1::Round* response) override;
 
+  // Sheets: sheet_handlers.cc.
+  grpc::Status UpsertSheet(grpc::ServerContext* context,
+                           const v1::UpsertSheetRequest* request,
+                           v1::UpsertSheetResponse* response) override;
+  grpc::Status ImportSheets(grpc::ServerContext* context,
+                            grpc::ServerReader<v1::ImportSheetsRequest>* reader,
+                            v1::ImportSheetsResponse* response) override;
+  grpc::Status ImportSheetsCsv(grpc::ServerContext* context,
+                               const v1::ImportSheetsCsvRequest* request,
+                               v1::ImportSheetsResponse* response) override;
+  grpc::Status GetSheet(grpc::ServerContext* context,
+                        const v1::GetSheetRequest* request,
+                        v1::Sheet* response) override;
+  grpc::Status ListSheets(grpc::ServerContext* context,
+                          const v1::ListSheetsRequest* request,
+                          v1::ListSheetsResponse* response) override;
+  grpc::Status ListCandidates(grpc::ServerContext* context,
+                              const v1::ListCandidatesRequest* request,
+                              v1::ListCandidatesResponse* response) override;
+
  private:
+  // The round named by `parent`, for a caller of its municipality.
+  absl::StatusOr<RoundContext> RoundFor(const server::CallContext& call,
+                                        absl::string_view parent);
+  // Today in the municipality's time zone: rounds open and close by it.
+  absl::StatusOr<absl::CivilDay> Today(absl::string_view municipality);
+
   const server::CallRegistry& calls_;
   RegistryStore& registry_;
   TemplateStore& templates_;
   RoundStore& rounds_;
+  SheetStore& sheets_;
 };
 
 }  // namespace kosapo::screening

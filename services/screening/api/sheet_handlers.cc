@@ -1,0 +1,257 @@
+// ScreeningServiceImpl: pupils' sheets.
+#include <algorithm>
+#include <string>
+#include <vector>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "absl/time/clock.h"
+#include "common/auth/authorize.h"
+#include "common/base/status.h"
+#include "common/csv/csv.h"
+#include "services/screening/api/call_checks.h"
+#include "services/screening/api/screening_service.h"
+#include "services/screening/api/sheet_intake.h"
+#include "services/screening/domain/round_rules.h"
+#include "services/screening/domain/scoring.h"
+#include "services/screening/domain/sheet_rules.h"
+
+namespace kosapo::screening {
+namespace {
+
+using server::CallContext;
+
+struct SheetKey {
+  std::string round_parent;
+  std::string school_code;
+  std::string pupil_id;
+};
+
+// "municipalities/{m}/rounds/{r}/schools/{s}/sheets/{p}".
+absl::StatusOr<SheetKey> ParseSheetName(absl::string_view name) {
+  const std::vector<absl::string_view> parts = absl::StrSplit(name, '/');
+  if (parts.size() != 8 || parts[4] != "schools" || parts[6] != "sheets" ||
+      parts[5].empty() || parts[7].empty()) {
+    return absl::InvalidArgumentError(
+        "name: expected municipalities/{m}/rounds/{r}/schools/{s}/sheets/{p}");
+  }
+  return SheetKey{
+      absl::StrCat(parts[0], "/", parts[1], "/", parts[2], "/", parts[3]),
+      std::string(parts[5]), std::string(parts[7])};
+}
+
+absl::Status RowStatus(const v1::SheetRowResult& row) {
+  const std::string message = absl::StrCat(row.field(), ": ", row.message());
+  if (row.message().find("not the caller's school") != std::string::npos ||
+      row.message().find("may not") != std::string::npos) {
+    return absl::PermissionDeniedError(message);
+  }
+  return absl::InvalidArgumentError(message);
+}
+
+Score ScoreOf(const v1::SheetScore& proto) {
+  Score score;
+  score.total = proto.total();
+  score.candidate = proto.candidate();
+  for (const v1::TriggeredItem& item : proto.triggered()) {
+    score.triggered.push_back(
+        Trigger{item.item(), item.points(), item.always_review()});
+  }
+  return score;
+}
+
+}  // namespace
+
+absl::StatusOr<RoundContext> ScreeningServiceImpl::RoundFor(
+    const CallContext& call, absl::string_view parent) {
+  KOSAPO_ASSIGN_OR_RETURN(const auto name, ParseRoundName(parent, "parent"));
+  KOSAPO_RETURN_IF_ERROR(
+      auth::RequireMunicipality(*call.principal, name.first));
+  return sheets_.LoadRound(name.first, name.second);
+}
+
+absl::StatusOr<absl::CivilDay> ScreeningServiceImpl::Today(
+    absl::string_view municipality) {
+  KOSAPO_ASSIGN_OR_RETURN(const v1::Municipality stored,
+                          registry_.GetMunicipality(municipality));
+  absl::TimeZone zone;
+  if (!absl::LoadTimeZone(stored.time_zone(), &zone)) {
+    return absl::InternalError("municipality time zone does not load");
+  }
+  return absl::ToCivilDay(absl::Now(), zone);
+}
+
+grpc::Status ScreeningServiceImpl::UpsertSheet(
+    grpc::ServerContext* context, const v1::UpsertSheetRequest* request,
+    v1::UpsertSheetResponse* response) {
+  return server::Serve(calls_, context, [&](const CallContext& call) {
+    KOSAPO_RETURN_IF_ERROR(
+        RequireSchoolStaff(call, request->sheet().school_code()));
+    KOSAPO_ASSIGN_OR_RETURN(const RoundContext round,
+                            RoundFor(call, request->parent()));
+    KOSAPO_ASSIGN_OR_RETURN(const absl::CivilDay today,
+                            Today(round.municipality));
+    SheetIntake intake(sheets_, round, call, today);
+    KOSAPO_RETURN_IF_ERROR(intake.Add(1, request->sheet()));
+    KOSAPO_RETURN_IF_ERROR(intake.Finish());
+    const v1::SheetRowResult& row = intake.results().front();
+    if (row.outcome() == v1::ROW_OUTCOME_REJECTED) {
+      return RowStatus(row);
+    }
+    response->set_outcome(row.outcome());
+    KOSAPO_ASSIGN_OR_RETURN(*response->mutable_sheet(),
+                            sheets_.Get(round, request->sheet().school_code(),
+                                        request->sheet().pupil_id()));
+    return absl::OkStatus();
+  });
+}
+
+grpc::Status ScreeningServiceImpl::ImportSheets(
+    grpc::ServerContext* context,
+    grpc::ServerReader<v1::ImportSheetsRequest>* reader,
+    v1::ImportSheetsResponse* response) {
+  return server::Serve(calls_, context, [&](const CallContext& call) {
+    KOSAPO_RETURN_IF_ERROR(auth::RequireRole(
+        *call.principal, {auth::Role::kSchoolStaff, auth::Role::kSchoolManager},
+        "write screening sheets"));
+    v1::ImportSheetsRequest message;
+    if (!reader->Read(&message)) {
+      return absl::InvalidArgumentError("the stream sent no message");
+    }
+    const std::string parent = message.parent();
+    KOSAPO_ASSIGN_OR_RETURN(const RoundContext round, RoundFor(call, parent));
+    KOSAPO_ASSIGN_OR_RETURN(const absl::CivilDay today,
+                            Today(round.municipality));
+    SheetIntake intake(sheets_, round, call, today);
+    int64_t line = 0;
+    do {
+      if (!message.parent().empty() && message.parent() != parent) {
+        return absl::InvalidArgumentError(
+            "parent: must not change within one stream");
+      }
+      for (v1::Sheet& sheet : *message.mutable_sheets()) {
+        KOSAPO_RETURN_IF_ERROR(intake.Add(++line, std::move(sheet)));
+      }
+    } while (reader->Read(&message));
+    KOSAPO_RETURN_IF_ERROR(intake.Finish());
+    *response = intake.Response();
+    return absl::OkStatus();
+  });
+}
+
+grpc::Status ScreeningServiceImpl::ImportSheetsCsv(
+    grpc::ServerContext* context, const v1::ImportSheetsCsvRequest* request,
+    v1::ImportSheetsResponse* response) {
+  return server::Serve(calls_, context, [&](const CallContext& call) {
+    KOSAPO_RETURN_IF_ERROR(auth::RequireRole(
+        *call.principal, {auth::Role::kSchoolStaff, auth::Role::kSchoolManager},
+        "write screening sheets"));
+    KOSAPO_ASSIGN_OR_RETURN(const RoundContext round,
+                            RoundFor(call, request->parent()));
+    KOSAPO_ASSIGN_OR_RETURN(const absl::CivilDay today,
+                            Today(round.municipality));
+    const csv::Encoding encoding =
+        request->encoding() == v1::CSV_ENCODING_UTF8    ? csv::Encoding::kUtf8
+        : request->encoding() == v1::CSV_ENCODING_CP932 ? csv::Encoding::kCp932
+                                                        : csv::Encoding::kAuto;
+    KOSAPO_ASSIGN_OR_RETURN(const csv::Decoded decoded,
+                            csv::DecodeToUtf8(request->csv(), encoding));
+    SheetCsv parsed = ParseSheetsCsv(decoded.utf8, round.tmpl);
+    if (parsed.sheets.empty() && !parsed.rejected.empty() &&
+        parsed.rejected.front().line() == 1) {
+      const std::string& message = parsed.rejected.front().message();
+      return absl::InvalidArgumentError(  // the header is unusable
+          message.rfind("line ", 0) == 0 ? message
+                                         : absl::StrCat("line 1: ", message));
+    }
+    SheetIntake intake(sheets_, round, call, today);
+    for (v1::SheetRowResult& rejected : parsed.rejected) {
+      intake.Reject(std::move(rejected));
+    }
+    for (NumberedSheet& numbered : parsed.sheets) {
+      KOSAPO_RETURN_IF_ERROR(
+          intake.Add(numbered.line, std::move(numbered.sheet)));
+    }
+    KOSAPO_RETURN_IF_ERROR(intake.Finish());
+    *response = intake.Response();
+    return absl::OkStatus();
+  });
+}
+
+grpc::Status ScreeningServiceImpl::GetSheet(grpc::ServerContext* context,
+                                            const v1::GetSheetRequest* request,
+                                            v1::Sheet* response) {
+  return server::Serve(calls_, context, [&](const CallContext& call) {
+    KOSAPO_ASSIGN_OR_RETURN(const SheetKey key,
+                            ParseSheetName(request->name()));
+    KOSAPO_RETURN_IF_ERROR(RequireSchoolStaff(call, key.school_code));
+    KOSAPO_ASSIGN_OR_RETURN(const RoundContext round,
+                            RoundFor(call, key.round_parent));
+    KOSAPO_ASSIGN_OR_RETURN(*response,
+                            sheets_.Get(round, key.school_code, key.pupil_id));
+    return absl::OkStatus();
+  });
+}
+
+grpc::Status ScreeningServiceImpl::ListSheets(
+    grpc::ServerContext* context, const v1::ListSheetsRequest* request,
+    v1::ListSheetsResponse* response) {
+  return server::Serve(calls_, context, [&](const CallContext& call) {
+    KOSAPO_RETURN_IF_ERROR(RequireSchoolStaff(call, request->school_code()));
+    KOSAPO_ASSIGN_OR_RETURN(const RoundContext round,
+                            RoundFor(call, request->parent()));
+    if (request->page_size() < 0) {
+      return absl::InvalidArgumentError("page_size: must not be negative");
+    }
+    const int limit =
+        request->page_size() == 0 ? 200 : std::min(request->page_size(), 1000);
+    KOSAPO_ASSIGN_OR_RETURN(std::vector<v1::Sheet> sheets,
+                            sheets_.List(round, request->school_code(),
+                                         request->page_token(), limit + 1));
+    const bool more = static_cast<int>(sheets.size()) > limit;
+    if (more) {
+      sheets.pop_back();
+    }
+    for (v1::Sheet& sheet : sheets) {
+      *response->add_sheets() = std::move(sheet);
+    }
+    if (more) {
+      // The last pupil id of the page: the school's own identifier, shown
+      // only to that school.
+      response->set_next_page_token(
+          response->sheets(response->sheets_size() - 1).pupil_id());
+    }
+    return absl::OkStatus();
+  });
+}
+
+grpc::Status ScreeningServiceImpl::ListCandidates(
+    grpc::ServerContext* context, const v1::ListCandidatesRequest* request,
+    v1::ListCandidatesResponse* response) {
+  return server::Serve(calls_, context, [&](const CallContext& call) {
+    KOSAPO_RETURN_IF_ERROR(RequireSchoolStaff(call, request->school_code()));
+    KOSAPO_ASSIGN_OR_RETURN(const RoundContext round,
+                            RoundFor(call, request->parent()));
+    KOSAPO_ASSIGN_OR_RETURN(const std::vector<v1::Sheet> sheets,
+                            sheets_.Candidates(round, request->school_code()));
+    std::vector<Candidate> order;
+    std::map<std::string, const v1::Sheet*> by_pupil;
+    for (const v1::Sheet& sheet : sheets) {
+      order.push_back(Candidate{sheet.pupil_id(), ScoreOf(sheet.score())});
+      by_pupil[sheet.pupil_id()] = &sheet;
+    }
+    SortCandidates(order);
+    for (const Candidate& candidate : order) {
+      const v1::Sheet& sheet = *by_pupil[candidate.pupil_key];
+      v1::Candidate* out = response->add_candidates();
+      out->set_sheet(sheet.name());
+      out->set_pupil_id(sheet.pupil_id());
+      out->set_grade(sheet.grade());
+      *out->mutable_score() = sheet.score();
+    }
+    return absl::OkStatus();
+  });
+}
+
+}  // namespace kosapo::screening

@@ -1,0 +1,107 @@
+#include "services/screening/api/sheet_intake.h"
+
+#include <algorithm>
+
+#include "absl/strings/str_cat.h"
+#include "services/screening/api/call_checks.h"
+#include "services/screening/domain/scoring.h"
+#include "services/screening/domain/sheet_rules.h"
+
+namespace kosapo::screening {
+
+SheetIntake::SheetIntake(SheetStore& store, const RoundContext& round,
+                         const server::CallContext& call, absl::CivilDay today)
+    : store_(store), round_(round), call_(call), today_(today) {}
+
+void SheetIntake::Reject(v1::SheetRowResult result) {
+  result.set_outcome(v1::ROW_OUTCOME_REJECTED);
+  results_.push_back(std::move(result));
+}
+
+absl::Status SheetIntake::Add(int64_t line, v1::Sheet sheet) {
+  v1::SheetRowResult result;
+  result.set_line(line);
+  auto reject = [&](absl::string_view field, absl::string_view message) {
+    result.set_field(std::string(field));
+    result.set_message(std::string(message));
+    Reject(std::move(result));
+    return absl::OkStatus();
+  };
+  auto school = round_.schools.find(sheet.school_code());
+  if (school == round_.schools.end()) {
+    return reject("sheet.school_code", "not a registered school");
+  }
+  if (absl::Status scope = RequireSchoolStaff(call_, sheet.school_code());
+      !scope.ok()) {
+    return reject("sheet.school_code", scope.message());
+  }
+  if (auto error =
+          CheckSheet(sheet, round_.tmpl, school->second, round_.fiscal_year)) {
+    return reject(error->field, error->message);
+  }
+  const auto key = std::make_pair(sheet.school_code(), sheet.pupil_id());
+  if (auto it = seen_.find(key); it != seen_.end()) {
+    return reject("sheet.pupil_id",
+                  absl::StrCat("given twice in this import (first at line ",
+                               it->second, ")"));
+  }
+  seen_[key] = line;
+  SheetWrite write;
+  write.score = ComputeScore(round_.tmpl, AnswersOf(sheet, round_.tmpl));
+  write.fingerprint = SheetFingerprint(sheet);
+  write.sheet = std::move(sheet);
+  pending_.push_back(std::move(write));
+  pending_results_.push_back(results_.size());
+  results_.push_back(std::move(result));
+  if (pending_.size() >= kBatchSize) {
+    return Flush();
+  }
+  return absl::OkStatus();
+}
+
+absl::Status SheetIntake::Flush() {
+  if (pending_.empty()) {
+    return absl::OkStatus();
+  }
+  auto outcomes =
+      store_.UpsertBatch(round_, pending_, today_,
+                         Actor{call_.principal->subject, call_.trace.trace_id});
+  if (!outcomes.ok()) {
+    return outcomes.status();
+  }
+  for (size_t i = 0; i < outcomes->size(); ++i) {
+    results_[pending_results_[i]].set_outcome((*outcomes)[i]);
+  }
+  pending_.clear();
+  pending_results_.clear();
+  return absl::OkStatus();
+}
+
+absl::Status SheetIntake::Finish() { return Flush(); }
+
+v1::ImportSheetsResponse SheetIntake::Response() const {
+  v1::ImportSheetsResponse response;
+  std::vector<v1::SheetRowResult> rows = results_;
+  std::stable_sort(
+      rows.begin(), rows.end(),
+      [](const v1::SheetRowResult& a, const v1::SheetRowResult& b) {
+        return a.line() < b.line();
+      });
+  for (v1::SheetRowResult& row : rows) {
+    switch (row.outcome()) {
+      case v1::ROW_OUTCOME_ACCEPTED:
+        response.set_accepted(response.accepted() + 1);
+        break;
+      case v1::ROW_OUTCOME_UNCHANGED:
+        response.set_unchanged(response.unchanged() + 1);
+        break;
+      default:
+        response.set_rejected(response.rejected() + 1);
+        break;
+    }
+    *response.add_rows() = std::move(row);
+  }
+  return response;
+}
+
+}  // namespace kosapo::screening

@@ -1,0 +1,407 @@
+// Pupils' sheets through the real service: idempotent re-submission,
+// corrections with history, closed rounds, bad answers, school scope, bulk
+// intake by stream and by CSV (UTF-8 and CP932), candidates for meeting I.
+#include <grpcpp/client_context.h>
+
+#include <memory>
+#include <pqxx/connection>
+#include <pqxx/nontransaction>
+#include <string>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/civil_time.h"
+#include "absl/time/clock.h"
+#include "common/service/in_process.h"
+#include "common/testing/pg_cluster.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "kosapo/screening/v1/screening.grpc.pb.h"
+#include "services/screening/screening_server.h"
+
+namespace kosapo::screening {
+namespace {
+
+using ::kosapo::testing::SharedPgCluster;
+using ::testing::HasSubstr;
+
+constexpr char kCity[] = "27201";
+
+// The fiscal year containing today in Tokyo, so the round accepts sheets.
+int CurrentFiscalYear() {
+  absl::TimeZone tokyo;
+  absl::LoadTimeZone("Asia/Tokyo", &tokyo);
+  const absl::CivilDay today = absl::ToCivilDay(absl::Now(), tokyo);
+  return static_cast<int>(today.month() >= 4 ? today.year() : today.year() - 1);
+}
+
+class SheetsTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    auto tokens = testing::TestTokens::Create();
+    ASSERT_TRUE(tokens.ok()) << tokens.status();
+    tokens_ = tokens->release();
+    auto service = testing::InProcessService::Start(
+        Definition(), SharedPgCluster(), *tokens_,
+        SharedPgCluster().data_dir());
+    ASSERT_TRUE(service.ok()) << service.status();
+    service_ = service->release();
+    auto stub = v1::ScreeningService::NewStub(service_->channel());
+    v1::UpsertMunicipalityRequest municipality;
+    municipality.mutable_municipality()->set_code(kCity);
+    municipality.mutable_municipality()->set_display_name("シート市");
+    v1::Municipality m;
+    ASSERT_TRUE(stub->UpsertMunicipality(Ops().get(), municipality, &m).ok());
+    v1::UpsertAreaRequest area;
+    area.set_parent(Parent());
+    area.mutable_area()->set_code("A1");
+    area.mutable_area()->set_display_name("中央区");
+    area.mutable_area()->set_display_order(1);
+    v1::Area a;
+    ASSERT_TRUE(stub->UpsertArea(Ops().get(), area, &a).ok());
+    for (const char* code : {"E1", "E2"}) {
+      v1::UpsertSchoolRequest school;
+      school.set_parent(Parent());
+      school.mutable_school()->set_code(code);
+      school.mutable_school()->set_display_name(absl::StrCat("小学校", code));
+      school.mutable_school()->set_kind(v1::SCHOOL_KIND_ELEMENTARY);
+      school.mutable_school()->set_area_code("A1");
+      v1::School s;
+      ASSERT_TRUE(stub->UpsertSchool(Ops().get(), school, &s).ok());
+    }
+  }
+
+  static void TearDownTestSuite() {
+    delete service_;
+    delete tokens_;
+  }
+
+  static std::string Parent() { return absl::StrCat("municipalities/", kCity); }
+
+  static std::unique_ptr<grpc::ClientContext> As(
+      auth::Role role, std::vector<std::string> schools = {}) {
+    auth::Principal principal;
+    principal.subject = "user:test";
+    principal.role = role;
+    principal.municipality = kCity;
+    principal.schools = std::move(schools);
+    auto context = std::make_unique<grpc::ClientContext>();
+    context->AddMetadata("authorization", "Bearer " + tokens_->Sign(principal));
+    return context;
+  }
+  static std::unique_ptr<grpc::ClientContext> Ops() {
+    return As(auth::Role::kCityOperations);
+  }
+  static std::unique_ptr<grpc::ClientContext> StaffOf(
+      const std::string& school) {
+    return As(auth::Role::kSchoolStaff, {school});
+  }
+
+  std::unique_ptr<v1::ScreeningService::Stub> Stub() {
+    return v1::ScreeningService::NewStub(service_->channel());
+  }
+
+  // A new open round for this year.
+  std::string NewRound(const std::string& request_id) {
+    const int year = CurrentFiscalYear();
+    v1::CreateRoundRequest request;
+    request.set_parent(Parent());
+    request.set_request_id(request_id);
+    v1::Round* round = request.mutable_round();
+    round->set_fiscal_year(year);
+    round->set_title("第1回");
+    round->set_template_("templates/default/versions/1");
+    round->mutable_open_date()->set_year(year);
+    round->mutable_open_date()->set_month(4);
+    round->mutable_open_date()->set_day(1);
+    round->mutable_close_date()->set_year(year + 1);
+    round->mutable_close_date()->set_month(3);
+    round->mutable_close_date()->set_day(31);
+    v1::Round created;
+    EXPECT_TRUE(Stub()->CreateRound(Ops().get(), request, &created).ok());
+    return created.name();
+  }
+
+  static v1::Sheet Pupil(const std::string& school, const std::string& id) {
+    v1::Sheet sheet;
+    sheet.set_school_code(school);
+    sheet.set_pupil_id(id);
+    sheet.set_grade(3);
+    sheet.set_class_name("2組");
+    sheet.set_pupil_name("山田 太郎");
+    sheet.set_pupil_kana("ヤマダ タロウ");
+    sheet.mutable_birth_date()->set_year(CurrentFiscalYear() - 9);
+    sheet.mutable_birth_date()->set_month(5);
+    sheet.mutable_birth_date()->set_day(20);
+    sheet.set_sex(v1::SEX_MALE);
+    return sheet;
+  }
+
+  static void Answer(v1::Sheet& sheet, const std::string& item, int level) {
+    v1::Answer* answer = sheet.add_answers();
+    answer->set_item(item);
+    answer->set_level(level);
+  }
+  static void Flag(v1::Sheet& sheet, const std::string& item) {
+    v1::Answer* answer = sheet.add_answers();
+    answer->set_item(item);
+    answer->set_flag(true);
+  }
+
+  grpc::Status Upsert(const std::string& round, const v1::Sheet& sheet,
+                      v1::UpsertSheetResponse* response,
+                      std::unique_ptr<grpc::ClientContext> context = nullptr) {
+    v1::UpsertSheetRequest request;
+    request.set_parent(round);
+    *request.mutable_sheet() = sheet;
+    if (context == nullptr) {
+      context = StaffOf(sheet.school_code());
+    }
+    return Stub()->UpsertSheet(context.get(), request, response);
+  }
+
+  static int HistoryRows(const std::string& pupil_id) {
+    pqxx::connection admin(SharedPgCluster().AdminUrl());
+    pqxx::nontransaction tx(admin);
+    return tx
+        .exec_params1(
+            "SELECT count(*) FROM screening.sheet_history"
+            " WHERE pupil_id = $1",
+            pupil_id)[0]
+        .as<int>();
+  }
+
+  static testing::TestTokens* tokens_;
+  static testing::InProcessService* service_;
+};
+
+testing::TestTokens* SheetsTest::tokens_ = nullptr;
+testing::InProcessService* SheetsTest::service_ = nullptr;
+
+TEST_F(SheetsTest, ResubmissionIsUnchangedAndCorrectionKeepsHistory) {
+  const std::string round = NewRound("resubmit");
+  v1::Sheet sheet = Pupil("E1", "P-0001");
+  Answer(sheet, "school_absence", 2);
+  v1::UpsertSheetResponse response;
+  ASSERT_TRUE(Upsert(round, sheet, &response).ok());
+  EXPECT_EQ(response.outcome(), v1::ROW_OUTCOME_ACCEPTED);
+  EXPECT_EQ(response.sheet().revision(), 1);
+  EXPECT_EQ(response.sheet().name(), round + "/schools/E1/sheets/P-0001");
+  EXPECT_NEAR(response.sheet().score().total(), 2.0 * 2 / 3, 1e-9);
+  EXPECT_FALSE(response.sheet().score().candidate());
+  EXPECT_EQ(response.sheet().pupil_kana(), "ヤマダ タロウ");
+
+  ASSERT_TRUE(Upsert(round, sheet, &response).ok());
+  EXPECT_EQ(response.outcome(), v1::ROW_OUTCOME_UNCHANGED);
+  EXPECT_EQ(response.sheet().revision(), 1);
+  EXPECT_EQ(HistoryRows("P-0001"), 0);
+
+  Flag(sheet, "home_neglect_suspected");
+  ASSERT_TRUE(Upsert(round, sheet, &response).ok());
+  EXPECT_EQ(response.outcome(), v1::ROW_OUTCOME_ACCEPTED);
+  EXPECT_EQ(response.sheet().revision(), 2);
+  EXPECT_TRUE(response.sheet().score().candidate());  // always-review item
+  EXPECT_EQ(response.sheet().score().triggered(0).item(),
+            "home_neglect_suspected");
+  EXPECT_EQ(HistoryRows("P-0001"), 1);
+}
+
+TEST_F(SheetsTest, BadAnswersAndFieldsAreRefusedNamingThem) {
+  const std::string round = NewRound("bad-answers");
+  v1::Sheet sheet = Pupil("E1", "P-0100");
+  Answer(sheet, "school_absence", 5);
+  v1::UpsertSheetResponse response;
+  grpc::Status status = Upsert(round, sheet, &response);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(status.error_message(), HasSubstr("answers[0]"));
+  EXPECT_THAT(status.error_message(), HasSubstr("school_absence"));
+
+  sheet = Pupil("E1", "P-0100");
+  Answer(sheet, "no_such_item", 1);
+  status = Upsert(round, sheet, &response);
+  EXPECT_THAT(status.error_message(), HasSubstr("no_such_item"));
+
+  sheet = Pupil("E1", "P-0100");
+  Answer(sheet, "home_injury", 1);  // a flag answered as a level
+  status = Upsert(round, sheet, &response);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+
+  sheet = Pupil("E1", "P-0100");
+  sheet.set_pupil_kana("Yamada");
+  status = Upsert(round, sheet, &response);
+  EXPECT_THAT(status.error_message(), HasSubstr("sheet.pupil_kana"));
+  EXPECT_THAT(status.error_message(), ::testing::Not(HasSubstr("Yamada")));
+
+  sheet = Pupil("E1", "P-0100");
+  sheet.set_grade(7);
+  status = Upsert(round, sheet, &response);
+  EXPECT_THAT(status.error_message(), HasSubstr("sheet.grade"));
+}
+
+TEST_F(SheetsTest, SchoolStaffReachOnlyTheirOwnSchool) {
+  const std::string round = NewRound("scope");
+  v1::UpsertSheetResponse response;
+  EXPECT_EQ(Upsert(round, Pupil("E2", "P-0200"), &response, StaffOf("E1"))
+                .error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  ASSERT_TRUE(Upsert(round, Pupil("E1", "P-0200"), &response).ok());
+  v1::GetSheetRequest get;
+  get.set_name(round + "/schools/E1/sheets/P-0200");
+  v1::Sheet sheet;
+  EXPECT_TRUE(Stub()->GetSheet(StaffOf("E1").get(), get, &sheet).ok());
+  EXPECT_EQ(Stub()->GetSheet(StaffOf("E2").get(), get, &sheet).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_EQ(Stub()
+                ->GetSheet(As(auth::Role::kAnalyst).get(), get, &sheet)
+                .error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_EQ(Stub()
+                ->GetSheet(As(auth::Role::kWardOfficer).get(), get, &sheet)
+                .error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+}
+
+TEST_F(SheetsTest, ClosedRoundRefusesWrites) {
+  const std::string round = NewRound("closing");
+  v1::CloseRoundRequest close;
+  close.set_name(round);
+  v1::Round closed;
+  ASSERT_TRUE(Stub()->CloseRound(Ops().get(), close, &closed).ok());
+  v1::UpsertSheetResponse response;
+  const grpc::Status status = Upsert(round, Pupil("E1", "P-0300"), &response);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_THAT(status.error_message(), HasSubstr("closed"));
+}
+
+TEST_F(SheetsTest, StreamedIntakeReportsEveryRowAndRepeatsAreNoOps) {
+  const std::string round = NewRound("stream");
+  auto send = [&](v1::ImportSheetsResponse* response) {
+    auto context = StaffOf("E1");
+    auto writer = Stub()->ImportSheets(context.get(), response);
+    for (int batch = 0; batch < 3; ++batch) {
+      v1::ImportSheetsRequest request;
+      request.set_parent(round);
+      for (int i = 0; i < 1000; ++i) {
+        const int n = batch * 1000 + i;
+        v1::Sheet sheet = Pupil("E1", absl::StrCat("S", n));
+        if (n % 7 == 0) {
+          Answer(sheet, "meals_hunger", 3);
+        }
+        if (n == 1500) {
+          Answer(sheet, "meals_hunger", 9);  // rejected: out of range
+        }
+        if (n == 2500) {
+          sheet.set_school_code("E2");  // rejected: not the caller's school
+        }
+        *request.add_sheets() = sheet;
+      }
+      if (batch == 2) {
+        *request.add_sheets() = Pupil("E1", "S10");  // rejected: twice
+      }
+      EXPECT_TRUE(writer->Write(request));
+    }
+    writer->WritesDone();
+    return writer->Finish();
+  };
+  v1::ImportSheetsResponse first;
+  ASSERT_TRUE(send(&first).ok());
+  EXPECT_EQ(first.accepted(), 2998);
+  EXPECT_EQ(first.rejected(), 3);
+  ASSERT_EQ(first.rows_size(), 3001);
+  EXPECT_EQ(first.rows(1500).line(), 1501);
+  EXPECT_EQ(first.rows(1500).outcome(), v1::ROW_OUTCOME_REJECTED);
+  EXPECT_THAT(first.rows(1500).field(), HasSubstr("answers[0]"));
+  EXPECT_EQ(first.rows(2500).field(), "sheet.school_code");
+  EXPECT_THAT(first.rows(3000).message(), HasSubstr("first at line 11"));
+  EXPECT_EQ(first.rows(1499).outcome(), v1::ROW_OUTCOME_ACCEPTED);
+
+  v1::ImportSheetsResponse again;
+  ASSERT_TRUE(send(&again).ok());
+  EXPECT_EQ(again.accepted(), 0);
+  EXPECT_EQ(again.unchanged(), 2998);
+  EXPECT_EQ(again.rejected(), 3);
+}
+
+TEST_F(SheetsTest, CsvIntakeInUtf8AndShiftJisWithMalformedLines) {
+  const std::string round = NewRound("csv");
+  const std::string csv =
+      "school_code,pupil_id,grade,class_name,pupil_name,pupil_kana,birth_date,"
+      "sex,note,meals_hunger,home_injury\n"
+      "E1,C1,2,1組,佐藤 花子,サトウ ハナコ," +
+      absl::StrCat(CurrentFiscalYear() - 8) +
+      "-06-01,female,,2,\n"
+      "E1,C2,2,1組,鈴木 一郎,スズキ イチロウ,not-a-date,male,,,\n"
+      "E1,C3,2,\"1組\"x,田中,タナカ,2015-01-01,male,,,\n"
+      "E1,C4,2,2組,高橋 次郎,タカハシ ジロウ," +
+      absl::StrCat(CurrentFiscalYear() - 8) +
+      "-07-01,male,\"見守り,継続\",,1\n";
+  v1::ImportSheetsCsvRequest request;
+  request.set_parent(round);
+  request.set_csv(csv);
+  v1::ImportSheetsResponse response;
+  ASSERT_TRUE(
+      Stub()->ImportSheetsCsv(StaffOf("E1").get(), request, &response).ok());
+  EXPECT_EQ(response.accepted(), 2);
+  EXPECT_EQ(response.rejected(), 2);
+  ASSERT_EQ(response.rows_size(), 4);
+  EXPECT_EQ(response.rows(1).line(), 3);
+  EXPECT_EQ(response.rows(1).field(), "birth_date");
+  EXPECT_EQ(response.rows(2).line(), 4);
+  EXPECT_EQ(response.rows(3).outcome(), v1::ROW_OUTCOME_ACCEPTED);
+
+  ASSERT_TRUE(
+      Stub()->ImportSheetsCsv(StaffOf("E1").get(), request, &response).ok());
+  EXPECT_EQ(response.accepted(), 0);
+  EXPECT_EQ(response.unchanged(), 2);
+
+  // The same first row in CP932: "佐藤 花子" / "サトウ ハナコ" / "1組".
+  const std::string cp932 = absl::StrCat(
+      "school_code,pupil_id,grade,class_name,pupil_name,pupil_kana,birth_date,"
+      "sex,meals_hunger\r\n"
+      "E1,C1,2,1\x91\x67,\x8d\xb2\x93\xa1 \x89\xd4\x8e\x71,"
+      "\x83\x54\x83\x67\x83\x45 \x83\x6e\x83\x69\x83\x52,",
+      CurrentFiscalYear() - 8, "-06-01,female,2\r\n");
+  request.set_csv(cp932);
+  ASSERT_TRUE(
+      Stub()->ImportSheetsCsv(StaffOf("E1").get(), request, &response).ok());
+  ASSERT_EQ(response.rows_size(), 1);
+  EXPECT_EQ(response.rows(0).outcome(), v1::ROW_OUTCOME_UNCHANGED)
+      << response.rows(0).field() << " " << response.rows(0).message();
+
+  request.set_csv(
+      "school_code,pupil_id,grade,pupil_name,pupil_kana,birth_date,sex,"
+      "favourite_colour\nE1,C9,1,a,ア,2015-01-01,male,red\n");
+  const grpc::Status header =
+      Stub()->ImportSheetsCsv(StaffOf("E1").get(), request, &response);
+  EXPECT_EQ(header.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(header.error_message(), HasSubstr("favourite_colour"));
+}
+
+TEST_F(SheetsTest, CandidatesComeMostConcerningFirstWithReasons) {
+  const std::string round = NewRound("candidates");
+  v1::UpsertSheetResponse response;
+  v1::Sheet low = Pupil("E1", "K1");
+  Answer(low, "meals_hunger", 1);  // below the threshold: not a candidate
+  v1::Sheet high = Pupil("E1", "K2");
+  Answer(high, "meals_hunger", 3);
+  Answer(high, "school_absence", 3);
+  Flag(high, "economic_unpaid_fees");  // 2 + 2 + 2 = 6
+  v1::Sheet always = Pupil("E1", "K3");
+  Flag(always, "young_carer_siblings");  // 3, but always review
+  for (const v1::Sheet& sheet : {low, high, always}) {
+    ASSERT_TRUE(Upsert(round, sheet, &response).ok());
+  }
+  v1::ListCandidatesRequest request;
+  request.set_parent(round);
+  request.set_school_code("E1");
+  v1::ListCandidatesResponse candidates;
+  ASSERT_TRUE(
+      Stub()->ListCandidates(StaffOf("E1").get(), request, &candidates).ok());
+  ASSERT_EQ(candidates.candidates_size(), 2);
+  EXPECT_EQ(candidates.candidates(0).pupil_id(), "K3");
+  EXPECT_EQ(candidates.candidates(1).pupil_id(), "K2");
+  EXPECT_NEAR(candidates.candidates(1).score().total(), 6.0, 1e-9);
+  EXPECT_EQ(candidates.candidates(1).score().triggered_size(), 3);
+}
+
+}  // namespace
+}  // namespace kosapo::screening

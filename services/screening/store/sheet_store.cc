@@ -1,0 +1,304 @@
+#include "services/screening/store/sheet_store.h"
+
+#include <pqxx/result>
+#include <pqxx/stream_to>
+#include <pqxx/transaction>
+#include <tuple>
+
+#include "absl/strings/str_cat.h"
+#include "common/pg/transaction.h"
+#include "nlohmann/json.hpp"
+#include "services/screening/domain/round_rules.h"
+#include "services/screening/domain/sheet_rules.h"
+
+namespace kosapo::screening {
+namespace {
+
+std::string TriggeredJson(const Score& score) {
+  nlohmann::json out = nlohmann::json::array();
+  for (const Trigger& trigger : score.triggered) {
+    out.push_back({{"item", trigger.item},
+                   {"points", trigger.points},
+                   {"always_review", trigger.always_review}});
+  }
+  return out.dump();
+}
+
+void FillScore(const pqxx::row& row, v1::SheetScore* score) {
+  score->set_total(row["score"].as<double>());
+  score->set_candidate(row["candidate"].as<bool>());
+  for (const auto& trigger :
+       nlohmann::json::parse(row["triggered"].as<std::string>())) {
+    v1::TriggeredItem* item = score->add_triggered();
+    item->set_item(trigger.at("item").get<std::string>());
+    item->set_points(trigger.at("points").get<double>());
+    item->set_always_review(trigger.at("always_review").get<bool>());
+  }
+}
+
+constexpr char kSheetColumns[] =
+    "school_code, pupil_id, grade, class_name, pupil_name, pupil_kana,"
+    " birth_date::text AS birth_date, sex, answers::text AS answers, note,"
+    " score, triggered::text AS triggered, candidate, revision, filled_by,"
+    " (extract(epoch FROM update_time) * 1000000)::bigint AS update_us";
+
+v1::Sheet SheetFromRow(const RoundContext& round, const pqxx::row& row) {
+  v1::Sheet sheet;
+  sheet.set_school_code(row["school_code"].as<std::string>());
+  sheet.set_pupil_id(row["pupil_id"].as<std::string>());
+  sheet.set_name(SheetName(round.municipality, round.round_id,
+                           sheet.school_code(), sheet.pupil_id()));
+  sheet.set_grade(row["grade"].as<int>());
+  sheet.set_class_name(row["class_name"].as<std::string>());
+  sheet.set_pupil_name(row["pupil_name"].as<std::string>());
+  sheet.set_pupil_kana(row["pupil_kana"].as<std::string>());
+  absl::CivilDay birth;
+  if (absl::ParseCivilTime(row["birth_date"].as<std::string>(), &birth)) {
+    *sheet.mutable_birth_date() = DateToProto(birth);
+  }
+  sheet.set_sex(SexFromDb(row["sex"].as<std::string>()));
+  for (const auto& answer :
+       nlohmann::json::parse(row["answers"].as<std::string>())) {
+    v1::Answer* out = sheet.add_answers();
+    out->set_item(answer.at("item").get<std::string>());
+    if (answer.at("kind") == "flag") {
+      out->set_flag(answer.at("value").get<int>() != 0);
+    } else {
+      out->set_level(answer.at("value").get<int>());
+    }
+  }
+  sheet.set_note(row["note"].as<std::string>());
+  FillScore(row, sheet.mutable_score());
+  sheet.set_revision(row["revision"].as<int>());
+  sheet.set_filled_by(row["filled_by"].as<std::string>());
+  const int64_t micros = row["update_us"].as<int64_t>();
+  sheet.mutable_update_time()->set_seconds(micros / 1000000);
+  sheet.mutable_update_time()->set_nanos(
+      static_cast<int32_t>((micros % 1000000) * 1000));
+  return sheet;
+}
+
+std::string DateText(const kosapo::type::Date& date) {
+  return absl::FormatCivilTime(
+      absl::CivilDay(date.year(), date.month(), date.day()));
+}
+
+}  // namespace
+
+std::string SheetName(absl::string_view municipality, int64_t round_id,
+                      absl::string_view school_code,
+                      absl::string_view pupil_id) {
+  return absl::StrCat(RoundName(municipality, round_id), "/schools/",
+                      school_code, "/sheets/", pupil_id);
+}
+
+absl::StatusOr<RoundContext> SheetStore::LoadRound(
+    absl::string_view municipality, int64_t round_id) {
+  const std::string m(municipality);
+  return pg::InTransaction(
+      pool_, "load round",
+      [&](pqxx::work& tx) -> absl::StatusOr<RoundContext> {
+        const pqxx::result rows = tx.exec_params(
+            "SELECT r.fiscal_year, t.body::text FROM rounds r"
+            "  JOIN templates t ON t.key = r.template_key"
+            "   AND t.version = r.template_version"
+            " WHERE r.municipality = $1 AND r.id = $2",
+            m, round_id);
+        if (rows.empty()) {
+          return absl::NotFoundError(
+              absl::StrCat(RoundName(m, round_id), " not found"));
+        }
+        RoundContext round;
+        round.municipality = m;
+        round.round_id = round_id;
+        round.fiscal_year = rows[0][0].as<int>();
+        auto tmpl = ParseTemplateJson(rows[0][1].as<std::string>());
+        if (!tmpl.ok()) {
+          return absl::DataLossError("stored template does not parse");
+        }
+        round.tmpl = *std::move(tmpl);
+        for (const pqxx::row& row : tx.exec_params(
+                 "SELECT code, kind FROM schools WHERE municipality = $1", m)) {
+          round.schools[row[0].as<std::string>()] =
+              SchoolKindFromDb(row[1].as<std::string>())
+                  .value_or(v1::SCHOOL_KIND_UNSPECIFIED);
+        }
+        return round;
+      },
+      pg::TxOptions::ReadOnly());
+}
+
+absl::StatusOr<std::vector<v1::RowOutcome>> SheetStore::UpsertBatch(
+    const RoundContext& round, const std::vector<SheetWrite>& batch,
+    absl::CivilDay today, const Actor& actor) {
+  return pg::InTransaction(
+      pool_, "upsert sheets",
+      [&](pqxx::work& tx) -> absl::StatusOr<std::vector<v1::RowOutcome>> {
+        // FOR SHARE: a concurrent CloseRound waits for this batch, and a
+        // batch after the close sees it.
+        const pqxx::row state = tx.exec_params1(
+            "SELECT closed, $2::date BETWEEN open_date AND close_date"
+            "  FROM rounds WHERE id = $1 FOR SHARE",
+            round.round_id, absl::FormatCivilTime(today));
+        if (state[0].as<bool>()) {
+          return absl::FailedPreconditionError(
+              absl::StrCat(RoundName(round.municipality, round.round_id),
+                           " is closed: no more sheets"));
+        }
+        if (!state[1].as<bool>()) {
+          return absl::FailedPreconditionError(absl::StrCat(
+              RoundName(round.municipality, round.round_id),
+              " does not accept sheets today (outside its dates)"));
+        }
+        tx.exec0(
+            "CREATE TEMP TABLE IF NOT EXISTS sheet_staging ("
+            " row_no integer, school_code text, pupil_id text, grade integer,"
+            " class_name text, pupil_name text, pupil_kana text,"
+            " birth_date date, sex text, answers jsonb, note text,"
+            " score double precision, triggered jsonb, candidate boolean,"
+            " content_hash text) ON COMMIT DELETE ROWS");
+        {
+          pqxx::stream_to staging(
+              tx, "pg_temp.sheet_staging",
+              std::vector<std::string>{
+                  "row_no", "school_code", "pupil_id", "grade", "class_name",
+                  "pupil_name", "pupil_kana", "birth_date", "sex", "answers",
+                  "note", "score", "triggered", "candidate", "content_hash"});
+          int row_no = 0;
+          for (const SheetWrite& write : batch) {
+            const v1::Sheet& sheet = write.sheet;
+            staging << std::make_tuple(
+                row_no++, sheet.school_code(), sheet.pupil_id(), sheet.grade(),
+                sheet.class_name(), sheet.pupil_name(), sheet.pupil_kana(),
+                DateText(sheet.birth_date()), std::string(SexToDb(sheet.sex())),
+                AnswersJson(sheet), sheet.note(), write.score.total,
+                TriggeredJson(write.score), write.score.candidate,
+                write.fingerprint);
+          }
+          staging.complete();
+        }
+        // Lock the versions about to be replaced, keep them, then upsert.
+        tx.exec_params(
+            "SELECT 1 FROM sheets s JOIN pg_temp.sheet_staging t"
+            "  ON s.round_id = $1 AND s.school_code = t.school_code"
+            " AND s.pupil_id = t.pupil_id FOR UPDATE OF s",
+            round.round_id);
+        tx.exec_params0(
+            "INSERT INTO sheet_history"
+            " (round_id, school_code, pupil_id, revision, content, replaced_by)"
+            " SELECT s.round_id, s.school_code, s.pupil_id, s.revision,"
+            "        to_jsonb(s), $2"
+            "   FROM sheets s JOIN pg_temp.sheet_staging t"
+            "     ON s.round_id = $1 AND s.school_code = t.school_code"
+            "    AND s.pupil_id = t.pupil_id"
+            "  WHERE s.content_hash <> t.content_hash",
+            round.round_id, actor.subject);
+        const pqxx::result accepted = tx.exec_params(
+            "INSERT INTO sheets (round_id, municipality, school_code, pupil_id,"
+            " grade, class_name, pupil_name, pupil_kana, birth_date, sex,"
+            " answers, note, score, triggered, candidate, content_hash,"
+            " filled_by)"
+            " SELECT $1, $2, school_code, pupil_id, grade, class_name,"
+            "        pupil_name, pupil_kana, birth_date, sex, answers, note,"
+            "        score, triggered, candidate, content_hash, $3"
+            "   FROM pg_temp.sheet_staging"
+            " ON CONFLICT (round_id, school_code, pupil_id) DO UPDATE SET"
+            "   grade = EXCLUDED.grade, class_name = EXCLUDED.class_name,"
+            "   pupil_name = EXCLUDED.pupil_name,"
+            "   pupil_kana = EXCLUDED.pupil_kana,"
+            "   birth_date = EXCLUDED.birth_date, sex = EXCLUDED.sex,"
+            "   answers = EXCLUDED.answers, note = EXCLUDED.note,"
+            "   score = EXCLUDED.score, triggered = EXCLUDED.triggered,"
+            "   candidate = EXCLUDED.candidate,"
+            "   content_hash = EXCLUDED.content_hash,"
+            "   revision = sheets.revision + 1,"
+            "   filled_by = EXCLUDED.filled_by, update_time = now()"
+            " WHERE sheets.content_hash <> EXCLUDED.content_hash"
+            " RETURNING school_code, pupil_id",
+            round.round_id, round.municipality, actor.subject);
+        std::map<std::pair<std::string, std::string>, bool> stored;
+        for (const pqxx::row& row : accepted) {
+          stored[{row[0].as<std::string>(), row[1].as<std::string>()}] = true;
+        }
+        std::vector<v1::RowOutcome> outcomes;
+        outcomes.reserve(batch.size());
+        for (const SheetWrite& write : batch) {
+          outcomes.push_back(
+              stored.count({write.sheet.school_code(), write.sheet.pupil_id()})
+                  ? v1::ROW_OUTCOME_ACCEPTED
+                  : v1::ROW_OUTCOME_UNCHANGED);
+        }
+        return outcomes;
+      });
+}
+
+absl::StatusOr<v1::Sheet> SheetStore::Get(const RoundContext& round,
+                                          absl::string_view school_code,
+                                          absl::string_view pupil_id) {
+  return pg::InTransaction(
+      pool_, "get sheet",
+      [&](pqxx::work& tx) -> absl::StatusOr<v1::Sheet> {
+        const pqxx::result rows = tx.exec_params(
+            absl::StrCat("SELECT ", kSheetColumns,
+                         " FROM sheets WHERE round_id = $1"
+                         " AND school_code = $2 AND pupil_id = $3"),
+            round.round_id, std::string(school_code), std::string(pupil_id));
+        if (rows.empty()) {
+          return absl::NotFoundError(
+              absl::StrCat(SheetName(round.municipality, round.round_id,
+                                     school_code, pupil_id),
+                           " not found"));
+        }
+        return SheetFromRow(round, rows[0]);
+      },
+      pg::TxOptions::ReadOnly());
+}
+
+absl::StatusOr<std::vector<v1::Sheet>> SheetStore::List(
+    const RoundContext& round, absl::string_view school_code,
+    absl::string_view after_pupil_id, int limit) {
+  return pg::InTransaction(
+      pool_, "list sheets",
+      [&](pqxx::work& tx) -> absl::StatusOr<std::vector<v1::Sheet>> {
+        std::vector<v1::Sheet> out;
+        for (const pqxx::row& row : tx.exec_params(
+                 absl::StrCat("SELECT ", kSheetColumns,
+                              " FROM sheets WHERE round_id = $1"
+                              " AND school_code = $2 AND pupil_id > $3"
+                              " ORDER BY pupil_id LIMIT $4"),
+                 round.round_id, std::string(school_code),
+                 std::string(after_pupil_id), limit)) {
+          out.push_back(SheetFromRow(round, row));
+        }
+        return out;
+      },
+      pg::TxOptions::ReadOnly());
+}
+
+absl::StatusOr<std::vector<v1::Sheet>> SheetStore::Candidates(
+    const RoundContext& round, absl::string_view school_code) {
+  return pg::InTransaction(
+      pool_, "list candidates",
+      [&](pqxx::work& tx) -> absl::StatusOr<std::vector<v1::Sheet>> {
+        std::vector<v1::Sheet> out;
+        for (const pqxx::row& row : tx.exec_params(
+                 "SELECT pupil_id, grade, score, triggered::text AS triggered,"
+                 "       candidate"
+                 "  FROM sheets WHERE round_id = $1 AND school_code = $2"
+                 "   AND candidate",
+                 round.round_id, std::string(school_code))) {
+          v1::Sheet sheet;
+          sheet.set_school_code(std::string(school_code));
+          sheet.set_pupil_id(row["pupil_id"].as<std::string>());
+          sheet.set_name(SheetName(round.municipality, round.round_id,
+                                   school_code, sheet.pupil_id()));
+          sheet.set_grade(row["grade"].as<int>());
+          FillScore(row, sheet.mutable_score());
+          out.push_back(std::move(sheet));
+        }
+        return out;
+      },
+      pg::TxOptions::ReadOnly());
+}
+
+}  // namespace kosapo::screening

@@ -1,0 +1,76 @@
+// SQL for pupils' sheets: batched upserts through a COPY-fed staging table
+// (the bulk intake path), history of replaced versions, reads for the
+// pupil's school.
+#ifndef KOSAPO_SERVICES_SCREENING_STORE_SHEET_STORE_H_
+#define KOSAPO_SERVICES_SCREENING_STORE_SHEET_STORE_H_
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/civil_time.h"
+#include "common/pg/pool.h"
+#include "kosapo/screening/v1/screening.pb.h"
+#include "services/screening/domain/scoring.h"
+#include "services/screening/domain/template.h"
+#include "services/screening/store/registry_store.h"
+
+namespace kosapo::screening {
+
+// What a sheet write needs to know about its round.
+struct RoundContext {
+  std::string municipality;
+  int64_t round_id = 0;
+  int fiscal_year = 0;
+  Template tmpl;
+  std::map<std::string, v1::SchoolKind> schools;
+};
+
+// A validated, scored sheet ready to store.
+struct SheetWrite {
+  v1::Sheet sheet;
+  Score score;
+  std::string fingerprint;
+};
+
+class SheetStore {
+ public:
+  explicit SheetStore(pg::Pool& pool) : pool_(pool) {}
+
+  // The round, its template and the municipality's schools. NOT_FOUND for
+  // an unknown round.
+  absl::StatusOr<RoundContext> LoadRound(absl::string_view municipality,
+                                         int64_t round_id);
+
+  // Stores a batch (distinct school + pupil ids) in one transaction; for
+  // each sheet, ACCEPTED or UNCHANGED. FAILED_PRECONDITION, with nothing
+  // stored, when the round is closed or `today` is outside its dates.
+  absl::StatusOr<std::vector<v1::RowOutcome>> UpsertBatch(
+      const RoundContext& round, const std::vector<SheetWrite>& batch,
+      absl::CivilDay today, const Actor& actor);
+
+  absl::StatusOr<v1::Sheet> Get(const RoundContext& round,
+                                absl::string_view school_code,
+                                absl::string_view pupil_id);
+  // Sheets of a school after `after_pupil_id`, by pupil id.
+  absl::StatusOr<std::vector<v1::Sheet>> List(const RoundContext& round,
+                                              absl::string_view school_code,
+                                              absl::string_view after_pupil_id,
+                                              int limit);
+  // The school's candidate sheets (pupil id, grade, score).
+  absl::StatusOr<std::vector<v1::Sheet>> Candidates(
+      const RoundContext& round, absl::string_view school_code);
+
+ private:
+  pg::Pool& pool_;
+};
+
+std::string SheetName(absl::string_view municipality, int64_t round_id,
+                      absl::string_view school_code,
+                      absl::string_view pupil_id);
+
+}  // namespace kosapo::screening
+
+#endif  // KOSAPO_SERVICES_SCREENING_STORE_SHEET_STORE_H_
