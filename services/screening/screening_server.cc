@@ -6,6 +6,7 @@
 #include "common/base/status.h"
 #include "services/screening/api/screening_service.h"
 #include "services/screening/domain/template.h"
+#include "services/screening/store/meeting_store.h"
 #include "services/screening/store/registry_store.h"
 #include "services/screening/store/sheet_store.h"
 #include "services/screening/store/template_store.h"
@@ -30,6 +31,8 @@ server::ServiceDefinition Definition() {
         runtime.Keep(std::make_shared<TemplateStore>(runtime.pool()));
     auto* rounds = runtime.Keep(std::make_shared<RoundStore>(runtime.pool()));
     auto* sheets = runtime.Keep(std::make_shared<SheetStore>(runtime.pool()));
+    auto* meetings =
+        runtime.Keep(std::make_shared<MeetingStore>(runtime.pool()));
     // The shipped sheet is data: parsed and stored (once) at every start.
     auto shipped = ParseTemplateJson(DefaultTemplateJson());
     if (!shipped.ok()) {
@@ -38,7 +41,7 @@ server::ServiceDefinition Definition() {
     }
     KOSAPO_RETURN_IF_ERROR(templates->EnsureShipped(*shipped));
     runtime.AddService(std::make_shared<ScreeningServiceImpl>(
-        runtime.calls(), *registry, *templates, *rounds, *sheets));
+        runtime.calls(), *registry, *templates, *rounds, *sheets, *meetings));
     return absl::OkStatus();
   };
   return service;

@@ -15,6 +15,8 @@
 #include "common/testing/pg_cluster.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "kosapo/events/v1/events.grpc.pb.h"
+#include "kosapo/screening/v1/events.pb.h"
 #include "kosapo/screening/v1/screening.grpc.pb.h"
 #include "services/screening/screening_server.h"
 
@@ -401,6 +403,197 @@ TEST_F(SheetsTest, CandidatesComeMostConcerningFirstWithReasons) {
   EXPECT_EQ(candidates.candidates(1).pupil_id(), "K2");
   EXPECT_NEAR(candidates.candidates(1).score().total(), 6.0, 1e-9);
   EXPECT_EQ(candidates.candidates(1).score().triggered_size(), 3);
+}
+
+// Events on the screening feed about `subject`.
+std::vector<events::v1::Event> EventsAbout(testing::InProcessService& service,
+                                           testing::TestTokens& tokens,
+                                           const std::string& subject) {
+  auto feed = events::v1::EventFeed::NewStub(service.channel());
+  std::vector<events::v1::Event> out;
+  int64_t after = 0;
+  while (true) {
+    grpc::ClientContext context;
+    context.AddMetadata("authorization",
+                        "Bearer " + tokens.Sign(auth::Role::kService, "svc"));
+    events::v1::ListEventsRequest request;
+    request.set_after_sequence(after);
+    request.set_page_size(1000);
+    events::v1::ListEventsResponse response;
+    EXPECT_TRUE(feed->ListEvents(&context, request, &response).ok());
+    if (response.events_size() == 0) {
+      return out;
+    }
+    for (const auto& event : response.events()) {
+      if (event.subject() == subject) {
+        out.push_back(event);
+      }
+      after = event.sequence();
+    }
+  }
+}
+
+TEST_F(SheetsTest, MeetingDecisionsPublishExtractionsExactlyOnce) {
+  const std::string round = NewRound("meeting");
+  v1::UpsertSheetResponse stored;
+  v1::Sheet sheet = Pupil("E1", "M1");
+  Flag(sheet, "young_carer_siblings");
+  ASSERT_TRUE(Upsert(round, sheet, &stored).ok());
+
+  absl::TimeZone tokyo;
+  absl::LoadTimeZone("Asia/Tokyo", &tokyo);
+  const absl::CivilDay today = absl::ToCivilDay(absl::Now(), tokyo);
+  v1::RecordMeetingRequest meeting_request;
+  meeting_request.set_parent(round);
+  meeting_request.set_request_id("meeting-1");
+  v1::Meeting* meeting = meeting_request.mutable_meeting();
+  meeting->set_school_code("E1");
+  meeting->mutable_meeting_date()->set_year(static_cast<int32_t>(today.year()));
+  meeting->mutable_meeting_date()->set_month(today.month());
+  meeting->mutable_meeting_date()->set_day(today.day());
+  v1::Attendee* attendee = meeting->add_attendees();
+  attendee->set_role("principal");
+  attendee->set_count(1);
+  v1::Meeting recorded, again;
+  ASSERT_TRUE(
+      Stub()
+          ->RecordMeeting(StaffOf("E1").get(), meeting_request, &recorded)
+          .ok());
+  ASSERT_TRUE(
+      Stub()->RecordMeeting(StaffOf("E1").get(), meeting_request, &again).ok());
+  EXPECT_EQ(again.name(), recorded.name());
+
+  v1::RecordDecisionRequest decide;
+  decide.set_meeting(recorded.name());
+  decide.set_pupil_id("M1");
+  decide.set_outcome(v1::DECISION_OUTCOME_EXTRACT);
+  decide.set_reason("きょうだいの世話で欠席が続く");
+  v1::RecordDecisionResponse decision;
+  ASSERT_TRUE(
+      Stub()->RecordDecision(StaffOf("E1").get(), decide, &decision).ok());
+  EXPECT_EQ(decision.outcome(), v1::ROW_OUTCOME_ACCEPTED);
+  const std::string extraction_id = decision.decision().name();
+  ASSERT_TRUE(
+      Stub()->RecordDecision(StaffOf("E1").get(), decide, &decision).ok());
+  EXPECT_EQ(decision.outcome(), v1::ROW_OUTCOME_UNCHANGED);
+
+  auto events = EventsAbout(*service_, *tokens_, extraction_id);
+  ASSERT_EQ(events.size(), 1u);
+  v1::PupilExtracted extracted;
+  ASSERT_TRUE(events[0].payload().UnpackTo(&extracted));
+  EXPECT_EQ(extracted.municipality_code(), kCity);
+  EXPECT_EQ(extracted.fiscal_year(), CurrentFiscalYear());
+  EXPECT_EQ(extracted.extraction().area_code(), "A1");
+  EXPECT_EQ(extracted.extraction().pupil_kana(), "ヤマダ タロウ");
+  EXPECT_EQ(extracted.extraction().decision_date().day(), today.day());
+  ASSERT_EQ(extracted.extraction().triggered_size(), 1);
+  EXPECT_EQ(extracted.extraction().triggered(0).item(), "young_carer_siblings");
+
+  // Corrected away: one withdrawal; back again: a second extraction.
+  decide.set_outcome(v1::DECISION_OUTCOME_WATCH_IN_SCHOOL);
+  ASSERT_TRUE(
+      Stub()->RecordDecision(StaffOf("E1").get(), decide, &decision).ok());
+  EXPECT_EQ(decision.decision().revision(), 2);
+  events = EventsAbout(*service_, *tokens_, extraction_id);
+  ASSERT_EQ(events.size(), 2u);
+  v1::ExtractionWithdrawn withdrawn;
+  ASSERT_TRUE(events[1].payload().UnpackTo(&withdrawn));
+  EXPECT_EQ(withdrawn.outcome(), v1::DECISION_OUTCOME_WATCH_IN_SCHOOL);
+  decide.set_outcome(v1::DECISION_OUTCOME_EXTRACT);
+  ASSERT_TRUE(
+      Stub()->RecordDecision(StaffOf("E1").get(), decide, &decision).ok());
+  EXPECT_EQ(EventsAbout(*service_, *tokens_, extraction_id).size(), 3u);
+
+  v1::ListDecisionsRequest list;
+  list.set_parent(round);
+  list.set_school_code("E1");
+  v1::ListDecisionsResponse decisions;
+  ASSERT_TRUE(
+      Stub()->ListDecisions(StaffOf("E1").get(), list, &decisions).ok());
+  ASSERT_EQ(decisions.decisions_size(), 1);
+  EXPECT_EQ(decisions.decisions(0).revision(), 3);
+
+  // Only the area's ward staff see extracted pupils.
+  v1::ListExtractionsRequest extractions_request;
+  extractions_request.set_parent(round);
+  extractions_request.set_area_code("A1");
+  v1::ListExtractionsResponse extractions;
+  auto ssw = As(auth::Role::kSsw);
+  auth::Principal ssw_principal;
+  ssw_principal.subject = "user:ssw";
+  ssw_principal.role = auth::Role::kSsw;
+  ssw_principal.municipality = kCity;
+  ssw_principal.areas = {"A1"};
+  grpc::ClientContext ssw_context;
+  ssw_context.AddMetadata("authorization",
+                          "Bearer " + tokens_->Sign(ssw_principal));
+  ASSERT_TRUE(
+      Stub()
+          ->ListExtractions(&ssw_context, extractions_request, &extractions)
+          .ok());
+  ASSERT_EQ(extractions.extractions_size(), 1);
+  EXPECT_EQ(extractions.extractions(0).pupil_id(), "M1");
+  EXPECT_EQ(Stub()
+                ->ListExtractions(ssw.get(), extractions_request, &extractions)
+                .error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);  // no area in the token
+  EXPECT_EQ(Stub()
+                ->ListExtractions(StaffOf("E1").get(), extractions_request,
+                                  &extractions)
+                .error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+}
+
+TEST_F(SheetsTest, DecisionsNeedASheetTheRightSchoolAndAPastDate) {
+  const std::string round = NewRound("decision-rules");
+  v1::RecordMeetingRequest meeting_request;
+  meeting_request.set_parent(round);
+  meeting_request.set_request_id("m");
+  v1::Meeting* meeting = meeting_request.mutable_meeting();
+  meeting->set_school_code("E1");
+  meeting->mutable_meeting_date()->set_year(CurrentFiscalYear() + 1);
+  meeting->mutable_meeting_date()->set_month(3);
+  meeting->mutable_meeting_date()->set_day(31);
+  meeting->add_attendees()->set_role("teacher");
+  meeting->mutable_attendees(0)->set_count(2);
+  v1::Meeting recorded;
+  grpc::Status status =
+      Stub()->RecordMeeting(StaffOf("E1").get(), meeting_request, &recorded);
+  absl::TimeZone tokyo;
+  absl::LoadTimeZone("Asia/Tokyo", &tokyo);
+  const absl::CivilDay today = absl::ToCivilDay(absl::Now(), tokyo);
+  if (today < absl::CivilDay(CurrentFiscalYear() + 1, 3, 31)) {
+    EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+    EXPECT_THAT(status.error_message(), HasSubstr("future"));
+  }
+  meeting->mutable_meeting_date()->set_year(static_cast<int32_t>(today.year()));
+  meeting->mutable_meeting_date()->set_month(today.month());
+  meeting->mutable_meeting_date()->set_day(today.day());
+  ASSERT_TRUE(
+      Stub()
+          ->RecordMeeting(StaffOf("E1").get(), meeting_request, &recorded)
+          .ok());
+  EXPECT_EQ(Stub()
+                ->RecordMeeting(StaffOf("E2").get(), meeting_request, &recorded)
+                .error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+
+  v1::RecordDecisionRequest decide;
+  decide.set_meeting(recorded.name());
+  decide.set_pupil_id("NO-SHEET");
+  decide.set_outcome(v1::DECISION_OUTCOME_EXTRACT);
+  decide.set_reason("理由");
+  v1::RecordDecisionResponse decision;
+  status = Stub()->RecordDecision(StaffOf("E1").get(), decide, &decision);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_THAT(status.error_message(), HasSubstr("pupil_id"));
+  EXPECT_EQ(Stub()
+                ->RecordDecision(StaffOf("E2").get(), decide, &decision)
+                .error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  decide.set_outcome(v1::DECISION_OUTCOME_UNSPECIFIED);
+  status = Stub()->RecordDecision(StaffOf("E1").get(), decide, &decision);
+  EXPECT_THAT(status.error_message(), HasSubstr("outcome"));
 }
 
 }  // namespace

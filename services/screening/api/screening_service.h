@@ -5,6 +5,7 @@
 
 #include "common/server/call_context.h"
 #include "kosapo/screening/v1/screening.grpc.pb.h"
+#include "services/screening/store/meeting_store.h"
 #include "services/screening/store/registry_store.h"
 #include "services/screening/store/sheet_store.h"
 #include "services/screening/store/template_store.h"
@@ -15,12 +16,14 @@ class ScreeningServiceImpl final : public v1::ScreeningService::Service {
  public:
   ScreeningServiceImpl(const server::CallRegistry& calls,
                        RegistryStore& registry, TemplateStore& templates,
-                       RoundStore& rounds, SheetStore& sheets)
+                       RoundStore& rounds, SheetStore& sheets,
+                       MeetingStore& meetings)
       : calls_(calls),
         registry_(registry),
         templates_(templates),
         rounds_(rounds),
-        sheets_(sheets) {}
+        sheets_(sheets),
+        meetings_(meetings) {}
 
   // Registry and enrollment: screening_service.cc.
 
@@ -93,6 +96,20 @@ class ScreeningServiceImpl final : public v1::ScreeningService::Service {
                               const v1::ListCandidatesRequest* request,
                               v1::ListCandidatesResponse* response) override;
 
+  // Meeting I: meeting_handlers.cc.
+  grpc::Status RecordMeeting(grpc::ServerContext* context,
+                             const v1::RecordMeetingRequest* request,
+                             v1::Meeting* response) override;
+  grpc::Status RecordDecision(grpc::ServerContext* context,
+                              const v1::RecordDecisionRequest* request,
+                              v1::RecordDecisionResponse* response) override;
+  grpc::Status ListDecisions(grpc::ServerContext* context,
+                             const v1::ListDecisionsRequest* request,
+                             v1::ListDecisionsResponse* response) override;
+  grpc::Status ListExtractions(grpc::ServerContext* context,
+                               const v1::ListExtractionsRequest* request,
+                               v1::ListExtractionsResponse* response) override;
+
  private:
   // The round named by `parent`, for a caller of its municipality.
   absl::StatusOr<RoundContext> RoundFor(const server::CallContext& call,
@@ -105,6 +122,7 @@ class ScreeningServiceImpl final : public v1::ScreeningService::Service {
   TemplateStore& templates_;
   RoundStore& rounds_;
   SheetStore& sheets_;
+  MeetingStore& meetings_;
 };
 
 }  // namespace kosapo::screening

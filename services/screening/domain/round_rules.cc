@@ -111,4 +111,50 @@ absl::Status ValidateRequestId(absl::string_view request_id) {
   return absl::OkStatus();
 }
 
+absl::Status ValidateMeeting(const v1::Meeting& meeting, int fiscal_year,
+                             absl::CivilDay today) {
+  if (meeting.school_code().empty()) {
+    return absl::InvalidArgumentError("meeting.school_code: required");
+  }
+  auto date = DateFromProto(meeting.meeting_date(), "meeting.meeting_date");
+  if (!date.ok()) {
+    return date.status();
+  }
+  if (*date < absl::CivilDay(fiscal_year, 4, 1) ||
+      *date > absl::CivilDay(fiscal_year + 1, 3, 31)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "meeting.meeting_date: must lie within fiscal year ", fiscal_year));
+  }
+  if (*date > today) {
+    return absl::InvalidArgumentError(
+        "meeting.meeting_date: must not be in the future");
+  }
+  if (meeting.attendees().empty()) {
+    return absl::InvalidArgumentError("meeting.attendees: at least one");
+  }
+  for (int i = 0; i < meeting.attendees_size(); ++i) {
+    const v1::Attendee& attendee = meeting.attendees(i);
+    if (attendee.role().empty() || attendee.role().size() > 60 ||
+        attendee.count() < 1 || attendee.count() > 100) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("meeting.attendees[", i,
+                       "]: a role (at most 60 bytes) and a count of 1-100"));
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ValidateDecision(v1::DecisionOutcome outcome,
+                              absl::string_view reason) {
+  if (outcome == v1::DECISION_OUTCOME_UNSPECIFIED ||
+      !v1::DecisionOutcome_IsValid(outcome)) {
+    return absl::InvalidArgumentError("outcome: required");
+  }
+  if (absl::StripAsciiWhitespace(reason).empty() || reason.size() > 6000) {
+    return absl::InvalidArgumentError(
+        "reason: required, at most 2000 characters");
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace kosapo::screening

@@ -32,6 +32,14 @@ std::string RoundName(absl::string_view municipality, int64_t id);
 absl::Status ValidateNewRound(const v1::Round& round);
 absl::Status ValidateRequestId(absl::string_view request_id);
 
+// A meeting I record: school code, attendees (role and count), and a date
+// within the round's fiscal year and not after `today`.
+absl::Status ValidateMeeting(const v1::Meeting& meeting, int fiscal_year,
+                             absl::CivilDay today);
+// A decision: an outcome and a reason of at most 2000 characters.
+absl::Status ValidateDecision(v1::DecisionOutcome outcome,
+                              absl::string_view reason);
+
 }  // namespace kosapo::screening
 
 #endif  // KOSAPO_SERVICES_SCREENING_DOMAIN_ROUND_RULES_H_
