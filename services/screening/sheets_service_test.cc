@@ -1,8 +1,13 @@
 // Pupils' sheets through the real service: idempotent re-submission,
 // corrections with history, closed rounds, bad answers, school scope, bulk
 // intake by stream and by CSV (UTF-8 and CP932), candidates for meeting I.
+#include <fcntl.h>
 #include <grpcpp/client_context.h>
+#include <unistd.h>
 
+#include <cstdio>
+#include <fstream>
+#include <iterator>
 #include <memory>
 #include <pqxx/connection>
 #include <pqxx/nontransaction>
@@ -594,6 +599,71 @@ TEST_F(SheetsTest, DecisionsNeedASheetTheRightSchoolAndAPastDate) {
   decide.set_outcome(v1::DECISION_OUTCOME_UNSPECIFIED);
   status = Stub()->RecordDecision(StaffOf("E1").get(), decide, &decision);
   EXPECT_THAT(status.error_message(), HasSubstr("outcome"));
+}
+
+TEST_F(SheetsTest, ProgressCountsSheetsAgainstEnrollment) {
+  const std::string round = NewRound("progress");
+  v1::ImportEnrollmentRequest enrollment;
+  enrollment.set_parent(Parent());
+  enrollment.set_fiscal_year(CurrentFiscalYear());
+  enrollment.set_csv("school_code,pupils\nE1,120\nE2,80\n");
+  v1::ImportEnrollmentResponse loaded;
+  ASSERT_TRUE(Stub()->ImportEnrollment(Ops().get(), enrollment, &loaded).ok());
+  v1::UpsertSheetResponse stored;
+  ASSERT_TRUE(Upsert(round, Pupil("E1", "G1"), &stored).ok());
+  ASSERT_TRUE(Upsert(round, Pupil("E1", "G2"), &stored).ok());
+  ASSERT_TRUE(Upsert(round, Pupil("E2", "G1"), &stored).ok());
+  v1::GetRoundProgressRequest request;
+  request.set_name(round);
+  v1::RoundProgress progress;
+  ASSERT_TRUE(
+      Stub()
+          ->GetRoundProgress(As(auth::Role::kAnalyst).get(), request, &progress)
+          .ok());
+  EXPECT_EQ(progress.enrolled(), 200);
+  EXPECT_EQ(progress.submitted(), 3);
+  ASSERT_EQ(progress.schools_size(), 2);
+  EXPECT_EQ(progress.schools(0).progress().code(), "E1");
+  EXPECT_EQ(progress.schools(0).progress().submitted(), 2);
+  ASSERT_EQ(progress.areas_size(), 1);
+  EXPECT_EQ(progress.areas(0).enrolled(), 200);
+}
+
+TEST_F(SheetsTest, PupilNamesAndBirthDatesNeverReachTheLogs) {
+  const std::string round = NewRound("privacy");
+  // Capture this process's stdout, where the service logs.
+  const std::string path = SharedPgCluster().data_dir() + "-privacy.log";
+  std::fflush(stdout);
+  const int saved = dup(STDOUT_FILENO);
+  const int capture = open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+  ASSERT_GE(capture, 0);
+  dup2(capture, STDOUT_FILENO);
+  v1::Sheet sheet = Pupil("E1", "Z1");
+  sheet.set_pupil_name("秘密 花子");
+  sheet.set_pupil_kana("ヒミツ ハナコ");
+  sheet.mutable_birth_date()->set_month(11);
+  sheet.mutable_birth_date()->set_day(29);
+  v1::UpsertSheetResponse stored;
+  const bool accepted = Upsert(round, sheet, &stored).ok();
+  sheet.set_pupil_kana("Himitsu");  // rejected, and the error is logged
+  const bool rejected = !Upsert(round, sheet, &stored).ok();
+  std::fflush(stdout);
+  dup2(saved, STDOUT_FILENO);
+  close(saved);
+  close(capture);
+  ASSERT_TRUE(accepted);
+  ASSERT_TRUE(rejected);
+  std::ifstream in(path);
+  const std::string logged((std::istreambuf_iterator<char>(in)),
+                           std::istreambuf_iterator<char>());
+  std::remove(path.c_str());
+  EXPECT_THAT(logged, HasSubstr("UpsertSheet"));  // the capture worked
+  const std::vector<std::string> secrets = {
+      "秘密", "ヒミツ", "Himitsu",
+      absl::StrCat(CurrentFiscalYear() - 9, "-11-29")};
+  for (const std::string& secret : secrets) {
+    EXPECT_THAT(logged, ::testing::Not(HasSubstr(secret))) << secret;
+  }
 }
 
 }  // namespace

@@ -75,6 +75,9 @@ class ScreeningServiceImpl final : public v1::ScreeningService::Service {
   grpc::Status CloseRound(grpc::ServerContext* context,
                           const v1::CloseRoundRequest* request,
                           v1::Round* response) override;
+  grpc::Status GetRoundProgress(grpc::ServerContext* context,
+                                const v1::GetRoundProgressRequest* request,
+                                v1::RoundProgress* response) override;
 
   // Sheets: sheet_handlers.cc.
   grpc::Status UpsertSheet(grpc::ServerContext* context,

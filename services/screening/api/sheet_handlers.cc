@@ -226,6 +226,17 @@ grpc::Status ScreeningServiceImpl::ListSheets(
   });
 }
 
+grpc::Status ScreeningServiceImpl::GetRoundProgress(
+    grpc::ServerContext* context, const v1::GetRoundProgressRequest* request,
+    v1::RoundProgress* response) {
+  return server::Serve(calls_, context, [&](const CallContext& call) {
+    KOSAPO_ASSIGN_OR_RETURN(const RoundContext round,
+                            RoundFor(call, request->name()));
+    KOSAPO_ASSIGN_OR_RETURN(*response, sheets_.Progress(round));
+    return absl::OkStatus();
+  });
+}
+
 grpc::Status ScreeningServiceImpl::ListCandidates(
     grpc::ServerContext* context, const v1::ListCandidatesRequest* request,
     v1::ListCandidatesResponse* response) {

@@ -275,6 +275,52 @@ absl::StatusOr<std::vector<v1::Sheet>> SheetStore::List(
       pg::TxOptions::ReadOnly());
 }
 
+absl::StatusOr<v1::RoundProgress> SheetStore::Progress(
+    const RoundContext& round) {
+  return pg::InTransaction(
+      pool_, "round progress",
+      [&](pqxx::work& tx) -> absl::StatusOr<v1::RoundProgress> {
+        v1::RoundProgress out;
+        out.set_round(RoundName(round.municipality, round.round_id));
+        v1::Progress* area = nullptr;
+        for (const pqxx::row& row : tx.exec_params(
+                 "SELECT a.code, s.code,"
+                 "  COALESCE((SELECT sum(e.pupils) FROM enrollment_counts e"
+                 "   WHERE e.municipality = s.municipality"
+                 "     AND e.school_code = s.code AND e.fiscal_year = $2), 0),"
+                 "  (SELECT count(*) FROM sheets sh WHERE sh.round_id = $3"
+                 "     AND sh.school_code = s.code)"
+                 "  FROM areas a LEFT JOIN schools s"
+                 "    ON s.municipality = a.municipality AND s.area_code = "
+                 "a.code"
+                 " WHERE a.municipality = $1"
+                 " ORDER BY a.display_order, s.code",
+                 round.municipality, round.fiscal_year, round.round_id)) {
+          const std::string area_code = row[0].as<std::string>();
+          if (area == nullptr || area->code() != area_code) {
+            area = out.add_areas();
+            area->set_code(area_code);
+          }
+          if (row[1].is_null()) {
+            continue;  // an area without schools
+          }
+          const int64_t enrolled = row[2].as<int64_t>();
+          const int64_t submitted = row[3].as<int64_t>();
+          v1::SchoolProgress* school = out.add_schools();
+          school->set_area_code(area_code);
+          school->mutable_progress()->set_code(row[1].as<std::string>());
+          school->mutable_progress()->set_enrolled(enrolled);
+          school->mutable_progress()->set_submitted(submitted);
+          area->set_enrolled(area->enrolled() + enrolled);
+          area->set_submitted(area->submitted() + submitted);
+          out.set_enrolled(out.enrolled() + enrolled);
+          out.set_submitted(out.submitted() + submitted);
+        }
+        return out;
+      },
+      pg::TxOptions::ReadOnly());
+}
+
 absl::StatusOr<std::vector<v1::Sheet>> SheetStore::Candidates(
     const RoundContext& round, absl::string_view school_code) {
   return pg::InTransaction(

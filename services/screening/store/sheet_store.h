@@ -59,6 +59,9 @@ class SheetStore {
                                               absl::string_view school_code,
                                               absl::string_view after_pupil_id,
                                               int limit);
+  // Sheets against enrollment per school and area.
+  absl::StatusOr<v1::RoundProgress> Progress(const RoundContext& round);
+
   // The school's candidate sheets (pupil id, grade, score).
   absl::StatusOr<std::vector<v1::Sheet>> Candidates(
       const RoundContext& round, absl::string_view school_code);
