@@ -177,6 +177,9 @@ absl::StatusOr<std::vector<v1::RowOutcome>> SheetStore::UpsertBatch(
           }
           staging.complete();
         }
+        // Temporary tables get no statistics by themselves; without them the
+        // planner scans every stored sheet per batch (quadratic intake).
+        tx.exec0("ANALYZE pg_temp.sheet_staging");
         // Lock the versions about to be replaced, keep them, then upsert.
         tx.exec_params(
             "SELECT 1 FROM sheets s JOIN pg_temp.sheet_staging t"

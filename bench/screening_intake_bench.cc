@@ -1,0 +1,274 @@
+// Bulk screening intake against the physical limit: the same pupils' sheets
+// (a) streamed through ScreeningService.ImportSheets (validation, scoring,
+// staging, upsert with history, over real gRPC) and (b) COPY'd straight into
+// an equivalent plain table, in one run on one machine. Prints a Markdown
+// table with rows/s for both and their ratio.
+//
+//   screening_intake_bench [--rows=165000] [--out=FILE]
+#include <fcntl.h>
+#include <grpcpp/client_context.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <pqxx/connection>
+#include <pqxx/nontransaction>
+#include <pqxx/stream_to>
+#include <pqxx/transaction>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/time/civil_time.h"
+#include "absl/time/clock.h"
+#include "common/service/in_process.h"
+#include "common/testing/pg_cluster.h"
+#include "common/testing/test_tokens.h"
+#include "kosapo/screening/v1/screening.grpc.pb.h"
+#include "services/screening/screening_server.h"
+
+namespace {
+
+using kosapo::screening::v1::ScreeningService;
+namespace v1 = kosapo::screening::v1;
+
+constexpr int kSchools = 430;  // about Osaka City's elementary + junior high
+
+int CurrentFiscalYear() {
+  absl::TimeZone tokyo;
+  absl::LoadTimeZone("Asia/Tokyo", &tokyo);
+  const absl::CivilDay today = absl::ToCivilDay(absl::Now(), tokyo);
+  return static_cast<int>(today.month() >= 4 ? today.year() : today.year() - 1);
+}
+
+std::unique_ptr<grpc::ClientContext> As(
+    const kosapo::testing::TestTokens& tokens, kosapo::auth::Role role,
+    std::vector<std::string> schools = {}) {
+  kosapo::auth::Principal principal;
+  principal.subject = "bench";
+  principal.role = role;
+  principal.municipality = "27100";
+  principal.schools = std::move(schools);
+  auto context = std::make_unique<grpc::ClientContext>();
+  context->AddMetadata("authorization", "Bearer " + tokens.Sign(principal));
+  return context;
+}
+
+void Check(bool ok, const char* what) {
+  if (!ok) {
+    std::fprintf(stderr, "bench: %s failed\n", what);
+    std::exit(1);
+  }
+}
+
+// A deterministic pupil: a few answers, a realistic sheet.
+v1::Sheet MakeSheet(int n, int fiscal_year) {
+  v1::Sheet sheet;
+  sheet.set_school_code(absl::StrCat("S", n % kSchools));
+  sheet.set_pupil_id(absl::StrCat("P", n));
+  sheet.set_grade(1 + n % 6);
+  sheet.set_class_name(absl::StrCat(1 + n % 4, "組"));
+  sheet.set_pupil_name("山田 太郎");
+  sheet.set_pupil_kana("ヤマダ タロウ");
+  sheet.mutable_birth_date()->set_year(fiscal_year - 7 - n % 6);
+  sheet.mutable_birth_date()->set_month(1 + n % 12);
+  sheet.mutable_birth_date()->set_day(1 + n % 28);
+  sheet.set_sex(n % 2 ? v1::SEX_MALE : v1::SEX_FEMALE);
+  if (n % 5 == 0) {
+    auto* answer = sheet.add_answers();
+    answer->set_item("school_absence");
+    answer->set_level(1 + n % 3);
+  }
+  if (n % 11 == 0) {
+    auto* answer = sheet.add_answers();
+    answer->set_item("economic_unpaid_fees");
+    answer->set_flag(true);
+  }
+  return sheet;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  int rows = 165000;
+  std::string out;
+  for (int i = 1; i < argc; ++i) {
+    const std::string arg = argv[i];
+    if (arg.rfind("--rows=", 0) == 0) {
+      rows = std::atoi(arg.c_str() + 7);
+    } else if (arg.rfind("--out=", 0) == 0) {
+      out = arg.substr(6);
+    } else {
+      std::fprintf(stderr, "usage: %s [--rows=N] [--out=FILE]\n", argv[0]);
+      return 2;
+    }
+  }
+  auto cluster = kosapo::testing::PgCluster::Start("kosapo", {"screening"});
+  Check(cluster.ok(), "cluster start");
+  auto tokens = kosapo::testing::TestTokens::Create();
+  Check(tokens.ok(), "tokens");
+  // Service logs (stdout) go to a file; the table goes to the original
+  // stdout.
+  const std::string log_path = (*cluster)->data_dir() + "-bench.log";
+  std::fflush(stdout);
+  const int results_fd = dup(STDOUT_FILENO);
+  const int log_fd = open(log_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+  Check(results_fd >= 0 && log_fd >= 0, "log redirect");
+  dup2(log_fd, STDOUT_FILENO);
+  close(log_fd);
+  auto service = kosapo::testing::InProcessService::Start(
+      kosapo::screening::Definition(), **cluster, **tokens,
+      (*cluster)->data_dir());
+  Check(service.ok(), "service start");
+  auto stub = ScreeningService::NewStub((*service)->channel());
+  const int year = CurrentFiscalYear();
+
+  v1::UpsertMunicipalityRequest municipality;
+  municipality.mutable_municipality()->set_code("27100");
+  municipality.mutable_municipality()->set_display_name("大阪市");
+  v1::Municipality m;
+  Check(stub->UpsertMunicipality(
+                As(**tokens, kosapo::auth::Role::kCityOperations).get(),
+                municipality, &m)
+            .ok(),
+        "municipality");
+  v1::UpsertAreaRequest area;
+  area.set_parent("municipalities/27100");
+  area.mutable_area()->set_code("A1");
+  area.mutable_area()->set_display_name("北区");
+  area.mutable_area()->set_display_order(1);
+  v1::Area a;
+  Check(
+      stub->UpsertArea(As(**tokens, kosapo::auth::Role::kCityOperations).get(),
+                       area, &a)
+          .ok(),
+      "area");
+  std::vector<std::string> schools;
+  for (int s = 0; s < kSchools; ++s) {
+    v1::UpsertSchoolRequest school;
+    school.set_parent("municipalities/27100");
+    school.mutable_school()->set_code(absl::StrCat("S", s));
+    school.mutable_school()->set_display_name(absl::StrCat("学校", s));
+    school.mutable_school()->set_kind(v1::SCHOOL_KIND_ELEMENTARY);
+    school.mutable_school()->set_area_code("A1");
+    v1::School stored;
+    Check(stub->UpsertSchool(
+                  As(**tokens, kosapo::auth::Role::kCityOperations).get(),
+                  school, &stored)
+              .ok(),
+          "school");
+    schools.push_back(absl::StrCat("S", s));
+  }
+  v1::CreateRoundRequest round_request;
+  round_request.set_parent("municipalities/27100");
+  round_request.set_request_id("bench");
+  v1::Round* round = round_request.mutable_round();
+  round->set_fiscal_year(year);
+  round->set_title("bench");
+  round->set_template_("templates/default/versions/1");
+  round->mutable_open_date()->set_year(year);
+  round->mutable_open_date()->set_month(4);
+  round->mutable_open_date()->set_day(1);
+  round->mutable_close_date()->set_year(year + 1);
+  round->mutable_close_date()->set_month(3);
+  round->mutable_close_date()->set_day(31);
+  v1::Round created;
+  Check(
+      stub->CreateRound(As(**tokens, kosapo::auth::Role::kCityOperations).get(),
+                        round_request, &created)
+          .ok(),
+      "round");
+
+  std::vector<v1::Sheet> sheets;
+  sheets.reserve(rows);
+  for (int n = 0; n < rows; ++n) {
+    sheets.push_back(MakeSheet(n, year));
+  }
+
+  // (a) Baseline: COPY of the same rows into an equivalent plain table.
+  double copy_seconds = 0;
+  {
+    pqxx::connection connection((*cluster)->ServiceUrl("screening"));
+    pqxx::nontransaction setup(connection);
+    setup.exec0(
+        "CREATE TABLE screening.copy_baseline (school_code text, pupil_id text,"
+        " grade int, class_name text, pupil_name text, pupil_kana text,"
+        " birth_date date, sex text, answers jsonb, note text)");
+    setup.commit();
+    const auto start = std::chrono::steady_clock::now();
+    pqxx::work tx(connection);
+    pqxx::stream_to copy(
+        tx, "screening.copy_baseline",
+        std::vector<std::string>{"school_code", "pupil_id", "grade",
+                                 "class_name", "pupil_name", "pupil_kana",
+                                 "birth_date", "sex", "answers", "note"});
+    for (const v1::Sheet& sheet : sheets) {
+      copy << std::make_tuple(
+          sheet.school_code(), sheet.pupil_id(), sheet.grade(),
+          sheet.class_name(), sheet.pupil_name(), sheet.pupil_kana(),
+          absl::StrFormat("%04d-%02d-%02d", sheet.birth_date().year(),
+                          sheet.birth_date().month(), sheet.birth_date().day()),
+          std::string(sheet.sex() == v1::SEX_MALE ? "male" : "female"),
+          std::string("[]"), std::string());
+    }
+    copy.complete();
+    tx.commit();
+    copy_seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
+            .count();
+  }
+
+  // (b) The service's streaming intake, in messages of 1000 sheets.
+  double intake_seconds = 0;
+  v1::ImportSheetsResponse response;
+  {
+    const auto start = std::chrono::steady_clock::now();
+    auto context = As(**tokens, kosapo::auth::Role::kSchoolManager, schools);
+    auto writer = stub->ImportSheets(context.get(), &response);
+    v1::ImportSheetsRequest request;
+    request.set_parent(created.name());
+    for (const v1::Sheet& sheet : sheets) {
+      *request.add_sheets() = sheet;
+      if (request.sheets_size() == 1000) {
+        Check(writer->Write(request), "stream write");
+        request.clear_sheets();
+      }
+    }
+    if (request.sheets_size() > 0) {
+      Check(writer->Write(request), "stream write");
+    }
+    writer->WritesDone();
+    const grpc::Status status = writer->Finish();
+    if (!status.ok()) {
+      std::fprintf(stderr, "intake failed: %s\n",
+                   status.error_message().c_str());
+      return 1;
+    }
+    intake_seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
+            .count();
+  }
+  Check(response.accepted() == rows, "every row accepted");
+
+  std::fflush(stdout);
+  const double copy_rate = rows / copy_seconds;
+  const double intake_rate = rows / intake_seconds;
+  const std::string table = absl::StrFormat(
+      "| benchmark | rows | seconds | rows/s | ratio to baseline |\n"
+      "|---|---:|---:|---:|---:|\n"
+      "| COPY into a plain table (baseline) | %d | %.2f | %.0f | 1.00 |\n"
+      "| ImportSheets stream (validate, score, upsert, history) | %d | %.2f | "
+      "%.0f | %.2f |\n",
+      rows, copy_seconds, copy_rate, rows, intake_seconds, intake_rate,
+      intake_rate / copy_rate);
+  Check(write(results_fd, table.data(), table.size()) ==
+            static_cast<ssize_t>(table.size()),
+        "print results");
+  if (!out.empty()) {
+    std::ofstream(out) << table;
+  }
+  return 0;
+}
