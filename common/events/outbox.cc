@@ -4,6 +4,7 @@
 #include <pqxx/result>
 
 #include "absl/strings/str_cat.h"
+#include "common/base/proto_time.h"
 #include "common/events/platform_migrations.h"
 
 namespace kosapo::events {
@@ -57,10 +58,7 @@ std::vector<v1::Event> ReadEvents(pqxx::transaction_base& tx, int64_t after,
     const pqxx::binarystring payload(row[4]);
     event.mutable_payload()->set_value(payload.str());
     event.set_trace_id(row[5].as<std::string>());
-    const int64_t micros = row[6].as<int64_t>();
-    event.mutable_create_time()->set_seconds(micros / 1000000);
-    event.mutable_create_time()->set_nanos(
-        static_cast<int32_t>((micros % 1000000) * 1000));
+    SetTimestampMicros(row[6].as<int64_t>(), event.mutable_create_time());
     bytes += event.ByteSizeLong();
     events.push_back(std::move(event));
     if (bytes >= max_bytes) {

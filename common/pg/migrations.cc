@@ -1,7 +1,5 @@
 #include "common/pg/migrations.h"
 
-#include <openssl/evp.h>
-
 #include <map>
 #include <pqxx/connection>
 #include <pqxx/nontransaction>
@@ -12,6 +10,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "common/base/digest.h"
 #include "common/pg/errors.h"
 
 namespace kosapo::pg {
@@ -58,18 +57,7 @@ absl::Status ValidateSets(const std::vector<MigrationSet>& sets) {
 
 }  // namespace
 
-std::string Checksum(absl::string_view sql) {
-  unsigned char digest[EVP_MAX_MD_SIZE];
-  unsigned int length = 0;
-  EVP_Digest(sql.data(), sql.size(), digest, &length, EVP_sha256(), nullptr);
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out;
-  for (unsigned int i = 0; i < length; ++i) {
-    out.push_back(kHex[digest[i] >> 4]);
-    out.push_back(kHex[digest[i] & 0xf]);
-  }
-  return out;
-}
+std::string Checksum(absl::string_view sql) { return Sha256Hex(sql); }
 
 absl::StatusOr<MigrationReport> Migrate(const std::string& url,
                                         const std::string& schema,

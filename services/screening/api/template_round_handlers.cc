@@ -4,6 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/auth/authorize.h"
+#include "common/base/proto_time.h"
 #include "common/base/status.h"
 #include "services/screening/api/call_checks.h"
 #include "services/screening/api/screening_service.h"
@@ -18,10 +19,8 @@ using server::CallContext;
 
 v1::Template StoredToProto(const StoredTemplate& stored) {
   v1::Template proto = TemplateToProto(stored.model);
-  const int64_t micros = absl::ToUnixMicros(stored.create_time);
-  proto.mutable_create_time()->set_seconds(micros / 1000000);
-  proto.mutable_create_time()->set_nanos(
-      static_cast<int32_t>((micros % 1000000) * 1000));
+  SetTimestampMicros(absl::ToUnixMicros(stored.create_time),
+                     proto.mutable_create_time());
   return proto;
 }
 

@@ -27,6 +27,17 @@ kosapo::type::Date DateToProto(absl::CivilDay day) {
   return date;
 }
 
+std::string DateToSql(const kosapo::type::Date& date) {
+  return absl::FormatCivilTime(
+      absl::CivilDay(date.year(), date.month(), date.day()));
+}
+
+kosapo::type::Date DateFromSql(absl::string_view text) {
+  absl::CivilDay day;
+  absl::ParseCivilTime(text, &day);
+  return DateToProto(day);
+}
+
 absl::StatusOr<std::pair<std::string, int>> ParseTemplateName(
     absl::string_view name, absl::string_view field) {
   const std::vector<absl::string_view> parts = absl::StrSplit(name, '/');

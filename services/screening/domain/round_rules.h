@@ -16,6 +16,9 @@ namespace kosapo::screening {
 absl::StatusOr<absl::CivilDay> DateFromProto(const kosapo::type::Date& date,
                                              absl::string_view field);
 kosapo::type::Date DateToProto(absl::CivilDay day);
+// The SQL text form "2024-03-31" of a date (validated earlier), and back.
+std::string DateToSql(const kosapo::type::Date& date);
+kosapo::type::Date DateFromSql(absl::string_view text);
 
 // "templates/{key}/versions/{version}" -> (key, version).
 absl::StatusOr<std::pair<std::string, int>> ParseTemplateName(

@@ -1,7 +1,5 @@
 #include "services/screening/domain/sheet_rules.h"
 
-#include <openssl/evp.h>
-
 #include <algorithm>
 #include <map>
 #include <set>
@@ -11,6 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
 #include "absl/time/civil_time.h"
+#include "common/base/digest.h"
 #include "common/csv/csv.h"
 #include "nlohmann/json.hpp"
 #include "services/screening/domain/registry_rules.h"
@@ -80,19 +79,6 @@ bool IsOneLineText(absl::string_view text) {
   return CodePoints(text, &points) &&
          std::none_of(points.begin(), points.end(),
                       [](char32_t cp) { return cp < 0x20 || cp == 0x7f; });
-}
-
-std::string Sha256Hex(absl::string_view data) {
-  unsigned char digest[EVP_MAX_MD_SIZE];
-  unsigned int length = 0;
-  EVP_Digest(data.data(), data.size(), digest, &length, EVP_sha256(), nullptr);
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out;
-  for (unsigned int i = 0; i < length; ++i) {
-    out.push_back(kHex[digest[i] >> 4]);
-    out.push_back(kHex[digest[i] & 0xf]);
-  }
-  return out;
 }
 
 // The reader's messages start "line N: ..."; recover N for the result.

@@ -5,6 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/civil_time.h"
+#include "common/base/proto_time.h"
 #include "common/events/outbox.h"
 #include "common/pg/transaction.h"
 #include "kosapo/screening/v1/events.pb.h"
@@ -41,34 +42,21 @@ v1::DecisionOutcome OutcomeFromDb(absl::string_view text) {
   return v1::DECISION_OUTCOME_UNSPECIFIED;
 }
 
-kosapo::type::Date DateFromText(const std::string& text) {
-  absl::CivilDay day;
-  absl::ParseCivilTime(text, &day);
-  return DateToProto(day);
-}
-
-std::string DateText(const kosapo::type::Date& date) {
-  return absl::FormatCivilTime(
-      absl::CivilDay(date.year(), date.month(), date.day()));
-}
-
 v1::Meeting MeetingFromRow(const RoundContext& round, const pqxx::row& row) {
   v1::Meeting meeting;
   meeting.set_school_code(row["school_code"].as<std::string>());
   meeting.set_name(
       MeetingName(round, meeting.school_code(), row["id"].as<int64_t>()));
   *meeting.mutable_meeting_date() =
-      DateFromText(row["meeting_date"].as<std::string>());
+      DateFromSql(row["meeting_date"].as<std::string>());
   for (const auto& attendee :
        nlohmann::json::parse(row["attendees"].as<std::string>())) {
     v1::Attendee* out = meeting.add_attendees();
     out->set_role(attendee.at("role").get<std::string>());
     out->set_count(attendee.at("count").get<int>());
   }
-  const int64_t micros = row["create_us"].as<int64_t>();
-  meeting.mutable_create_time()->set_seconds(micros / 1000000);
-  meeting.mutable_create_time()->set_nanos(
-      static_cast<int32_t>((micros % 1000000) * 1000));
+  SetTimestampMicros(row["create_us"].as<int64_t>(),
+                     meeting.mutable_create_time());
   return meeting;
 }
 
@@ -93,7 +81,7 @@ v1::Decision DecisionFromRow(const RoundContext& round, const pqxx::row& row) {
   decision.set_decided_by(row["decided_by"].as<std::string>());
   decision.set_revision(row["revision"].as<int>());
   *decision.mutable_decision_date() =
-      DateFromText(row["meeting_date"].as<std::string>());
+      DateFromSql(row["meeting_date"].as<std::string>());
   return decision;
 }
 
@@ -122,10 +110,10 @@ v1::Extraction ExtractionFromRow(const RoundContext& round,
   extraction.set_pupil_name(row["pupil_name"].as<std::string>());
   extraction.set_pupil_kana(row["pupil_kana"].as<std::string>());
   *extraction.mutable_birth_date() =
-      DateFromText(row["birth_date"].as<std::string>());
+      DateFromSql(row["birth_date"].as<std::string>());
   extraction.set_sex(SexFromDb(row["sex"].as<std::string>()));
   *extraction.mutable_decision_date() =
-      DateFromText(row["meeting_date"].as<std::string>());
+      DateFromSql(row["meeting_date"].as<std::string>());
   extraction.set_reason(row["reason"].as<std::string>());
   for (const auto& trigger :
        nlohmann::json::parse(row["triggered"].as<std::string>())) {
@@ -172,7 +160,7 @@ absl::StatusOr<v1::Meeting> MeetingStore::RecordMeeting(
             " VALUES ($1, $2, $3, $4::date, $5::jsonb, $6, $7)"
             " ON CONFLICT (round_id, school_code, request_id) DO NOTHING",
             round.round_id, round.municipality, meeting.school_code(),
-            DateText(meeting.meeting_date()), attendees.dump(),
+            DateToSql(meeting.meeting_date()), attendees.dump(),
             std::string(request_id), actor.subject);
         return MeetingFromRow(round, tx.exec_params1(select, round.round_id,
                                                      meeting.school_code(),
@@ -195,7 +183,7 @@ absl::StatusOr<MeetingRef> MeetingStore::GetMeeting(
               MeetingName(round, school_code, meeting_id), " not found"));
         }
         return MeetingRef{meeting_id, std::string(school_code),
-                          DateFromText(rows[0][0].as<std::string>())};
+                          DateFromSql(rows[0][0].as<std::string>())};
       },
       pg::TxOptions::ReadOnly());
 }

@@ -7,17 +7,13 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "common/base/proto_time.h"
 #include "common/events/outbox.h"
 #include "common/pg/transaction.h"
 #include "kosapo/screening/v1/events.pb.h"
 
 namespace kosapo::screening {
 namespace {
-
-void SetTimestamp(int64_t micros, google::protobuf::Timestamp* out) {
-  out->set_seconds(micros / 1000000);
-  out->set_nanos(static_cast<int32_t>((micros % 1000000) * 1000));
-}
 
 // A Postgres array literal of codes. Codes are checked to be
 // [0-9A-Za-z_-] before they get here, so they need no quoting.
@@ -35,8 +31,8 @@ v1::Municipality MunicipalityFromRow(const pqxx::row& row) {
   out.set_name(MunicipalityName(out.code()));
   out.set_display_name(row["display_name"].as<std::string>());
   out.set_time_zone(row["time_zone"].as<std::string>());
-  SetTimestamp(row["create_us"].as<int64_t>(), out.mutable_create_time());
-  SetTimestamp(row["update_us"].as<int64_t>(), out.mutable_update_time());
+  SetTimestampMicros(row["create_us"].as<int64_t>(), out.mutable_create_time());
+  SetTimestampMicros(row["update_us"].as<int64_t>(), out.mutable_update_time());
   return out;
 }
 

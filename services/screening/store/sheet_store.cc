@@ -6,6 +6,7 @@
 #include <tuple>
 
 #include "absl/strings/str_cat.h"
+#include "common/base/proto_time.h"
 #include "common/pg/transaction.h"
 #include "nlohmann/json.hpp"
 #include "services/screening/domain/round_rules.h"
@@ -52,10 +53,8 @@ v1::Sheet SheetFromRow(const RoundContext& round, const pqxx::row& row) {
   sheet.set_class_name(row["class_name"].as<std::string>());
   sheet.set_pupil_name(row["pupil_name"].as<std::string>());
   sheet.set_pupil_kana(row["pupil_kana"].as<std::string>());
-  absl::CivilDay birth;
-  if (absl::ParseCivilTime(row["birth_date"].as<std::string>(), &birth)) {
-    *sheet.mutable_birth_date() = DateToProto(birth);
-  }
+  *sheet.mutable_birth_date() =
+      DateFromSql(row["birth_date"].as<std::string>());
   sheet.set_sex(SexFromDb(row["sex"].as<std::string>()));
   for (const auto& answer :
        nlohmann::json::parse(row["answers"].as<std::string>())) {
@@ -71,16 +70,9 @@ v1::Sheet SheetFromRow(const RoundContext& round, const pqxx::row& row) {
   FillScore(row, sheet.mutable_score());
   sheet.set_revision(row["revision"].as<int>());
   sheet.set_filled_by(row["filled_by"].as<std::string>());
-  const int64_t micros = row["update_us"].as<int64_t>();
-  sheet.mutable_update_time()->set_seconds(micros / 1000000);
-  sheet.mutable_update_time()->set_nanos(
-      static_cast<int32_t>((micros % 1000000) * 1000));
+  SetTimestampMicros(row["update_us"].as<int64_t>(),
+                     sheet.mutable_update_time());
   return sheet;
-}
-
-std::string DateText(const kosapo::type::Date& date) {
-  return absl::FormatCivilTime(
-      absl::CivilDay(date.year(), date.month(), date.day()));
 }
 
 }  // namespace
@@ -170,10 +162,10 @@ absl::StatusOr<std::vector<v1::RowOutcome>> SheetStore::UpsertBatch(
             staging << std::make_tuple(
                 row_no++, sheet.school_code(), sheet.pupil_id(), sheet.grade(),
                 sheet.class_name(), sheet.pupil_name(), sheet.pupil_kana(),
-                DateText(sheet.birth_date()), std::string(SexToDb(sheet.sex())),
-                AnswersJson(sheet), sheet.note(), write.score.total,
-                TriggeredJson(write.score), write.score.candidate,
-                write.fingerprint);
+                DateToSql(sheet.birth_date()),
+                std::string(SexToDb(sheet.sex())), AnswersJson(sheet),
+                sheet.note(), write.score.total, TriggeredJson(write.score),
+                write.score.candidate, write.fingerprint);
           }
           staging.complete();
         }

@@ -5,6 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/civil_time.h"
+#include "common/base/proto_time.h"
 #include "common/pg/transaction.h"
 #include "services/screening/domain/round_rules.h"
 
@@ -37,25 +38,12 @@ v1::Round RoundFromRow(absl::string_view municipality, const pqxx::row& row) {
   round.set_fiscal_year(row[1].as<int>());
   round.set_title(row[2].as<std::string>());
   round.set_template_(TemplateName(row[3].as<std::string>(), row[4].as<int>()));
-  absl::CivilDay day;
-  if (absl::ParseCivilTime(row[5].as<std::string>(), &day)) {
-    *round.mutable_open_date() = DateToProto(day);
-  }
-  if (absl::ParseCivilTime(row[6].as<std::string>(), &day)) {
-    *round.mutable_close_date() = DateToProto(day);
-  }
+  *round.mutable_open_date() = DateFromSql(row[5].as<std::string>());
+  *round.mutable_close_date() = DateFromSql(row[6].as<std::string>());
   round.set_state(row[7].as<bool>() ? v1::ROUND_STATE_CLOSED
                                     : v1::ROUND_STATE_OPEN);
-  const int64_t micros = row[8].as<int64_t>();
-  round.mutable_create_time()->set_seconds(micros / 1000000);
-  round.mutable_create_time()->set_nanos(
-      static_cast<int32_t>((micros % 1000000) * 1000));
+  SetTimestampMicros(row[8].as<int64_t>(), round.mutable_create_time());
   return round;
-}
-
-std::string DateText(const kosapo::type::Date& date) {
-  return absl::FormatCivilTime(
-      absl::CivilDay(date.year(), date.month(), date.day()));
 }
 
 }  // namespace
@@ -203,7 +191,7 @@ absl::StatusOr<v1::Round> RoundStore::Create(absl::string_view municipality,
             " VALUES ($1, $2, $3, $4, $5, $6::date, $7::date, $8, $9)"
             " ON CONFLICT (municipality, request_id) DO NOTHING",
             m, round.fiscal_year(), round.title(), key, version,
-            DateText(round.open_date()), DateText(round.close_date()),
+            DateToSql(round.open_date()), DateToSql(round.close_date()),
             std::string(request_id), actor.subject);
         return RoundFromRow(
             m, tx.exec_params1(select, m, std::string(request_id)));
