@@ -95,12 +95,16 @@ ConfigSpec ServiceConfigSpec(const ServiceDescriptor& service) {
     spec.AddString(PeerFlag(peer), PeerEnv(peer), peer.default_address,
                    absl::StrCat("host:port of the ", peer.name, " service."));
   }
+  if (service.add_options) {
+    service.add_options(spec);
+  }
   return spec;
 }
 
 absl::StatusOr<ServiceConfig> LoadServiceConfig(
     const ServiceDescriptor& service, const Config& config) {
   ServiceConfig out;
+  out.options = config;
   out.listen_host = config.GetString("listen_host");
   out.port = static_cast<int>(config.GetInt("port"));
   out.metrics_port = static_cast<int>(config.GetInt("metrics_port"));

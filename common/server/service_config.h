@@ -3,6 +3,7 @@
 #ifndef KOSAPO_COMMON_SERVER_SERVICE_CONFIG_H_
 #define KOSAPO_COMMON_SERVER_SERVICE_CONFIG_H_
 
+#include <functional>
 #include <map>
 #include <string>
 #include <vector>
@@ -30,6 +31,9 @@ struct ServiceDescriptor {
   int default_port = 0;
   int default_metrics_port = 0;
   std::vector<PeerSpec> peers;
+  // Declares the service's own options (besides the shared ones); setup
+  // reads them from ServiceConfig::options.
+  std::function<void(ConfigSpec&)> add_options;
 };
 
 struct ServiceConfig {
@@ -54,6 +58,8 @@ struct ServiceConfig {
   absl::Duration peer_timeout;
   std::map<std::string, std::string> peers;  // name -> host:port
   log::Severity log_level = log::Severity::kInfo;
+  // Every parsed option, the service's own among them.
+  Config options;
 };
 
 // The options of `service`, with its defaults.

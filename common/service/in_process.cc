@@ -8,12 +8,14 @@
 #include "absl/strings/str_cat.h"
 #include "common/base/config.h"
 #include "common/service/service_main.h"
+#include "kosapo/events/v1/events.grpc.pb.h"
 
 namespace kosapo::testing {
 
 absl::StatusOr<std::unique_ptr<InProcessService>> InProcessService::Start(
     server::ServiceDefinition definition, const PgCluster& cluster,
-    const TestTokens& tokens, const std::string& work_dir) {
+    const TestTokens& tokens, const std::string& work_dir,
+    const std::map<std::string, std::string>& extra_env) {
   const server::ServiceDescriptor& descriptor = definition.descriptor;
   const std::string key_file =
       absl::StrCat(work_dir, "/", descriptor.name, "-jwt.pub");
@@ -21,7 +23,7 @@ absl::StatusOr<std::unique_ptr<InProcessService>> InProcessService::Start(
     return written;
   }
   // The same option parsing as the binary, from a test environment.
-  const std::map<std::string, std::string> env = {
+  std::map<std::string, std::string> env = {
       {"PORT", "0"},
       {"KOSAPO_METRICS_PORT", "0"},
       {"KOSAPO_LISTEN_HOST", "127.0.0.1"},
@@ -32,6 +34,9 @@ absl::StatusOr<std::unique_ptr<InProcessService>> InProcessService::Start(
       {"KOSAPO_DRAIN_DELAY", "0s"},
       {"KOSAPO_SHUTDOWN_TIMEOUT", "2s"},
   };
+  for (const auto& [name, value] : extra_env) {
+    env[name] = value;
+  }
   EnvLookup lookup =
       [env](const std::string& name) -> std::optional<std::string> {
     auto it = env.find(name);
@@ -69,6 +74,33 @@ absl::StatusOr<std::unique_ptr<InProcessService>> InProcessService::Start(
 InProcessService::~InProcessService() {
   if (runtime_ != nullptr) {
     runtime_->Drain();
+  }
+}
+
+std::vector<events::v1::Event> FeedEvents(const InProcessService& service,
+                                          const TestTokens& tokens,
+                                          const std::string& subject) {
+  auto feed = events::v1::EventFeed::NewStub(service.channel());
+  std::vector<events::v1::Event> out;
+  int64_t after = 0;
+  while (true) {
+    grpc::ClientContext context;
+    context.AddMetadata("authorization",
+                        "Bearer " + tokens.Sign(auth::Role::kService, "svc"));
+    events::v1::ListEventsRequest request;
+    request.set_after_sequence(after);
+    request.set_page_size(1000);
+    events::v1::ListEventsResponse response;
+    if (!feed->ListEvents(&context, request, &response).ok() ||
+        response.events_size() == 0) {
+      return out;
+    }
+    for (const auto& event : response.events()) {
+      if (subject.empty() || event.subject() == subject) {
+        out.push_back(event);
+      }
+      after = event.sequence();
+    }
   }
 }
 

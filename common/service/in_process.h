@@ -7,13 +7,16 @@
 
 #include <grpcpp/channel.h>
 
+#include <map>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "common/server/runtime.h"
 #include "common/testing/pg_cluster.h"
 #include "common/testing/test_tokens.h"
+#include "kosapo/events/v1/events.pb.h"
 
 namespace kosapo::testing {
 
@@ -21,9 +24,12 @@ class InProcessService {
  public:
   // Starts WithPlatform(definition) against `cluster`'s role for
   // `definition.descriptor.name`. `work_dir` receives the public key file.
+  // `env` adds to or overrides the test environment (peer addresses,
+  // KOSAPO_PEER_TOKEN_FILE, the service's own options).
   static absl::StatusOr<std::unique_ptr<InProcessService>> Start(
       server::ServiceDefinition definition, const PgCluster& cluster,
-      const TestTokens& tokens, const std::string& work_dir);
+      const TestTokens& tokens, const std::string& work_dir,
+      const std::map<std::string, std::string>& env = {});
   ~InProcessService();
 
   std::shared_ptr<grpc::Channel> channel() const { return channel_; }
@@ -33,6 +39,12 @@ class InProcessService {
   std::unique_ptr<server::ServiceRuntime> runtime_;
   std::shared_ptr<grpc::Channel> channel_;
 };
+
+// The events on `service`'s feed whose subject is `subject`, read with a
+// service token; an empty subject gives every event.
+std::vector<events::v1::Event> FeedEvents(const InProcessService& service,
+                                          const TestTokens& tokens,
+                                          const std::string& subject);
 
 }  // namespace kosapo::testing
 

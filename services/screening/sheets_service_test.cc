@@ -414,28 +414,7 @@ TEST_F(SheetsTest, CandidatesComeMostConcerningFirstWithReasons) {
 std::vector<events::v1::Event> EventsAbout(testing::InProcessService& service,
                                            testing::TestTokens& tokens,
                                            const std::string& subject) {
-  auto feed = events::v1::EventFeed::NewStub(service.channel());
-  std::vector<events::v1::Event> out;
-  int64_t after = 0;
-  while (true) {
-    grpc::ClientContext context;
-    context.AddMetadata("authorization",
-                        "Bearer " + tokens.Sign(auth::Role::kService, "svc"));
-    events::v1::ListEventsRequest request;
-    request.set_after_sequence(after);
-    request.set_page_size(1000);
-    events::v1::ListEventsResponse response;
-    EXPECT_TRUE(feed->ListEvents(&context, request, &response).ok());
-    if (response.events_size() == 0) {
-      return out;
-    }
-    for (const auto& event : response.events()) {
-      if (event.subject() == subject) {
-        out.push_back(event);
-      }
-      after = event.sequence();
-    }
-  }
+  return testing::FeedEvents(service, tokens, subject);
 }
 
 TEST_F(SheetsTest, MeetingDecisionsPublishExtractionsExactlyOnce) {

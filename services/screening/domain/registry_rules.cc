@@ -58,18 +58,6 @@ v1::RowError MakeError(int64_t line, absl::string_view field,
 
 }  // namespace
 
-absl::StatusOr<std::string> ParseMunicipalityName(absl::string_view name,
-                                                  absl::string_view field) {
-  absl::string_view code = name;
-  if (!absl::ConsumePrefix(&code, "municipalities/") || code.size() != 5 ||
-      !std::all_of(code.begin(), code.end(),
-                   [](char c) { return c >= '0' && c <= '9'; })) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(field, ": expected municipalities/{5-digit JIS code}"));
-  }
-  return std::string(code);
-}
-
 absl::Status NormalizeMunicipality(v1::Municipality& municipality) {
   const std::string& code = municipality.code();
   if (code.size() != 5 || !std::all_of(code.begin(), code.end(), [](char c) {

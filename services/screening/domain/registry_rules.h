@@ -13,13 +13,10 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "common/types/api_types.h"
 #include "kosapo/screening/v1/screening.pb.h"
 
 namespace kosapo::screening {
-
-// "municipalities/27100" -> "27100". INVALID_ARGUMENT naming `field`.
-absl::StatusOr<std::string> ParseMunicipalityName(absl::string_view name,
-                                                  absl::string_view field);
 
 // Fills defaults (time zone) and checks every field.
 absl::Status NormalizeMunicipality(v1::Municipality& municipality);

@@ -8,36 +8,6 @@
 
 namespace kosapo::screening {
 
-absl::StatusOr<absl::CivilDay> DateFromProto(const kosapo::type::Date& date,
-                                             absl::string_view field) {
-  const absl::CivilDay day(date.year(), date.month(), date.day());
-  if (date.year() < 1 || date.year() > 9999 || day.year() != date.year() ||
-      day.month() != date.month() || day.day() != date.day()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(field, ": not a valid calendar date"));
-  }
-  return day;
-}
-
-kosapo::type::Date DateToProto(absl::CivilDay day) {
-  kosapo::type::Date date;
-  date.set_year(static_cast<int32_t>(day.year()));
-  date.set_month(day.month());
-  date.set_day(day.day());
-  return date;
-}
-
-std::string DateToSql(const kosapo::type::Date& date) {
-  return absl::FormatCivilTime(
-      absl::CivilDay(date.year(), date.month(), date.day()));
-}
-
-kosapo::type::Date DateFromSql(absl::string_view text) {
-  absl::CivilDay day;
-  absl::ParseCivilTime(text, &day);
-  return DateToProto(day);
-}
-
 absl::StatusOr<std::pair<std::string, int>> ParseTemplateName(
     absl::string_view name, absl::string_view field) {
   const std::vector<absl::string_view> parts = absl::StrSplit(name, '/');
@@ -110,14 +80,6 @@ absl::Status ValidateNewRound(const v1::Round& round) {
         "round.open_date, round.close_date: must lie within fiscal year ",
         round.fiscal_year(), " (", absl::FormatCivilTime(year_start), " to ",
         absl::FormatCivilTime(year_end), ")"));
-  }
-  return absl::OkStatus();
-}
-
-absl::Status ValidateRequestId(absl::string_view request_id) {
-  if (request_id.empty() || request_id.size() > 100) {
-    return absl::InvalidArgumentError(
-        "request_id: required, 1-100 characters, so a retry cannot duplicate");
   }
   return absl::OkStatus();
 }

@@ -7,18 +7,11 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/civil_time.h"
+#include "common/types/api_types.h"
 #include "kosapo/screening/v1/screening.pb.h"
 #include "kosapo/type/date.pb.h"
 
 namespace kosapo::screening {
-
-// A valid calendar date, or INVALID_ARGUMENT naming `field`.
-absl::StatusOr<absl::CivilDay> DateFromProto(const kosapo::type::Date& date,
-                                             absl::string_view field);
-kosapo::type::Date DateToProto(absl::CivilDay day);
-// The SQL text form "2024-03-31" of a date (validated earlier), and back.
-std::string DateToSql(const kosapo::type::Date& date);
-kosapo::type::Date DateFromSql(absl::string_view text);
 
 // "templates/{key}/versions/{version}" -> (key, version).
 absl::StatusOr<std::pair<std::string, int>> ParseTemplateName(
@@ -33,7 +26,6 @@ std::string RoundName(absl::string_view municipality, int64_t id);
 // A round to create: title, template name, fiscal year, and dates in order
 // and within the fiscal year (April 1 to March 31).
 absl::Status ValidateNewRound(const v1::Round& round);
-absl::Status ValidateRequestId(absl::string_view request_id);
 
 // A meeting I record: school code, attendees (role and count), and a date
 // within the round's fiscal year and not after `today`.

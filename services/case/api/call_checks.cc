@@ -1,0 +1,89 @@
+#include "services/case/api/call_checks.h"
+
+#include <vector>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "common/auth/authorize.h"
+#include "common/base/status.h"
+#include "common/types/api_types.h"
+
+namespace kosapo::cases {
+namespace {
+
+absl::Status OutOfScope(const CaseScope& scope) {
+  return absl::PermissionDeniedError(
+      absl::StrCat("this case belongs to area ", scope.area_code,
+                   ", which is outside your scope; ask its ward"));
+}
+
+}  // namespace
+
+Caller CallerOf(const server::CallContext& call) {
+  Caller caller;
+  caller.subject = call.principal->subject;
+  caller.role = std::string(auth::RoleName(call.principal->role));
+  const size_t slash = call.method.rfind('/');
+  caller.method =
+      slash == std::string::npos ? call.method : call.method.substr(slash + 1);
+  caller.request_id = call.request_id;
+  caller.trace_id = call.trace.trace_id;
+  return caller;
+}
+
+Authorize RequireFullAccess(const auth::Principal& principal) {
+  return [&principal](const CaseScope& scope) -> absl::StatusOr<Access> {
+    if (AccessTo(principal, scope) != Access::kFull) {
+      return OutOfScope(scope);
+    }
+    return Access::kFull;
+  };
+}
+
+Authorize AllowChildAccess(const auth::Principal& principal) {
+  return [&principal](const CaseScope& scope) -> absl::StatusOr<Access> {
+    const Access access = AccessTo(principal, scope);
+    if (access == Access::kNone) {
+      return OutOfScope(scope);
+    }
+    return access;
+  };
+}
+
+absl::StatusOr<std::string> CallerMunicipality(const server::CallContext& call,
+                                               absl::string_view parent) {
+  KOSAPO_ASSIGN_OR_RETURN(std::string code,
+                          ParseMunicipalityName(parent, "parent"));
+  KOSAPO_RETURN_IF_ERROR(auth::RequireMunicipality(*call.principal, code));
+  return code;
+}
+
+absl::StatusOr<int> PageSize(int32_t requested, int fallback, int max) {
+  if (requested < 0 || requested > max) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("page_size: 0 (default ", fallback, ") to ", max));
+  }
+  return requested == 0 ? fallback : requested;
+}
+
+absl::StatusOr<std::pair<int64_t, int64_t>> ParsePageToken(
+    absl::string_view token) {
+  if (token.empty()) {
+    return std::make_pair(int64_t{0}, int64_t{0});
+  }
+  const std::vector<absl::string_view> parts = absl::StrSplit(token, ':');
+  int64_t first = 0;
+  int64_t second = 0;
+  if (parts.size() == 1 && absl::SimpleAtoi(parts[0], &first) && first > 0) {
+    return std::make_pair(first, int64_t{0});
+  }
+  if (parts.size() == 2 && absl::SimpleAtoi(parts[0], &first) &&
+      absl::SimpleAtoi(parts[1], &second) && second > 0) {
+    return std::make_pair(first, second);
+  }
+  return absl::InvalidArgumentError(
+      "page_token: not a token from a previous response");
+}
+
+}  // namespace kosapo::cases

@@ -1,0 +1,37 @@
+// How the case service turns the caller of a gRPC call into the Caller the
+// stores record, and into the Authorize checks they run on a case's scope.
+#ifndef KOSAPO_SERVICES_CASE_API_CALL_CHECKS_H_
+#define KOSAPO_SERVICES_CASE_API_CALL_CHECKS_H_
+
+#include <cstdint>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "common/server/call_context.h"
+#include "services/case/store/case_tx.h"
+
+namespace kosapo::cases {
+
+// The caller, with the method's short name ("GetCase") for the audit.
+Caller CallerOf(const server::CallContext& call);
+
+// Full access (area staff of the case's area, its assignees) or
+// PERMISSION_DENIED naming the case's area.
+Authorize RequireFullAccess(const auth::Principal& principal);
+// Full access, or the child only (hub operators of the child's hub).
+Authorize AllowChildAccess(const auth::Principal& principal);
+
+// The municipality of `parent`, after checking the caller acts for it.
+absl::StatusOr<std::string> CallerMunicipality(const server::CallContext& call,
+                                               absl::string_view parent);
+
+// A page size (0 -> `fallback`, at most `max`), or INVALID_ARGUMENT.
+absl::StatusOr<int> PageSize(int32_t requested, int fallback, int max);
+// A page token made of one or two integers ("12" or "1700000000:12").
+absl::StatusOr<std::pair<int64_t, int64_t>> ParsePageToken(
+    absl::string_view token);
+
+}  // namespace kosapo::cases
+
+#endif  // KOSAPO_SERVICES_CASE_API_CALL_CHECKS_H_

@@ -1,0 +1,210 @@
+#include "services/case/store/case_tx.h"
+
+#include <google/protobuf/util/json_util.h>
+
+#include <map>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "common/base/proto_time.h"
+#include "common/types/api_types.h"
+#include "services/case/domain/enum_text.h"
+
+namespace kosapo::cases {
+
+const char kCaseColumns[] =
+    "c.id, c.municipality, c.area_code, c.source, c.source_detail,"
+    " coalesce(c.extraction_id, '') AS extraction_id,"
+    " c.opened_date::text AS opened_date, c.fiscal_year, c.child_name,"
+    " c.child_kana, c.birth_date::text AS birth_date, c.sex, c.school_code,"
+    " c.grade, c.household::text AS household, c.youtaikyo,"
+    " c.duplicate_override, c.state, c.approach_status, c.approach_reason,"
+    " c.outcome, coalesce(c.outcome_date::text, '') AS outcome_date,"
+    " c.revision,"
+    " (extract(epoch FROM c.create_time) * 1000000)::bigint AS create_us,"
+    " (extract(epoch FROM c.update_time) * 1000000)::bigint AS update_us";
+
+CaseRecord CaseFromRow(const pqxx::row& row) {
+  CaseRecord record;
+  record.id = row["id"].as<int64_t>();
+  record.revision = row["revision"].as<int64_t>();
+  record.opened = DayFromSql(row["opened_date"].as<std::string>());
+  FromText(row["state"].as<std::string>(), &record.state);
+  v1::Case& c = record.proto;
+  c.set_name(CaseName(record.id));
+  c.set_municipality_code(row["municipality"].as<std::string>());
+  c.set_area_code(row["area_code"].as<std::string>());
+  c.set_source(EnumFromText<v1::CaseSource>(row["source"].as<std::string>()));
+  c.set_source_detail(row["source_detail"].as<std::string>());
+  c.set_extraction_id(row["extraction_id"].as<std::string>());
+  *c.mutable_opened_date() = DateToProto(record.opened);
+  c.set_fiscal_year(row["fiscal_year"].as<int>());
+  v1::Child* child = c.mutable_child();
+  child->set_name(row["child_name"].as<std::string>());
+  child->set_kana(row["child_kana"].as<std::string>());
+  *child->mutable_birth_date() =
+      DateFromSql(row["birth_date"].as<std::string>());
+  child->set_sex(EnumFromText<v1::Sex>(row["sex"].as<std::string>()));
+  child->set_school_code(row["school_code"].as<std::string>());
+  child->set_grade(row["grade"].as<int>());
+  // Written by this service from a validated message: it parses.
+  google::protobuf::util::JsonParseOptions options;
+  options.ignore_unknown_fields = true;
+  (void)google::protobuf::util::JsonStringToMessage(
+      row["household"].as<std::string>(), c.mutable_household(), options);
+  c.set_youtaikyo_registered(row["youtaikyo"].as<bool>());
+  c.set_lead(LeadOf(c.youtaikyo_registered()));
+  c.set_state(record.state);
+  c.set_approach_status(EnumFromText<v1::ApproachStatus>(
+      row["approach_status"].as<std::string>()));
+  c.set_not_possible_reason(EnumFromText<v1::NotPossibleReason>(
+      row["approach_reason"].as<std::string>()));
+  c.set_outcome(EnumFromText<v1::Outcome>(row["outcome"].as<std::string>()));
+  const std::string outcome_date = row["outcome_date"].as<std::string>();
+  if (!outcome_date.empty()) {
+    *c.mutable_outcome_date() = DateFromSql(outcome_date);
+  }
+  c.set_duplicate_override(row["duplicate_override"].as<std::string>());
+  c.set_etag(absl::StrCat(record.revision));
+  SetTimestampMicros(row["create_us"].as<int64_t>(), c.mutable_create_time());
+  SetTimestampMicros(row["update_us"].as<int64_t>(), c.mutable_update_time());
+
+  record.scope.municipality = c.municipality_code();
+  record.scope.area_code = c.area_code();
+  record.scope.school_code = child->school_code();
+  return record;
+}
+
+absl::StatusOr<CaseRecord> LoadCase(pqxx::work& tx, int64_t id, bool lock) {
+  const pqxx::result rows = tx.exec_params(
+      absl::StrCat("SELECT ", kCaseColumns, " FROM cases c WHERE c.id = $1",
+                   lock ? " FOR UPDATE" : ""),
+      id);
+  if (rows.empty()) {
+    return absl::NotFoundError(absl::StrCat(CaseName(id), " not found"));
+  }
+  std::vector<CaseRecord> records = {CaseFromRow(rows[0])};
+  LoadScopes(tx, records);
+  return std::move(records.front());
+}
+
+void LoadScopes(pqxx::work& tx, std::vector<CaseRecord>& records) {
+  if (records.empty()) {
+    return;
+  }
+  std::map<int64_t, CaseRecord*> by_id;
+  std::vector<int64_t> ids;
+  for (CaseRecord& record : records) {
+    by_id[record.id] = &record;
+    ids.push_back(record.id);
+  }
+  const std::string array = IdArray(ids);
+  for (const pqxx::row& row : tx.exec_params(
+           "SELECT case_id, subject, role FROM case_assignees"
+           " WHERE case_id = ANY($1::bigint[]) ORDER BY case_id, subject",
+           array)) {
+    CaseRecord& record = *by_id.at(row[0].as<int64_t>());
+    v1::Assignee* assignee = record.proto.add_assignees();
+    assignee->set_subject(row[1].as<std::string>());
+    assignee->set_role(row[2].as<std::string>());
+    record.scope.assignees.push_back(assignee->subject());
+  }
+  for (const pqxx::row& row : tx.exec_params(
+           "SELECT case_id, hub_code FROM case_hubs"
+           " WHERE case_id = ANY($1::bigint[]) ORDER BY case_id, hub_code",
+           array)) {
+    CaseRecord& record = *by_id.at(row[0].as<int64_t>());
+    record.proto.add_hub_codes(row[1].as<std::string>());
+    record.scope.hubs.push_back(row[1].as<std::string>());
+  }
+}
+
+v1::Case Redacted(const CaseRecord& record, Access access) {
+  v1::Case c = record.proto;
+  Redact(c, access);
+  return c;
+}
+
+std::string TextArray(const std::vector<std::string>& values) {
+  std::string out = "{";
+  for (size_t i = 0; i < values.size(); ++i) {
+    if (i > 0) {
+      out += ',';
+    }
+    out += '"';
+    for (char ch : values[i]) {
+      if (ch == '"' || ch == '\\') {
+        out += '\\';
+      }
+      out += ch;
+    }
+    out += '"';
+  }
+  return out + "}";
+}
+
+std::string IdArray(const std::vector<int64_t>& ids) {
+  return absl::StrCat("{", absl::StrJoin(ids, ","), "}");
+}
+
+void Audit(pqxx::work& tx, const std::vector<int64_t>& case_ids,
+           const Caller& caller, absl::string_view access) {
+  if (case_ids.empty()) {
+    return;
+  }
+  tx.exec_params0(
+      "INSERT INTO case_audit (case_id, subject, role, method, access,"
+      " request_id)"
+      " SELECT unnest($1::bigint[]), $2, $3, $4, $5, $6",
+      IdArray(case_ids), caller.subject, caller.role, caller.method,
+      std::string(access), caller.request_id);
+}
+
+absl::Status CheckEtag(const CaseRecord& record, absl::string_view etag) {
+  if (!etag.empty() && etag != absl::StrCat(record.revision)) {
+    return absl::AbortedError(absl::StrCat(
+        CaseName(record.id), " changed since it was read (etag ", etag,
+        ", now ", record.revision, "): read it again and retry"));
+  }
+  return absl::OkStatus();
+}
+
+void Touch(pqxx::work& tx, CaseRecord& record) {
+  tx.exec_params0(
+      "UPDATE cases SET revision = revision + 1, update_time = now()"
+      " WHERE id = $1",
+      record.id);
+  ++record.revision;
+  record.proto.set_etag(absl::StrCat(record.revision));
+}
+
+absl::StatusOr<CaseRecord> Refresh(pqxx::work& tx, int64_t id) {
+  tx.exec_params0(
+      "UPDATE cases c SET approach_status = a.status,"
+      "       approach_reason = a.reason"
+      "  FROM (SELECT status, reason FROM approach_changes"
+      "         WHERE case_id = $1"
+      "         ORDER BY effective_date DESC, record_time DESC, id DESC"
+      "         LIMIT 1) a"
+      " WHERE c.id = $1",
+      id);
+  tx.exec_params0(
+      "UPDATE cases c SET"
+      "   state = CASE WHEN c.state = 'withdrawn' THEN 'withdrawn'"
+      "                WHEN o.kind IS NULL OR o.kind = 'reopened' THEN 'open'"
+      "                ELSE 'closed' END,"
+      "   outcome = CASE WHEN o.kind IS NULL OR o.kind = 'reopened' THEN ''"
+      "                  ELSE o.kind END,"
+      "   outcome_date = CASE WHEN o.kind IS NULL OR o.kind = 'reopened'"
+      "                       THEN NULL ELSE o.effective_date END"
+      "  FROM (SELECT 1) one"
+      "  LEFT JOIN LATERAL (SELECT kind, effective_date FROM outcome_changes"
+      "         WHERE case_id = $1"
+      "         ORDER BY effective_date DESC, record_time DESC, id DESC"
+      "         LIMIT 1) o ON true"
+      " WHERE c.id = $1",
+      id);
+  return LoadCase(tx, id, false);
+}
+
+}  // namespace kosapo::cases
