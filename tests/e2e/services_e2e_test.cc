@@ -30,7 +30,9 @@
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "grpc/reflection/v1alpha/reflection.grpc.pb.h"
 #include "gtest/gtest.h"
+#include "kosapo/cases/v1/cases.grpc.pb.h"
 #include "kosapo/events/v1/events.grpc.pb.h"
+#include "services/screening/testing/seed.h"
 #include "tests/e2e/service_process.h"
 
 namespace kosapo {
@@ -123,6 +125,11 @@ class ServicesTest : public ::testing::Test {
         {"KOSAPO_CASE_ADDRESS", "127.0.0.1:1"},
         {"KOSAPO_REFERRAL_ADDRESS", "127.0.0.1:1"},
     };
+    // Services started after the screening service follow its feed.
+    if (ports_ != nullptr && ports_->count("screening") > 0) {
+      env["KOSAPO_SCREENING_ADDRESS"] =
+          absl::StrCat("127.0.0.1:", ports_->at("screening").first);
+    }
     return env;
   }
 
@@ -388,6 +395,44 @@ TEST_F(ServicesTest, SecondServerOnABusyPortFailsInsteadOfSharingIt) {
   auto code = (*process)->Wait(absl::Seconds(30));
   ASSERT_TRUE(code.ok()) << code.status();
   EXPECT_EQ(*code, 1);
+}
+
+TEST_F(ServicesTest, AnExtractionInScreeningOpensACaseInTheCaseProcess) {
+  constexpr char kCity[] = "27100";
+  auto screening_stub =
+      screening::v1::ScreeningService::NewStub(ChannelTo("screening"));
+  auto meeting =
+      screening::testing::SeedMeeting(*screening_stub, *tokens_, kCity);
+  ASSERT_TRUE(meeting.ok()) << meeting.status();
+  auto extraction = screening::testing::DecidePupil(
+      *screening_stub, *tokens_, kCity, *meeting,
+      screening::v1::DECISION_OUTCOME_EXTRACT);
+  ASSERT_TRUE(extraction.ok()) << extraction.status();
+
+  // The case process picks the event up from the screening process's feed.
+  auto case_stub = cases::v1::CaseService::NewStub(ChannelTo("case"));
+  cases::v1::ListCasesRequest request;
+  request.set_parent(absl::StrCat("municipalities/", kCity));
+  cases::v1::Case opened;
+  const absl::Time deadline = absl::Now() + absl::Seconds(30);
+  while (opened.name().empty() && absl::Now() < deadline) {
+    cases::v1::ListCasesResponse response;
+    const grpc::Status status = case_stub->ListCases(
+        screening::testing::ContextAs(*tokens_, auth::Role::kWardOfficer, kCity)
+            .get(),
+        request, &response);
+    ASSERT_TRUE(status.ok()) << status.error_message();
+    for (const auto& c : response.cases()) {
+      if (c.extraction_id() == *extraction) {
+        opened = c;
+      }
+    }
+    absl::SleepFor(absl::Milliseconds(100));
+  }
+  ASSERT_FALSE(opened.name().empty()) << "no case opened within 30s";
+  EXPECT_EQ(opened.source(), cases::v1::CASE_SOURCE_SCREENING);
+  EXPECT_EQ(opened.area_code(), "A1");
+  EXPECT_EQ(opened.child().kana(), screening::testing::kPupilKana);
 }
 
 TEST_F(ServicesTest, SigtermDrainsOpenStreamsAndExitsCleanly) {
