@@ -255,6 +255,21 @@ TEST_F(CaseServiceTest, AreaScopingAcrossWards) {
   EXPECT_EQ(Stub()->CreateCase(Miyakojima().get(), create, &out).error_code(),
             grpc::StatusCode::PERMISSION_DENIED);
 
+  // Other services acting for a user learn what the user may do, and no
+  // personal data.
+  v1::CheckCaseAccessRequest check;
+  check.set_name(c.name());
+  v1::CaseAccess access;
+  ASSERT_TRUE(Stub()->CheckCaseAccess(Kita().get(), check, &access).ok());
+  EXPECT_TRUE(access.may_act());
+  EXPECT_EQ(access.area_code(), "27127");
+  EXPECT_EQ(
+      Stub()->CheckCaseAccess(Miyakojima().get(), check, &access).error_code(),
+      grpc::StatusCode::PERMISSION_DENIED);
+  check.set_name("cases/999999");
+  EXPECT_EQ(Stub()->CheckCaseAccess(Kita().get(), check, &access).error_code(),
+            grpc::StatusCode::NOT_FOUND);
+
   // Another city's staff with the same area code see nothing.
   auth::Principal other;
   other.subject = "user:sakai";

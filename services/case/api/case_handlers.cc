@@ -308,4 +308,24 @@ grpc::Status CaseServiceImpl::ListCaseAudit(
   });
 }
 
+grpc::Status CaseServiceImpl::CheckCaseAccess(
+    grpc::ServerContext* context, const v1::CheckCaseAccessRequest* request,
+    v1::CaseAccess* response) {
+  return server::Serve(calls_, context, [&](const CallContext& call) {
+    KOSAPO_ASSIGN_OR_RETURN(const int64_t id,
+                            ParseCaseName(request->name(), "name"));
+    KOSAPO_ASSIGN_OR_RETURN(const CaseRecord record, cases_.Scope(id));
+    KOSAPO_ASSIGN_OR_RETURN(const Access access,
+                            AllowChildAccess (*call.principal)(record.scope));
+    response->set_case_(record.proto.name());
+    response->set_municipality_code(record.scope.municipality);
+    response->set_area_code(record.scope.area_code);
+    response->set_state(record.state);
+    response->set_lead(record.proto.lead());
+    response->set_may_act(access == Access::kFull);
+    *response->mutable_hub_codes() = record.proto.hub_codes();
+    return absl::OkStatus();
+  });
+}
+
 }  // namespace kosapo::cases

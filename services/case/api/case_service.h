@@ -75,6 +75,9 @@ class CaseServiceImpl final : public v1::CaseService::Service {
   grpc::Status ListCaseAudit(grpc::ServerContext* context,
                              const v1::ListCaseAuditRequest* request,
                              v1::ListCaseAuditResponse* response) override;
+  grpc::Status CheckCaseAccess(grpc::ServerContext* context,
+                               const v1::CheckCaseAccessRequest* request,
+                               v1::CaseAccess* response) override;
 
   // Conferences, assessments, plans, contacts: work_handlers.cc.
   grpc::Status RecordConference(grpc::ServerContext* context,

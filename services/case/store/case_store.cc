@@ -646,6 +646,13 @@ absl::StatusOr<v1::Case> CaseStore::SetHubEnrollment(
       });
 }
 
+absl::StatusOr<CaseRecord> CaseStore::Scope(int64_t id) {
+  return pg::InTransaction(
+      pool_, "read case scope",
+      [&](pqxx::work& tx) { return LoadCase(tx, id, false); },
+      pg::TxOptions::ReadOnly());
+}
+
 absl::StatusOr<std::vector<std::pair<int64_t, v1::AuditEntry>>>
 CaseStore::AuditTrail(int64_t id, int64_t before_id, int limit,
                       const Caller& caller, const Authorize& authorize) {

@@ -92,6 +92,9 @@ class CaseStore {
                                             bool enrolled, const Caller& caller,
                                             const Authorize& authorize);
 
+  // The case's scope and state, unaudited: no personal data leaves.
+  absl::StatusOr<CaseRecord> Scope(int64_t id);
+
   // Audit rows of a case, newest first, with id < before_id (0: from the
   // newest).
   absl::StatusOr<std::vector<std::pair<int64_t, v1::AuditEntry>>> AuditTrail(
