@@ -5,6 +5,7 @@
 // with an injected clock, hub operators' view, and the audit trail.
 #include <grpcpp/client_context.h>
 
+#include <algorithm>
 #include <memory>
 #include <pqxx/connection>
 #include <pqxx/nontransaction>
@@ -17,6 +18,7 @@
 #include "common/base/clock.h"
 #include "common/service/in_process.h"
 #include "common/testing/pg_cluster.h"
+#include "common/testing/stdout_capture.h"
 #include "common/types/api_types.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -708,6 +710,109 @@ TEST_F(CaseServiceTest, EveryReadOfPersonalDataIsAudited) {
                     request, &audit)
                 .error_code(),
             grpc::StatusCode::PERMISSION_DENIED);
+}
+
+TEST_F(CaseServiceTest, ListsArePagedAndFilteredByStatus) {
+  std::vector<std::string> opened;
+  int n = 0;
+  for (const char* kana :
+       {"ぺーじいち", "ぺーじに", "ぺーじさん", "ぺーじよん", "ぺーじご"}) {
+    opened.push_back(NewCase(kana, absl::StrCat("page-", n++)).name());
+  }
+  v1::Case out;
+  v1::Case second;
+  second.set_name(opened[1]);
+  ASSERT_TRUE(ChangeApproach(second, v1::APPROACH_STATUS_OUTREACH_DONE,
+                             DaysAgo(1), "page-change", &out)
+                  .ok());
+
+  // Page through the area's cases two at a time: each case once, in order.
+  v1::ListCasesRequest request;
+  request.set_parent(absl::StrCat("municipalities/", kCity));
+  request.set_area_code("27127");
+  request.set_page_size(2);
+  std::vector<std::string> seen;
+  int pages = 0;
+  do {
+    v1::ListCasesResponse page;
+    ASSERT_TRUE(Stub()->ListCases(Kita().get(), request, &page).ok());
+    ASSERT_LE(page.cases_size(), 2);
+    for (const v1::Case& c : page.cases()) {
+      seen.push_back(c.name());
+    }
+    request.set_page_token(page.next_page_token());
+    ++pages;
+  } while (!request.page_token().empty() && pages < 100);
+  for (const std::string& name : opened) {
+    EXPECT_EQ(std::count(seen.begin(), seen.end(), name), 1) << name;
+  }
+  EXPECT_TRUE(std::is_sorted(
+      seen.begin(), seen.end(), [](const std::string& a, const std::string& b) {
+        return a.size() != b.size() ? a.size() < b.size() : a < b;
+      }));
+
+  // Filtered by approach status.
+  request.clear_page_token();
+  request.set_page_size(500);
+  request.set_approach_status(v1::APPROACH_STATUS_OUTREACH_DONE);
+  v1::ListCasesResponse done;
+  ASSERT_TRUE(Stub()->ListCases(Kita().get(), request, &done).ok());
+  bool found = false;
+  for (const v1::Case& c : done.cases()) {
+    EXPECT_EQ(c.approach_status(), v1::APPROACH_STATUS_OUTREACH_DONE);
+    found = found || c.name() == opened[1];
+  }
+  EXPECT_TRUE(found);
+
+  // Another ward's area is refused, and a bad token is named.
+  request.set_area_code("27102");
+  EXPECT_EQ(Stub()->ListCases(Kita().get(), request, &done).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  request.set_area_code("27127");
+  request.set_page_token("not-a-token");
+  const grpc::Status status = Stub()->ListCases(Kita().get(), request, &done);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(status.error_message(), HasSubstr("page_token"));
+}
+
+TEST_F(CaseServiceTest, PersonalDataNeverReachesTheLogs) {
+  testing::StdoutCapture capture(SharedPgCluster().data_dir() +
+                                 "-case-privacy.log");
+  v1::CreateCaseRequest request;
+  request.set_parent(absl::StrCat("municipalities/", kCity));
+  request.set_request_id("privacy-1");
+  v1::Case* c = request.mutable_case_();
+  c->set_area_code("27127");
+  c->set_source(v1::CASE_SOURCE_AGENCY);
+  *c->mutable_opened_date() = DaysAgo(3);
+  c->mutable_child()->set_name("秘密 次郎");
+  c->mutable_child()->set_kana("ひみつ じろう");
+  c->mutable_child()->mutable_birth_date()->set_year(2015);
+  c->mutable_child()->mutable_birth_date()->set_month(11);
+  c->mutable_child()->mutable_birth_date()->set_day(29);
+  c->mutable_household()->set_address("秘密町9-9-9");
+  c->mutable_household()->set_phone("06-9999-0000");
+  v1::Case created;
+  const bool accepted =
+      Stub()->CreateCase(Kita().get(), request, &created).ok();
+  // Refused calls are logged too: a duplicate, and a bad kana.
+  request.set_request_id("privacy-2");
+  const bool duplicate =
+      Stub()->CreateCase(Kita().get(), request, &created).error_code() ==
+      grpc::StatusCode::ALREADY_EXISTS;
+  request.set_request_id("privacy-3");
+  c->mutable_child()->set_kana("Himitsu Jiro");
+  const bool rejected =
+      !Stub()->CreateCase(Kita().get(), request, &created).ok();
+  const std::string logged = capture.Finish();
+  ASSERT_TRUE(accepted);
+  ASSERT_TRUE(duplicate);
+  ASSERT_TRUE(rejected);
+  EXPECT_THAT(logged, HasSubstr("CreateCase"));  // the capture worked
+  for (const char* secret :
+       {"秘密", "ひみつ", "Himitsu", "2015-11-29", "06-9999-0000"}) {
+    EXPECT_THAT(logged, ::testing::Not(HasSubstr(secret))) << secret;
+  }
 }
 
 }  // namespace

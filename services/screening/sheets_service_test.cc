@@ -18,6 +18,7 @@
 #include "absl/time/clock.h"
 #include "common/service/in_process.h"
 #include "common/testing/pg_cluster.h"
+#include "common/testing/stdout_capture.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "kosapo/events/v1/events.grpc.pb.h"
@@ -611,12 +612,7 @@ TEST_F(SheetsTest, ProgressCountsSheetsAgainstEnrollment) {
 TEST_F(SheetsTest, PupilNamesAndBirthDatesNeverReachTheLogs) {
   const std::string round = NewRound("privacy");
   // Capture this process's stdout, where the service logs.
-  const std::string path = SharedPgCluster().data_dir() + "-privacy.log";
-  std::fflush(stdout);
-  const int saved = dup(STDOUT_FILENO);
-  const int capture = open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-  ASSERT_GE(capture, 0);
-  dup2(capture, STDOUT_FILENO);
+  testing::StdoutCapture capture(SharedPgCluster().data_dir() + "-privacy.log");
   v1::Sheet sheet = Pupil("E1", "Z1");
   sheet.set_pupil_name("秘密 花子");
   sheet.set_pupil_kana("ヒミツ ハナコ");
@@ -626,16 +622,9 @@ TEST_F(SheetsTest, PupilNamesAndBirthDatesNeverReachTheLogs) {
   const bool accepted = Upsert(round, sheet, &stored).ok();
   sheet.set_pupil_kana("Himitsu");  // rejected, and the error is logged
   const bool rejected = !Upsert(round, sheet, &stored).ok();
-  std::fflush(stdout);
-  dup2(saved, STDOUT_FILENO);
-  close(saved);
-  close(capture);
+  const std::string logged = capture.Finish();
   ASSERT_TRUE(accepted);
   ASSERT_TRUE(rejected);
-  std::ifstream in(path);
-  const std::string logged((std::istreambuf_iterator<char>(in)),
-                           std::istreambuf_iterator<char>());
-  std::remove(path.c_str());
   EXPECT_THAT(logged, HasSubstr("UpsertSheet"));  // the capture worked
   const std::vector<std::string> secrets = {
       "秘密", "ヒミツ", "Himitsu",
