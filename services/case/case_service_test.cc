@@ -665,6 +665,18 @@ TEST_F(CaseServiceTest, UrgentReportsAreRoutedAndTimedByTheClock) {
     EXPECT_NE(open.name(), report.name());
   }
 
+  // Listing showed the reports' descriptions: audited as reads of the case.
+  v1::ListCaseAuditRequest audit_request;
+  audit_request.set_name(c.name());
+  v1::ListCaseAuditResponse audit;
+  ASSERT_TRUE(Stub()->ListCaseAudit(Kita().get(), audit_request, &audit).ok());
+  bool listed_read = false;
+  for (const auto& entry : audit.entries()) {
+    listed_read = listed_read || (entry.method() == "ListUrgentReports" &&
+                                  entry.access() == "read");
+  }
+  EXPECT_TRUE(listed_read);
+
   // One acknowledged in time is not overdue.
   raise.set_request_id("urgent-r3");
   raise.mutable_report()->set_category(v1::URGENT_CATEGORY_MISSING);

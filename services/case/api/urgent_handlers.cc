@@ -101,8 +101,10 @@ grpc::Status CaseServiceImpl::ListUrgentReports(
                             ParsePageToken(request->page_token()));
     filter.after_due_us = token.first;
     filter.after_id = token.second;
-    filter.limit += 1;
-    KOSAPO_ASSIGN_OR_RETURN(auto page, urgent_.ListOpen(filter));
+    const int shown = filter.limit;
+    filter.limit += 1;  // one more tells whether another page follows
+    KOSAPO_ASSIGN_OR_RETURN(auto page,
+                            urgent_.ListOpen(filter, shown, CallerOf(call)));
     if (static_cast<int>(page.size()) == filter.limit) {
       page.pop_back();
       KOSAPO_ASSIGN_OR_RETURN(

@@ -1,5 +1,6 @@
 #include "services/case/store/urgent_store.h"
 
+#include <algorithm>
 #include <pqxx/result>
 
 #include "absl/strings/str_cat.h"
@@ -162,7 +163,8 @@ absl::StatusOr<v1::UrgentReport> UrgentStore::Acknowledge(
 }
 
 absl::StatusOr<std::vector<std::pair<int64_t, v1::UrgentReport>>>
-UrgentStore::ListOpen(const UrgentFilter& filter) {
+UrgentStore::ListOpen(const UrgentFilter& filter, int audited,
+                      const Caller& caller) {
   using Page = std::vector<std::pair<int64_t, v1::UrgentReport>>;
   return pg::InTransaction(
       pool_, "list urgent reports",
@@ -191,17 +193,27 @@ UrgentStore::ListOpen(const UrgentFilter& filter) {
         const int64_t after_due =
             filter.after_id == 0 ? 0 : filter.after_due_us;
         Page page;
+        std::vector<int64_t> row_case_ids;
         for (const pqxx::row& row :
              tx.exec_params(sql, filter.municipality, TextArray(filter.areas),
                             filter.routed_to, filter.lead, filter.overdue_only,
                             absl::ToUnixMicros(filter.now), after_due,
                             filter.after_id, filter.limit)) {
           v1::UrgentReport report = ReportFromRow(row, filter.now);
+          row_case_ids.push_back(row["case_id"].as<int64_t>());
           page.emplace_back(row["due_us"].as<int64_t>(), std::move(report));
         }
+        std::vector<int64_t> case_ids;
+        for (int i = 0; i < static_cast<int>(page.size()) && i < audited; ++i) {
+          const int64_t id = row_case_ids[i];
+          if (std::find(case_ids.begin(), case_ids.end(), id) ==
+              case_ids.end()) {
+            case_ids.push_back(id);
+          }
+        }
+        Audit(tx, case_ids, caller, "read");
         return page;
-      },
-      pg::TxOptions::ReadOnly());
+      });
 }
 
 }  // namespace kosapo::cases

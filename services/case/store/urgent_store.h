@@ -52,8 +52,11 @@ class UrgentStore {
       absl::Time now, const Caller& caller,
       const std::function<absl::Status(
           const CaseScope&, const v1::UrgentReport&)>& may_acknowledge);
+  // Up to filter.limit open reports with their due time in microseconds.
+  // Descriptions are personal data: the cases of the first `audited` rows
+  // are audited as read by `caller`.
   absl::StatusOr<std::vector<std::pair<int64_t, v1::UrgentReport>>> ListOpen(
-      const UrgentFilter& filter);
+      const UrgentFilter& filter, int audited, const Caller& caller);
 
  private:
   pg::Pool& pool_;
