@@ -1,0 +1,43 @@
+// The text each referral API enum value is stored as: the value's proto
+// name without the enum's prefix, in lower case (REFERRAL_STATE_SENT ->
+// "sent"). Storage never depends on the proto numbers; an unknown text
+// reads back as UNSPECIFIED.
+#ifndef KOSAPO_SERVICES_REFERRAL_DOMAIN_ENUM_TEXT_H_
+#define KOSAPO_SERVICES_REFERRAL_DOMAIN_ENUM_TEXT_H_
+
+#include <string>
+
+#include "absl/strings/string_view.h"
+#include "kosapo/referral/v1/referral.pb.h"
+
+namespace kosapo::referral {
+
+// Each enum's stored text ("" for UNSPECIFIED) and back.
+#define KOSAPO_REFERRAL_ENUM_TEXT(Enum) \
+  std::string ToText(v1::Enum value);   \
+  void FromText(absl::string_view text, v1::Enum* value);
+
+KOSAPO_REFERRAL_ENUM_TEXT(OrganizationKind)
+KOSAPO_REFERRAL_ENUM_TEXT(SupportCategory)
+KOSAPO_REFERRAL_ENUM_TEXT(Weekday)
+KOSAPO_REFERRAL_ENUM_TEXT(SchoolHoliday)
+KOSAPO_REFERRAL_ENUM_TEXT(HubOffering)
+KOSAPO_REFERRAL_ENUM_TEXT(ReferralState)
+KOSAPO_REFERRAL_ENUM_TEXT(SharingBasis)
+KOSAPO_REFERRAL_ENUM_TEXT(HubUsageState)
+KOSAPO_REFERRAL_ENUM_TEXT(Applicant)
+KOSAPO_REFERRAL_ENUM_TEXT(HubUsageEndReason)
+
+#undef KOSAPO_REFERRAL_ENUM_TEXT
+
+// Convenience: FromText returning the value.
+template <typename Enum>
+Enum EnumFromText(absl::string_view text) {
+  Enum value{};
+  FromText(text, &value);
+  return value;
+}
+
+}  // namespace kosapo::referral
+
+#endif  // KOSAPO_SERVICES_REFERRAL_DOMAIN_ENUM_TEXT_H_
