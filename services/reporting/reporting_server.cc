@@ -1,8 +1,37 @@
 #include "services/reporting/reporting_server.h"
 
+#include <memory>
+
+#include "common/base/status.h"
+#include "common/events/consumer.h"
+#include "services/reporting/api/reporting_service.h"
+#include "services/reporting/store/projection_store.h"
+
 namespace kosapo::reporting {
 
 const std::vector<pg::Migration>& EmbeddedMigrations();  // from migrations/
+
+namespace {
+
+// Follows one producer's feed into the projections, from its checkpoint.
+absl::Status Follow(server::ServiceRuntime& runtime, const std::string& peer,
+                    events::EventHandler handler) {
+  KOSAPO_ASSIGN_OR_RETURN(auto channel, runtime.peers().Channel(peer));
+  server::PeerChannels* peers = &runtime.peers();
+  events::ConsumerOptions options;
+  options.source = peer;
+  auto* consumer = runtime.Keep(std::make_shared<events::EventConsumer>(
+      runtime.pool(), channel,
+      [peers](grpc::ClientContext& context) {
+        return peers->Prepare(context, nullptr, absl::InfiniteDuration());
+      },
+      options, std::move(handler)));
+  consumer->Start();
+  runtime.OnDrain([consumer] { consumer->Stop(); });
+  return absl::OkStatus();
+}
+
+}  // namespace
 
 server::ServiceDefinition Definition() {
   server::ServiceDefinition service;
@@ -15,7 +44,22 @@ server::ServiceDefinition Definition() {
                               {"case", "localhost:50052"},
                               {"referral", "localhost:50053"}};
   service.migrations = {{"reporting", EmbeddedMigrations()}};
-  // The domain handlers register here as the reporting capability is built.
+  service.setup = [](server::ServiceRuntime& runtime) -> absl::Status {
+    auto* projections =
+        runtime.Keep(std::make_shared<ProjectionStore>(runtime.pool()));
+    runtime.AddService(
+        std::make_shared<ReportingServiceImpl>(runtime.calls(), *projections));
+    KOSAPO_RETURN_IF_ERROR(
+        Follow(runtime, "screening",
+               [projections](pqxx::work& tx, const events::v1::Event& event) {
+                 return projections->ApplyScreening(tx, event);
+               }));
+    return Follow(
+        runtime, "case",
+        [projections](pqxx::work& tx, const events::v1::Event& event) {
+          return projections->ApplyCase(tx, event);
+        });
+  };
   return service;
 }
 

@@ -1,5 +1,6 @@
 // The reporting service as the runtime sees it: name, ports, schema, peers,
-// migrations, and the components it builds and registers.
+// migrations, the consumers of the screening and case feeds that keep its
+// projections, and the report handlers.
 #ifndef KOSAPO_SERVICES_REPORTING_REPORTING_SERVER_H_
 #define KOSAPO_SERVICES_REPORTING_REPORTING_SERVER_H_
 

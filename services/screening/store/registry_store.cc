@@ -391,6 +391,16 @@ absl::StatusOr<EnrollmentResult> RegistryStore::ReplaceEnrollment(
             "   rows_loaded = EXCLUDED.rows_loaded,"
             "   loaded_by = EXCLUDED.loaded_by, load_time = now()",
             m, fiscal_year, static_cast<int>(wanted.size()), actor.subject);
+        // Each school's area as of the load, so consumers can total by area
+        // without the registry.
+        for (const pqxx::row& row : tx.exec_params(
+                 "SELECT code, area_code FROM schools WHERE municipality = $1",
+                 m)) {
+          auto found = per_school.find(row[0].as<std::string>());
+          if (found != per_school.end()) {
+            found->second.set_area_code(row[1].as<std::string>());
+          }
+        }
         v1::EnrollmentLoaded event;
         event.set_municipality_code(m);
         event.set_fiscal_year(fiscal_year);

@@ -1,0 +1,333 @@
+// The ward comparison built from what happened in the screening and case
+// services, all three running over real gRPC against one PostgreSQL: counts
+// and published rates of an area and the city, "as of" a day in the middle
+// of the year, a zero denominator shown as "-", projections that never
+// count a re-delivered event twice, and catching up after the reporting
+// service was down while cases changed.
+#include <grpcpp/client_context.h>
+
+#include <fstream>
+#include <memory>
+#include <pqxx/connection>
+#include <pqxx/nontransaction>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "common/service/in_process.h"
+#include "common/testing/pg_cluster.h"
+#include "common/types/api_types.h"
+#include "gtest/gtest.h"
+#include "kosapo/cases/v1/cases.grpc.pb.h"
+#include "kosapo/reporting/v1/reporting.grpc.pb.h"
+#include "kosapo/screening/v1/screening.grpc.pb.h"
+#include "services/case/case_server.h"
+#include "services/reporting/reporting_server.h"
+#include "services/screening/screening_server.h"
+#include "services/screening/testing/seed.h"
+
+namespace kosapo::reporting {
+namespace {
+
+using ::kosapo::testing::SharedPgCluster;
+namespace cv1 = ::kosapo::cases::v1;
+namespace sv1 = ::kosapo::screening::v1;
+
+constexpr char kCity[] = "27204";
+
+absl::CivilDay Today() { return *DayIn(absl::Now(), "Asia/Tokyo"); }
+
+class ReportingTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    auto tokens = testing::TestTokens::Create();
+    ASSERT_TRUE(tokens.ok()) << tokens.status();
+    tokens_ = tokens->release();
+    token_file_ = SharedPgCluster().data_dir() + "/reporting.token";
+    std::ofstream(token_file_)
+        << tokens_->Sign(auth::Role::kService, "service:reporting");
+    auto screening = testing::InProcessService::Start(
+        screening::Definition(), SharedPgCluster(), *tokens_,
+        SharedPgCluster().data_dir());
+    ASSERT_TRUE(screening.ok()) << screening.status();
+    screening_ = screening->release();
+    auto cases = testing::InProcessService::Start(
+        cases::Definition(), SharedPgCluster(), *tokens_,
+        SharedPgCluster().data_dir(), PeerEnv());
+    ASSERT_TRUE(cases.ok()) << cases.status();
+    case_ = cases->release();
+    StartReporting();
+  }
+
+  static void TearDownTestSuite() {
+    delete reporting_;
+    delete case_;
+    delete screening_;
+    delete tokens_;
+  }
+
+  static std::map<std::string, std::string> PeerEnv() {
+    std::map<std::string, std::string> env = {
+        {"KOSAPO_PEER_TOKEN_FILE", token_file_},
+        {"KOSAPO_SCREENING_ADDRESS",
+         absl::StrCat("127.0.0.1:", screening_->runtime().port())}};
+    if (case_ != nullptr) {
+      env["KOSAPO_CASE_ADDRESS"] =
+          absl::StrCat("127.0.0.1:", case_->runtime().port());
+    }
+    return env;
+  }
+
+  static void StartReporting() {
+    delete reporting_;
+    reporting_ = nullptr;
+    auto reporting = testing::InProcessService::Start(
+        Definition(), SharedPgCluster(), *tokens_, SharedPgCluster().data_dir(),
+        PeerEnv());
+    ASSERT_TRUE(reporting.ok()) << reporting.status();
+    reporting_ = reporting->release();
+  }
+  static void StopReporting() {
+    delete reporting_;
+    reporting_ = nullptr;
+  }
+
+  static std::unique_ptr<grpc::ClientContext> As(auth::Role role) {
+    return screening::testing::ContextAs(*tokens_, role, kCity);
+  }
+
+  // Waits until reporting has applied both feeds up to their heads.
+  static void CatchUp() {
+    const std::string schema = SharedPgCluster().Schema("reporting");
+    const absl::Time deadline = absl::Now() + absl::Seconds(20);
+    for (const auto& [source, producer] :
+         std::vector<std::pair<std::string, testing::InProcessService*>>{
+             {"screening", screening_}, {"case", case_}}) {
+      const auto events = testing::FeedEvents(*producer, *tokens_, "");
+      const int64_t head = events.empty() ? 0 : events.back().sequence();
+      int64_t applied = -1;
+      while (absl::Now() < deadline) {
+        pqxx::connection connection(SharedPgCluster().AdminUrl());
+        pqxx::nontransaction tx(connection);
+        const pqxx::result rows = tx.exec(absl::StrCat(
+            "SELECT last_sequence FROM ", schema,
+            ".consumer_checkpoints WHERE source = '", source, "'"));
+        applied = rows.empty() ? 0 : rows[0][0].as<int64_t>();
+        if (applied >= head) {
+          break;
+        }
+        absl::SleepFor(absl::Milliseconds(50));
+      }
+      ASSERT_GE(applied, head) << source << " feed not applied";
+    }
+  }
+
+  static v1::WardComparison Comparison(int fiscal_year,
+                                       const kosapo::type::Date* as_of) {
+    v1::GetWardComparisonRequest request;
+    request.set_parent(absl::StrCat("municipalities/", kCity));
+    request.set_fiscal_year(fiscal_year);
+    if (as_of != nullptr) {
+      *request.mutable_as_of() = *as_of;
+    }
+    v1::WardComparison comparison;
+    const grpc::Status status =
+        v1::ReportingService::NewStub(reporting_->channel())
+            ->GetWardComparison(As(auth::Role::kAnalyst).get(), request,
+                                &comparison);
+    EXPECT_TRUE(status.ok()) << status.error_message();
+    return comparison;
+  }
+
+  static const v1::WardRow* RowOf(const v1::WardComparison& comparison,
+                                  v1::RowKind kind,
+                                  const std::string& area = "") {
+    for (const v1::WardRow& row : comparison.rows()) {
+      if (row.kind() == kind && (area.empty() || row.area_code() == area)) {
+        return &row;
+      }
+    }
+    return nullptr;
+  }
+
+  static cv1::Case OpenCase(const std::string& kana, int n) {
+    cv1::CreateCaseRequest request;
+    request.set_parent(absl::StrCat("municipalities/", kCity));
+    request.set_request_id(absl::StrCat("reporting-case-", n));
+    cv1::Case* c = request.mutable_case_();
+    c->set_area_code("A1");
+    c->set_source(cv1::CASE_SOURCE_AGENCY);
+    *c->mutable_opened_date() = DateToProto(FiscalYearStart());
+    c->mutable_child()->set_name(absl::StrCat("児童 ", n));
+    c->mutable_child()->set_kana(kana);
+    *c->mutable_child()->mutable_birth_date() =
+        DateToProto(absl::CivilDay(2015, 4, 1) + n);
+    cv1::Case created;
+    const grpc::Status status =
+        cv1::CaseService::NewStub(case_->channel())
+            ->CreateCase(As(auth::Role::kWardOfficer).get(), request, &created);
+    EXPECT_TRUE(status.ok()) << status.error_message();
+    return created;
+  }
+
+  static void Approach(
+      const cv1::Case& c, cv1::ApproachStatus status, absl::CivilDay day,
+      const std::string& request_id,
+      cv1::NotPossibleReason reason = cv1::NOT_POSSIBLE_REASON_UNSPECIFIED) {
+    cv1::ChangeApproachStatusRequest request;
+    request.set_name(c.name());
+    request.set_status(status);
+    request.set_reason(reason);
+    *request.mutable_effective_date() = DateToProto(day);
+    request.set_request_id(request_id);
+    cv1::Case out;
+    const grpc::Status done =
+        cv1::CaseService::NewStub(case_->channel())
+            ->ChangeApproachStatus(As(auth::Role::kWardOfficer).get(), request,
+                                   &out);
+    EXPECT_TRUE(done.ok()) << done.error_message();
+  }
+
+  static absl::CivilDay FiscalYearStart() {
+    return absl::CivilDay(FiscalYearOf(Today()), 4, 1);
+  }
+
+  static testing::TestTokens* tokens_;
+  static std::string token_file_;
+  static testing::InProcessService* screening_;
+  static testing::InProcessService* case_;
+  static testing::InProcessService* reporting_;
+};
+
+testing::TestTokens* ReportingTest::tokens_ = nullptr;
+std::string ReportingTest::token_file_;
+testing::InProcessService* ReportingTest::screening_ = nullptr;
+testing::InProcessService* ReportingTest::case_ = nullptr;
+testing::InProcessService* ReportingTest::reporting_ = nullptr;
+
+TEST_F(ReportingTest, WardComparisonFromWhatHappenedInTheServices) {
+  const int year = FiscalYearOf(Today());
+  auto screening_stub = sv1::ScreeningService::NewStub(screening_->channel());
+  auto meeting =
+      screening::testing::SeedMeeting(*screening_stub, *tokens_, kCity);
+  ASSERT_TRUE(meeting.ok()) << meeting.status();
+  sv1::ImportEnrollmentRequest enrollment;
+  enrollment.set_parent(absl::StrCat("municipalities/", kCity));
+  enrollment.set_fiscal_year(year);
+  enrollment.set_csv("school_code,pupils\nE1,120\n");
+  sv1::ImportEnrollmentResponse loaded;
+  ASSERT_TRUE(screening_stub
+                  ->ImportEnrollment(As(auth::Role::kCityOperations).get(),
+                                     enrollment, &loaded)
+                  .ok());
+  // One extracted pupil (its case opens by itself) and three referrals.
+  ASSERT_TRUE(screening::testing::DecidePupil(*screening_stub, *tokens_, kCity,
+                                              *meeting,
+                                              sv1::DECISION_OUTCOME_EXTRACT)
+                  .ok());
+  const cv1::Case done = OpenCase("あいだ", 1);
+  const cv1::Case unable = OpenCase("いいだ", 2);
+  OpenCase("うえだ", 3);
+  const absl::CivilDay today = Today();
+  Approach(done, cv1::APPROACH_STATUS_OUTREACH_DONE, today, "r-done");
+  Approach(unable, cv1::APPROACH_STATUS_NOT_POSSIBLE, FiscalYearStart(),
+           "r-unable", cv1::NOT_POSSIBLE_REASON_REFUSED);
+  CatchUp();
+
+  v1::WardComparison comparison = Comparison(year, nullptr);
+  EXPECT_EQ(comparison.as_of().month(), 3);
+  EXPECT_EQ(comparison.as_of().year(), year + 1);
+  ASSERT_EQ(comparison.columns_size(), 18);
+  const v1::WardRow* area = RowOf(comparison, v1::ROW_KIND_AREA, "A1");
+  ASSERT_NE(area, nullptr);
+  EXPECT_EQ(area->label_ja(), "北区");
+  auto cell = [](const v1::WardRow& row, int column) -> const v1::Cell& {
+    return row.cells(column - 1);
+  };
+  EXPECT_EQ(cell(*area, 1).count(), 120);
+  EXPECT_EQ(cell(*area, 2).count(), 4);
+  EXPECT_EQ(cell(*area, 3).published(), "3.3");  // 4 / 120
+  EXPECT_EQ(cell(*area, 3).numerator(), 4);
+  EXPECT_EQ(cell(*area, 3).denominator(), 120);
+  EXPECT_EQ(cell(*area, 4).count(), 1);
+  EXPECT_EQ(cell(*area, 5).published(), "25.0");
+  EXPECT_EQ(cell(*area, 6).count(), 0);  // no support connected yet
+  EXPECT_EQ(cell(*area, 8).published(), "0.0");
+  EXPECT_EQ(cell(*area, 11).count(), 2);
+  EXPECT_EQ(cell(*area, 13).count(), 1);
+  EXPECT_EQ(cell(*area, 14).published(), "25.0");  // 100 - 25.0 - 50.0
+  EXPECT_EQ(cell(*area, 18).published(), "-");     // nothing connected
+  const v1::WardRow* city = RowOf(comparison, v1::ROW_KIND_CITY_TOTAL);
+  ASSERT_NE(city, nullptr);
+  EXPECT_EQ(cell(*city, 2).count(), 4);
+  EXPECT_EQ(city->label_ja(), absl::StrCat("令和", year - 2018, "年度 (令和",
+                                           year + 1 - 2018, "年3月末)"));
+  // One area is the city: nothing is worse than itself.
+  for (const v1::Cell& c : area->cells()) {
+    EXPECT_FALSE(c.flagged()) << c.column();
+  }
+
+  // As of yesterday, the outreach of today had not happened, and the pupil
+  // extracted today was not yet in the cohort.
+  if (today > FiscalYearStart()) {
+    const kosapo::type::Date yesterday = DateToProto(today - 1);
+    const v1::WardComparison before = Comparison(year, &yesterday);
+    const v1::WardRow* then = RowOf(before, v1::ROW_KIND_AREA, "A1");
+    ASSERT_NE(then, nullptr);
+    EXPECT_EQ(cell(*then, 2).count(), 3);
+    EXPECT_EQ(cell(*then, 4).count(), 0);
+    EXPECT_EQ(cell(*then, 11).count(), 2);
+    EXPECT_EQ(cell(*then, 13).count(), 1);
+    EXPECT_EQ(cell(*then, 17).published(), "-");  // zero outreach
+  }
+
+  // Re-delivery: reporting forgets its checkpoints and restarts; the whole
+  // feeds come again and nothing counts twice.
+  StopReporting();
+  {
+    pqxx::connection connection(SharedPgCluster().AdminUrl());
+    pqxx::nontransaction tx(connection);
+    tx.exec0(absl::StrCat("UPDATE ", SharedPgCluster().Schema("reporting"),
+                          ".consumer_checkpoints SET last_sequence = 0"));
+  }
+  // While it is down, a case changes.
+  const cv1::Case third = OpenCase("えだ", 4);
+  Approach(third, cv1::APPROACH_STATUS_OUTREACH_DONE, today, "r-third");
+  StartReporting();
+  CatchUp();
+  comparison = Comparison(year, nullptr);
+  area = RowOf(comparison, v1::ROW_KIND_AREA, "A1");
+  ASSERT_NE(area, nullptr);
+  EXPECT_EQ(cell(*area, 2).count(), 5);
+  EXPECT_EQ(cell(*area, 4).count(), 2);
+  EXPECT_EQ(cell(*area, 11).count(), 2);
+  EXPECT_EQ(cell(*area, 13).count(), 1);
+  EXPECT_EQ(cell(*area, 1).count(), 120);  // enrollment replaced, not added
+}
+
+TEST_F(ReportingTest, CallersAndInputAreChecked) {
+  v1::GetWardComparisonRequest request;
+  request.set_parent(absl::StrCat("municipalities/", kCity));
+  request.set_fiscal_year(2023);
+  v1::WardComparison comparison;
+  auto stub = v1::ReportingService::NewStub(reporting_->channel());
+  EXPECT_EQ(stub->GetWardComparison(As(auth::Role::kHubOperator).get(), request,
+                                    &comparison)
+                .error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  request.set_parent("municipalities/27100");  // not the caller's city
+  EXPECT_EQ(stub->GetWardComparison(As(auth::Role::kAnalyst).get(), request,
+                                    &comparison)
+                .error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  request.set_parent(absl::StrCat("municipalities/", kCity));
+  request.set_fiscal_year(0);
+  const grpc::Status status = stub->GetWardComparison(
+      As(auth::Role::kAnalyst).get(), request, &comparison);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_NE(status.error_message().find("fiscal_year"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace kosapo::reporting
