@@ -20,6 +20,7 @@
 #include <string>
 #include <thread>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "common/auth/jwt.h"
@@ -32,6 +33,7 @@
 #include "gtest/gtest.h"
 #include "kosapo/cases/v1/cases.grpc.pb.h"
 #include "kosapo/events/v1/events.grpc.pb.h"
+#include "kosapo/reporting/v1/reporting.grpc.pb.h"
 #include "services/screening/testing/seed.h"
 #include "tests/e2e/service_process.h"
 
@@ -125,10 +127,12 @@ class ServicesTest : public ::testing::Test {
         {"KOSAPO_CASE_ADDRESS", "127.0.0.1:1"},
         {"KOSAPO_REFERRAL_ADDRESS", "127.0.0.1:1"},
     };
-    // Services started after the screening service follow its feed.
-    if (ports_ != nullptr && ports_->count("screening") > 0) {
-      env["KOSAPO_SCREENING_ADDRESS"] =
-          absl::StrCat("127.0.0.1:", ports_->at("screening").first);
+    // Services started after a peer call it and follow its feed.
+    for (const char* peer : {"screening", "case", "referral"}) {
+      if (ports_ != nullptr && ports_->count(peer) > 0) {
+        env[absl::StrCat("KOSAPO_", absl::AsciiStrToUpper(peer), "_ADDRESS")] =
+            absl::StrCat("127.0.0.1:", ports_->at(peer).first);
+      }
     }
     return env;
   }
@@ -433,6 +437,31 @@ TEST_F(ServicesTest, AnExtractionInScreeningOpensACaseInTheCaseProcess) {
   EXPECT_EQ(opened.source(), cases::v1::CASE_SOURCE_SCREENING);
   EXPECT_EQ(opened.area_code(), "A1");
   EXPECT_EQ(opened.child().kana(), screening::testing::kPupilKana);
+
+  // And the reporting process counts it in the area's cohort.
+  auto reporting_stub =
+      reporting::v1::ReportingService::NewStub(ChannelTo("reporting"));
+  reporting::v1::GetWardComparisonRequest report;
+  report.set_parent(absl::StrCat("municipalities/", kCity));
+  report.set_fiscal_year(opened.fiscal_year());
+  int64_t counted = 0;
+  const absl::Time report_deadline = absl::Now() + absl::Seconds(30);
+  while (counted == 0 && absl::Now() < report_deadline) {
+    reporting::v1::WardComparison comparison;
+    const grpc::Status status = reporting_stub->GetWardComparison(
+        screening::testing::ContextAs(*tokens_, auth::Role::kAnalyst, kCity)
+            .get(),
+        report, &comparison);
+    ASSERT_TRUE(status.ok()) << status.error_message();
+    for (const auto& row : comparison.rows()) {
+      if (row.kind() == reporting::v1::ROW_KIND_AREA &&
+          row.area_code() == "A1") {
+        counted = row.cells(1).count();  // column 2: target cases
+      }
+    }
+    absl::SleepFor(absl::Milliseconds(100));
+  }
+  EXPECT_EQ(counted, 1);
 }
 
 TEST_F(ServicesTest, SigtermDrainsOpenStreamsAndExitsCleanly) {
