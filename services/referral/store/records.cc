@@ -1,0 +1,82 @@
+#include "services/referral/store/records.h"
+
+#include <google/protobuf/util/json_util.h>
+
+#include <pqxx/result>
+
+#include "absl/strings/str_cat.h"
+
+namespace kosapo::referral {
+
+std::string ToBody(const google::protobuf::Message& message) {
+  std::string json;
+  google::protobuf::util::JsonPrintOptions options;
+  options.preserve_proto_field_names = true;
+  (void)google::protobuf::util::MessageToJsonString(message, &json, options);
+  return json;
+}
+
+void FromBody(const std::string& json, google::protobuf::Message* message) {
+  google::protobuf::util::JsonParseOptions options;
+  options.ignore_unknown_fields = true;
+  (void)google::protobuf::util::JsonStringToMessage(json, message, options);
+}
+
+std::string TextArray(const std::vector<std::string>& values) {
+  std::string out = "{";
+  for (size_t i = 0; i < values.size(); ++i) {
+    if (i > 0) {
+      out += ',';
+    }
+    out += '"';
+    for (char ch : values[i]) {
+      if (ch == '"' || ch == '\\') {
+        out += '\\';
+      }
+      out += ch;
+    }
+    out += '"';
+  }
+  return out + "}";
+}
+
+int64_t NowMicros(pqxx::work& tx) {
+  return tx
+      .exec1(
+          "SELECT (extract(epoch FROM clock_timestamp()) * 1000000)::bigint")[0]
+      .as<int64_t>();
+}
+
+bool FirstWrite(pqxx::work& tx, absl::string_view resource,
+                absl::string_view request_id) {
+  return !tx.exec_params(
+                "INSERT INTO write_requests (resource, request_id)"
+                " VALUES ($1, $2) ON CONFLICT DO NOTHING RETURNING 1",
+                std::string(resource), std::string(request_id))
+              .empty();
+}
+
+void Audit(pqxx::work& tx, const std::vector<std::string>& resources,
+           const Caller& caller, absl::string_view access) {
+  if (resources.empty()) {
+    return;
+  }
+  tx.exec_params0(
+      "INSERT INTO access_audit (resource, subject, role, method, access,"
+      " request_id)"
+      " SELECT unnest($1::text[]), $2, $3, $4, $5, $6",
+      TextArray(resources), caller.subject, caller.role, caller.method,
+      std::string(access), caller.request_id);
+}
+
+absl::Status CheckEtag(absl::string_view resource, int64_t revision,
+                       absl::string_view etag) {
+  if (!etag.empty() && etag != absl::StrCat(revision)) {
+    return absl::AbortedError(
+        absl::StrCat(resource, " changed since it was read (etag ", etag,
+                     ", now ", revision, "): read it again and retry"));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace kosapo::referral

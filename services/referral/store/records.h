@@ -1,0 +1,54 @@
+// What every referral store shares: the caller recorded with each write and
+// audit row, the JSON bodies that keep a message's API form, request ids of
+// retried writes, etags, and the database's clock for record times.
+#ifndef KOSAPO_SERVICES_REFERRAL_STORE_RECORDS_H_
+#define KOSAPO_SERVICES_REFERRAL_STORE_RECORDS_H_
+
+#include <google/protobuf/message.h>
+
+#include <cstdint>
+#include <pqxx/transaction>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/strings/string_view.h"
+
+namespace kosapo::referral {
+
+// Who acts, for records, audit rows and events.
+struct Caller {
+  std::string subject;
+  std::string role;
+  std::string method;  // "CreateReferral"
+  std::string request_id;
+  std::string trace_id;
+};
+
+// The JSON form of `message` with the proto field names, and back. Bodies
+// are written by this service from validated messages, so they parse.
+std::string ToBody(const google::protobuf::Message& message);
+void FromBody(const std::string& json, google::protobuf::Message* message);
+
+// A PostgreSQL array literal of `values` ("{\"a\",\"b\"}"), for $n::text[].
+std::string TextArray(const std::vector<std::string>& values);
+
+// The transaction's clock_timestamp() in microseconds since the epoch.
+int64_t NowMicros(pqxx::work& tx);
+
+// Remembers that `request_id` wrote to `resource`. False when it already
+// had: the request is a retry and must not act again.
+bool FirstWrite(pqxx::work& tx, absl::string_view resource,
+                absl::string_view request_id);
+
+// One audit row per resource.
+void Audit(pqxx::work& tx, const std::vector<std::string>& resources,
+           const Caller& caller, absl::string_view access);
+
+// ABORTED when `etag` is given and is not `revision`.
+absl::Status CheckEtag(absl::string_view resource, int64_t revision,
+                       absl::string_view etag);
+
+}  // namespace kosapo::referral
+
+#endif  // KOSAPO_SERVICES_REFERRAL_STORE_RECORDS_H_
