@@ -54,10 +54,15 @@ server::ServiceDefinition Definition() {
                [projections](pqxx::work& tx, const events::v1::Event& event) {
                  return projections->ApplyScreening(tx, event);
                }));
+    KOSAPO_RETURN_IF_ERROR(
+        Follow(runtime, "case",
+               [projections](pqxx::work& tx, const events::v1::Event& event) {
+                 return projections->ApplyCase(tx, event);
+               }));
     return Follow(
-        runtime, "case",
+        runtime, "referral",
         [projections](pqxx::work& tx, const events::v1::Event& event) {
-          return projections->ApplyCase(tx, event);
+          return projections->ApplyReferral(tx, event);
         });
   };
   return service;

@@ -7,12 +7,14 @@
 #include "common/pg/transaction.h"
 #include "common/types/api_types.h"
 #include "kosapo/cases/v1/events.pb.h"
+#include "kosapo/referral/v1/events.pb.h"
 #include "kosapo/screening/v1/events.pb.h"
 
 namespace kosapo::reporting {
 namespace {
 
 namespace cv1 = ::kosapo::cases::v1;
+namespace rv1 = ::kosapo::referral::v1;
 namespace sv1 = ::kosapo::screening::v1;
 
 // Unpacks `event`'s payload, known to be a `Message`; DATA_LOSS when it
@@ -130,6 +132,34 @@ absl::Status ProjectionStore::ApplyCase(pqxx::work& tx,
         " VALUES ($1, $2, 'reopened', $3::date) ON CONFLICT (seq) DO NOTHING",
         event.sequence(), reopened.case_(),
         DateToSql(reopened.effective_date()));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ProjectionStore::ApplyReferral(pqxx::work& tx,
+                                            const events::v1::Event& event) {
+  const google::protobuf::Any& payload = event.payload();
+  if (payload.Is<rv1::ReferralConnected>()) {
+    rv1::ReferralConnected connected;
+    KOSAPO_RETURN_IF_ERROR(Unpack(event, &connected));
+    tx.exec_params0(
+        "INSERT INTO connections (source, case_name, effective_date)"
+        " VALUES ($1, $2, $3::date) ON CONFLICT (source) DO NOTHING",
+        connected.referral(), connected.case_(),
+        DateToSql(connected.effective_date()));
+  } else if (payload.Is<rv1::ReferralRevoked>()) {
+    // A revoked referral never counted: it was a mistake.
+    rv1::ReferralRevoked revoked;
+    KOSAPO_RETURN_IF_ERROR(Unpack(event, &revoked));
+    tx.exec_params0("UPDATE connections SET revoked = true WHERE source = $1",
+                    revoked.referral());
+  } else if (payload.Is<rv1::HubUsageStarted>()) {
+    rv1::HubUsageStarted started;
+    KOSAPO_RETURN_IF_ERROR(Unpack(event, &started));
+    tx.exec_params0(
+        "INSERT INTO connections (source, case_name, effective_date)"
+        " VALUES ($1, $2, $3::date) ON CONFLICT (source) DO NOTHING",
+        started.usage(), started.case_(), DateToSql(started.start_date()));
   }
   return absl::OkStatus();
 }

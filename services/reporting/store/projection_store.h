@@ -24,6 +24,7 @@ class ProjectionStore {
   // One event of each feed; events a report does not need are skipped.
   absl::Status ApplyScreening(pqxx::work& tx, const events::v1::Event& event);
   absl::Status ApplyCase(pqxx::work& tx, const events::v1::Event& event);
+  absl::Status ApplyReferral(pqxx::work& tx, const events::v1::Event& event);
 
   // The municipality's areas in display order.
   absl::StatusOr<std::vector<AreaInfo>> Areas(const std::string& municipality);

@@ -1,0 +1,52 @@
+// Puts a sample city through the services' public gRPC APIs, as a city's
+// systems and staff would: the registry and enrollment into screening,
+// cases with their outreach and outcomes into case, and the supports that
+// started into referral. Every write carries a request id derived from the
+// city, so loading the same city again changes nothing (a retry never
+// duplicates, and a second run of the suite reuses its database).
+#ifndef KOSAPO_TOOLS_SAMPLE_LOADER_H_
+#define KOSAPO_TOOLS_SAMPLE_LOADER_H_
+
+#include <grpcpp/channel.h>
+
+#include <atomic>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "absl/status/status.h"
+#include "common/auth/principal.h"
+#include "tools/sample/generator.h"
+
+namespace kosapo::sample {
+
+struct LoadTargets {
+  std::shared_ptr<grpc::Channel> screening;
+  std::shared_ptr<grpc::Channel> cases;
+  // Needed when the city has connected cases.
+  std::shared_ptr<grpc::Channel> referral;
+  // Signs a bearer token for a principal (development keys or tests).
+  std::function<std::string(const auth::Principal&)> sign;
+  // Parallel callers for the case-level writes.
+  int concurrency = 4;
+};
+
+// What has been loaded so far, for a progress display; updated as the load
+// goes (read from another thread).
+struct LoadProgress {
+  std::atomic<int64_t> schools{0};
+  std::atomic<int64_t> pupils{0};
+  std::atomic<int64_t> cases{0};
+  std::atomic<int64_t> referrals{0};
+  int64_t cases_total = 0;
+  int64_t referrals_total = 0;
+};
+
+// Loads `city`. The first failing call stops the load with its status and
+// what was being loaded.
+absl::Status LoadCity(const SampleCity& city, const LoadTargets& targets,
+                      LoadProgress* progress);
+
+}  // namespace kosapo::sample
+
+#endif  // KOSAPO_TOOLS_SAMPLE_LOADER_H_
