@@ -4,8 +4,10 @@
 
 #include "common/base/status.h"
 #include "common/types/api_types.h"
+#include "services/referral/api/case_client.h"
 #include "services/referral/api/referral_service.h"
 #include "services/referral/store/directory_store.h"
+#include "services/referral/store/referral_store.h"
 
 namespace kosapo::referral {
 
@@ -22,7 +24,10 @@ server::ServiceDefinition Definition(std::shared_ptr<const Clock> clock) {
   service.descriptor.add_options = [](ConfigSpec& spec) {
     spec.AddString("time_zone", "KOSAPO_TIME_ZONE", "Asia/Tokyo",
                    "Time zone of business dates (\"not after today\") and of "
-                   "opening hours.");
+                   "opening hours.")
+        .AddInt("answer_due_days", "KOSAPO_ANSWER_DUE_DAYS", 14, 1, 365,
+                "Days after sending that a referral's answer is due, unless "
+                "the sender names another day.");
   };
   service.migrations = {{"referral", EmbeddedMigrations()}};
   service.setup = [clock](server::ServiceRuntime& runtime) -> absl::Status {
@@ -30,11 +35,18 @@ server::ServiceDefinition Definition(std::shared_ptr<const Clock> clock) {
     ReferralSettings settings;
     settings.clock = clock;
     settings.time_zone = options.GetString("time_zone");
+    settings.answer_due_days =
+        static_cast<int>(options.GetInt("answer_due_days"));
     KOSAPO_RETURN_IF_ERROR(DayIn(clock->Now(), settings.time_zone).status());
     auto* directory =
         runtime.Keep(std::make_shared<DirectoryStore>(runtime.pool()));
+    auto* referrals =
+        runtime.Keep(std::make_shared<ReferralStore>(runtime.pool()));
+    KOSAPO_ASSIGN_OR_RETURN(auto channel, runtime.peers().Channel("case"));
+    auto* cases = runtime.Keep(std::make_shared<CaseClient>(
+        channel, runtime.peers(), runtime.config().peer_timeout));
     runtime.AddService(std::make_shared<ReferralServiceImpl>(
-        runtime.calls(), *directory, std::move(settings)));
+        runtime.calls(), *directory, *referrals, *cases, std::move(settings)));
     return absl::OkStatus();
   };
   return service;

@@ -216,6 +216,107 @@ class ReferralServiceTest : public ::testing::Test {
     return period;
   }
 
+  static absl::CivilDay RealToday() {
+    return *DayIn(absl::Now(), "Asia/Tokyo");
+  }
+
+  // A case in `area` opened 90 days ago by `creator` (an officer of the area
+  // by default), for a child with this kana.
+  static cv1::Case NewCase(
+      const std::string& kana, const std::string& request_id,
+      std::unique_ptr<grpc::ClientContext> creator = nullptr,
+      const std::string& area = kWard) {
+    if (creator == nullptr) {
+      creator = As(auth::Role::kWardOfficer, "user:officer", {area});
+    }
+    cv1::CreateCaseRequest request;
+    request.set_parent(absl::StrCat("municipalities/", kCity));
+    request.set_request_id(request_id);
+    cv1::Case* c = request.mutable_case_();
+    c->set_area_code(area);
+    c->set_source(cv1::CASE_SOURCE_SCHOOL);
+    *c->mutable_opened_date() = DateToProto(RealToday() - 90);
+    c->mutable_child()->set_name("豊中 花子");
+    c->mutable_child()->set_kana(kana);
+    *c->mutable_child()->mutable_birth_date() =
+        DateToProto(absl::CivilDay(RealToday().year() - 10, 6, 1));
+    c->mutable_child()->set_grade(4);
+    cv1::Case created;
+    const grpc::Status status =
+        Cases()->CreateCase(creator.get(), request, &created);
+    EXPECT_TRUE(status.ok()) << status.error_message();
+    return created;
+  }
+
+  // A learning-support NPO of the city, serving every area.
+  static v1::Support NewLearningSupport(const std::string& request_id) {
+    const v1::Organization organization = NewOrganization(request_id + "-org");
+    v1::Support support;
+    support.set_organization(organization.name());
+    support.set_display_name("まなびの部屋");
+    support.set_category(v1::SUPPORT_CATEGORY_LEARNING_SUPPORT);
+    return NewSupport(support, request_id);
+  }
+
+  static grpc::Status Propose(const cv1::Case& c, const v1::Support& support,
+                              const std::string& request_id, v1::Referral* out,
+                              std::unique_ptr<grpc::ClientContext> as = nullptr,
+                              int proposed_days_ago = 30) {
+    v1::CreateReferralRequest request;
+    request.set_parent(absl::StrCat("municipalities/", kCity));
+    request.set_request_id(request_id);
+    request.mutable_referral()->set_case_(c.name());
+    request.mutable_referral()->set_support(support.name());
+    *request.mutable_referral()->mutable_proposed_date() =
+        DaysAgo(proposed_days_ago);
+    request.mutable_referral()->set_purpose("放課後の学習支援を依頼");
+    return Referrals()->CreateReferral(
+        as == nullptr ? Officer().get() : as.get(), request, out);
+  }
+
+  static grpc::Status Consent(const v1::Referral& referral,
+                              v1::SharingBasis basis, int days_ago,
+                              const std::string& request_id, v1::Referral* out,
+                              const std::string& note = "") {
+    v1::RecordReferralConsentRequest request;
+    request.set_name(referral.name());
+    request.set_request_id(request_id);
+    request.mutable_consent()->set_basis(basis);
+    *request.mutable_consent()->mutable_given_date() = DaysAgo(days_ago);
+    request.mutable_consent()->set_note(note);
+    return Referrals()->RecordReferralConsent(Officer().get(), request, out);
+  }
+
+  static grpc::Status Step(const v1::Referral& referral,
+                           v1::ReferralState state, kosapo::type::Date date,
+                           const std::string& request_id, v1::Referral* out,
+                           const std::string& reason = "",
+                           std::unique_ptr<grpc::ClientContext> as = nullptr) {
+    v1::ChangeReferralStateRequest request;
+    request.set_name(referral.name());
+    request.set_state(state);
+    *request.mutable_effective_date() = date;
+    request.set_reason(reason);
+    request.set_request_id(request_id);
+    return Referrals()->ChangeReferralState(
+        as == nullptr ? Officer().get() : as.get(), request, out);
+  }
+
+  static std::vector<std::string> OverdueNames(
+      std::unique_ptr<grpc::ClientContext> as) {
+    v1::ListOverdueReferralsRequest request;
+    request.set_parent(absl::StrCat("municipalities/", kCity));
+    v1::ListOverdueReferralsResponse response;
+    const grpc::Status status =
+        Referrals()->ListOverdueReferrals(as.get(), request, &response);
+    EXPECT_TRUE(status.ok()) << status.error_message();
+    std::vector<std::string> names;
+    for (const v1::OverdueReferral& overdue : response.referrals()) {
+      names.push_back(overdue.referral());
+    }
+    return names;
+  }
+
   // The short type names of the events about `subject` on the referral
   // service's feed.
   static std::vector<std::string> EventTypes(const std::string& subject) {
@@ -423,6 +524,387 @@ TEST_F(ReferralServiceTest, SearchByAreaCategoryAndOpeningTime) {
   } while (!request.page_token().empty());
   EXPECT_THAT(paged, ::testing::ElementsAre(hub.name(), cafeteria.name(),
                                             allowance.name()));
+}
+
+TEST_F(ReferralServiceTest, FullLifecycleWithEffectiveDates) {
+  const cv1::Case c = NewCase("らいふさいくる", "life-case");
+  const v1::Support support = NewLearningSupport("life-support");
+  v1::Referral referral;
+  grpc::Status status = Propose(c, support, "life-1", &referral);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_EQ(referral.state(), v1::REFERRAL_STATE_PROPOSED);
+  EXPECT_EQ(referral.case_(), c.name());
+  EXPECT_EQ(referral.area_code(), kWard);
+  EXPECT_EQ(referral.category(), v1::SUPPORT_CATEGORY_LEARNING_SUPPORT);
+  EXPECT_EQ(referral.organization(), support.organization());
+  EXPECT_EQ(referral.referred_by(), "user:officer");
+  // A retry gives the same referral; a second open referral of the case to
+  // the same support is refused, naming the first.
+  v1::Referral again;
+  ASSERT_TRUE(Propose(c, support, "life-1", &again).ok());
+  EXPECT_EQ(again.name(), referral.name());
+  status = Propose(c, support, "life-2", &again);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::ALREADY_EXISTS);
+  EXPECT_THAT(status.error_message(), HasSubstr(referral.name()));
+
+  v1::Referral out;
+  ASSERT_TRUE(Consent(referral, v1::SHARING_BASIS_HOUSEHOLD_CONSENT, 28,
+                      "life-consent", &out)
+                  .ok());
+  EXPECT_EQ(out.consent().basis(), v1::SHARING_BASIS_HOUSEHOLD_CONSENT);
+  ASSERT_TRUE(
+      Step(referral, v1::REFERRAL_STATE_SENT, DaysAgo(25), "life-send", &out)
+          .ok());
+  EXPECT_EQ(out.state(), v1::REFERRAL_STATE_SENT);
+  EXPECT_EQ(DateToSql(out.answer_due_date()),
+            DateToSql(DaysAgo(11)));  // 14 days after sending
+  EXPECT_TRUE(out.overdue());
+  ASSERT_TRUE(Step(referral, v1::REFERRAL_STATE_ACCEPTED, DaysAgo(20),
+                   "life-accept", &out)
+                  .ok());
+  EXPECT_FALSE(out.overdue());
+  ASSERT_TRUE(Step(referral, v1::REFERRAL_STATE_CONNECTED, DaysAgo(10),
+                   "life-connect", &out, "",
+                   As(auth::Role::kSsw, "user:ssw", {kWard}))
+                  .ok());
+  EXPECT_EQ(out.state(), v1::REFERRAL_STATE_CONNECTED);
+  // A retried step changes nothing.
+  v1::Referral retried;
+  ASSERT_TRUE(Step(referral, v1::REFERRAL_STATE_CONNECTED, DaysAgo(10),
+                   "life-connect", &retried)
+                  .ok());
+  EXPECT_EQ(retried.etag(), out.etag());
+  ASSERT_TRUE(Step(referral, v1::REFERRAL_STATE_ENDED, DaysAgo(2), "life-end",
+                   &out, "支援計画の目標を達成")
+                  .ok());
+
+  // The history: every step with its effective date and who recorded it.
+  v1::GetReferralRequest get;
+  get.set_name(referral.name());
+  ASSERT_TRUE(Referrals()->GetReferral(Officer().get(), get, &out).ok());
+  ASSERT_EQ(out.steps_size(), 5);
+  const std::vector<std::pair<v1::ReferralState, int>> expected = {
+      {v1::REFERRAL_STATE_PROPOSED, 30},
+      {v1::REFERRAL_STATE_SENT, 25},
+      {v1::REFERRAL_STATE_ACCEPTED, 20},
+      {v1::REFERRAL_STATE_CONNECTED, 10},
+      {v1::REFERRAL_STATE_ENDED, 2}};
+  for (int i = 0; i < 5; ++i) {
+    EXPECT_EQ(out.steps(i).state(), expected[i].first) << i;
+    EXPECT_EQ(DateToSql(out.steps(i).effective_date()),
+              DateToSql(DaysAgo(expected[i].second)))
+        << i;
+  }
+  EXPECT_EQ(out.steps(3).recorded_by(), "user:ssw");
+  EXPECT_EQ(out.steps(3).recorded_by_role(), "ssw");
+  EXPECT_EQ(out.steps(4).reason(), "支援計画の目標を達成");
+
+  // Listed with the case; the connection is on the feed for the ward table,
+  // and no event carries what staff wrote.
+  v1::ListReferralsRequest list;
+  list.set_parent(absl::StrCat("municipalities/", kCity));
+  list.set_case_(c.name());
+  v1::ListReferralsResponse listed;
+  ASSERT_TRUE(Referrals()->ListReferrals(Officer().get(), list, &listed).ok());
+  ASSERT_EQ(listed.referrals_size(), 1);
+  EXPECT_EQ(listed.referrals(0).name(), referral.name());
+  EXPECT_THAT(
+      EventTypes(referral.name()),
+      ::testing::ElementsAre("ReferralProposed", "ReferralConsentRecorded",
+                             "ReferralStateChanged", "ReferralStateChanged",
+                             "ReferralConnected", "ReferralStateChanged"));
+  for (const auto& event :
+       testing::FeedEvents(*referral_, *tokens_, referral.name())) {
+    EXPECT_THAT(event.payload().value(),
+                ::testing::Not(HasSubstr("放課後の学習支援")));
+    EXPECT_THAT(event.payload().value(),
+                ::testing::Not(HasSubstr("目標を達成")));
+    v1::ReferralConnected connected;
+    if (event.payload().UnpackTo(&connected)) {
+      EXPECT_EQ(connected.case_(), c.name());
+      EXPECT_EQ(connected.area_code(), kWard);
+      EXPECT_EQ(connected.support(), support.name());
+      EXPECT_EQ(connected.category(), v1::SUPPORT_CATEGORY_LEARNING_SUPPORT);
+      EXPECT_EQ(DateToSql(connected.effective_date()), DateToSql(DaysAgo(10)));
+    }
+  }
+}
+
+TEST_F(ReferralServiceTest, SendingNeedsConsentOrALegalBasis) {
+  const cv1::Case c = NewCase("どうい", "consent-case");
+  const v1::Support support = NewLearningSupport("consent-support");
+  v1::Referral referral;
+  ASSERT_TRUE(Propose(c, support, "consent-1", &referral).ok());
+  v1::Referral out;
+  grpc::Status status = Step(referral, v1::REFERRAL_STATE_SENT, DaysAgo(5),
+                             "consent-send-1", &out);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_THAT(status.error_message(), HasSubstr("consent"));
+  // Another legal basis must be named.
+  status = Consent(referral, v1::SHARING_BASIS_OTHER_LEGAL_BASIS, 6,
+                   "consent-2", &out);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(status.error_message(), HasSubstr("consent.note"));
+  status = Consent(referral, v1::SHARING_BASIS_HOUSEHOLD_CONSENT, -1,
+                   "consent-3", &out);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(status.error_message(), HasSubstr("consent.given_date"));
+  v1::GetReferralRequest get;
+  get.set_name(referral.name());
+  ASSERT_TRUE(Referrals()->GetReferral(Officer().get(), get, &out).ok());
+  EXPECT_FALSE(out.has_consent());
+  EXPECT_EQ(out.steps_size(), 1);
+
+  // A 要対協 decision is a legal basis.
+  ASSERT_TRUE(Consent(referral, v1::SHARING_BASIS_YOUTAIKYO_DECISION, 6,
+                      "consent-4", &out)
+                  .ok());
+  status = Step(referral, v1::REFERRAL_STATE_SENT, DaysAgo(5), "consent-send-2",
+                &out);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_EQ(out.state(), v1::REFERRAL_STATE_SENT);
+  EXPECT_EQ(out.consent().basis(), v1::SHARING_BASIS_YOUTAIKYO_DECISION);
+  // Once sent, the consent is what it was.
+  status = Consent(referral, v1::SHARING_BASIS_HOUSEHOLD_CONSENT, 1,
+                   "consent-5", &out);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+}
+
+TEST_F(ReferralServiceTest, InvalidTransitionsAreRejected) {
+  const cv1::Case c = NewCase("むこう", "invalid-case");
+  const v1::Support support = NewLearningSupport("invalid-support");
+  v1::Referral referral;
+  ASSERT_TRUE(Propose(c, support, "invalid-1", &referral).ok());
+  v1::Referral out;
+  grpc::Status status = Step(referral, v1::REFERRAL_STATE_CONNECTED, DaysAgo(5),
+                             "invalid-2", &out);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_THAT(status.error_message(), HasSubstr("is proposed"));
+  status = Step(referral, v1::REFERRAL_STATE_PROPOSED, DaysAgo(5), "invalid-3",
+                &out);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(status.error_message(), HasSubstr("state"));
+  status = Step(referral, v1::REFERRAL_STATE_WITHDRAWN, DaysAgo(31),
+                "invalid-4", &out, "家庭の希望");
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(status.error_message(), HasSubstr("before the previous step"));
+  status = Step(referral, v1::REFERRAL_STATE_WITHDRAWN,
+                DateToProto(Today() + 1), "invalid-5", &out, "家庭の希望");
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(status.error_message(), HasSubstr("effective_date"));
+  status = Step(referral, v1::REFERRAL_STATE_WITHDRAWN, DaysAgo(5), "invalid-6",
+                &out);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(status.error_message(), HasSubstr("reason"));
+
+  // A stale etag is refused; the current one goes through.
+  v1::ChangeReferralStateRequest withdraw;
+  withdraw.set_name(referral.name());
+  withdraw.set_state(v1::REFERRAL_STATE_WITHDRAWN);
+  *withdraw.mutable_effective_date() = DaysAgo(5);
+  withdraw.set_reason("家庭の希望");
+  withdraw.set_request_id("invalid-7");
+  withdraw.set_etag("999");
+  status = Referrals()->ChangeReferralState(Officer().get(), withdraw, &out);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::ABORTED);
+  withdraw.set_etag(referral.etag());
+  ASSERT_TRUE(
+      Referrals()->ChangeReferralState(Officer().get(), withdraw, &out).ok());
+  EXPECT_EQ(out.state(), v1::REFERRAL_STATE_WITHDRAWN);
+  // Withdrawn is final.
+  status =
+      Step(referral, v1::REFERRAL_STATE_SENT, DaysAgo(1), "invalid-8", &out);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_THAT(status.error_message(), HasSubstr("is withdrawn"));
+  // Only the accepted withdrawal left a step.
+  v1::GetReferralRequest get;
+  get.set_name(referral.name());
+  ASSERT_TRUE(Referrals()->GetReferral(Officer().get(), get, &out).ok());
+  EXPECT_EQ(out.steps_size(), 2);
+}
+
+TEST_F(ReferralServiceTest, OverdueAnswersAreListedAsTheClockMoves) {
+  const absl::Time start = clock_->Now();
+  const cv1::Case c = NewCase("おくれ", "overdue-case");
+  const v1::Support support = NewLearningSupport("overdue-support");
+  v1::Referral referral;
+  ASSERT_TRUE(Propose(c, support, "overdue-1", &referral,
+                      As(auth::Role::kSsw, "user:sender", {kWard}), 1)
+                  .ok());
+  v1::Referral out;
+  ASSERT_TRUE(Consent(referral, v1::SHARING_BASIS_HOUSEHOLD_CONSENT, 1,
+                      "overdue-consent", &out)
+                  .ok());
+  ASSERT_TRUE(
+      Step(referral, v1::REFERRAL_STATE_SENT, DaysAgo(0), "overdue-2", &out)
+          .ok());
+  EXPECT_EQ(DateToSql(out.answer_due_date()), DayToSql(Today() + 14));
+  const auto sender = [] {
+    return As(auth::Role::kSsw, "user:sender", {kWard});
+  };
+  EXPECT_THAT(OverdueNames(sender()),
+              ::testing::Not(::testing::Contains(referral.name())));
+
+  // Due on day 14: not overdue then, overdue the day after.
+  clock_->Advance(absl::Hours(24 * 14));
+  EXPECT_THAT(OverdueNames(sender()),
+              ::testing::Not(::testing::Contains(referral.name())));
+  clock_->Advance(absl::Hours(24));
+  EXPECT_THAT(OverdueNames(sender()), ::testing::Contains(referral.name()));
+  // The ward officers of the area see it too; other staff do not.
+  EXPECT_THAT(OverdueNames(Officer()), ::testing::Contains(referral.name()));
+  EXPECT_THAT(OverdueNames(As(auth::Role::kSsw, "user:other-ssw", {kWard})),
+              ::testing::Not(::testing::Contains(referral.name())));
+  EXPECT_THAT(OverdueNames(As(auth::Role::kWardOfficer, "user:other-officer",
+                              {kOtherWard})),
+              ::testing::Not(::testing::Contains(referral.name())));
+  v1::ListOverdueReferralsRequest request;
+  request.set_parent(absl::StrCat("municipalities/", kCity));
+  v1::ListOverdueReferralsResponse response;
+  ASSERT_TRUE(Referrals()
+                  ->ListOverdueReferrals(sender().get(), request, &response)
+                  .ok());
+  for (const v1::OverdueReferral& overdue : response.referrals()) {
+    if (overdue.referral() == referral.name()) {
+      EXPECT_EQ(overdue.days_overdue(), 1);
+      EXPECT_EQ(overdue.referred_by(), "user:sender");
+    }
+  }
+  v1::GetReferralRequest get;
+  get.set_name(referral.name());
+  ASSERT_TRUE(Referrals()->GetReferral(Officer().get(), get, &out).ok());
+  EXPECT_TRUE(out.overdue());
+
+  // Answered: off the list.
+  ASSERT_TRUE(Step(referral, v1::REFERRAL_STATE_DECLINED, DaysAgo(0),
+                   "overdue-3", &out, "空きがない")
+                  .ok());
+  EXPECT_THAT(OverdueNames(sender()),
+              ::testing::Not(::testing::Contains(referral.name())));
+  clock_->Set(start);
+}
+
+TEST_F(ReferralServiceTest, RevokedByAWardOfficerOfTheAreaWithAReason) {
+  const cv1::Case c = NewCase("とりけし", "revoke-case");
+  const v1::Support support = NewLearningSupport("revoke-support");
+  v1::Referral referral;
+  ASSERT_TRUE(Propose(c, support, "revoke-1", &referral).ok());
+  v1::RevokeReferralRequest revoke;
+  revoke.set_name(referral.name());
+  revoke.set_request_id("revoke-2");
+  revoke.set_reason("別の児童の案件として誤って登録");
+  v1::Referral out;
+  // Not the school social worker, not another ward's officer.
+  EXPECT_EQ(
+      Referrals()
+          ->RevokeReferral(As(auth::Role::kSsw, "user:ssw", {kWard}).get(),
+                           revoke, &out)
+          .error_code(),
+      grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_EQ(
+      Referrals()
+          ->RevokeReferral(
+              As(auth::Role::kWardOfficer, "user:other", {kOtherWard}).get(),
+              revoke, &out)
+          .error_code(),
+      grpc::StatusCode::PERMISSION_DENIED);
+  revoke.clear_reason();
+  grpc::Status status =
+      Referrals()->RevokeReferral(Officer().get(), revoke, &out);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(status.error_message(), HasSubstr("reason"));
+  revoke.set_reason("別の児童の案件として誤って登録");
+  ASSERT_TRUE(Referrals()->RevokeReferral(Officer().get(), revoke, &out).ok());
+  EXPECT_EQ(out.state(), v1::REFERRAL_STATE_REVOKED);
+  EXPECT_EQ(out.steps(out.steps_size() - 1).reason(),
+            "別の児童の案件として誤って登録");
+  EXPECT_EQ(DateToSql(out.steps(out.steps_size() - 1).effective_date()),
+            DayToSql(Today()));
+  EXPECT_EQ(EventTypes(referral.name()).back(), "ReferralRevoked");
+  // Nothing follows a revocation.
+  status = Step(referral, v1::REFERRAL_STATE_WITHDRAWN, DaysAgo(0), "revoke-3",
+                &out, "重複");
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  // And the case may be referred to the support again.
+  EXPECT_TRUE(Propose(c, support, "revoke-4", &out).ok());
+}
+
+TEST_F(ReferralServiceTest, TheCaseServiceDecidesWhoMayRefer) {
+  const cv1::Case c = NewCase("ほかのく", "scope-case");
+  const v1::Support support = NewLearningSupport("scope-support");
+  v1::Referral out;
+  // Another ward's officer: refused by the case service, naming the area.
+  grpc::Status status =
+      Propose(c, support, "scope-1", &out,
+              As(auth::Role::kWardOfficer, "user:other", {kOtherWard}));
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_THAT(status.error_message(), HasSubstr(kWard));
+  // A case worker not (yet) assigned to the case.
+  status = Propose(c, support, "scope-2", &out,
+                   As(auth::Role::kCaseWorker, "user:worker", {kWard}));
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  // Roles that never refer are refused here.
+  status = Propose(c, support, "scope-3", &out,
+                   As(auth::Role::kHubOperator, "user:hub", {}, {"H-X"}));
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  // No such case.
+  cv1::Case missing;
+  missing.set_name("cases/999999");
+  status = Propose(missing, support, "scope-4", &out);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::NOT_FOUND);
+  // A bad case name is ours to name.
+  missing.set_name("case-12");
+  status = Propose(missing, support, "scope-5", &out);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(status.error_message(), HasSubstr("referral.case"));
+
+  // Nothing was recorded for the refused attempts; reads are scoped too.
+  ASSERT_TRUE(Propose(c, support, "scope-6", &out).ok());
+  v1::GetReferralRequest get;
+  get.set_name(out.name());
+  v1::Referral read;
+  EXPECT_EQ(
+      Referrals()
+          ->GetReferral(
+              As(auth::Role::kWardOfficer, "user:other", {kOtherWard}).get(),
+              get, &read)
+          .error_code(),
+      grpc::StatusCode::PERMISSION_DENIED);
+  v1::ListReferralsRequest list;
+  list.set_parent(absl::StrCat("municipalities/", kCity));
+  list.set_case_(c.name());
+  v1::ListReferralsResponse listed;
+  ASSERT_TRUE(Referrals()->ListReferrals(Officer().get(), list, &listed).ok());
+  EXPECT_EQ(listed.referrals_size(), 1);
+}
+
+TEST_F(ReferralServiceTest, CaseServiceDownIsUnavailable) {
+  const cv1::Case c = NewCase("ていし", "down-case");
+  const v1::Support support = NewLearningSupport("down-support");
+  delete case_;  // drains: the port closes
+  case_ = nullptr;
+  v1::Referral out;
+  grpc::Status status = Propose(c, support, "down-1", &out);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::UNAVAILABLE);
+  EXPECT_THAT(status.error_message(), HasSubstr("case service is unreachable"));
+
+  // Back on the same port: the same request goes through once.
+  StartCaseService(absl::StrCat(case_port_));
+  const absl::Time deadline = absl::Now() + absl::Seconds(15);
+  do {
+    status = Propose(c, support, "down-1", &out);
+    if (status.error_code() != grpc::StatusCode::UNAVAILABLE) {
+      break;
+    }
+    absl::SleepFor(absl::Milliseconds(100));
+  } while (absl::Now() < deadline);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  v1::ListReferralsRequest list;
+  list.set_parent(absl::StrCat("municipalities/", kCity));
+  list.set_case_(c.name());
+  v1::ListReferralsResponse listed;
+  ASSERT_TRUE(Referrals()->ListReferrals(Officer().get(), list, &listed).ok());
+  EXPECT_EQ(listed.referrals_size(), 1);
 }
 
 }  // namespace

@@ -1,7 +1,9 @@
-// What the handlers of ReferralServiceImpl share: the service's calendar.
+// What the handlers of ReferralServiceImpl share: the service's calendar
+// and the case service's word on what the caller may do with a case.
 #include "services/referral/api/referral_service.h"
 
 #include "absl/strings/str_cat.h"
+#include "common/base/status.h"
 #include "common/types/api_types.h"
 
 namespace kosapo::referral {
@@ -18,6 +20,26 @@ absl::StatusOr<absl::CivilSecond> ReferralServiceImpl::LocalTime(
         absl::StrCat("time zone ", settings_.time_zone, " does not load"));
   }
   return absl::ToCivilSecond(time, zone);
+}
+
+absl::StatusOr<cases::v1::CaseAccess> ReferralServiceImpl::ActOnCase(
+    const grpc::ServerContext& context, const server::CallContext& call,
+    const std::string& case_name) const {
+  KOSAPO_ASSIGN_OR_RETURN(cases::v1::CaseAccess access,
+                          cases_.CheckAccess(context, call, case_name));
+  if (!access.may_act()) {
+    return absl::PermissionDeniedError(
+        absl::StrCat("you may see the child of ", case_name,
+                     " but not work on the case; ask its ward or its lead"));
+  }
+  return access;
+}
+
+absl::Status ReferralServiceImpl::ActOnReferral(
+    const grpc::ServerContext& context, const server::CallContext& call,
+    int64_t id) const {
+  KOSAPO_ASSIGN_OR_RETURN(const ReferralScope scope, referrals_.ScopeOf(id));
+  return ActOnCase(context, call, scope.case_name).status();
 }
 
 }  // namespace kosapo::referral

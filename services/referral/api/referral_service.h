@@ -11,8 +11,11 @@
 #include "absl/time/civil_time.h"
 #include "common/base/clock.h"
 #include "common/server/call_context.h"
+#include "kosapo/cases/v1/cases.pb.h"
 #include "kosapo/referral/v1/referral.grpc.pb.h"
+#include "services/referral/api/case_client.h"
 #include "services/referral/store/directory_store.h"
+#include "services/referral/store/referral_store.h"
 
 namespace kosapo::referral {
 
@@ -20,13 +23,21 @@ struct ReferralSettings {
   std::shared_ptr<const Clock> clock = Clock::Real();
   // Business dates ("not after today") and opening hours are in this zone.
   std::string time_zone = "Asia/Tokyo";
+  // A sent referral's answer is due this many days after sending, unless
+  // the sender names another day.
+  int answer_due_days = 14;
 };
 
 class ReferralServiceImpl final : public v1::ReferralService::Service {
  public:
   ReferralServiceImpl(const server::CallRegistry& calls,
-                      DirectoryStore& directory, ReferralSettings settings)
-      : calls_(calls), directory_(directory), settings_(std::move(settings)) {}
+                      DirectoryStore& directory, ReferralStore& referrals,
+                      const CaseClient& cases, ReferralSettings settings)
+      : calls_(calls),
+        directory_(directory),
+        referrals_(referrals),
+        cases_(cases),
+        settings_(std::move(settings)) {}
 
   // The directory: directory_handlers.cc.
   grpc::Status CreateOrganization(grpc::ServerContext* context,
@@ -66,13 +77,50 @@ class ReferralServiceImpl final : public v1::ReferralService::Service {
                               const v1::SearchSupportsRequest* request,
                               v1::SearchSupportsResponse* response) override;
 
+  // Referrals: referral_handlers.cc.
+  grpc::Status CreateReferral(grpc::ServerContext* context,
+                              const v1::CreateReferralRequest* request,
+                              v1::Referral* response) override;
+  grpc::Status GetReferral(grpc::ServerContext* context,
+                           const v1::GetReferralRequest* request,
+                           v1::Referral* response) override;
+  grpc::Status ListReferrals(grpc::ServerContext* context,
+                             const v1::ListReferralsRequest* request,
+                             v1::ListReferralsResponse* response) override;
+  grpc::Status RecordReferralConsent(
+      grpc::ServerContext* context,
+      const v1::RecordReferralConsentRequest* request,
+      v1::Referral* response) override;
+  grpc::Status ChangeReferralState(
+      grpc::ServerContext* context,
+      const v1::ChangeReferralStateRequest* request,
+      v1::Referral* response) override;
+  grpc::Status ListOverdueReferrals(
+      grpc::ServerContext* context,
+      const v1::ListOverdueReferralsRequest* request,
+      v1::ListOverdueReferralsResponse* response) override;
+  grpc::Status RevokeReferral(grpc::ServerContext* context,
+                              const v1::RevokeReferralRequest* request,
+                              v1::Referral* response) override;
+
  private:
   // Today, and the local time of an instant, in the service's time zone.
   absl::StatusOr<absl::CivilDay> Today() const;
   absl::StatusOr<absl::CivilSecond> LocalTime(absl::Time time) const;
 
+  // What the case service says the caller may do with `case_name`:
+  // PERMISSION_DENIED unless they may act on it (not just see the child).
+  absl::StatusOr<cases::v1::CaseAccess> ActOnCase(
+      const grpc::ServerContext& context, const server::CallContext& call,
+      const std::string& case_name) const;
+  // ActOnCase on the case of referrals/{id}.
+  absl::Status ActOnReferral(const grpc::ServerContext& context,
+                             const server::CallContext& call, int64_t id) const;
+
   const server::CallRegistry& calls_;
   DirectoryStore& directory_;
+  ReferralStore& referrals_;
+  const CaseClient& cases_;
   const ReferralSettings settings_;
 };
 
