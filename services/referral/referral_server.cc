@@ -5,8 +5,10 @@
 #include "common/base/status.h"
 #include "common/types/api_types.h"
 #include "services/referral/api/case_client.h"
+#include "services/referral/api/enrollment_sync.h"
 #include "services/referral/api/referral_service.h"
 #include "services/referral/store/directory_store.h"
+#include "services/referral/store/hub_store.h"
 #include "services/referral/store/referral_store.h"
 
 namespace kosapo::referral {
@@ -27,7 +29,12 @@ server::ServiceDefinition Definition(std::shared_ptr<const Clock> clock) {
                    "opening hours.")
         .AddInt("answer_due_days", "KOSAPO_ANSWER_DUE_DAYS", 14, 1, 365,
                 "Days after sending that a referral's answer is due, unless "
-                "the sender names another day.");
+                "the sender names another day.")
+        .AddDuration("enrollment_retry_interval",
+                     "KOSAPO_ENROLLMENT_RETRY_INTERVAL", absl::Seconds(30),
+                     absl::Milliseconds(100),
+                     "How often hub enrollments the case service has not yet "
+                     "recorded (it was unreachable) are sent again.");
   };
   service.migrations = {{"referral", EmbeddedMigrations()}};
   service.setup = [clock](server::ServiceRuntime& runtime) -> absl::Status {
@@ -43,10 +50,16 @@ server::ServiceDefinition Definition(std::shared_ptr<const Clock> clock) {
     auto* referrals =
         runtime.Keep(std::make_shared<ReferralStore>(runtime.pool()));
     KOSAPO_ASSIGN_OR_RETURN(auto channel, runtime.peers().Channel("case"));
+    auto* hubs = runtime.Keep(std::make_shared<HubStore>(runtime.pool()));
     auto* cases = runtime.Keep(std::make_shared<CaseClient>(
         channel, runtime.peers(), runtime.config().peer_timeout));
+    auto* enrollment = runtime.Keep(std::make_shared<EnrollmentSync>(
+        *hubs, *cases, options.GetDuration("enrollment_retry_interval")));
     runtime.AddService(std::make_shared<ReferralServiceImpl>(
-        runtime.calls(), *directory, *referrals, *cases, std::move(settings)));
+        runtime.calls(), *directory, *referrals, *hubs, *cases, *enrollment,
+        std::move(settings)));
+    enrollment->Start();
+    runtime.OnDrain([enrollment] { enrollment->Stop(); });
     return absl::OkStatus();
   };
   return service;

@@ -69,7 +69,9 @@ class ReferralServiceTest : public ::testing::Test {
         Definition(clock_), SharedPgCluster(), *tokens_,
         SharedPgCluster().data_dir(),
         {{"KOSAPO_CASE_ADDRESS", absl::StrCat("127.0.0.1:", case_port_)},
-         {"KOSAPO_PEER_TOKEN_FILE", token_file_}});
+         {"KOSAPO_PEER_TOKEN_FILE", token_file_},
+         {"KOSAPO_PEER_TIMEOUT", "2s"},
+         {"KOSAPO_ENROLLMENT_RETRY_INTERVAL", "200ms"}});
     ASSERT_TRUE(referral.ok()) << referral.status();
     referral_ = referral->release();
   }
@@ -315,6 +317,154 @@ class ReferralServiceTest : public ::testing::Test {
       names.push_back(overdue.referral());
     }
     return names;
+  }
+
+  // ---- Hub usage ------------------------------------------------------
+
+  static std::unique_ptr<grpc::ClientContext> Desk() {
+    return As(auth::Role::kConsultationDesk, "user:desk", {kWard});
+  }
+  static std::unique_ptr<grpc::ClientContext> Director() {
+    return As(auth::Role::kCentreDirector, "user:director");
+  }
+  static std::unique_ptr<grpc::ClientContext> Operator(
+      const std::string& hub_code) {
+    return As(auth::Role::kHubOperator, "user:operator-" + hub_code, {},
+              {hub_code});
+  }
+
+  // The latest `weekday` on or before `day`.
+  static absl::CivilDay LatestWeekday(absl::Weekday weekday,
+                                      absl::CivilDay day) {
+    while (absl::GetWeekday(day) != weekday) {
+      --day;
+    }
+    return day;
+  }
+
+  // A hub of its own for a test, with a school holiday 40 to 30 days ago.
+  static v1::Support NewHub(const std::string& hub_code, int capacity) {
+    const v1::Organization organization = NewOrganization(hub_code + "-org");
+    return NewSupport(BbHouse(organization, hub_code, capacity,
+                              Summer(Today() - 40, Today() - 30)),
+                      hub_code + "-hub");
+  }
+
+  // A case opened by the consultation desk (who thereby works on it; its
+  // lead is the desk) and its application at `hub_code`, 60 days ago.
+  static v1::HubUsage Apply(const std::string& kana,
+                            const std::string& hub_code,
+                            const std::string& prefix) {
+    const cv1::Case c = NewCase(kana, prefix + "-case", Desk());
+    v1::CreateHubApplicationRequest request;
+    request.set_parent(absl::StrCat("municipalities/", kCity));
+    request.set_request_id(prefix + "-apply");
+    v1::HubUsage* usage = request.mutable_usage();
+    usage->set_case_(c.name());
+    usage->set_hub_code(hub_code);
+    usage->mutable_application()->set_applicant(v1::APPLICANT_SCHOOL);
+    usage->mutable_application()->set_applicant_detail("豊中市立第一小学校");
+    *usage->mutable_application()->mutable_application_date() = DaysAgo(60);
+    usage->mutable_application()->set_reason("放課後に一人で過ごす時間が長い");
+    v1::HubUsage created;
+    const grpc::Status status =
+        Referrals()->CreateHubApplication(Officer().get(), request, &created);
+    EXPECT_TRUE(status.ok()) << status.error_message();
+    return created;
+  }
+
+  static grpc::Status Assess(const v1::HubUsage& usage,
+                             const std::string& request_id, v1::HubUsage* out,
+                             std::unique_ptr<grpc::ClientContext> as) {
+    v1::RecordHubAssessmentRequest request;
+    request.set_name(usage.name());
+    request.set_request_id(request_id);
+    *request.mutable_assessment()->mutable_hearing_date() = DaysAgo(55);
+    request.mutable_assessment()->set_summary("母子家庭。母は夜勤が多い。");
+    return Referrals()->RecordHubAssessment(as.get(), request, out);
+  }
+
+  static grpc::Status Decide(const v1::HubUsage& usage, bool approve,
+                             const std::string& request_id, v1::HubUsage* out,
+                             std::unique_ptr<grpc::ClientContext> as) {
+    v1::DecideHubUsageRequest request;
+    request.set_name(usage.name());
+    request.set_request_id(request_id);
+    request.mutable_decision()->set_approved(approve);
+    *request.mutable_decision()->mutable_decision_date() = DaysAgo(50);
+    if (approve) {
+      *request.mutable_decision()->mutable_start_date() = DaysAgo(45);
+    } else {
+      request.mutable_decision()->set_reason("より適した支援がある");
+    }
+    return Referrals()->DecideHubUsage(as.get(), request, out);
+  }
+
+  static grpc::Status Interview(const v1::HubUsage& usage,
+                                const std::string& request_id,
+                                v1::HubUsage* out,
+                                std::unique_ptr<grpc::ClientContext> as) {
+    v1::RecordPreUseInterviewRequest request;
+    request.set_name(usage.name());
+    request.set_request_id(request_id);
+    *request.mutable_interview()->mutable_interview_date() = DaysAgo(48);
+    request.mutable_interview()->set_notes(
+        "母と面談。本人は絵を描くのが好き。");
+    request.mutable_interview()->set_troubles_beyond_hub("家賃の滞納がある");
+    return Referrals()->RecordPreUseInterview(as.get(), request, out);
+  }
+
+  // Applied, heard, approved and interviewed: ready for its first visit.
+  static v1::HubUsage ReadyUsage(const std::string& kana,
+                                 const std::string& hub_code,
+                                 const std::string& prefix) {
+    v1::HubUsage usage = Apply(kana, hub_code, prefix);
+    EXPECT_TRUE(Assess(usage, prefix + "-assess", &usage, Desk()).ok());
+    EXPECT_TRUE(
+        Decide(usage, true, prefix + "-decide", &usage, Director()).ok());
+    EXPECT_TRUE(
+        Interview(usage, prefix + "-interview", &usage, Operator(hub_code))
+            .ok());
+    return usage;
+  }
+
+  static grpc::Status Visit(const v1::HubUsage& usage, absl::CivilDay day,
+                            const std::string& arrival,
+                            const std::string& departure,
+                            const std::string& request_id, v1::HubVisit* out,
+                            const std::string& over_capacity_reason = "",
+                            std::unique_ptr<grpc::ClientContext> as = nullptr) {
+    v1::RecordHubVisitRequest request;
+    request.set_parent(usage.name());
+    request.set_request_id(request_id);
+    *request.mutable_visit()->mutable_visit_date() = DateToProto(day);
+    request.mutable_visit()->set_arrival_time(arrival);
+    request.mutable_visit()->set_departure_time(departure);
+    request.mutable_visit()->add_services_delivered("meal");
+    request.mutable_visit()->add_services_delivered("learning");
+    request.mutable_visit()->set_over_capacity_reason(over_capacity_reason);
+    return Referrals()->RecordHubVisit(
+        as == nullptr ? Operator(usage.hub_code()).get() : as.get(), request,
+        out);
+  }
+
+  // Whether the hub's operators see the case's child in the case service.
+  static grpc::StatusCode OperatorReadsCase(const std::string& case_name,
+                                            const std::string& hub_code) {
+    cv1::GetCaseRequest get;
+    get.set_name(case_name);
+    cv1::Case read;
+    return Cases()->GetCase(Operator(hub_code).get(), get, &read).error_code();
+  }
+
+  static v1::HubUsage GetUsage(const v1::HubUsage& usage,
+                               std::unique_ptr<grpc::ClientContext> as) {
+    v1::GetHubUsageRequest get;
+    get.set_name(usage.name());
+    v1::HubUsage out;
+    const grpc::Status status = Referrals()->GetHubUsage(as.get(), get, &out);
+    EXPECT_TRUE(status.ok()) << status.error_message();
+    return out;
   }
 
   // The short type names of the events about `subject` on the referral
@@ -905,6 +1055,275 @@ TEST_F(ReferralServiceTest, CaseServiceDownIsUnavailable) {
   v1::ListReferralsResponse listed;
   ASSERT_TRUE(Referrals()->ListReferrals(Officer().get(), list, &listed).ok());
   EXPECT_EQ(listed.referrals_size(), 1);
+}
+
+TEST_F(ReferralServiceTest, HubFlowFromApplicationToEnd) {
+  const v1::Support hub = NewHub("H-FLOW", 1);
+  v1::HubUsage usage = Apply("はぶりよう", "H-FLOW", "flow");
+  EXPECT_EQ(usage.state(), v1::HUB_USAGE_STATE_APPLIED);
+  EXPECT_EQ(usage.support(), hub.name());
+  EXPECT_EQ(usage.area_code(), kWard);
+  EXPECT_EQ(usage.application().recorded_by(), "user:officer");
+  EXPECT_EQ(OperatorReadsCase(usage.case_(), "H-FLOW"),
+            grpc::StatusCode::PERMISSION_DENIED);
+  // One application at a time per child and hub.
+  v1::CreateHubApplicationRequest again;
+  again.set_parent(absl::StrCat("municipalities/", kCity));
+  again.set_request_id("flow-apply-2");
+  *again.mutable_usage() = usage;
+  v1::HubUsage out;
+  grpc::Status status =
+      Referrals()->CreateHubApplication(Officer().get(), again, &out);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::ALREADY_EXISTS);
+  EXPECT_THAT(status.error_message(), HasSubstr(usage.name()));
+
+  // 2. The hearing: the consultation desk leads (the child is not on the
+  // 要対協 register); a ward officer may not record it.
+  status = Assess(usage, "flow-assess-0", &out, Officer());
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  status = Decide(usage, true, "flow-decide-0", &out, Director());
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_THAT(status.error_message(), HasSubstr("is applied"));
+  ASSERT_TRUE(Assess(usage, "flow-assess", &usage, Desk()).ok());
+  EXPECT_EQ(usage.state(), v1::HUB_USAGE_STATE_ASSESSED);
+  EXPECT_EQ(usage.assessment().led_by_role(), "consultation_desk");
+  EXPECT_EQ(usage.assessment().led_by(), "user:desk");
+
+  // 3. The decision: the centre director only.
+  for (auto* as :
+       {+[] { return Officer(); }, +[] { return CityOps(); },
+        +[] { return Operator("H-FLOW"); }, +[] { return Desk(); }}) {
+    status = Decide(usage, true, "flow-decide-x", &out, as());
+    EXPECT_EQ(status.error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  }
+  ASSERT_TRUE(Decide(usage, true, "flow-decide", &usage, Director()).ok());
+  EXPECT_EQ(usage.state(), v1::HUB_USAGE_STATE_APPROVED);
+  EXPECT_EQ(usage.decision().decided_by(), "user:director");
+  EXPECT_TRUE(usage.enrollment_synced());
+  // The hub's operators now see the child in the case service.
+  EXPECT_EQ(OperatorReadsCase(usage.case_(), "H-FLOW"), grpc::StatusCode::OK);
+
+  // 4. No visit before the interview with the guardian.
+  const absl::CivilDay term_tuesday =
+      LatestWeekday(absl::Weekday::tuesday, Today() - 1);
+  v1::HubVisit visit;
+  status = Visit(usage, term_tuesday, "16:30", "19:00", "flow-visit-0", &visit);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_THAT(status.error_message(), HasSubstr("interview"));
+  ASSERT_TRUE(
+      Interview(usage, "flow-interview", &usage, Operator("H-FLOW")).ok());
+  EXPECT_EQ(usage.interview().troubles_beyond_hub(), "家賃の滞納がある");
+
+  // 5. The hub's plan, reviewed by the city.
+  v1::RecordHubSupportPlanRequest plan;
+  plan.set_name(usage.name());
+  plan.set_request_id("flow-plan");
+  *plan.mutable_plan()->mutable_plan_date() = DaysAgo(47);
+  plan.mutable_plan()->add_goals("夕食を一緒にとる");
+  plan.mutable_plan()->add_goals("宿題を終えてから遊ぶ");
+  plan.mutable_plan()->set_child_wishes("友だちとゲームがしたい");
+  plan.mutable_plan()->set_guardian_wishes("勉強の習慣をつけてほしい");
+  ASSERT_TRUE(Referrals()
+                  ->RecordHubSupportPlan(Operator("H-FLOW").get(), plan, &usage)
+                  .ok());
+  v1::ReviewHubSupportPlanRequest review;
+  review.set_name(usage.name());
+  review.set_request_id("flow-review");
+  review.set_version(1);
+  *review.mutable_review()->mutable_review_date() = DaysAgo(46);
+  review.mutable_review()->set_advice("学校との連絡を月1回");
+  EXPECT_EQ(Referrals()
+                ->ReviewHubSupportPlan(Operator("H-FLOW").get(), review, &out)
+                .error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  ASSERT_TRUE(
+      Referrals()->ReviewHubSupportPlan(CityOps().get(), review, &usage).ok());
+  ASSERT_EQ(usage.plans_size(), 1);
+  EXPECT_EQ(usage.plans(0).version(), 1);
+  EXPECT_EQ(usage.plans(0).review().advice(), "学校との連絡を月1回");
+
+  // 6. Visits within the day's opening hours: the summer schedule in the
+  // school holiday, the term schedule otherwise, closed on Mondays.
+  const absl::CivilDay holiday_tuesday =
+      LatestWeekday(absl::Weekday::tuesday, Today() - 34);
+  status = Visit(usage, term_tuesday, "12:00", "15:00", "flow-visit-1", &visit);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(status.error_message(), HasSubstr("visit.arrival_time"));
+  status = Visit(usage, LatestWeekday(absl::Weekday::monday, Today() - 1),
+                 "16:30", "19:00", "flow-visit-2", &visit);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(status.error_message(), HasSubstr("closed"));
+  status = Visit(usage, term_tuesday, "20:00", "21:30", "flow-visit-3", &visit);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(status.error_message(), HasSubstr("visit.departure_time"));
+  status =
+      Visit(usage, holiday_tuesday, "12:00", "15:00", "flow-visit-4", &visit);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_THAT(visit.services_delivered(),
+              ::testing::ElementsAre("meal", "learning"));
+  EXPECT_FALSE(visit.over_capacity());
+  usage = GetUsage(usage, Operator("H-FLOW"));
+  EXPECT_EQ(usage.state(), v1::HUB_USAGE_STATE_IN_USE);
+  EXPECT_EQ(DateToSql(usage.started_date()), DayToSql(holiday_tuesday));
+
+  // A day beyond capacity (one place; two children registered) is refused
+  // with the count, unless the operator says why the child was let in.
+  const v1::HubUsage other = ReadyUsage("ほかのこ", "H-FLOW", "flow-other");
+  ASSERT_TRUE(
+      Visit(other, term_tuesday, "16:00", "18:00", "flow-other-visit", &visit)
+          .ok());
+  status = Visit(usage, term_tuesday, "16:30", "19:00", "flow-visit-5", &visit);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_THAT(status.error_message(), HasSubstr("1 children already came"));
+  EXPECT_THAT(status.error_message(), HasSubstr("daily capacity is 1"));
+  status = Visit(usage, term_tuesday, "16:30", "19:00", "flow-visit-5", &visit,
+                 "母の急な残業で預かりが必要");
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_TRUE(visit.over_capacity());
+  // A retry gives the same visit; a second visit the same day is refused.
+  v1::HubVisit retried;
+  ASSERT_TRUE(Visit(usage, term_tuesday, "16:30", "19:00", "flow-visit-5",
+                    &retried, "母の急な残業で預かりが必要")
+                  .ok());
+  EXPECT_EQ(retried.name(), visit.name());
+  status = Visit(usage, term_tuesday, "19:00", "20:00", "flow-visit-6",
+                 &retried, "再来所");
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::ALREADY_EXISTS);
+
+  v1::ListHubVisitsRequest visits;
+  visits.set_hub_code("H-FLOW");
+  *visits.mutable_from_date() = DaysAgo(60);
+  *visits.mutable_to_date() = DaysAgo(0);
+  v1::ListHubVisitsResponse listed;
+  ASSERT_TRUE(Referrals()
+                  ->ListHubVisits(Operator("H-FLOW").get(), visits, &listed)
+                  .ok());
+  ASSERT_EQ(listed.visits_size(), 3);
+  EXPECT_EQ(listed.visits(0).usage(), usage.name());
+  EXPECT_EQ(listed.visits(0).arrival_time(), "12:00");
+
+  // 7. The end, with the reason: the child leaves the hub's view.
+  v1::EndHubUsageRequest end;
+  end.set_name(usage.name());
+  end.set_request_id("flow-end");
+  *end.mutable_end()->mutable_end_date() = DateToProto(term_tuesday - 1);
+  end.mutable_end()->set_reason(v1::HUB_USAGE_END_REASON_GOALS_REACHED);
+  status = Referrals()->EndHubUsage(Operator("H-FLOW").get(), end, &out);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(status.error_message(), HasSubstr("the last visit"));
+  *end.mutable_end()->mutable_end_date() = DateToProto(term_tuesday);
+  ASSERT_TRUE(
+      Referrals()->EndHubUsage(Operator("H-FLOW").get(), end, &usage).ok());
+  EXPECT_EQ(usage.state(), v1::HUB_USAGE_STATE_ENDED);
+  EXPECT_EQ(usage.end().ended_by(), "user:operator-H-FLOW");
+  EXPECT_TRUE(usage.enrollment_synced());
+  EXPECT_EQ(OperatorReadsCase(usage.case_(), "H-FLOW"),
+            grpc::StatusCode::PERMISSION_DENIED);
+
+  // Every step is on the feed, with the start counted as a connection.
+  EXPECT_THAT(
+      EventTypes(usage.name()),
+      ::testing::ElementsAre("HubApplicationReceived", "HubAssessmentRecorded",
+                             "HubUsageDecided", "HubInterviewRecorded",
+                             "HubSupportPlanRecorded", "HubSupportPlanReviewed",
+                             "HubUsageStarted", "HubUsageEnded"));
+  EXPECT_THAT(EventTypes(visit.name()),
+              ::testing::ElementsAre("HubVisitRecorded"));
+  for (const auto& event :
+       testing::FeedEvents(*referral_, *tokens_, usage.name())) {
+    EXPECT_THAT(event.payload().value(),
+                ::testing::Not(HasSubstr("家賃の滞納")));
+    v1::HubUsageStarted started;
+    if (event.payload().UnpackTo(&started)) {
+      EXPECT_EQ(started.case_(), usage.case_());
+      EXPECT_EQ(started.category(), v1::SUPPORT_CATEGORY_DROP_IN_HUB);
+      EXPECT_EQ(started.organization(), hub.organization());
+      EXPECT_EQ(DateToSql(started.start_date()), DayToSql(holiday_tuesday));
+    }
+  }
+}
+
+TEST_F(ReferralServiceTest, OperatorsSeeOnlyTheirHub) {
+  NewHub("H-MINE", 25);
+  NewHub("H-THEIRS", 25);
+  const v1::HubUsage mine = ReadyUsage("わたしのはぶ", "H-MINE", "mine");
+  const v1::HubUsage theirs = ReadyUsage("よそのはぶ", "H-THEIRS", "theirs");
+
+  v1::ListHubUsagesRequest list;
+  list.set_parent(absl::StrCat("municipalities/", kCity));
+  list.set_hub_code("H-MINE");
+  v1::ListHubUsagesResponse listed;
+  ASSERT_TRUE(
+      Referrals()->ListHubUsages(Operator("H-MINE").get(), list, &listed).ok());
+  ASSERT_EQ(listed.usages_size(), 1);
+  EXPECT_EQ(listed.usages(0).name(), mine.name());
+  // Another hub's list, usage, visits and steps are closed to them.
+  list.set_hub_code("H-THEIRS");
+  EXPECT_EQ(Referrals()
+                ->ListHubUsages(Operator("H-MINE").get(), list, &listed)
+                .error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  v1::GetHubUsageRequest get;
+  get.set_name(theirs.name());
+  v1::HubUsage out;
+  EXPECT_EQ(Referrals()
+                ->GetHubUsage(Operator("H-MINE").get(), get, &out)
+                .error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  v1::HubVisit visit;
+  const absl::CivilDay tuesday =
+      LatestWeekday(absl::Weekday::tuesday, Today() - 1);
+  EXPECT_EQ(Visit(theirs, tuesday, "16:30", "19:00", "theirs-visit", &visit, "",
+                  Operator("H-MINE"))
+                .error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  v1::ListHubVisitsRequest visits;
+  visits.set_hub_code("H-THEIRS");
+  *visits.mutable_from_date() = DaysAgo(7);
+  *visits.mutable_to_date() = DaysAgo(0);
+  v1::ListHubVisitsResponse visit_list;
+  EXPECT_EQ(Referrals()
+                ->ListHubVisits(Operator("H-MINE").get(), visits, &visit_list)
+                .error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  // And in the case service they see their own hub's child only.
+  EXPECT_EQ(OperatorReadsCase(mine.case_(), "H-MINE"), grpc::StatusCode::OK);
+  EXPECT_EQ(OperatorReadsCase(theirs.case_(), "H-MINE"),
+            grpc::StatusCode::PERMISSION_DENIED);
+  // The centre director and the case's own staff see either.
+  EXPECT_EQ(GetUsage(theirs, Director()).name(), theirs.name());
+  EXPECT_EQ(GetUsage(theirs, Desk()).name(), theirs.name());
+  EXPECT_EQ(
+      Referrals()
+          ->GetHubUsage(
+              As(auth::Role::kWardOfficer, "user:other", {kOtherWard}).get(),
+              get, &out)
+          .error_code(),
+      grpc::StatusCode::PERMISSION_DENIED);
+}
+
+TEST_F(ReferralServiceTest, DecisionIsDurableWhileTheCaseServiceIsDown) {
+  NewHub("H-DOWN", 25);
+  v1::HubUsage usage = Apply("まちあわせ", "H-DOWN", "durable");
+  ASSERT_TRUE(Assess(usage, "durable-assess", &usage, Desk()).ok());
+  delete case_;  // the case service goes away
+  case_ = nullptr;
+
+  // The decision stands; the enrollment waits for the case service.
+  ASSERT_TRUE(Decide(usage, true, "durable-decide", &usage, Director()).ok());
+  EXPECT_EQ(usage.state(), v1::HUB_USAGE_STATE_APPROVED);
+  EXPECT_FALSE(usage.enrollment_synced());
+  EXPECT_FALSE(GetUsage(usage, Director()).enrollment_synced());
+
+  // Back again: the background retry records it.
+  StartCaseService(absl::StrCat(case_port_));
+  const absl::Time deadline = absl::Now() + absl::Seconds(15);
+  while (!GetUsage(usage, Director()).enrollment_synced() &&
+         absl::Now() < deadline) {
+    absl::SleepFor(absl::Milliseconds(100));
+  }
+  EXPECT_TRUE(GetUsage(usage, Director()).enrollment_synced());
+  EXPECT_EQ(OperatorReadsCase(usage.case_(), "H-DOWN"), grpc::StatusCode::OK);
 }
 
 }  // namespace

@@ -14,7 +14,9 @@
 #include "kosapo/cases/v1/cases.pb.h"
 #include "kosapo/referral/v1/referral.grpc.pb.h"
 #include "services/referral/api/case_client.h"
+#include "services/referral/api/enrollment_sync.h"
 #include "services/referral/store/directory_store.h"
+#include "services/referral/store/hub_store.h"
 #include "services/referral/store/referral_store.h"
 
 namespace kosapo::referral {
@@ -32,11 +34,14 @@ class ReferralServiceImpl final : public v1::ReferralService::Service {
  public:
   ReferralServiceImpl(const server::CallRegistry& calls,
                       DirectoryStore& directory, ReferralStore& referrals,
-                      const CaseClient& cases, ReferralSettings settings)
+                      HubStore& hubs, const CaseClient& cases,
+                      EnrollmentSync& enrollment, ReferralSettings settings)
       : calls_(calls),
         directory_(directory),
         referrals_(referrals),
+        hubs_(hubs),
         cases_(cases),
+        enrollment_(enrollment),
         settings_(std::move(settings)) {}
 
   // The directory: directory_handlers.cc.
@@ -103,6 +108,46 @@ class ReferralServiceImpl final : public v1::ReferralService::Service {
                               const v1::RevokeReferralRequest* request,
                               v1::Referral* response) override;
 
+  // Hub usage: hub_handlers.cc.
+  grpc::Status CreateHubApplication(
+      grpc::ServerContext* context,
+      const v1::CreateHubApplicationRequest* request,
+      v1::HubUsage* response) override;
+  grpc::Status RecordHubAssessment(
+      grpc::ServerContext* context,
+      const v1::RecordHubAssessmentRequest* request,
+      v1::HubUsage* response) override;
+  grpc::Status DecideHubUsage(grpc::ServerContext* context,
+                              const v1::DecideHubUsageRequest* request,
+                              v1::HubUsage* response) override;
+  grpc::Status RecordPreUseInterview(
+      grpc::ServerContext* context,
+      const v1::RecordPreUseInterviewRequest* request,
+      v1::HubUsage* response) override;
+  grpc::Status RecordHubSupportPlan(
+      grpc::ServerContext* context,
+      const v1::RecordHubSupportPlanRequest* request,
+      v1::HubUsage* response) override;
+  grpc::Status ReviewHubSupportPlan(
+      grpc::ServerContext* context,
+      const v1::ReviewHubSupportPlanRequest* request,
+      v1::HubUsage* response) override;
+  grpc::Status RecordHubVisit(grpc::ServerContext* context,
+                              const v1::RecordHubVisitRequest* request,
+                              v1::HubVisit* response) override;
+  grpc::Status ListHubVisits(grpc::ServerContext* context,
+                             const v1::ListHubVisitsRequest* request,
+                             v1::ListHubVisitsResponse* response) override;
+  grpc::Status EndHubUsage(grpc::ServerContext* context,
+                           const v1::EndHubUsageRequest* request,
+                           v1::HubUsage* response) override;
+  grpc::Status GetHubUsage(grpc::ServerContext* context,
+                           const v1::GetHubUsageRequest* request,
+                           v1::HubUsage* response) override;
+  grpc::Status ListHubUsages(grpc::ServerContext* context,
+                             const v1::ListHubUsagesRequest* request,
+                             v1::ListHubUsagesResponse* response) override;
+
  private:
   // Today, and the local time of an instant, in the service's time zone.
   absl::StatusOr<absl::CivilDay> Today() const;
@@ -120,7 +165,9 @@ class ReferralServiceImpl final : public v1::ReferralService::Service {
   const server::CallRegistry& calls_;
   DirectoryStore& directory_;
   ReferralStore& referrals_;
+  HubStore& hubs_;
   const CaseClient& cases_;
+  EnrollmentSync& enrollment_;
   const ReferralSettings settings_;
 };
 
