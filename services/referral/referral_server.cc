@@ -1,3 +1,4 @@
+// The referral service's definition: options, stores, handlers, worker.
 #include "services/referral/referral_server.h"
 
 #include <memory>

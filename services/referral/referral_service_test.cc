@@ -1089,6 +1089,11 @@ TEST_F(ReferralServiceTest, HubFlowFromApplicationToEnd) {
   EXPECT_EQ(usage.assessment().led_by_role(), "consultation_desk");
   EXPECT_EQ(usage.assessment().led_by(), "user:desk");
 
+  // A request id names one write: reusing it for another is refused.
+  status = Decide(usage, true, "flow-assess", &out, Director());
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(status.error_message(), HasSubstr("request_id"));
+
   // 3. The decision: the centre director only.
   for (auto* as :
        {+[] { return Officer(); }, +[] { return CityOps(); },

@@ -1,3 +1,4 @@
+// The caller, municipality, directory-writer and page checks.
 #include "services/referral/api/call_checks.h"
 
 #include "absl/strings/numbers.h"

@@ -1,3 +1,4 @@
+// Calls to the case service, with deadlines and the mapping of its errors.
 #include "services/referral/api/case_client.h"
 
 #include <grpcpp/client_context.h>

@@ -1,3 +1,4 @@
+// The enrollment sync: one attempt after commit, then a retry loop.
 #include "services/referral/api/enrollment_sync.h"
 
 #include <chrono>

@@ -1,3 +1,4 @@
+// Validation of directory entries and their updates.
 #include "services/referral/domain/directory_rules.h"
 
 #include <algorithm>

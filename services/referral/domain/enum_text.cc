@@ -1,3 +1,4 @@
+// Enum values to and from their stored text, through the proto descriptors.
 #include "services/referral/domain/enum_text.h"
 
 #include <google/protobuf/descriptor.h>
@@ -43,16 +44,11 @@ int NumberOf(const google::protobuf::EnumDescriptor* descriptor,
         NumberOf(v1::Enum##_descriptor(), text, prefix));  \
   }
 
-KOSAPO_REFERRAL_ENUM_TEXT(OrganizationKind, "ORGANIZATION_KIND_")
 KOSAPO_REFERRAL_ENUM_TEXT(SupportCategory, "SUPPORT_CATEGORY_")
 KOSAPO_REFERRAL_ENUM_TEXT(Weekday, "WEEKDAY_")
-KOSAPO_REFERRAL_ENUM_TEXT(SchoolHoliday, "SCHOOL_HOLIDAY_")
-KOSAPO_REFERRAL_ENUM_TEXT(HubOffering, "HUB_OFFERING_")
 KOSAPO_REFERRAL_ENUM_TEXT(ReferralState, "REFERRAL_STATE_")
 KOSAPO_REFERRAL_ENUM_TEXT(SharingBasis, "SHARING_BASIS_")
 KOSAPO_REFERRAL_ENUM_TEXT(HubUsageState, "HUB_USAGE_STATE_")
-KOSAPO_REFERRAL_ENUM_TEXT(Applicant, "APPLICANT_")
-KOSAPO_REFERRAL_ENUM_TEXT(HubUsageEndReason, "HUB_USAGE_END_REASON_")
 
 #undef KOSAPO_REFERRAL_ENUM_TEXT
 

@@ -1,7 +1,8 @@
-// The text each referral API enum value is stored as: the value's proto
-// name without the enum's prefix, in lower case (REFERRAL_STATE_SENT ->
-// "sent"). Storage never depends on the proto numbers; an unknown text
-// reads back as UNSPECIFIED.
+// The text each referral API enum value is stored as (or named by in
+// messages): the value's proto name without the enum's prefix, in lower
+// case (REFERRAL_STATE_SENT -> "sent"). Storage never depends on the proto
+// numbers; an unknown text reads back as UNSPECIFIED. Enums kept only
+// inside JSON bodies need no text here.
 #ifndef KOSAPO_SERVICES_REFERRAL_DOMAIN_ENUM_TEXT_H_
 #define KOSAPO_SERVICES_REFERRAL_DOMAIN_ENUM_TEXT_H_
 
@@ -17,16 +18,11 @@ namespace kosapo::referral {
   std::string ToText(v1::Enum value);   \
   void FromText(absl::string_view text, v1::Enum* value);
 
-KOSAPO_REFERRAL_ENUM_TEXT(OrganizationKind)
 KOSAPO_REFERRAL_ENUM_TEXT(SupportCategory)
 KOSAPO_REFERRAL_ENUM_TEXT(Weekday)
-KOSAPO_REFERRAL_ENUM_TEXT(SchoolHoliday)
-KOSAPO_REFERRAL_ENUM_TEXT(HubOffering)
 KOSAPO_REFERRAL_ENUM_TEXT(ReferralState)
 KOSAPO_REFERRAL_ENUM_TEXT(SharingBasis)
 KOSAPO_REFERRAL_ENUM_TEXT(HubUsageState)
-KOSAPO_REFERRAL_ENUM_TEXT(Applicant)
-KOSAPO_REFERRAL_ENUM_TEXT(HubUsageEndReason)
 
 #undef KOSAPO_REFERRAL_ENUM_TEXT
 

@@ -1,3 +1,4 @@
+// Field checks: UTF-8 text by characters, codes, resource names, dates.
 #include "services/referral/domain/fields.h"
 
 #include <algorithm>

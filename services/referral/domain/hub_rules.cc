@@ -1,3 +1,4 @@
+// The hub usage flow: each step's preconditions, dates and limits.
 #include "services/referral/domain/hub_rules.h"
 
 #include <set>

@@ -1,3 +1,4 @@
+// The referral lifecycle: transitions, consent, reasons, dates, due dates.
 #include "services/referral/domain/referral_rules.h"
 
 #include <algorithm>

@@ -1,3 +1,4 @@
+// Opening hours: parsing, validation, and which periods apply on a day.
 #include "services/referral/domain/schedule.h"
 
 #include <algorithm>

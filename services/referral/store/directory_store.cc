@@ -1,3 +1,4 @@
+// The directory's SQL: entries as JSON bodies plus searched columns.
 #include "services/referral/store/directory_store.h"
 
 #include <google/protobuf/field_mask.pb.h>

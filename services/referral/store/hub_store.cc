@@ -1,3 +1,4 @@
+// The hub usages' SQL: steps as JSON bodies, plans, visits, enrollments.
 #include "services/referral/store/hub_store.h"
 
 #include <map>
@@ -168,7 +169,10 @@ absl::StatusOr<v1::HubUsage> WithUsage(
       pool, operation, [&](pqxx::work& tx) -> absl::StatusOr<v1::HubUsage> {
         KOSAPO_ASSIGN_OR_RETURN(const UsageRecord record, Load(tx, id, true));
         KOSAPO_RETURN_IF_ERROR(may_write(record.proto));
-        if (!FirstWrite(tx, record.proto.name(), request_id)) {
+        KOSAPO_ASSIGN_OR_RETURN(
+            const bool first,
+            FirstWrite(tx, record.proto.name(), request_id, caller.method));
+        if (!first) {
           return record.proto;
         }
         KOSAPO_RETURN_IF_ERROR(

@@ -1,3 +1,4 @@
+// Shared store helpers: JSON bodies, arrays, request ids, audit, etags.
 #include "services/referral/store/records.h"
 
 #include <google/protobuf/util/json_util.h>
@@ -47,13 +48,29 @@ int64_t NowMicros(pqxx::work& tx) {
       .as<int64_t>();
 }
 
-bool FirstWrite(pqxx::work& tx, absl::string_view resource,
-                absl::string_view request_id) {
-  return !tx.exec_params(
-                "INSERT INTO write_requests (resource, request_id)"
-                " VALUES ($1, $2) ON CONFLICT DO NOTHING RETURNING 1",
-                std::string(resource), std::string(request_id))
-              .empty();
+absl::StatusOr<bool> FirstWrite(pqxx::work& tx, absl::string_view resource,
+                                absl::string_view request_id,
+                                absl::string_view method) {
+  if (!tx.exec_params("INSERT INTO write_requests (resource, request_id,"
+                      " method) VALUES ($1, $2, $3)"
+                      " ON CONFLICT DO NOTHING RETURNING 1",
+                      std::string(resource), std::string(request_id),
+                      std::string(method))
+           .empty()) {
+    return true;
+  }
+  const std::string first =
+      tx.exec_params1(
+            "SELECT method FROM write_requests"
+            " WHERE resource = $1 AND request_id = $2",
+            std::string(resource), std::string(request_id))[0]
+          .as<std::string>();
+  if (first != method) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("request_id: already used for ", first, " on ", resource,
+                     "; give each write its own id"));
+  }
+  return false;
 }
 
 void Audit(pqxx::work& tx, const std::vector<std::string>& resources,

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 
 namespace kosapo::referral {
@@ -36,10 +37,12 @@ std::string TextArray(const std::vector<std::string>& values);
 // The transaction's clock_timestamp() in microseconds since the epoch.
 int64_t NowMicros(pqxx::work& tx);
 
-// Remembers that `request_id` wrote to `resource`. False when it already
-// had: the request is a retry and must not act again.
-bool FirstWrite(pqxx::work& tx, absl::string_view resource,
-                absl::string_view request_id);
+// Remembers that `request_id` wrote to `resource` through `method`. True
+// the first time; false for a retry of that write, which must not act
+// again; INVALID_ARGUMENT when the id was used for another method.
+absl::StatusOr<bool> FirstWrite(pqxx::work& tx, absl::string_view resource,
+                                absl::string_view request_id,
+                                absl::string_view method);
 
 // One audit row per resource.
 void Audit(pqxx::work& tx, const std::vector<std::string>& resources,

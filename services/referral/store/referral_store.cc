@@ -1,3 +1,4 @@
+// The referrals' SQL: the referral row, its steps and consents, events.
 #include "services/referral/store/referral_store.h"
 
 #include <map>
@@ -145,7 +146,10 @@ absl::StatusOr<v1::Referral> WithReferral(
       pool, operation, [&](pqxx::work& tx) -> absl::StatusOr<v1::Referral> {
         KOSAPO_ASSIGN_OR_RETURN(const ReferralRecord record,
                                 Load(tx, id, true));
-        if (!FirstWrite(tx, record.proto.name(), request_id)) {
+        KOSAPO_ASSIGN_OR_RETURN(
+            const bool first,
+            FirstWrite(tx, record.proto.name(), request_id, caller.method));
+        if (!first) {
           return record.proto;
         }
         KOSAPO_RETURN_IF_ERROR(
