@@ -177,12 +177,13 @@ absl::StatusOr<v1::HubUsage> WithUsage(
         }
         KOSAPO_RETURN_IF_ERROR(
             CheckEtag(record.proto.name(), record.revision, etag));
-        KOSAPO_RETURN_IF_ERROR(fn(tx, record.proto));
         tx.exec_params0(
             "UPDATE hub_usages SET revision = revision + 1,"
             " update_time = now() WHERE id = $1",
             id);
         Audit(tx, {record.proto.name()}, caller, "write");
+        // Last: its event holds the feed's sequence lock until commit.
+        KOSAPO_RETURN_IF_ERROR(fn(tx, record.proto));
         KOSAPO_ASSIGN_OR_RETURN(const UsageRecord updated, Load(tx, id, false));
         return updated.proto;
       });
@@ -561,16 +562,19 @@ absl::StatusOr<v1::HubVisit> HubStore::RecordVisit(
               "UPDATE hub_usages SET state = 'in_use', started_date = $2::date"
               " WHERE id = $1",
               id, day);
-          events::AppendEvent(tx, usage.name(),
-                              StartedEvent(usage, hub.organization(), times.day,
-                                           row["record_us"].as<int64_t>()),
-                              caller.trace_id);
         }
         tx.exec_params0(
             "UPDATE hub_usages SET revision = revision + 1,"
             " update_time = now() WHERE id = $1",
             id);
         Audit(tx, {usage.name()}, caller, "write");
+        // The events last: they hold the feed's sequence lock until commit.
+        if (first || earlier) {
+          events::AppendEvent(tx, usage.name(),
+                              StartedEvent(usage, hub.organization(), times.day,
+                                           row["record_us"].as<int64_t>()),
+                              caller.trace_id);
+        }
         v1::HubVisitRecorded event;
         event.set_visit(recorded.name());
         event.set_usage(usage.name());

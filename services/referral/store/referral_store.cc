@@ -154,12 +154,13 @@ absl::StatusOr<v1::Referral> WithReferral(
         }
         KOSAPO_RETURN_IF_ERROR(
             CheckEtag(record.proto.name(), record.revision, etag));
-        KOSAPO_RETURN_IF_ERROR(fn(tx, record));
         tx.exec_params0(
             "UPDATE referrals SET revision = revision + 1,"
             " update_time = now() WHERE id = $1",
             id);
         Audit(tx, {record.proto.name()}, caller, "write");
+        // Last: its event holds the feed's sequence lock until commit.
+        KOSAPO_RETURN_IF_ERROR(fn(tx, record));
         KOSAPO_ASSIGN_OR_RETURN(const ReferralRecord updated,
                                 Load(tx, id, false));
         return updated.proto;
