@@ -25,8 +25,11 @@ std::string NextText(v1::ReferralState from) {
   for (v1::ReferralState next : NextStates(from)) {
     names.push_back(ToText(next));
   }
+  if (from == v1::REFERRAL_STATE_REVOKED) {
+    return "nothing follows a revocation";
+  }
   if (names.empty()) {
-    return "nothing follows (only a ward officer's revocation)";
+    return "nothing follows but a ward officer's revocation";
   }
   return absl::StrCat("it can go to ", absl::StrJoin(names, " or "));
 }

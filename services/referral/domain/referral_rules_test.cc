@@ -146,7 +146,13 @@ TEST(CheckStateChange, InvalidTransitionsNameTheCurrentState) {
                "go to sent or withdrawn"));
   EXPECT_THAT(CheckStateChange(Facts(v1::REFERRAL_STATE_DECLINED),
                                Change(v1::REFERRAL_STATE_SENT), kToday, 14),
-              StatusIs(kPrecondition, HasSubstr("referrals/7 is declined")));
+              StatusIs(kPrecondition,
+                       "referrals/7 is declined: it cannot go to sent; "
+                       "nothing follows but a ward officer's revocation"));
+  EXPECT_THAT(
+      CheckStateChange(Facts(v1::REFERRAL_STATE_REVOKED),
+                       Change(v1::REFERRAL_STATE_ENDED), kToday, 14),
+      StatusIs(kPrecondition, HasSubstr("nothing follows a revocation")));
   for (v1::ReferralState target :
        {v1::REFERRAL_STATE_UNSPECIFIED, v1::REFERRAL_STATE_PROPOSED,
         v1::REFERRAL_STATE_REVOKED, static_cast<v1::ReferralState>(99)}) {
