@@ -1,0 +1,256 @@
+// Acceptance: the city's published ward comparison (every count, every
+// published rate, and the flags by the rule) comes out of the reporting
+// service after case-level data consistent with it went in through the
+// public gRPC APIs of screening, case and referral. The data comes from the
+// seeded sample generator, which takes any table of the published shape.
+//
+// KOSAPO_WARD_TABLE (a path) replaces the table; KOSAPO_SAMPLE_SEED the
+// seed.
+#include <grpcpp/client_context.h>
+
+#include <cstdlib>
+#include <fstream>
+#include <map>
+#include <memory>
+#include <pqxx/connection>
+#include <pqxx/nontransaction>
+#include <string>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "common/service/in_process.h"
+#include "common/testing/pg_cluster.h"
+#include "common/testing/stdout_capture.h"
+#include "common/types/api_types.h"
+#include "gtest/gtest.h"
+#include "kosapo/reporting/v1/reporting.grpc.pb.h"
+#include "services/case/case_server.h"
+#include "services/referral/referral_server.h"
+#include "services/reporting/domain/ward_table.h"
+#include "services/reporting/reporting_server.h"
+#include "services/screening/screening_server.h"
+#include "tools/sample/generator.h"
+#include "tools/sample/loader.h"
+#include "tools/sample/ward_spec.h"
+
+namespace kosapo {
+namespace {
+
+using ::kosapo::testing::InProcessService;
+using ::kosapo::testing::SharedPgCluster;
+namespace rv1 = ::kosapo::reporting::v1;
+
+// The published column names, by column number.
+const std::map<int, std::string>& ColumnNames() {
+  static const auto* const kNames =
+      new std::map<int, std::string>{{1, "c01_pupils"},
+                                     {2, "c02_target_cases"},
+                                     {3, "c03_extraction_rate"},
+                                     {4, "c04_outreach_done"},
+                                     {5, "c05_outreach_rate"},
+                                     {6, "c06_connected"},
+                                     {7, "c07_connected_rate_of_target"},
+                                     {8, "c08_connected_rate_of_outreach"},
+                                     {9, "c09_not_connected"},
+                                     {10, "c10_not_connected_rate"},
+                                     {11, "c11_preparing"},
+                                     {12, "c12_preparing_rate"},
+                                     {13, "c13_unable"},
+                                     {14, "c14_unable_rate"},
+                                     {15, "c15_resolved"},
+                                     {16, "c16_resolved_rate_of_target"},
+                                     {17, "c17_resolved_rate_of_outreach"},
+                                     {18, "c18_resolved_rate_of_connected"}};
+  return *kNames;
+}
+
+class WardTableAcceptanceTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    const char* table = std::getenv("KOSAPO_WARD_TABLE");
+    auto spec =
+        sample::ReadWardSpec(table != nullptr ? table : KOSAPO_WARD_TABLE_TSV);
+    ASSERT_TRUE(spec.ok()) << spec.status();
+    spec_ = *spec;
+    uint64_t seed = 2024;
+    if (const char* text = std::getenv("KOSAPO_SAMPLE_SEED")) {
+      ASSERT_TRUE(absl::SimpleAtoi(text, &seed)) << "KOSAPO_SAMPLE_SEED";
+    }
+    auto city = sample::CityFromSpec(spec_, seed);
+    ASSERT_TRUE(city.ok()) << city.status();
+    city_ = *city;
+    auto tokens = testing::TestTokens::Create();
+    ASSERT_TRUE(tokens.ok()) << tokens.status();
+    tokens_ = std::move(*tokens);
+    token_file_ = SharedPgCluster().data_dir() + "/acceptance.token";
+    std::ofstream(token_file_)
+        << tokens_->Sign(auth::Role::kService, "service:acceptance");
+  }
+
+  std::map<std::string, std::string> Env() const {
+    std::map<std::string, std::string> env = {
+        {"KOSAPO_PEER_TOKEN_FILE", token_file_}, {"KOSAPO_DB_POOL_SIZE", "6"}};
+    for (const auto& [peer, service] : std::map<std::string, InProcessService*>{
+             {"SCREENING", screening_.get()},
+             {"CASE", case_.get()},
+             {"REFERRAL", referral_.get()}}) {
+      if (service != nullptr) {
+        env[absl::StrCat("KOSAPO_", peer, "_ADDRESS")] =
+            absl::StrCat("127.0.0.1:", service->runtime().port());
+      }
+    }
+    return env;
+  }
+
+  std::unique_ptr<InProcessService> Start(
+      server::ServiceDefinition definition) {
+    auto service =
+        InProcessService::Start(std::move(definition), SharedPgCluster(),
+                                *tokens_, SharedPgCluster().data_dir(), Env());
+    EXPECT_TRUE(service.ok()) << service.status();
+    return service.ok() ? std::move(*service) : nullptr;
+  }
+
+  // Waits until the reporting service has applied every feed to its head.
+  void CatchUp() {
+    const std::string schema = SharedPgCluster().Schema("reporting");
+    const absl::Time deadline = absl::Now() + absl::Minutes(3);
+    for (const auto& [source, producer] :
+         std::map<std::string, InProcessService*>{
+             {"screening", screening_.get()},
+             {"case", case_.get()},
+             {"referral", referral_.get()}}) {
+      const auto events = testing::FeedEvents(*producer, *tokens_, "");
+      const int64_t head = events.empty() ? 0 : events.back().sequence();
+      int64_t applied = -1;
+      while (absl::Now() < deadline) {
+        pqxx::connection connection(SharedPgCluster().AdminUrl());
+        pqxx::nontransaction tx(connection);
+        const pqxx::result rows = tx.exec(absl::StrCat(
+            "SELECT last_sequence FROM ", schema,
+            ".consumer_checkpoints WHERE source = '", source, "'"));
+        applied = rows.empty() ? 0 : rows[0][0].as<int64_t>();
+        if (applied >= head) {
+          break;
+        }
+        absl::SleepFor(absl::Milliseconds(100));
+      }
+      ASSERT_GE(applied, head) << source << " feed not applied in time";
+    }
+  }
+
+  sample::WardSpec spec_;
+  sample::SampleCity city_;
+  std::unique_ptr<testing::TestTokens> tokens_;
+  std::string token_file_;
+  std::unique_ptr<InProcessService> screening_;
+  std::unique_ptr<InProcessService> case_;
+  std::unique_ptr<InProcessService> referral_;
+  std::unique_ptr<InProcessService> reporting_;
+};
+
+TEST_F(WardTableAcceptanceTest, ThePublishedTableComesOutCellForCell) {
+  // Service logs go to a file while the city loads: it makes many lines.
+  auto logs = std::make_unique<testing::StdoutCapture>(
+      SharedPgCluster().data_dir() + "-acceptance.log");
+  screening_ = Start(screening::Definition());
+  case_ = Start(cases::Definition());
+  referral_ = Start(referral::Definition());
+  reporting_ = Start(reporting::Definition());
+  absl::Status loaded = absl::UnavailableError("a service did not start");
+  sample::LoadProgress progress;
+  const absl::Time start = absl::Now();
+  if (screening_ && case_ && referral_ && reporting_) {
+    sample::LoadTargets targets;
+    targets.screening = screening_->channel();
+    targets.cases = case_->channel();
+    targets.referral = referral_->channel();
+    targets.sign = [this](const auth::Principal& principal) {
+      return tokens_->Sign(principal);
+    };
+    targets.concurrency = 4;
+    loaded = sample::LoadCity(city_, targets, &progress);
+  }
+  const std::string logged = logs->Finish();
+  ASSERT_TRUE(loaded.ok()) << loaded << "\nlast log lines:\n"
+                           << logged.substr(logged.size() > 3000
+                                                ? logged.size() - 3000
+                                                : 0);
+  CatchUp();
+  std::printf("loaded %lld cases (%lld referrals) and %lld pupils in %s\n",
+              static_cast<long long>(progress.cases.load()),
+              static_cast<long long>(progress.referrals.load()),
+              static_cast<long long>(progress.pupils.load()),
+              absl::FormatDuration(absl::Now() - start).c_str());
+
+  rv1::GetWardComparisonRequest request;
+  request.set_parent(absl::StrCat("municipalities/", spec_.municipality));
+  request.set_fiscal_year(spec_.area_year);
+  rv1::WardComparison comparison;
+  grpc::ClientContext context;
+  auth::Principal analyst;
+  analyst.subject = "user:analyst";
+  analyst.role = auth::Role::kAnalyst;
+  analyst.municipality = spec_.municipality;
+  context.AddMetadata("authorization", "Bearer " + tokens_->Sign(analyst));
+  const grpc::Status status =
+      rv1::ReportingService::NewStub(reporting_->channel())
+          ->GetWardComparison(&context, request, &comparison);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+
+  // Every published row, found by year and area, every cell.
+  const rv1::WardRow* city_row = nullptr;
+  int cells = 0;
+  for (const sample::SpecRow& want : spec_.rows) {
+    const rv1::WardRow* got = nullptr;
+    for (const rv1::WardRow& row : comparison.rows()) {
+      if (row.fiscal_year() == want.fiscal_year &&
+          row.area_code() == want.area_code &&
+          (row.kind() == rv1::ROW_KIND_AREA) != want.city_total) {
+        got = &row;
+      }
+    }
+    ASSERT_NE(got, nullptr) << want.label;
+    EXPECT_EQ(got->label_ja(), want.label);
+    EXPECT_EQ(DateToSql(got->as_of()), DayToSql(want.as_of)) << want.label;
+    for (const auto& [column, name] : ColumnNames()) {
+      EXPECT_EQ(got->cells(column - 1).published(), want.published.at(name))
+          << want.label << " " << name;
+      ++cells;
+    }
+    if (got->kind() == rv1::ROW_KIND_CITY_TOTAL) {
+      city_row = got;
+    }
+  }
+  EXPECT_EQ(cells, static_cast<int>(spec_.rows.size()) * 18);
+  // Flags by the rule: a ward's published rate worse than the city's.
+  ASSERT_NE(city_row, nullptr);
+  const reporting::FlagRules rules = reporting::FlagRules::Defaults();
+  int flagged = 0;
+  for (const rv1::WardRow& row : comparison.rows()) {
+    if (row.kind() != rv1::ROW_KIND_AREA) {
+      continue;
+    }
+    for (const rv1::Cell& cell : row.cells()) {
+      const int c = cell.column();
+      bool worse = false;
+      if (reporting::WardRow::IsRate(c)) {
+        double mine = 0;
+        double theirs = 0;
+        if (absl::SimpleAtod(cell.published(), &mine) &&
+            absl::SimpleAtod(city_row->cells(c - 1).published(), &theirs)) {
+          worse = *rules.direction[c] == reporting::Worse::kLower
+                      ? mine < theirs
+                      : mine > theirs;
+        }
+      }
+      EXPECT_EQ(cell.flagged(), worse) << row.label_ja() << " column " << c;
+      flagged += worse;
+    }
+  }
+  EXPECT_GT(flagged, 0);
+}
+
+}  // namespace
+}  // namespace kosapo
