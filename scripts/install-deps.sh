@@ -30,6 +30,38 @@ readonly PACKAGES=(
 
 log() { printf 'install-deps: %s\n' "$*" >&2; }
 
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+
+# The deployment checks (deploy/checks, CTest label "deploy") run on node
+# with npm packages pinned by deploy/checks/package-lock.json, installed by
+# `npm ci` into deploy/checks/node_modules (gitignored). Node and npm come
+# from Debian only where the machine has none (Debian's npm conflicts with
+# other Node.js builds). Skipped when the lock file is unchanged since the
+# last install. kubectl, which the check also needs, is not in Debian 12:
+# the check fails naming it when it is missing.
+install_deploy_check_deps() {
+  local dir="${root}/deploy/checks" stamp want
+  [[ -f "${dir}/package-lock.json" ]] || return 0
+  local -a node_packages=() sudo=()
+  [[ "$(id -u)" -eq 0 ]] || sudo=(sudo)
+  command -v node >/dev/null 2>&1 || node_packages+=(nodejs)
+  command -v npm >/dev/null 2>&1 || node_packages+=(npm)
+  if [[ ${#node_packages[@]} -gt 0 ]]; then
+    log "installing ${node_packages[*]} for the deployment checks"
+    "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update
+    "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive \
+      apt-get install -y --no-install-recommends "${node_packages[@]}"
+  fi
+  stamp="${dir}/node_modules/.kosapo-lock.sha256"
+  want="$(sha256sum "${dir}/package-lock.json" | cut -d' ' -f1) $(node --version)"
+  if [[ -f "${stamp}" && "$(cat "${stamp}")" == "${want}" ]]; then
+    return 0
+  fi
+  log "installing the deployment checks' npm packages (npm ci in deploy/checks)"
+  (cd "${dir}" && npm ci --no-audit --no-fund --loglevel=error) >&2
+  printf '%s\n' "${want}" >"${stamp}"
+}
+
 # Prints, space-separated, the packages of PACKAGES not fully installed.
 missing_packages() {
   local pkg status
@@ -59,6 +91,7 @@ main() {
   missing="$(missing_packages)"
   if [[ -z "${missing}" ]]; then
     log "all ${#PACKAGES[@]} packages are already installed; nothing to do"
+    install_deploy_check_deps
     return 0
   fi
 
@@ -85,6 +118,7 @@ main() {
     log "error: still not installed after apt-get: ${missing}"
     exit 1
   fi
+  install_deploy_check_deps
   log "done"
 }
 
