@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The commands of the Dockerfile's stages, in one script that the Dockerfile
 # and CI both run, so the image build is exercised on a machine without a
-# container engine (deploy/checks/image-test.sh runs `rootfs` on CI's own
-# build and starts every binary inside the result with chroot).
+# container engine: deploy/checks/image-test.sh runs `rootfs` on CI's own
+# build and starts every binary inside the result with chroot, and
+# deploy/checks/image-run-test.sh runs two images as pods would.
 #
 # Usage:
 #   build-image-stage.sh build-deps [--check]
@@ -10,13 +11,13 @@
 #       --check only verifies they are installed (exit 1 naming the missing).
 #   build-image-stage.sh build SRC_DIR BUILD_DIR
 #       Configures (Release, Ninja) and builds the binaries the images ship.
-#   build-image-stage.sh rootfs BUILD_DIR OUT_DIR
-#       Assembles one root filesystem per image under OUT_DIR/<image>/: the
-#       image's binaries (stripped), exactly the shared libraries they load
-#       (ldd closure, plus the CP932 iconv module the CSV intake opens at
-#       run time), time zones, CA certificates, a non-root user (65532),
-#       the dpkg records of every package a file came from (for image
-#       scanners), and nothing else: no shell, no package manager.
+#   build-image-stage.sh rootfs BUILD_DIR OUT_DIR [IMAGE...]
+#       Assembles one root filesystem per image (all, or those named) under
+#       OUT_DIR/<image>/: the image's binaries (stripped), exactly the shared
+#       libraries they load (ldd closure, plus the CP932 iconv module the CSV
+#       intake opens at run time), time zones, CA certificates, a non-root
+#       user (65532), the dpkg records of every package a file came from (for
+#       image scanners), and nothing else: no shell, no package manager.
 #   build-image-stage.sh images | targets | binaries IMAGE | build-packages
 #       Print the image names, the CMake targets, one image's binaries, or
 #       the build packages (one a line), for the Dockerfile check.
@@ -226,8 +227,14 @@ write_rootfs() {
 }
 
 cmd_rootfs() {
-  [[ $# -eq 2 ]] || usage
+  [[ $# -ge 2 ]] || usage
   local build="$1" out="$2" image binary path gconv
+  shift 2
+  local -a wanted=("${IMAGES[@]}")
+  [[ $# -eq 0 ]] || wanted=("$@")
+  for image in "${wanted[@]}"; do
+    [[ -n "${IMAGE_BINARIES[${image}]:-}" ]] || die "no image '${image}' (images: ${IMAGES[*]})"
+  done
   local store="${out}/.store"
   local -A files_of=()
   local -a all=() gconv_files=() image_files=() packages=()
@@ -276,7 +283,7 @@ cmd_rootfs() {
     /^$/ { if (out != "") close(out); out = ""; next }
     out != "" { print > out }'
 
-  for image in "${IMAGES[@]}"; do
+  for image in "${wanted[@]}"; do
     image_files=()
     for binary in ${IMAGE_BINARIES[${image}]}; do
       mapfile -t -O "${#image_files[@]}" image_files <<<"${files_of[${binary}]}"

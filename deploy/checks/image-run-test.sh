@@ -1,0 +1,178 @@
+#!/usr/bin/env bash
+# Runs the screening and case images as a pod would, without a container
+# engine (CTest label "deploy"): each service's root filesystem (assembled by
+# scripts/build-image-stage.sh rootfs from this build) is mounted read-only in
+# a private mount namespace, with a tmpfs on /tmp, the public key and peer
+# token mounted like Secret volumes under /var/run/kosapo, and /etc/hosts like
+# the kubelet's; the binary runs there as user 65532 with its environment
+# taken from the base ConfigMap (deploy/base/<service>/config.env), against a
+# throwaway PostgreSQL provisioned as deploy/README.md says. Both must
+# migrate and report SERVING on their own health names (case follows the
+# screening feed through dns:///localhost, and checks its Asia/Tokyo time
+# zone at start), then drain and exit 0 on SIGTERM.
+#
+# Usage: image-run-test.sh SOURCE_DIR BUILD_DIR
+# Needs root (mount namespaces, chroot, user 65532); as another user it says
+# so and exits 77, which CTest reports as skipped (CI runs as root).
+set -euo pipefail
+
+source_dir="$1"
+build_dir="$2"
+stage="${source_dir}/scripts/build-image-stage.sh"
+pg="${source_dir}/scripts/pg-local.sh"
+health="${build_dir}/tools/kosapo-health"
+
+die() {
+  printf 'image-run-test: %s\n' "$*" >&2
+  exit 1
+}
+if [[ "$(id -u)" -ne 0 ]]; then
+  echo "image-run-test: skipped: needs root (mount namespace, read-only bind mounts, chroot)" >&2
+  exit 77
+fi
+command -v unshare >/dev/null || die "unshare not found (util-linux)"
+[[ -x "${health}" ]] || die "${health} is not built"
+
+work="$(mktemp -d "${TMPDIR:-/tmp}/kosapo-image-run.XXXXXX")"
+chmod 0755 "${work}"  # the postgres user runs the throwaway cluster
+declare -A PID=()
+cleanup() {
+  local service
+  for service in "${!PID[@]}"; do
+    kill -KILL "${PID[${service}]}" 2>/dev/null || true
+  done
+  "${pg}" destroy "${work}/pg" >/dev/null 2>&1 || true
+  rm -rf "${work}"
+}
+trap cleanup EXIT
+
+"${stage}" rootfs "${build_dir}" "${work}/images" screening case 2>"${work}/rootfs.log" ||
+  { cat "${work}/rootfs.log" >&2; die "build-image-stage.sh rootfs failed"; }
+KOSAPO_PG_FAST=1 "${pg}" start "${work}/pg" >/dev/null 2>"${work}/pg.log" ||
+  { cat "${work}/pg.log" >&2; die "could not start PostgreSQL"; }
+declare -A DB_URL=()
+while IFS='=' read -r service url; do
+  DB_URL[${service}]="${url}"
+done < <("${pg}" provision "${work}/pg" kosapo screening:screening case:cases 2>>"${work}/pg.log")
+
+# What the Secrets hold.
+mkdir -p "${work}/secrets/jwt" "${work}/secrets/peer-token"
+"${source_dir}/scripts/dev-keys.sh" "${work}/keys" >/dev/null
+cp "${work}/keys/jwt-es256.pub" "${work}/secrets/jwt/jwt.pub"
+"${build_dir}/tools/kosapo-token" --private_key_file="${work}/keys/jwt-es256.key" \
+  --algorithm=ES256 --issuer=kosapo --audience=kosapo --subject=service:case \
+  --role=service --ttl_seconds=600 >"${work}/secrets/peer-token/token"
+chmod -R a+rX "${work}/secrets"
+printf '127.0.0.1 localhost\n' >"${work}/hosts"
+
+# The ConfigMap's settings, as the kubelet passes them (envFrom), with the
+# ports made free ones and peers on this machine.
+pod_env() {
+  local service="$1" key value
+  local -a env=(PATH=/usr/local/bin)
+  while IFS='=' read -r key value; do
+    [[ -z "${key}" || "${key}" == \#* ]] && continue
+    case "${key}" in
+      PORT | KOSAPO_METRICS_PORT) value=0 ;;
+      KOSAPO_LISTEN_HOST) value=127.0.0.1 ;;
+      KOSAPO_SCREENING_ADDRESS) value="dns:///localhost:${PORT_OF[screening]}" ;;
+      KOSAPO_DRAIN_DELAY) value=1s ;;
+    esac
+    env+=("${key}=${value}")
+  done <"${source_dir}/deploy/base/${service}/config.env"
+  env+=("KOSAPO_DB_URL=${DB_URL[${service}]}")
+  printf '%s\0' "${env[@]}"
+}
+
+declare -A PORT_OF=()
+start_pod() {
+  local service="$1" root="${work}/images/$1" log="${work}/$1.log"
+  local -a env=()
+  mapfile -d '' -t env < <(pod_env "${service}")
+  # Mount points the kubelet would create in the container's root.
+  mkdir -p "${root}/var/run/kosapo/jwt" "${root}/var/run/kosapo/peer-token"
+  [[ -e "${root}/etc/hosts" ]] || touch "${root}/etc/hosts"
+  unshare --mount --propagation private bash -c '
+    set -e
+    root="$1" work="$2"
+    shift 2
+    mount --bind "${root}" "${root}"
+    mount -o remount,bind,ro "${root}"
+    mount -t tmpfs -o size=16m,mode=1777 tmpfs "${root}/tmp"
+    mount --bind -o ro "${work}/secrets/jwt" "${root}/var/run/kosapo/jwt"
+    mount --bind -o ro "${work}/secrets/peer-token" "${root}/var/run/kosapo/peer-token"
+    mount --bind -o ro "${work}/hosts" "${root}/etc/hosts"
+    chroot="$(command -v chroot)"
+    # The environment is set outside: the image has no env program.
+    exec env -i "${@:1:$#-1}" "${chroot}" --userspec=65532:65532 "${root}" "${@: -1}"
+  ' pod "${root}" "${work}" "${env[@]}" "/usr/local/bin/kosapo-${service}" \
+    >"${log}" 2>&1 &
+  PID[${service}]=$!
+  local port=""
+  for _ in $(seq 300); do
+    port="$(grep -o '"message":"serving".*' "${log}" 2>/dev/null |
+      grep -o '"port":[0-9]*' | head -n1 | cut -d: -f2 || true)"
+    [[ -n "${port}" ]] && break
+    kill -0 "${PID[${service}]}" 2>/dev/null || break
+    sleep 0.1
+  done
+  if [[ -z "${port}" ]]; then
+    cat "${log}" >&2
+    die "kosapo-${service} did not start in its image"
+  fi
+  PORT_OF[${service}]="${port}"
+}
+
+failures=0
+check_serving() {
+  local service="$1" name="$2" out
+  if out="$("${health}" --address="127.0.0.1:${PORT_OF[${service}]}" --service="${name}" \
+    --wait_ms=20000 2>&1)"; then
+    echo "ok   kosapo-${service} in its image: ${out}"
+  else
+    echo "FAIL kosapo-${service} in its image: ${out}"
+    tail -n 5 "${work}/${service}.log"
+    failures=$((failures + 1))
+  fi
+}
+
+start_pod screening
+check_serving screening kosapo.screening.v1.ScreeningService
+start_pod case
+check_serving case kosapo.cases.v1.CaseService
+if grep -q '"severity":"error"' "${work}/case.log" "${work}/screening.log"; then
+  echo "FAIL errors logged:"
+  grep -h '"severity":"error"' "${work}/case.log" "${work}/screening.log" | head -n 5
+  failures=$((failures + 1))
+fi
+
+for service in case screening; do
+  kill -TERM "${PID[${service}]}"
+  if [[ "${service}" == case ]]; then
+    # The case pod followed the screening feed: through dns:///localhost,
+    # with the token from its mounted file (the stream ends as case drains).
+    for _ in $(seq 50); do
+      grep -q 'EventFeed/WatchEvents.*"role":"service"' "${work}/screening.log" && break
+      sleep 0.1
+    done
+    if grep -q 'EventFeed/WatchEvents.*"role":"service"' "${work}/screening.log"; then
+      echo "ok   kosapo-case followed the screening feed with its peer token"
+    else
+      echo "FAIL kosapo-case never called the screening feed as a service"
+      failures=$((failures + 1))
+    fi
+  fi
+  status=0
+  wait "${PID[${service}]}" || status=$?
+  unset "PID[${service}]"
+  if [[ "${status}" -eq 0 ]] && grep -q '"message":"drained: server stopped"' "${work}/${service}.log"; then
+    echo "ok   kosapo-${service} drained and exited 0 on SIGTERM"
+  else
+    echo "FAIL kosapo-${service} exited ${status} on SIGTERM"
+    tail -n 3 "${work}/${service}.log"
+    failures=$((failures + 1))
+  fi
+done
+
+echo "image run checks: $((7 - failures)) passed, ${failures} failed"
+[[ "${failures}" -eq 0 ]]
