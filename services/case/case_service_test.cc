@@ -265,6 +265,7 @@ TEST_F(CaseServiceTest, AreaScopingAcrossWards) {
   ASSERT_TRUE(Stub()->CheckCaseAccess(Kita().get(), check, &access).ok());
   EXPECT_TRUE(access.may_act());
   EXPECT_EQ(access.area_code(), "27127");
+  EXPECT_EQ(DateToSql(access.opened_date()), DateToSql(c.opened_date()));
   EXPECT_EQ(
       Stub()->CheckCaseAccess(Miyakojima().get(), check, &access).error_code(),
       grpc::StatusCode::PERMISSION_DENIED);

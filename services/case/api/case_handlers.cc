@@ -324,6 +324,7 @@ grpc::Status CaseServiceImpl::CheckCaseAccess(
     response->set_lead(record.proto.lead());
     response->set_may_act(access == Access::kFull);
     *response->mutable_hub_codes() = record.proto.hub_codes();
+    *response->mutable_opened_date() = record.proto.opened_date();
     return absl::OkStatus();
   });
 }

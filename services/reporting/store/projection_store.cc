@@ -156,9 +156,12 @@ absl::Status ProjectionStore::ApplyReferral(pqxx::work& tx,
   } else if (payload.Is<rv1::HubUsageStarted>()) {
     rv1::HubUsageStarted started;
     KOSAPO_RETURN_IF_ERROR(Unpack(event, &started));
+    // Sent again with an earlier date when an earlier visit is recorded
+    // late: the latest event holds.
     tx.exec_params0(
         "INSERT INTO connections (source, case_name, effective_date)"
-        " VALUES ($1, $2, $3::date) ON CONFLICT (source) DO NOTHING",
+        " VALUES ($1, $2, $3::date) ON CONFLICT (source) DO UPDATE SET"
+        " effective_date = excluded.effective_date",
         started.usage(), started.case_(), DateToSql(started.start_date()));
   }
   return absl::OkStatus();
