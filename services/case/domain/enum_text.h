@@ -6,29 +6,24 @@
 #include <string>
 
 #include "absl/strings/string_view.h"
+#include "common/types/enum_text.h"
 #include "kosapo/cases/v1/cases.pb.h"
 
 namespace kosapo::cases {
 
 // Each enum's stored text ("" for UNSPECIFIED) and back.
-#define KOSAPO_CASE_ENUM_TEXT(Enum)   \
-  std::string ToText(v1::Enum value); \
-  void FromText(absl::string_view text, v1::Enum* value);
-
-KOSAPO_CASE_ENUM_TEXT(Sex)
-KOSAPO_CASE_ENUM_TEXT(CaseSource)
-KOSAPO_CASE_ENUM_TEXT(CaseState)
-KOSAPO_CASE_ENUM_TEXT(Lead)
-KOSAPO_CASE_ENUM_TEXT(ApproachStatus)
-KOSAPO_CASE_ENUM_TEXT(NotPossibleReason)
-KOSAPO_CASE_ENUM_TEXT(Outcome)
-KOSAPO_CASE_ENUM_TEXT(ConferenceKind)
-KOSAPO_CASE_ENUM_TEXT(NeedDomain)
-KOSAPO_CASE_ENUM_TEXT(NeedLevel)
-KOSAPO_CASE_ENUM_TEXT(ContactKind)
-KOSAPO_CASE_ENUM_TEXT(UrgentCategory)
-
-#undef KOSAPO_CASE_ENUM_TEXT
+KOSAPO_DECLARE_ENUM_TEXT(v1::Sex)
+KOSAPO_DECLARE_ENUM_TEXT(v1::CaseSource)
+KOSAPO_DECLARE_ENUM_TEXT(v1::CaseState)
+KOSAPO_DECLARE_ENUM_TEXT(v1::Lead)
+KOSAPO_DECLARE_ENUM_TEXT(v1::ApproachStatus)
+KOSAPO_DECLARE_ENUM_TEXT(v1::NotPossibleReason)
+KOSAPO_DECLARE_ENUM_TEXT(v1::Outcome)
+KOSAPO_DECLARE_ENUM_TEXT(v1::ConferenceKind)
+KOSAPO_DECLARE_ENUM_TEXT(v1::NeedDomain)
+KOSAPO_DECLARE_ENUM_TEXT(v1::NeedLevel)
+KOSAPO_DECLARE_ENUM_TEXT(v1::ContactKind)
+KOSAPO_DECLARE_ENUM_TEXT(v1::UrgentCategory)
 
 // Convenience: FromText returning the value.
 template <typename Enum>

@@ -9,22 +9,17 @@
 #include <string>
 
 #include "absl/strings/string_view.h"
+#include "common/types/enum_text.h"
 #include "kosapo/referral/v1/referral.pb.h"
 
 namespace kosapo::referral {
 
 // Each enum's stored text ("" for UNSPECIFIED) and back.
-#define KOSAPO_REFERRAL_ENUM_TEXT(Enum) \
-  std::string ToText(v1::Enum value);   \
-  void FromText(absl::string_view text, v1::Enum* value);
-
-KOSAPO_REFERRAL_ENUM_TEXT(SupportCategory)
-KOSAPO_REFERRAL_ENUM_TEXT(Weekday)
-KOSAPO_REFERRAL_ENUM_TEXT(ReferralState)
-KOSAPO_REFERRAL_ENUM_TEXT(SharingBasis)
-KOSAPO_REFERRAL_ENUM_TEXT(HubUsageState)
-
-#undef KOSAPO_REFERRAL_ENUM_TEXT
+KOSAPO_DECLARE_ENUM_TEXT(v1::SupportCategory)
+KOSAPO_DECLARE_ENUM_TEXT(v1::Weekday)
+KOSAPO_DECLARE_ENUM_TEXT(v1::ReferralState)
+KOSAPO_DECLARE_ENUM_TEXT(v1::SharingBasis)
+KOSAPO_DECLARE_ENUM_TEXT(v1::HubUsageState)
 
 // Convenience: FromText returning the value.
 template <typename Enum>
