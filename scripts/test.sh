@@ -18,6 +18,10 @@ jobs="$(nproc)"
 
 "${root}/scripts/install-deps.sh"
 
+# ccache: paths relative to the checkout, so every clone on this machine
+# (CI clones afresh each time) shares one cache.
+export CCACHE_BASEDIR="${root}" CCACHE_NOHASHDIR=true
+
 start=$(date +%s)
 cmake -S "${root}" -B "${build}" -G Ninja -DKOSAPO_WERROR=ON >/dev/null
 cmake --build "${build}" -j "${jobs}"
