@@ -7,54 +7,13 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "common/types/api_types.h"
+#include "common/types/text.h"
 #include "services/case/domain/enum_text.h"
 
 namespace kosapo::cases {
 namespace {
 
 using auth::Role;
-
-// Decodes one UTF-8 code point at `*pos`; -1 on a malformed sequence.
-int32_t NextCodePoint(absl::string_view text, size_t* pos) {
-  const auto byte = [&](size_t i) {
-    return static_cast<unsigned char>(text[i]);
-  };
-  const unsigned char lead = byte(*pos);
-  int length = 0;
-  int32_t code = 0;
-  if (lead < 0x80) {
-    length = 1;
-    code = lead;
-  } else if ((lead & 0xE0) == 0xC0) {
-    length = 2;
-    code = lead & 0x1F;
-  } else if ((lead & 0xF0) == 0xE0) {
-    length = 3;
-    code = lead & 0x0F;
-  } else if ((lead & 0xF8) == 0xF0) {
-    length = 4;
-    code = lead & 0x07;
-  } else {
-    return -1;
-  }
-  if (*pos + length > text.size()) {
-    return -1;
-  }
-  for (int i = 1; i < length; ++i) {
-    if ((byte(*pos + i) & 0xC0) != 0x80) {
-      return -1;
-    }
-    code = (code << 6) | (byte(*pos + i) & 0x3F);
-  }
-  // The shortest form only, no surrogates, nothing past U+10FFFF.
-  static constexpr int32_t kMinimum[] = {0, 0, 0x80, 0x800, 0x10000};
-  if (code < kMinimum[length] || (code >= 0xD800 && code <= 0xDFFF) ||
-      code > 0x10FFFF) {
-    return -1;
-  }
-  *pos += length;
-  return code;
-}
 
 // A positive decimal id as printed by StrCat: digits only, no sign, no
 // leading zero, no spaces.
@@ -67,19 +26,7 @@ bool ParseId(absl::string_view text, int64_t* id) {
   return absl::SimpleAtoi(text, id) && *id > 0;
 }
 
-// True when `text` holds only spaces (ASCII or ideographic), tabs and
-// line breaks.
-bool Blank(absl::string_view text) {
-  for (size_t pos = 0; pos < text.size();) {
-    const int32_t code = NextCodePoint(text, &pos);
-    if (code != ' ' && code != '\t' && code != '\n' && code != '\r' &&
-        code != 0x3000) {
-      return false;
-    }
-  }
-  return true;
-}
-
+// Appends `code`, below U+10000 (the kana KanaKey keeps), as UTF-8.
 void AppendUtf8(int32_t code, std::string* out) {
   if (code < 0x80) {
     out->push_back(static_cast<char>(code));
@@ -91,17 +38,6 @@ void AppendUtf8(int32_t code, std::string* out) {
     out->push_back(static_cast<char>(0x80 | ((code >> 6) & 0x3F)));
     out->push_back(static_cast<char>(0x80 | (code & 0x3F)));
   }
-}
-
-// UTF-8 code points in `text`, or -1 when it is not valid UTF-8.
-int64_t CodePoints(absl::string_view text) {
-  int64_t count = 0;
-  for (size_t pos = 0; pos < text.size(); ++count) {
-    if (NextCodePoint(text, &pos) < 0) {
-      return -1;
-    }
-  }
-  return count;
 }
 
 bool Contains(const std::vector<std::string>& values, absl::string_view v) {
@@ -203,21 +139,6 @@ v1::Lead LeadOf(bool youtaikyo_registered) {
 
 absl::string_view LeadRole(v1::Lead lead) {
   return lead == v1::LEAD_CASE_WORKER ? "case_worker" : "consultation_desk";
-}
-
-absl::Status ValidateText(absl::string_view text, size_t max_chars,
-                          bool required, absl::string_view field) {
-  const int64_t chars = CodePoints(text);
-  if (chars < 0) {
-    return Invalid(field, "not valid UTF-8");
-  }
-  if (required && Blank(text)) {
-    return Invalid(field, "required");
-  }
-  if (static_cast<size_t>(chars) > max_chars) {
-    return Invalid(field, absl::StrCat("at most ", max_chars, " characters"));
-  }
-  return absl::OkStatus();
 }
 
 absl::Status ValidateChild(const v1::Child& child, absl::CivilDay today,

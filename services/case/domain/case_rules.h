@@ -13,6 +13,7 @@
 #include "absl/time/civil_time.h"
 #include "absl/time/time.h"
 #include "common/auth/principal.h"
+#include "common/types/text.h"
 #include "kosapo/cases/v1/cases.pb.h"
 
 namespace kosapo::cases {
@@ -62,9 +63,9 @@ absl::Status ValidateAssessment(const v1::Assessment& assessment);
 absl::Status ValidateSupportPlan(const v1::SupportPlan& plan);
 absl::Status ValidateContact(const v1::Contact& contact);
 absl::Status ValidateUrgentReport(const v1::UrgentReport& report);
-// Free text of at most `max_chars` characters (UTF-8 code points).
-absl::Status ValidateText(absl::string_view text, size_t max_chars,
-                          bool required, absl::string_view field);
+// Free text of at most `max_chars` characters (UTF-8 code points); when
+// `required`, not blank (common/types/text.h).
+using ::kosapo::ValidateText;
 
 // ---- Who may see and do what -------------------------------------------
 

@@ -12,7 +12,6 @@
 #include <vector>
 
 #include "absl/strings/ascii.h"
-#include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
@@ -228,63 +227,13 @@ TEST(LeadTest, LeadRoleIsTheWireNameOfARealRole) {
             Role::kConsultationDesk);
 }
 
-// ---- ValidateText ---------------------------------------------------------
+// Free text (UTF-8, characters, blankness) is ValidateText's, tested in
+// common/types/text_test.cc; each field's limit is tested with its message
+// below.
 
-TEST(ValidateTextTest, RequiredTextIsNotBlank) {
-  for (const char* blank : {" ", "\u3000\u3000", " \t\n"}) {
-    EXPECT_THAT(ValidateText(blank, 100, true, "case.child.name"),
-                StatusIs(absl::StatusCode::kInvalidArgument,
-                         HasSubstr("case.child.name: required")))
-        << blank;
-  }
-  EXPECT_TRUE(ValidateText(" ", 100, false, "note").ok());
-}
-
-TEST(ValidateTextTest, CountsCodePointsNotBytes) {
-  const std::string note = Repeat("あ", 2000);  // 6000 bytes
-  EXPECT_OK(ValidateText(note, 2000, false, "note"));
-  EXPECT_THAT(ValidateText(note + "あ", 2000, false, "note"),
-              StatusIs(kInvalid,
-                       AllOf(StartsWith("note: "), HasSubstr("at most 2000"))));
-  EXPECT_OK(ValidateText(std::string(2000, 'a'), 2000, false, "note"));
-  EXPECT_THAT(ValidateText(std::string(2001, 'a'), 2000, false, "note"),
-              InvalidField("note"));
-  // Two- and four-byte sequences count once too.
-  EXPECT_OK(ValidateText("é😀", 2, true, "note"));
-  EXPECT_THAT(ValidateText("é😀😀", 2, true, "note"), InvalidField("note"));
-}
-
-TEST(ValidateTextTest, RequiredMeansNotEmpty) {
-  EXPECT_OK(ValidateText("", 10, false, "note"));
-  EXPECT_THAT(ValidateText("", 10, true, "summary"),
-              StatusIs(kInvalid,
-                       AllOf(StartsWith("summary: "), HasSubstr("required"))));
-  EXPECT_OK(ValidateText("x", 10, true, "summary"));
-}
-
-TEST(ValidateTextTest, RejectsInvalidUtf8) {
-  for (const char* bad : {"\xFF", "\x80", "abc\xE3\x81", "\xE3\x81\x41",
-                          "\xF0\x9F\x98", "ok\xC3"}) {
-    EXPECT_THAT(
-        ValidateText(bad, 100, false, "note"),
-        StatusIs(kInvalid, AllOf(StartsWith("note: "), HasSubstr("UTF-8"))))
-        << absl::CEscape(bad);
-  }
-}
-
-// Only valid UTF-8 (RFC 3629): no overlong forms, surrogates or code points
-// above U+10FFFF, so an overlong space is not taken for a space.
-TEST(ValidateTextTest, RejectsOverlongSurrogatesAndBeyondUnicode) {
-  for (const char* bad : {
-           "\xC0\xAF",          // overlong '/'
-           "\xE0\x80\xAF",      // overlong '/'
-           "\xED\xA0\x80",      // surrogate U+D800
-           "\xF4\x90\x80\x80",  // U+110000
-           "\xF5\x80\x80\x80",  // lead byte F5
-       }) {
-    EXPECT_THAT(ValidateText(bad, 100, false, "note"), InvalidField("note"))
-        << absl::CEscape(bad);
-  }
+// Only valid UTF-8 (RFC 3629): an overlong space is not taken for a space,
+// nor an overlong kana for kana.
+TEST(KanaKeyTest, RejectsOverlongForms) {
   EXPECT_THAT(KanaKey("たろう\xC0\xA0", "kana"), InvalidField("kana"));
   // An overlong (4-byte) encoding of ぁ U+3041.
   EXPECT_THAT(KanaKey("\xF0\x83\x81\x81", "kana"), InvalidField("kana"));

@@ -1,4 +1,4 @@
-// Field checks: UTF-8 text by characters, codes, resource names, dates.
+// Field checks: codes, resource names, dates (free text: common/types/text.h).
 #include "services/referral/domain/fields.h"
 
 #include <algorithm>
@@ -13,51 +13,6 @@
 namespace kosapo::referral {
 namespace {
 
-// Decodes the UTF-8 code point at `*pos` and advances past it; -1 on a
-// malformed sequence (overlong forms, surrogates, past U+10FFFF).
-int32_t NextCodePoint(absl::string_view text, size_t* pos) {
-  const unsigned char lead = static_cast<unsigned char>(text[*pos]);
-  int length = 0;
-  int32_t code = 0;
-  if (lead < 0x80) {
-    length = 1;
-    code = lead;
-  } else if ((lead & 0xE0) == 0xC0) {
-    length = 2;
-    code = lead & 0x1F;
-  } else if ((lead & 0xF0) == 0xE0) {
-    length = 3;
-    code = lead & 0x0F;
-  } else if ((lead & 0xF8) == 0xF0) {
-    length = 4;
-    code = lead & 0x07;
-  } else {
-    return -1;
-  }
-  if (*pos + length > text.size()) {
-    return -1;
-  }
-  for (int i = 1; i < length; ++i) {
-    const unsigned char next = static_cast<unsigned char>(text[*pos + i]);
-    if ((next & 0xC0) != 0x80) {
-      return -1;
-    }
-    code = (code << 6) | (next & 0x3F);
-  }
-  static constexpr int32_t kMinimum[] = {0, 0, 0x80, 0x800, 0x10000};
-  if (code < kMinimum[length] || (code >= 0xD800 && code <= 0xDFFF) ||
-      code > 0x10FFFF) {
-    return -1;
-  }
-  *pos += length;
-  return code;
-}
-
-bool IsSpace(int32_t code) {
-  return code == ' ' || code == '\t' || code == '\n' || code == '\r' ||
-         code == 0x3000;  // ideographic space
-}
-
 bool ParseId(absl::string_view text, int64_t* id) {
   if (text.empty() || text[0] == '0' ||
       !std::all_of(text.begin(), text.end(),
@@ -71,26 +26,6 @@ bool ParseId(absl::string_view text, int64_t* id) {
 
 absl::Status Invalid(absl::string_view field, absl::string_view problem) {
   return absl::InvalidArgumentError(absl::StrCat(field, ": ", problem));
-}
-
-absl::Status ValidateText(absl::string_view text, size_t max_chars,
-                          bool required, absl::string_view field) {
-  size_t chars = 0;
-  bool blank = true;
-  for (size_t pos = 0; pos < text.size(); ++chars) {
-    const int32_t code = NextCodePoint(text, &pos);
-    if (code < 0) {
-      return Invalid(field, "not valid UTF-8");
-    }
-    blank = blank && IsSpace(code);
-  }
-  if (required && blank) {
-    return Invalid(field, "required");
-  }
-  if (chars > max_chars) {
-    return Invalid(field, absl::StrCat("at most ", max_chars, " characters"));
-  }
-  return absl::OkStatus();
 }
 
 absl::Status ValidateCode(absl::string_view code, size_t max_chars,

@@ -10,6 +10,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/civil_time.h"
+#include "common/types/text.h"
 #include "kosapo/type/date.pb.h"
 
 namespace kosapo::referral {
@@ -27,9 +28,8 @@ inline constexpr char kCases[] = "cases";
 absl::Status Invalid(absl::string_view field, absl::string_view problem);
 
 // Free text of at most `max_chars` characters (UTF-8 code points); when
-// `required`, not blank.
-absl::Status ValidateText(absl::string_view text, size_t max_chars,
-                          bool required, absl::string_view field);
+// `required`, not blank (common/types/text.h).
+using ::kosapo::ValidateText;
 
 // A code (area, hub): 1-`max_chars` ASCII letters, digits, "-" and "_".
 absl::Status ValidateCode(absl::string_view code, size_t max_chars,

@@ -1,5 +1,5 @@
-// Single fields: free text by characters, codes, resource names, and
-// business dates bounded by today and an earlier step.
+// Single fields: codes, resource names, and business dates bounded by
+// today and an earlier step. Free text: common/types/text_test.cc.
 #include "services/referral/domain/fields.h"
 
 #include <string>
@@ -24,26 +24,6 @@ MATCHER_P(HoldsValue, expected, "is OK and holds the value") {
 
 constexpr absl::StatusCode kInvalid = absl::StatusCode::kInvalidArgument;
 constexpr absl::CivilDay kToday(2024, 6, 10);
-
-TEST(ValidateText, CountsCharactersNotBytes) {
-  // Three characters, nine bytes.
-  EXPECT_OK(ValidateText("食事会", 3, true, "note"));
-  EXPECT_THAT(ValidateText("食事会", 2, true, "note"),
-              StatusIs(kInvalid, "note: at most 2 characters"));
-}
-
-TEST(ValidateText, RequiredRefusesBlankIncludingIdeographicSpace) {
-  EXPECT_THAT(ValidateText(" \u3000\n", 10, true, "reason"),
-              StatusIs(kInvalid, "reason: required"));
-  EXPECT_OK(ValidateText("", 10, false, "reason"));
-}
-
-TEST(ValidateText, RefusesMalformedUtf8) {
-  EXPECT_THAT(ValidateText("\xC0\xAF", 10, false, "note"),
-              StatusIs(kInvalid, "note: not valid UTF-8"));
-  EXPECT_THAT(ValidateText("\xE3\x81", 10, false, "note"),
-              StatusIs(kInvalid, "note: not valid UTF-8"));
-}
 
 TEST(ValidateCode, LettersDigitsDashAndUnderscore) {
   EXPECT_OK(ValidateCode("H-BB_1", 40, "hub_code"));
