@@ -900,6 +900,32 @@ function checkNetwork(ix, r, workloads) {
       }
     }
   }
+  // The database: from outside only its operator and Prometheus; out only
+  // to the API server and object storage (HTTPS).
+  const dbPolicy = ix.named('NetworkPolicy', DB_CLUSTER);
+  if (r.expect(dbPolicy, 'network-policy-per-service', DB_CLUSTER, `no NetworkPolicy ${DB_CLUSTER}`)) {
+    for (const rule of dbPolicy.spec.ingress || []) {
+      r.expect((rule.from || []).length > 0 && (rule.ports || []).length > 0, 'network-exact',
+        id(dbPolicy), 'an ingress rule without sources or ports admits everything');
+      for (const peer of rule.from || []) {
+        const d = describePeer(peer);
+        if (!d.outside) continue;
+        const ports = (rule.ports || []).map((p) => p.port).sort().join(',');
+        r.expect((/cnpg-system/.test(d.outside) && /cloudnative-pg/.test(d.outside) && ports === '5432,8000') ||
+          (/prometheus/.test(d.outside) && ports === '9187'), 'network-exact', id(dbPolicy),
+        `admits ${d.outside} on ${ports}; only the operator (5432, 8000) and Prometheus (9187) come from outside`);
+      }
+    }
+    for (const rule of dbPolicy.spec.egress || []) {
+      r.expect((rule.to || []).length > 0 && (rule.ports || []).length > 0, 'network-exact',
+        id(dbPolicy), 'an egress rule without destinations or ports allows everything');
+      if ((rule.to || []).some((peer) => describePeer(peer).outside)) {
+        r.expect((rule.ports || []).every((p) => p.port === 443 || p.port === 6443), 'network-exact',
+          id(dbPolicy), 'may reach outside only on 443/6443 (Kubernetes API, object storage)');
+      }
+    }
+  }
+
   // DNS for everyone, to the cluster DNS only.
   const dns = policies.find((p) => isEmptySelector(p.spec.podSelector) && (p.spec.egress || []).length);
   if (r.expect(dns, 'network-dns', 'NetworkPolicy', 'no policy lets pods resolve names')) {
@@ -1101,6 +1127,12 @@ const MUTATIONS = [
     });
     find(o, 'NetworkPolicy', 'kosapo-case').spec.ingress[1].from.push(
       { podSelector: { matchLabels: { 'app.kubernetes.io/name': 'kosapo-screening' } } });
+  }],
+  ['network-exact', 'the database open to the gateway', (o) => {
+    find(o, 'NetworkPolicy', DB_CLUSTER).spec.ingress.push({
+      from: [{ namespaceSelector: { matchLabels: { 'kosapo-api-gateway': 'true' } } }],
+      ports: [{ port: 5432, protocol: TCP() }],
+    });
   }],
   ['network-default-deny', 'no default deny', (o) => {
     o.splice(o.indexOf(find(o, 'NetworkPolicy', 'kosapo-default-deny')), 1);
