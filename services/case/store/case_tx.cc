@@ -5,7 +5,6 @@
 #include <map>
 
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_join.h"
 #include "common/base/proto_time.h"
 #include "common/types/api_types.h"
 #include "services/case/domain/enum_text.h"
@@ -123,28 +122,6 @@ v1::Case Redacted(const CaseRecord& record, Access access) {
   v1::Case c = record.proto;
   Redact(c, access);
   return c;
-}
-
-std::string TextArray(const std::vector<std::string>& values) {
-  std::string out = "{";
-  for (size_t i = 0; i < values.size(); ++i) {
-    if (i > 0) {
-      out += ',';
-    }
-    out += '"';
-    for (char ch : values[i]) {
-      if (ch == '"' || ch == '\\') {
-        out += '\\';
-      }
-      out += ch;
-    }
-    out += '"';
-  }
-  return out + "}";
-}
-
-std::string IdArray(const std::vector<int64_t>& ids) {
-  return absl::StrCat("{", absl::StrJoin(ids, ","), "}");
 }
 
 void Audit(pqxx::work& tx, const std::vector<int64_t>& case_ids,

@@ -16,6 +16,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/civil_time.h"
+#include "common/pg/arrays.h"
 #include "common/pg/pool.h"
 #include "common/pg/transaction.h"
 #include "kosapo/cases/v1/cases.pb.h"
@@ -63,9 +64,9 @@ void LoadScopes(pqxx::work& tx, std::vector<CaseRecord>& records);
 // Removes what `access` may not see.
 v1::Case Redacted(const CaseRecord& record, Access access);
 
-// A PostgreSQL array literal of `values` ("{\"a\",\"b\"}"), for $n::text[].
-std::string TextArray(const std::vector<std::string>& values);
-std::string IdArray(const std::vector<int64_t>& ids);
+// PostgreSQL array literals, for $n::text[] and $n::bigint[].
+using pg::IdArray;
+using pg::TextArray;
 
 // One audit row per case.
 void Audit(pqxx::work& tx, const std::vector<int64_t>& case_ids,

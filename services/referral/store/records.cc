@@ -1,4 +1,4 @@
-// Shared store helpers: JSON bodies, arrays, request ids, audit, etags.
+// Shared store helpers: JSON bodies, request ids, audit, etags.
 #include "services/referral/store/records.h"
 
 #include <google/protobuf/util/json_util.h>
@@ -21,24 +21,6 @@ void FromBody(const std::string& json, google::protobuf::Message* message) {
   google::protobuf::util::JsonParseOptions options;
   options.ignore_unknown_fields = true;
   (void)google::protobuf::util::JsonStringToMessage(json, message, options);
-}
-
-std::string TextArray(const std::vector<std::string>& values) {
-  std::string out = "{";
-  for (size_t i = 0; i < values.size(); ++i) {
-    if (i > 0) {
-      out += ',';
-    }
-    out += '"';
-    for (char ch : values[i]) {
-      if (ch == '"' || ch == '\\') {
-        out += '\\';
-      }
-      out += ch;
-    }
-    out += '"';
-  }
-  return out + "}";
 }
 
 int64_t NowMicros(pqxx::work& tx) {

@@ -14,6 +14,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "common/pg/arrays.h"
 
 namespace kosapo::referral {
 
@@ -32,7 +33,7 @@ std::string ToBody(const google::protobuf::Message& message);
 void FromBody(const std::string& json, google::protobuf::Message* message);
 
 // A PostgreSQL array literal of `values` ("{\"a\",\"b\"}"), for $n::text[].
-std::string TextArray(const std::vector<std::string>& values);
+using pg::TextArray;
 
 // The transaction's clock_timestamp() in microseconds since the epoch.
 int64_t NowMicros(pqxx::work& tx);
