@@ -6,8 +6,6 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "common/auth/authorize.h"
-#include "common/base/status.h"
-#include "common/types/api_types.h"
 
 namespace kosapo::cases {
 namespace {
@@ -19,18 +17,6 @@ absl::Status OutOfScope(const CaseScope& scope) {
 }
 
 }  // namespace
-
-Caller CallerOf(const server::CallContext& call) {
-  Caller caller;
-  caller.subject = call.principal->subject;
-  caller.role = std::string(auth::RoleName(call.principal->role));
-  const size_t slash = call.method.rfind('/');
-  caller.method =
-      slash == std::string::npos ? call.method : call.method.substr(slash + 1);
-  caller.request_id = call.request_id;
-  caller.trace_id = call.trace.trace_id;
-  return caller;
-}
 
 Authorize RequireFullAccess(const auth::Principal& principal) {
   return [&principal](const CaseScope& scope) -> absl::StatusOr<Access> {
@@ -49,22 +35,6 @@ Authorize AllowChildAccess(const auth::Principal& principal) {
     }
     return access;
   };
-}
-
-absl::StatusOr<std::string> CallerMunicipality(const server::CallContext& call,
-                                               absl::string_view parent) {
-  KOSAPO_ASSIGN_OR_RETURN(std::string code,
-                          ParseMunicipalityName(parent, "parent"));
-  KOSAPO_RETURN_IF_ERROR(auth::RequireMunicipality(*call.principal, code));
-  return code;
-}
-
-absl::StatusOr<int> PageSize(int32_t requested, int fallback, int max) {
-  if (requested < 0 || requested > max) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("page_size: 0 (default ", fallback, ") to ", max));
-  }
-  return requested == 0 ? fallback : requested;
 }
 
 absl::StatusOr<std::pair<int64_t, int64_t>> ParsePageToken(

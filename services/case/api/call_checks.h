@@ -9,12 +9,15 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "common/server/call_context.h"
+#include "common/server/caller.h"
+#include "common/server/paging.h"
 #include "services/case/store/case_tx.h"
 
 namespace kosapo::cases {
 
-// The caller, with the method's short name ("GetCase") for the audit.
-Caller CallerOf(const server::CallContext& call);
+// The caller, with the method's short name ("GetCase") for the audit
+// (common/server/caller.h).
+using server::CallerOf;
 
 // Full access (area staff of the case's area, its assignees) or
 // PERMISSION_DENIED naming the case's area.
@@ -23,11 +26,11 @@ Authorize RequireFullAccess(const auth::Principal& principal);
 Authorize AllowChildAccess(const auth::Principal& principal);
 
 // The municipality of `parent`, after checking the caller acts for it.
-absl::StatusOr<std::string> CallerMunicipality(const server::CallContext& call,
-                                               absl::string_view parent);
+using server::CallerMunicipality;
 
-// A page size (0 -> `fallback`, at most `max`), or INVALID_ARGUMENT.
-absl::StatusOr<int> PageSize(int32_t requested, int fallback, int max);
+// A page size (0 -> `fallback`, at most `max`), or INVALID_ARGUMENT
+// (common/server/paging.h).
+using server::PageSize;
 // A page token made of one or two integers ("12" or "1700000000:12").
 absl::StatusOr<std::pair<int64_t, int64_t>> ParsePageToken(
     absl::string_view token);

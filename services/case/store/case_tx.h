@@ -19,19 +19,14 @@
 #include "common/pg/arrays.h"
 #include "common/pg/pool.h"
 #include "common/pg/transaction.h"
+#include "common/server/caller.h"
 #include "kosapo/cases/v1/cases.pb.h"
 #include "services/case/domain/case_rules.h"
 
 namespace kosapo::cases {
 
 // Who acts, for records, audit rows and events.
-struct Caller {
-  std::string subject;
-  std::string role;
-  std::string method;  // "GetCase"
-  std::string request_id;
-  std::string trace_id;
-};
+using Caller = server::Caller;
 
 // Decides the caller's access to a case from its scope: an error
 // (PERMISSION_DENIED, or NOT_FOUND to hide that the case exists) or the

@@ -10,27 +10,29 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "common/server/call_context.h"
+#include "common/server/caller.h"
+#include "common/server/paging.h"
 #include "services/referral/store/directory_store.h"
 #include "services/referral/store/records.h"
 
 namespace kosapo::referral {
 
 // The caller, with the method's short name ("CreateReferral") for the
-// audit, and `request_id` (the request's idempotency key) when given.
-Caller CallerOf(const server::CallContext& call,
-                absl::string_view request_id = "");
+// audit, and `request_id` (the request's idempotency key) when given
+// (common/server/caller.h).
+using server::CallerOf;
 
 // The municipality of `parent` ("municipalities/{code}"), after checking
 // the caller acts for it.
-absl::StatusOr<std::string> CallerMunicipality(const server::CallContext& call,
-                                               absl::string_view parent);
+using server::CallerMunicipality;
 
 // City operations write the directory of their municipality.
 absl::Status RequireDirectoryWriter(const auth::Principal& principal);
 MayWrite DirectoryWriter(const auth::Principal& principal);
 
-// A page size (0 -> `fallback`, at most `max`), or INVALID_ARGUMENT.
-absl::StatusOr<int> PageSize(int32_t requested, int fallback, int max);
+// A page size (0 -> `fallback`, at most `max`), or INVALID_ARGUMENT
+// (common/server/paging.h).
+using server::PageSize;
 // The id a page token continues after (0 for the first page).
 absl::StatusOr<int64_t> ParsePageToken(absl::string_view token);
 

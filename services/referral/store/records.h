@@ -15,17 +15,12 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "common/pg/arrays.h"
+#include "common/server/caller.h"
 
 namespace kosapo::referral {
 
 // Who acts, for records, audit rows and events.
-struct Caller {
-  std::string subject;
-  std::string role;
-  std::string method;  // "CreateReferral"
-  std::string request_id;
-  std::string trace_id;
-};
+using Caller = server::Caller;
 
 // The JSON form of `message` with the proto field names, and back. Bodies
 // are written by this service from validated messages, so they parse.

@@ -1,0 +1,15 @@
+#include "common/server/paging.h"
+
+#include "absl/strings/str_cat.h"
+
+namespace kosapo::server {
+
+absl::StatusOr<int> PageSize(int32_t requested, int fallback, int max) {
+  if (requested < 0 || requested > max) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("page_size: 0 (default ", fallback, ") to ", max));
+  }
+  return requested == 0 ? fallback : requested;
+}
+
+}  // namespace kosapo::server
