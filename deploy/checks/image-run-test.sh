@@ -109,7 +109,7 @@ start_pod() {
     >"${log}" 2>&1 &
   PID[${service}]=$!
   local port=""
-  for _ in $(seq 300); do
+  for _ in $(seq 600); do  # up to a minute on a busy machine
     port="$(grep -o '"message":"serving".*' "${log}" 2>/dev/null |
       grep -o '"port":[0-9]*' | head -n1 | cut -d: -f2 || true)"
     [[ -n "${port}" ]] && break
