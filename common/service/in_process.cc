@@ -4,8 +4,12 @@
 #include <grpcpp/security/credentials.h>
 
 #include <map>
+#include <pqxx/connection>
+#include <pqxx/nontransaction>
+#include <pqxx/result>
 
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
 #include "common/base/config.h"
 #include "common/service/service_main.h"
 #include "kosapo/events/v1/events.grpc.pb.h"
@@ -101,6 +105,38 @@ std::vector<events::v1::Event> FeedEvents(const InProcessService& service,
       }
       after = event.sequence();
     }
+  }
+}
+
+absl::Status WaitForConsumer(const PgCluster& cluster,
+                             const std::string& consumer_service,
+                             const std::string& source,
+                             const InProcessService& producer,
+                             const TestTokens& tokens, absl::Duration timeout) {
+  const absl::Time deadline = absl::Now() + timeout;
+  const std::vector<events::v1::Event> events =
+      FeedEvents(producer, tokens, "");
+  const int64_t head = events.empty() ? 0 : events.back().sequence();
+  const std::string sql = absl::StrCat(
+      "SELECT last_sequence FROM ", cluster.Schema(consumer_service),
+      ".consumer_checkpoints WHERE source = $1");
+  while (true) {
+    int64_t applied = 0;
+    {
+      pqxx::connection connection(cluster.AdminUrl());
+      pqxx::nontransaction tx(connection);
+      const pqxx::result rows = tx.exec_params(sql, source);
+      applied = rows.empty() ? 0 : rows[0][0].as<int64_t>();
+    }
+    if (applied >= head) {
+      return absl::OkStatus();
+    }
+    if (absl::Now() >= deadline) {
+      return absl::DeadlineExceededError(absl::StrCat(
+          consumer_service, " has applied the ", source, " feed up to ",
+          applied, " of ", head, " after ", absl::FormatDuration(timeout)));
+    }
+    absl::SleepFor(absl::Milliseconds(50));
   }
 }
 

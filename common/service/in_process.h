@@ -12,7 +12,9 @@
 #include <string>
 #include <vector>
 
+#include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/time/time.h"
 #include "common/server/runtime.h"
 #include "common/testing/pg_cluster.h"
 #include "common/testing/test_tokens.h"
@@ -45,6 +47,18 @@ class InProcessService {
 std::vector<events::v1::Event> FeedEvents(const InProcessService& service,
                                           const TestTokens& tokens,
                                           const std::string& subject);
+
+// Waits until `consumer_service` ("reporting") has applied the feed of
+// `producer`, which it follows as `source` ("case"), up to the feed's head
+// as it is now: until its row in the consumer's consumer_checkpoints, read
+// through the cluster's admin URL, reaches the head. DEADLINE_EXCEEDED
+// saying how far it got when `timeout` passes first (the checkpoint is read
+// at least once).
+absl::Status WaitForConsumer(const PgCluster& cluster,
+                             const std::string& consumer_service,
+                             const std::string& source,
+                             const InProcessService& producer,
+                             const TestTokens& tokens, absl::Duration timeout);
 
 }  // namespace kosapo::testing
 

@@ -114,27 +114,12 @@ class CaseIntakeTest : public ::testing::Test {
     return decided.value_or("");
   }
 
-  // The case service's checkpoint on the screening feed.
-  static int64_t Checkpoint() {
-    pqxx::connection connection(SharedPgCluster().AdminUrl());
-    pqxx::nontransaction tx(connection);
-    const pqxx::result rows = tx.exec(absl::StrCat(
-        "SELECT last_sequence FROM ", SharedPgCluster().Schema("case"),
-        ".consumer_checkpoints WHERE source = 'screening'"));
-    return rows.empty() ? 0 : rows[0][0].as<int64_t>();
-  }
-  static int64_t ScreeningHead() {
-    const auto events = testing::FeedEvents(*screening_, *tokens_, "");
-    return events.empty() ? 0 : events.back().sequence();
-  }
   // Waits until the case service has applied the whole screening feed.
   static void CatchUp() {
-    const int64_t head = ScreeningHead();
-    const absl::Time deadline = absl::Now() + absl::Seconds(20);
-    while (Checkpoint() < head && absl::Now() < deadline) {
-      absl::SleepFor(absl::Milliseconds(50));
-    }
-    ASSERT_GE(Checkpoint(), head) << "case service did not catch up";
+    const absl::Status applied =
+        testing::WaitForConsumer(SharedPgCluster(), "case", "screening",
+                                 *screening_, *tokens_, absl::Seconds(20));
+    ASSERT_TRUE(applied.ok()) << applied;
   }
 
   // The cases of pupil P1 (kana and birth date), any state.

@@ -99,27 +99,14 @@ class ReportingTest : public ::testing::Test {
 
   // Waits until reporting has applied both feeds up to their heads.
   static void CatchUp() {
-    const std::string schema = SharedPgCluster().Schema("reporting");
     const absl::Time deadline = absl::Now() + absl::Seconds(20);
     for (const auto& [source, producer] :
          std::vector<std::pair<std::string, testing::InProcessService*>>{
              {"screening", screening_}, {"case", case_}}) {
-      const auto events = testing::FeedEvents(*producer, *tokens_, "");
-      const int64_t head = events.empty() ? 0 : events.back().sequence();
-      int64_t applied = -1;
-      while (absl::Now() < deadline) {
-        pqxx::connection connection(SharedPgCluster().AdminUrl());
-        pqxx::nontransaction tx(connection);
-        const pqxx::result rows = tx.exec(absl::StrCat(
-            "SELECT last_sequence FROM ", schema,
-            ".consumer_checkpoints WHERE source = '", source, "'"));
-        applied = rows.empty() ? 0 : rows[0][0].as<int64_t>();
-        if (applied >= head) {
-          break;
-        }
-        absl::SleepFor(absl::Milliseconds(50));
-      }
-      ASSERT_GE(applied, head) << source << " feed not applied";
+      const absl::Status applied =
+          testing::WaitForConsumer(SharedPgCluster(), "reporting", source,
+                                   *producer, *tokens_, deadline - absl::Now());
+      ASSERT_TRUE(applied.ok()) << applied;
     }
   }
 

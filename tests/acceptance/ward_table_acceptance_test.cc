@@ -12,8 +12,6 @@
 #include <fstream>
 #include <map>
 #include <memory>
-#include <pqxx/connection>
-#include <pqxx/nontransaction>
 #include <string>
 
 #include "absl/strings/numbers.h"
@@ -114,29 +112,16 @@ class WardTableAcceptanceTest : public ::testing::Test {
 
   // Waits until the reporting service has applied every feed to its head.
   void CatchUp() {
-    const std::string schema = SharedPgCluster().Schema("reporting");
     const absl::Time deadline = absl::Now() + absl::Minutes(3);
     for (const auto& [source, producer] :
          std::map<std::string, InProcessService*>{
              {"screening", screening_.get()},
              {"case", case_.get()},
              {"referral", referral_.get()}}) {
-      const auto events = testing::FeedEvents(*producer, *tokens_, "");
-      const int64_t head = events.empty() ? 0 : events.back().sequence();
-      int64_t applied = -1;
-      while (absl::Now() < deadline) {
-        pqxx::connection connection(SharedPgCluster().AdminUrl());
-        pqxx::nontransaction tx(connection);
-        const pqxx::result rows = tx.exec(absl::StrCat(
-            "SELECT last_sequence FROM ", schema,
-            ".consumer_checkpoints WHERE source = '", source, "'"));
-        applied = rows.empty() ? 0 : rows[0][0].as<int64_t>();
-        if (applied >= head) {
-          break;
-        }
-        absl::SleepFor(absl::Milliseconds(100));
-      }
-      ASSERT_GE(applied, head) << source << " feed not applied in time";
+      const absl::Status applied =
+          testing::WaitForConsumer(SharedPgCluster(), "reporting", source,
+                                   *producer, *tokens_, deadline - absl::Now());
+      ASSERT_TRUE(applied.ok()) << applied;
     }
   }
 
