@@ -22,15 +22,6 @@ absl::Status RequireOperations(const CallContext& call,
   return auth::RequireMunicipality(*call.principal, municipality);
 }
 
-// The parent's municipality code, after checking the caller acts for it.
-absl::StatusOr<std::string> ReadableMunicipality(const CallContext& call,
-                                                 absl::string_view parent) {
-  KOSAPO_ASSIGN_OR_RETURN(std::string code,
-                          ParseMunicipalityName(parent, "parent"));
-  KOSAPO_RETURN_IF_ERROR(auth::RequireMunicipality(*call.principal, code));
-  return code;
-}
-
 absl::Status RequireSchoolStaff(const CallContext& call,
                                 absl::string_view school_code) {
   const auth::Principal& principal = *call.principal;

@@ -7,6 +7,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "common/server/call_context.h"
+#include "common/server/caller.h"
 #include "services/screening/store/registry_store.h"
 
 namespace kosapo::screening {
@@ -21,8 +22,7 @@ absl::Status RequireOperations(const server::CallContext& call,
                                absl::string_view action);
 
 // The municipality code of `parent`, after checking the caller acts for it.
-absl::StatusOr<std::string> ReadableMunicipality(
-    const server::CallContext& call, absl::string_view parent);
+using server::CallerMunicipality;
 
 // Sheets are for the staff of the pupil's school only.
 absl::Status RequireSchoolStaff(const server::CallContext& call,

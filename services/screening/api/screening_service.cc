@@ -71,7 +71,7 @@ grpc::Status ScreeningServiceImpl::GetMunicipality(
     v1::Municipality* response) {
   return server::Serve(calls_, context, [&](const CallContext& call) {
     KOSAPO_ASSIGN_OR_RETURN(const std::string code,
-                            ReadableMunicipality(call, request->name()));
+                            CallerMunicipality(call, request->name()));
     KOSAPO_ASSIGN_OR_RETURN(*response, registry_.GetMunicipality(code));
     return absl::OkStatus();
   });
@@ -96,7 +96,7 @@ grpc::Status ScreeningServiceImpl::ListAreas(
     v1::ListAreasResponse* response) {
   return server::Serve(calls_, context, [&](const CallContext& call) {
     KOSAPO_ASSIGN_OR_RETURN(const std::string code,
-                            ReadableMunicipality(call, request->parent()));
+                            CallerMunicipality(call, request->parent()));
     KOSAPO_ASSIGN_OR_RETURN(std::vector<v1::Area> areas,
                             registry_.ListAreas(code));
     for (v1::Area& area : areas) {
@@ -126,7 +126,7 @@ grpc::Status ScreeningServiceImpl::ListSchools(
     v1::ListSchoolsResponse* response) {
   return server::Serve(calls_, context, [&](const CallContext& call) {
     KOSAPO_ASSIGN_OR_RETURN(const std::string code,
-                            ReadableMunicipality(call, request->parent()));
+                            CallerMunicipality(call, request->parent()));
     if (request->page_size() < 0) {
       return absl::InvalidArgumentError("page_size: must not be negative");
     }
@@ -208,7 +208,7 @@ grpc::Status ScreeningServiceImpl::GetEnrollment(
     v1::Enrollment* response) {
   return server::Serve(calls_, context, [&](const CallContext& call) {
     KOSAPO_ASSIGN_OR_RETURN(const std::string code,
-                            ReadableMunicipality(call, request->parent()));
+                            CallerMunicipality(call, request->parent()));
     KOSAPO_RETURN_IF_ERROR(
         ValidateFiscalYear(request->fiscal_year(), "fiscal_year"));
     KOSAPO_ASSIGN_OR_RETURN(

@@ -106,7 +106,7 @@ grpc::Status ScreeningServiceImpl::ListRounds(
     v1::ListRoundsResponse* response) {
   return server::Serve(calls_, context, [&](const CallContext& call) {
     KOSAPO_ASSIGN_OR_RETURN(const std::string code,
-                            ReadableMunicipality(call, request->parent()));
+                            CallerMunicipality(call, request->parent()));
     if (request->fiscal_year() != 0) {
       KOSAPO_RETURN_IF_ERROR(
           ValidateFiscalYear(request->fiscal_year(), "fiscal_year"));

@@ -6,24 +6,14 @@
 #include <tuple>
 
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_join.h"
 #include "common/base/proto_time.h"
 #include "common/events/outbox.h"
+#include "common/pg/arrays.h"
 #include "common/pg/transaction.h"
 #include "kosapo/screening/v1/events.pb.h"
 
 namespace kosapo::screening {
 namespace {
-
-// A Postgres array literal of codes. Codes are checked to be
-// [0-9A-Za-z_-] before they get here, so they need no quoting.
-std::string ArrayLiteral(const std::vector<std::string>& values) {
-  return absl::StrCat("{", absl::StrJoin(values, ","), "}");
-}
-
-std::string IntArrayLiteral(const std::vector<int>& values) {
-  return absl::StrCat("{", absl::StrJoin(values, ","), "}");
-}
 
 v1::Municipality MunicipalityFromRow(const pqxx::row& row) {
   v1::Municipality out;
@@ -369,8 +359,8 @@ absl::StatusOr<EnrollmentResult> RegistryStore::ReplaceEnrollment(
             " WHERE municipality = $1 AND fiscal_year = $2",
             m, fiscal_year);
         std::vector<std::string> schools;
-        std::vector<int> grades;
-        std::vector<int> pupils;
+        std::vector<int64_t> grades;
+        std::vector<int64_t> pupils;
         for (const auto& [school, grade, count] : wanted) {
           schools.push_back(school);
           grades.push_back(grade);
@@ -381,8 +371,8 @@ absl::StatusOr<EnrollmentResult> RegistryStore::ReplaceEnrollment(
             " (municipality, fiscal_year, school_code, grade, pupils)"
             " SELECT $1, $2, s, g, p"
             "   FROM unnest($3::text[], $4::int[], $5::int[]) AS t(s, g, p)",
-            m, fiscal_year, ArrayLiteral(schools), IntArrayLiteral(grades),
-            IntArrayLiteral(pupils));
+            m, fiscal_year, pg::TextArray(schools), pg::IdArray(grades),
+            pg::IdArray(pupils));
         tx.exec_params0(
             "INSERT INTO enrollment_loads"
             " (municipality, fiscal_year, rows_loaded, loaded_by)"
