@@ -27,6 +27,7 @@
 #include "common/service/in_process.h"
 #include "common/testing/pg_cluster.h"
 #include "common/testing/test_tokens.h"
+#include "common/types/api_types.h"
 #include "kosapo/screening/v1/screening.grpc.pb.h"
 #include "services/screening/screening_server.h"
 
@@ -38,10 +39,7 @@ namespace v1 = kosapo::screening::v1;
 constexpr int kSchools = 430;  // about Osaka City's elementary + junior high
 
 int CurrentFiscalYear() {
-  absl::TimeZone tokyo;
-  absl::LoadTimeZone("Asia/Tokyo", &tokyo);
-  const absl::CivilDay today = absl::ToCivilDay(absl::Now(), tokyo);
-  return static_cast<int>(today.month() >= 4 ? today.year() : today.year() - 1);
+  return kosapo::FiscalYearOf(*kosapo::DayIn(absl::Now(), "Asia/Tokyo"));
 }
 
 std::unique_ptr<grpc::ClientContext> As(

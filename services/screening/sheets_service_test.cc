@@ -19,6 +19,7 @@
 #include "common/service/in_process.h"
 #include "common/testing/pg_cluster.h"
 #include "common/testing/stdout_capture.h"
+#include "common/types/api_types.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "kosapo/events/v1/events.grpc.pb.h"
@@ -36,10 +37,7 @@ constexpr char kCity[] = "27201";
 
 // The fiscal year containing today in Tokyo, so the round accepts sheets.
 int CurrentFiscalYear() {
-  absl::TimeZone tokyo;
-  absl::LoadTimeZone("Asia/Tokyo", &tokyo);
-  const absl::CivilDay today = absl::ToCivilDay(absl::Now(), tokyo);
-  return static_cast<int>(today.month() >= 4 ? today.year() : today.year() - 1);
+  return kosapo::FiscalYearOf(*kosapo::DayIn(absl::Now(), "Asia/Tokyo"));
 }
 
 class SheetsTest : public ::testing::Test {
