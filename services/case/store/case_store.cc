@@ -84,14 +84,6 @@ bool Replayed(pqxx::work& tx, absl::string_view table, int64_t id,
               .empty();
 }
 
-absl::Status RequireWritable(const CaseRecord& record) {
-  if (record.state == v1::CASE_STATE_WITHDRAWN) {
-    return absl::FailedPreconditionError(
-        absl::StrCat(CaseName(record.id), " was withdrawn"));
-  }
-  return absl::OkStatus();
-}
-
 void InsertInitialApproach(pqxx::work& tx, int64_t id,
                            const std::string& opened,
                            const std::string& recorded_by) {

@@ -146,6 +146,14 @@ absl::Status CheckEtag(const CaseRecord& record, absl::string_view etag) {
   return absl::OkStatus();
 }
 
+absl::Status RequireWritable(const CaseRecord& record) {
+  if (record.state == v1::CASE_STATE_WITHDRAWN) {
+    return absl::FailedPreconditionError(
+        absl::StrCat(CaseName(record.id), " was withdrawn"));
+  }
+  return absl::OkStatus();
+}
+
 void Touch(pqxx::work& tx, CaseRecord& record) {
   tx.exec_params0(
       "UPDATE cases SET revision = revision + 1, update_time = now()"

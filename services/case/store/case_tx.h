@@ -70,6 +70,9 @@ void Audit(pqxx::work& tx, const std::vector<int64_t>& case_ids,
 // ABORTED when `etag` is given and is not the case's current one.
 absl::Status CheckEtag(const CaseRecord& record, absl::string_view etag);
 
+// FAILED_PRECONDITION for a withdrawn case: nothing more is recorded on it.
+absl::Status RequireWritable(const CaseRecord& record);
+
 // Ends a write to the case: revision + 1, update time; returns the
 // new etag.
 void Touch(pqxx::work& tx, CaseRecord& record);

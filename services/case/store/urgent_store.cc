@@ -71,10 +71,7 @@ absl::StatusOr<v1::UrgentReport> UrgentStore::Raise(
         if (!replay.empty()) {
           return ReportFromRow(replay[0], now);
         }
-        if (record.state == v1::CASE_STATE_WITHDRAWN) {
-          return absl::FailedPreconditionError(
-              absl::StrCat(CaseName(case_id), " was withdrawn"));
-        }
+        KOSAPO_RETURN_IF_ERROR(RequireWritable(record));
         // Routed to the person in charge with the lead's role, else to the
         // lead's desk of the area.
         const v1::Lead lead = record.proto.lead();

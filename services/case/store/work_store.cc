@@ -105,11 +105,7 @@ pqxx::result Replay(pqxx::work& tx, absl::string_view columns,
 // Checks shared by every new record: etag, a case not withdrawn.
 absl::Status CheckWritable(const CaseRecord& record, absl::string_view etag) {
   KOSAPO_RETURN_IF_ERROR(CheckEtag(record, etag));
-  if (record.state == v1::CASE_STATE_WITHDRAWN) {
-    return absl::FailedPreconditionError(
-        absl::StrCat(CaseName(record.id), " was withdrawn"));
-  }
-  return absl::OkStatus();
+  return RequireWritable(record);
 }
 
 }  // namespace
