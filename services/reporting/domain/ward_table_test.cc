@@ -1,34 +1,24 @@
 #include "services/reporting/domain/ward_table.h"
 
-#include <fstream>
 #include <map>
 #include <string>
 #include <vector>
 
 #include "absl/strings/numbers.h"
-#include "absl/strings/str_split.h"
 #include "gtest/gtest.h"
+#include "tools/sample/ward_spec.h"
 
 namespace kosapo::reporting {
 namespace {
 
-// The city's published table (../shared/data, copied beside the tests).
+// The city's published table (../shared/data, copied beside the tests),
+// every cell by its column name.
 std::vector<std::map<std::string, std::string>> PublishedTable() {
-  std::ifstream in(KOSAPO_WARD_TABLE_TSV);
+  auto spec = sample::ReadWardSpec(KOSAPO_WARD_TABLE_TSV);
+  EXPECT_TRUE(spec.ok()) << spec.status();
   std::vector<std::map<std::string, std::string>> rows;
-  std::string line;
-  std::vector<std::string> header;
-  while (std::getline(in, line)) {
-    std::vector<std::string> cells = absl::StrSplit(line, '\t');
-    if (header.empty()) {
-      header = cells;
-      continue;
-    }
-    std::map<std::string, std::string> row;
-    for (size_t i = 0; i < header.size() && i < cells.size(); ++i) {
-      row[header[i]] = cells[i];
-    }
-    rows.push_back(row);
+  for (const sample::SpecRow& row : spec.value_or(sample::WardSpec{}).rows) {
+    rows.push_back(row.published);
   }
   return rows;
 }
