@@ -1248,6 +1248,77 @@ TEST_F(ReferralServiceTest, HubFlowFromApplicationToEnd) {
   }
 }
 
+TEST_F(ReferralServiceTest, ApplicationForAChildWithoutACaseOpensOne) {
+  NewHub("H-NEW", 25);
+  v1::CreateHubApplicationRequest request;
+  request.set_parent(absl::StrCat("municipalities/", kCity));
+  request.set_request_id("new-case-apply");
+  v1::HubUsage* usage = request.mutable_usage();
+  usage->set_hub_code("H-NEW");
+  usage->mutable_application()->set_applicant(v1::APPLICANT_LOCAL_GROUP);
+  *usage->mutable_application()->mutable_application_date() = DaysAgo(3);
+  cv1::Case* child = request.mutable_new_case();
+  child->set_area_code(kWard);
+  child->set_source(cv1::CASE_SOURCE_LOCAL_GROUP);
+  *child->mutable_opened_date() = DaysAgo(3);
+  child->mutable_child()->set_name("新規 みらい");
+  child->mutable_child()->set_kana("しんき みらい");
+  *child->mutable_child()->mutable_birth_date() =
+      DateToProto(absl::CivilDay(RealToday().year() - 9, 2, 3));
+
+  // Not both an existing case and a new one.
+  v1::CreateHubApplicationRequest both = request;
+  both.mutable_usage()->set_case_("cases/1");
+  v1::HubUsage out;
+  grpc::Status status =
+      Referrals()->CreateHubApplication(Officer().get(), both, &out);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(status.error_message(), HasSubstr("new_case"));
+  // The case service's own checks apply, named under new_case.
+  v1::CreateHubApplicationRequest nameless = request;
+  nameless.set_request_id("new-case-apply-nameless");
+  nameless.mutable_new_case()->mutable_child()->clear_kana();
+  status = Referrals()->CreateHubApplication(Officer().get(), nameless, &out);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(status.error_message(), HasSubstr("new_case: "));
+  EXPECT_THAT(status.error_message(), HasSubstr("kana"));
+
+  v1::HubUsage created;
+  status = Referrals()->CreateHubApplication(Officer().get(), request, &created);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_EQ(created.state(), v1::HUB_USAGE_STATE_APPLIED);
+  EXPECT_EQ(created.area_code(), kWard);
+  cv1::GetCaseRequest get;
+  get.set_name(created.case_());
+  cv1::Case opened;
+  ASSERT_TRUE(Cases()->GetCase(Officer().get(), get, &opened).ok());
+  EXPECT_EQ(opened.source(), cv1::CASE_SOURCE_LOCAL_GROUP);
+  EXPECT_EQ(opened.state(), cv1::CASE_STATE_OPEN);
+
+  // A retry opens no second case and no second usage.
+  v1::HubUsage retried;
+  ASSERT_TRUE(
+      Referrals()->CreateHubApplication(Officer().get(), request, &retried)
+          .ok());
+  EXPECT_EQ(retried.name(), created.name());
+  EXPECT_EQ(retried.case_(), created.case_());
+  cv1::SearchCasesRequest search;
+  search.set_parent(request.parent());
+  search.set_kana("しんき みらい");
+  *search.mutable_birth_date() = child->child().birth_date();
+  cv1::SearchCasesResponse found;
+  ASSERT_TRUE(Cases()->SearchCases(Officer().get(), search, &found).ok());
+  EXPECT_EQ(found.matches_size(), 1);
+
+  // Another application for the same child as a new case: the case
+  // service's duplicate check names the open case.
+  v1::CreateHubApplicationRequest duplicate = request;
+  duplicate.set_request_id("new-case-apply-again");
+  status = Referrals()->CreateHubApplication(Officer().get(), duplicate, &out);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::ALREADY_EXISTS);
+  EXPECT_THAT(status.error_message(), HasSubstr(created.case_()));
+}
+
 TEST_F(ReferralServiceTest, OperatorsSeeOnlyTheirHub) {
   NewHub("H-MINE", 25);
   NewHub("H-THEIRS", 25);

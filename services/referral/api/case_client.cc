@@ -24,6 +24,23 @@ absl::Status FromCaseService(const grpc::Status& status,
   return server::FromGrpcStatus(status);
 }
 
+// Prepares a call to the case service on behalf of the caller of
+// `incoming`: its deadline and trace, and the caller's own bearer token.
+absl::Status OnBehalfOf(const grpc::ServerContextBase& incoming,
+                        const server::CallContext& call, absl::Duration timeout,
+                        grpc::ClientContext& context) {
+  const auto& metadata = incoming.client_metadata();
+  const auto authorization = metadata.find("authorization");
+  if (authorization == metadata.end()) {
+    return absl::UnauthenticatedError("missing bearer token");
+  }
+  server::PrepareOutgoingCall(context, &call, timeout);
+  context.AddMetadata(
+      "authorization",
+      std::string(authorization->second.data(), authorization->second.size()));
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 CaseClient::CaseClient(std::shared_ptr<grpc::Channel> channel,
@@ -36,16 +53,11 @@ CaseClient::CaseClient(std::shared_ptr<grpc::Channel> channel,
 absl::StatusOr<cases::v1::CaseAccess> CaseClient::CheckAccess(
     const grpc::ServerContextBase& incoming, const server::CallContext& call,
     const std::string& case_name) const {
-  const auto& metadata = incoming.client_metadata();
-  const auto authorization = metadata.find("authorization");
-  if (authorization == metadata.end()) {
-    return absl::UnauthenticatedError("missing bearer token");
-  }
   grpc::ClientContext context;
-  server::PrepareOutgoingCall(context, &call, timeout_);
-  context.AddMetadata(
-      "authorization",
-      std::string(authorization->second.data(), authorization->second.size()));
+  if (absl::Status prepared = OnBehalfOf(incoming, call, timeout_, context);
+      !prepared.ok()) {
+    return prepared;
+  }
   cases::v1::CheckCaseAccessRequest request;
   request.set_name(case_name);
   cases::v1::CaseAccess access;
@@ -56,6 +68,29 @@ absl::StatusOr<cases::v1::CaseAccess> CaseClient::CheckAccess(
                            absl::StrCat("checking your access to ", case_name));
   }
   return access;
+}
+
+absl::StatusOr<cases::v1::Case> CaseClient::CreateCase(
+    const grpc::ServerContextBase& incoming, const server::CallContext& call,
+    const std::string& parent, const cases::v1::Case& new_case,
+    const std::string& duplicate_override,
+    const std::string& request_id) const {
+  grpc::ClientContext context;
+  if (absl::Status prepared = OnBehalfOf(incoming, call, timeout_, context);
+      !prepared.ok()) {
+    return prepared;
+  }
+  cases::v1::CreateCaseRequest request;
+  request.set_parent(parent);
+  *request.mutable_case_() = new_case;
+  request.set_duplicate_override(duplicate_override);
+  request.set_request_id(request_id);
+  cases::v1::Case created;
+  const grpc::Status status = stub_->CreateCase(&context, request, &created);
+  if (!status.ok()) {
+    return FromCaseService(status, "opening the child's case");
+  }
+  return created;
 }
 
 absl::Status CaseClient::SetHubEnrollment(

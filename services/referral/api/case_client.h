@@ -36,6 +36,16 @@ class CaseClient {
       const grpc::ServerContextBase& incoming, const server::CallContext& call,
       const std::string& case_name) const;
 
+  // CaseService.CreateCase for the caller of `incoming`, forwarding the
+  // caller's bearer token: the case service decides who may open a case in
+  // which area and checks for duplicates. `request_id` makes a retry return
+  // the same case.
+  absl::StatusOr<cases::v1::Case> CreateCase(
+      const grpc::ServerContextBase& incoming, const server::CallContext& call,
+      const std::string& parent, const cases::v1::Case& new_case,
+      const std::string& duplicate_override,
+      const std::string& request_id) const;
+
   // CaseService.SetHubEnrollment as this service. `call` is the call being
   // served, or null from the background retry.
   absl::Status SetHubEnrollment(const std::string& case_name,

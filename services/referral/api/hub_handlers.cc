@@ -7,6 +7,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/auth/authorize.h"
+#include "common/base/digest.h"
 #include "common/base/status.h"
 #include "common/types/api_types.h"
 #include "services/referral/api/call_checks.h"
@@ -87,7 +88,26 @@ grpc::Status ReferralServiceImpl::CreateHubApplication(
                             CallerMunicipality(call, request->parent()));
     KOSAPO_RETURN_IF_ERROR(ValidateRequestId(request->request_id()));
     KOSAPO_ASSIGN_OR_RETURN(const absl::CivilDay today, Today());
-    const v1::HubUsage& usage = request->usage();
+    v1::HubUsage usage = request->usage();
+    if (request->has_new_case()) {
+      // A child without a case: open one first, as the caller. The request
+      // id derived from this call's (a digest: any caller's id fits the case
+      // service's limit) makes a retry find the same case.
+      if (!usage.case_().empty()) {
+        return Invalid("new_case", "give either usage.case or new_case");
+      }
+      absl::StatusOr<cases::v1::Case> opened = cases_.CreateCase(
+          *context, call, request->parent(), request->new_case(),
+          request->duplicate_override(),
+          absl::StrCat("hub-application:",
+                       Sha256Hex(request->request_id()).substr(0, 32)));
+      if (!opened.ok()) {
+        return absl::Status(opened.status().code(),
+                            absl::StrCat("new_case: ",
+                                         opened.status().message()));
+      }
+      usage.set_case_(opened->name());
+    }
     KOSAPO_RETURN_IF_ERROR(ValidateNewApplication(usage, today));
     KOSAPO_ASSIGN_OR_RETURN(const cases::v1::CaseAccess access,
                             ActOnCase(*context, call, usage.case_()));
