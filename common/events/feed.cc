@@ -194,6 +194,16 @@ void ServeEventFeed(server::ServiceRuntime& runtime) {
   runtime.OnDrain([notifier] { notifier->Stop(); });
   runtime.AddService(std::make_shared<EventFeedService>(
       runtime.pool(), runtime.calls(), *notifier));
+  runtime.metrics().AddQueryGauge(
+      runtime.pool(),
+      {"kosapo_event_feed_last_sequence",
+       "Sequence of the last event appended to this service's feed.",
+       "SELECT last_sequence FROM outbox_sequence", ""});
+  runtime.metrics().AddQueryGauge(
+      runtime.pool(),
+      {"kosapo_event_consumer_checkpoint_sequence",
+       "Sequence of the last event this service applied, per feed it follows.",
+       "SELECT source, last_sequence FROM consumer_checkpoints", "source"});
 }
 
 }  // namespace kosapo::events

@@ -81,7 +81,13 @@ class EventFeedService final : public v1::EventFeed::Service {
 absl::Status AuthorizeFeedReader(const server::CallContext& call);
 
 // Serves this service's event feed from `runtime` (notifier started, stopped
-// on drain so open watches end and their clients reconnect elsewhere).
+// on drain so open watches end and their clients reconnect elsewhere), and
+// exports where the feed and this service's consumers stand:
+//   kosapo_event_feed_last_sequence            the last sequence appended
+//   kosapo_event_consumer_checkpoint_sequence{source}
+//                                              the last applied, per feed
+// A consumer's lag is the producer's first gauge minus its second (the
+// KosapoEventConsumerLag alert in deploy/).
 void ServeEventFeed(server::ServiceRuntime& runtime);
 
 }  // namespace kosapo::events

@@ -3,7 +3,10 @@
 #include <prometheus/collectable.h>
 #include <prometheus/metric_family.h>
 
+#include <pqxx/result>
+
 #include "absl/strings/str_cat.h"
+#include "common/pg/transaction.h"
 
 namespace kosapo::server {
 namespace {
@@ -56,6 +59,47 @@ class PoolCollector : public prometheus::Collectable {
   const pg::Pool& pool_;
 };
 
+// Runs a QueryGauge's query at scrape time.
+class QueryCollector : public prometheus::Collectable {
+ public:
+  QueryCollector(pg::Pool& pool, Metrics::QueryGauge gauge)
+      : pool_(pool), gauge_(std::move(gauge)) {}
+
+  std::vector<prometheus::MetricFamily> Collect() const override {
+    // One attempt: a scrape must not wait out retries; the next one asks
+    // again.
+    pg::TxOptions options = pg::TxOptions::ReadOnly();
+    options.max_attempts = 1;
+    absl::StatusOr<pqxx::result> rows = pg::InTransaction(
+        pool_, gauge_.name,
+        [&](pqxx::work& tx) -> absl::StatusOr<pqxx::result> {
+          return tx.exec(gauge_.sql);
+        },
+        options);
+    if (!rows.ok()) {
+      return {};
+    }
+    prometheus::MetricFamily family;
+    family.name = gauge_.name;
+    family.help = gauge_.help;
+    family.type = prometheus::MetricType::Gauge;
+    const bool labelled = !gauge_.label.empty();
+    for (const pqxx::row& row : *rows) {
+      prometheus::ClientMetric metric;
+      if (labelled) {
+        metric.label.push_back({gauge_.label, row[0].as<std::string>()});
+      }
+      metric.gauge.value = row[labelled ? 1 : 0].as<double>();
+      family.metric.push_back(std::move(metric));
+    }
+    return {std::move(family)};
+  }
+
+ private:
+  pg::Pool& pool_;
+  const Metrics::QueryGauge gauge_;
+};
+
 }  // namespace
 
 Metrics::Metrics()
@@ -84,7 +128,16 @@ const prometheus::Histogram::BucketBoundaries& Metrics::LatencyBuckets() {
 }
 
 void Metrics::AddPool(const pg::Pool& pool) {
-  collectables_.push_back(std::make_shared<PoolCollector>(pool));
+  AddCollectable(std::make_shared<PoolCollector>(pool));
+}
+
+void Metrics::AddQueryGauge(pg::Pool& pool, QueryGauge gauge) {
+  AddCollectable(std::make_shared<QueryCollector>(pool, std::move(gauge)));
+}
+
+void Metrics::AddCollectable(
+    std::shared_ptr<prometheus::Collectable> collectable) {
+  collectables_.push_back(std::move(collectable));
   if (exposer_ != nullptr) {
     exposer_->RegisterCollectable(collectables_.back());
   }

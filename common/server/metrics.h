@@ -13,6 +13,7 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "common/pg/pool.h"
@@ -39,6 +40,19 @@ class Metrics {
   // outlive the exposer.
   void AddPool(const pg::Pool& pool);
 
+  // A gauge read from the service's database at every scrape, so it is
+  // never stale: `sql` returns one row per series, either one column (the
+  // value) when `label` is empty, or two (the value of `label`, the value).
+  // While the database cannot answer, the gauge is left out of the scrape
+  // (absent, never a wrong number); the "not serving" alert covers that.
+  struct QueryGauge {
+    std::string name;
+    std::string help;
+    std::string sql;
+    std::string label;
+  };
+  void AddQueryGauge(pg::Pool& pool, QueryGauge gauge);
+
   // Serves /metrics on `address` ("0.0.0.0:9090"; port 0 picks one).
   // Returns the bound port.
   absl::StatusOr<int> Serve(const std::string& address);
@@ -48,6 +62,8 @@ class Metrics {
   prometheus::Family<prometheus::Counter>& started_;
   prometheus::Family<prometheus::Counter>& handled_;
   prometheus::Family<prometheus::Histogram>& handling_seconds_;
+  void AddCollectable(std::shared_ptr<prometheus::Collectable> collectable);
+
   std::vector<std::shared_ptr<prometheus::Collectable>> collectables_;
   std::unique_ptr<prometheus::Exposer> exposer_;
 };

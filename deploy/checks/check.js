@@ -968,6 +968,8 @@ function checkMonitoring(ix, r, readme, source) {
           }
         }
         for (const m of text.matchAll(/Family\(\s*"([a-z_:][a-z0-9_:]*)"/g)) exported.add(m[1]);
+        // Gauges read from the database at scrape time (Metrics::AddQueryGauge).
+        for (const m of text.matchAll(/AddQueryGauge\([^{]*\{\s*"([a-z_:][a-z0-9_:]*)"/g)) exported.add(m[1]);
       }
     }
   };

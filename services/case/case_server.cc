@@ -79,6 +79,15 @@ server::ServiceDefinition Definition(std::shared_ptr<const Clock> clock) {
     auto* urgent = runtime.Keep(std::make_shared<UrgentStore>(runtime.pool()));
     runtime.AddService(std::make_shared<CaseServiceImpl>(
         runtime.calls(), *cases, *work, *urgent, std::move(settings)));
+    // For the KosapoUrgentReportsUnacknowledged alert (deploy/): the
+    // database's clock, as in production the service's clock is the real one.
+    runtime.metrics().AddQueryGauge(
+        runtime.pool(),
+        {"kosapo_case_urgent_reports_overdue",
+         "Unacknowledged urgent reports past their acknowledgement deadline.",
+         "SELECT count(*) FROM urgent_reports"
+         " WHERE ack_time IS NULL AND due_time < now()",
+         ""});
 
     if (options.GetBool("follow_screening")) {
       KOSAPO_ASSIGN_OR_RETURN(auto channel,

@@ -1284,7 +1284,8 @@ TEST_F(ReferralServiceTest, ApplicationForAChildWithoutACaseOpensOne) {
   EXPECT_THAT(status.error_message(), HasSubstr("kana"));
 
   v1::HubUsage created;
-  status = Referrals()->CreateHubApplication(Officer().get(), request, &created);
+  status =
+      Referrals()->CreateHubApplication(Officer().get(), request, &created);
   ASSERT_TRUE(status.ok()) << status.error_message();
   EXPECT_EQ(created.state(), v1::HUB_USAGE_STATE_APPLIED);
   EXPECT_EQ(created.area_code(), kWard);
@@ -1297,9 +1298,9 @@ TEST_F(ReferralServiceTest, ApplicationForAChildWithoutACaseOpensOne) {
 
   // A retry opens no second case and no second usage.
   v1::HubUsage retried;
-  ASSERT_TRUE(
-      Referrals()->CreateHubApplication(Officer().get(), request, &retried)
-          .ok());
+  ASSERT_TRUE(Referrals()
+                  ->CreateHubApplication(Officer().get(), request, &retried)
+                  .ok());
   EXPECT_EQ(retried.name(), created.name());
   EXPECT_EQ(retried.case_(), created.case_());
   cv1::SearchCasesRequest search;

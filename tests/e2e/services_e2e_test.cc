@@ -21,7 +21,10 @@
 #include <thread>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
 #include "absl/time/clock.h"
 #include "common/auth/jwt.h"
 #include "common/testing/pg_cluster.h"
@@ -324,6 +327,19 @@ std::string HttpGet(int port, const std::string& path) {
   return response;
 }
 
+// The value of `series` (a metric name with its labels, as exposed) in a
+// Prometheus text scrape, or -1 when it is not there.
+double MetricValue(const std::string& scrape, const std::string& series) {
+  for (absl::string_view line : absl::StrSplit(scrape, '\n')) {
+    double value = 0;
+    if (absl::ConsumePrefix(&line, series) && absl::ConsumePrefix(&line, " ") &&
+        absl::SimpleAtod(absl::StripAsciiWhitespace(line), &value)) {
+      return value;
+    }
+  }
+  return -1;
+}
+
 TEST_F(ServicesTest, MetricsCountHandledCallsAndPool) {
   events::v1::ListEventsResponse response;
   ASSERT_TRUE(ListEvents("case", *service_token_, &response).ok());
@@ -462,6 +478,27 @@ TEST_F(ServicesTest, AnExtractionInScreeningOpensACaseInTheCaseProcess) {
     absl::SleepFor(absl::Milliseconds(100));
   }
   EXPECT_EQ(counted, 1);
+
+  // The lag metrics the KosapoEventConsumerLag alert compares: once caught
+  // up, each consumer's checkpoint equals its producer's last sequence.
+  const double screening_last =
+      MetricValue(HttpGet(ports_->at("screening").second, "/metrics"),
+                  "kosapo_event_feed_last_sequence");
+  EXPECT_GE(screening_last, 1);
+  for (const char* consumer : {"case", "reporting"}) {
+    double checkpoint = -1;
+    const absl::Time caught_up = absl::Now() + absl::Seconds(30);
+    while (checkpoint != screening_last && absl::Now() < caught_up) {
+      checkpoint = MetricValue(
+          HttpGet(ports_->at(consumer).second, "/metrics"),
+          "kosapo_event_consumer_checkpoint_sequence{source=\"screening\"}");
+      absl::SleepFor(absl::Milliseconds(100));
+    }
+    EXPECT_EQ(checkpoint, screening_last) << consumer;
+  }
+  EXPECT_EQ(MetricValue(HttpGet(ports_->at("case").second, "/metrics"),
+                        "kosapo_case_urgent_reports_overdue"),
+            0);
 }
 
 TEST_F(ServicesTest, SigtermDrainsOpenStreamsAndExitsCleanly) {

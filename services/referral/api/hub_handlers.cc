@@ -102,9 +102,9 @@ grpc::Status ReferralServiceImpl::CreateHubApplication(
           absl::StrCat("hub-application:",
                        Sha256Hex(request->request_id()).substr(0, 32)));
       if (!opened.ok()) {
-        return absl::Status(opened.status().code(),
-                            absl::StrCat("new_case: ",
-                                         opened.status().message()));
+        return absl::Status(
+            opened.status().code(),
+            absl::StrCat("new_case: ", opened.status().message()));
       }
       usage.set_case_(opened->name());
     }
