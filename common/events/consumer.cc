@@ -1,5 +1,6 @@
 #include "common/events/consumer.h"
 
+#include <pqxx/result>
 #include <random>
 
 #include "absl/strings/str_cat.h"
@@ -194,6 +195,24 @@ bool EventConsumer::WaitFor(int64_t sequence, absl::Duration timeout) {
   std::unique_lock<std::mutex> lock(mutex_);
   return changed_.wait_for(lock, absl::ToChronoMilliseconds(timeout),
                            [&] { return applied_ >= sequence; });
+}
+
+absl::StatusOr<std::vector<CheckpointPosition>> ReadCheckpoints(
+    pg::Pool& pool) {
+  return pg::InTransaction(
+      pool, "read consumer checkpoints",
+      [](pqxx::work& tx) -> absl::StatusOr<std::vector<CheckpointPosition>> {
+        std::vector<CheckpointPosition> positions;
+        for (const pqxx::row& row :
+             tx.exec("SELECT source, last_sequence,"
+                     " (extract(epoch FROM update_time) * 1000000)::bigint"
+                     " FROM consumer_checkpoints ORDER BY source")) {
+          positions.push_back({row[0].as<std::string>(), row[1].as<int64_t>(),
+                               absl::FromUnixMicros(row[2].as<int64_t>())});
+        }
+        return positions;
+      },
+      pg::TxOptions::ReadOnly());
 }
 
 }  // namespace kosapo::events

@@ -20,6 +20,7 @@
 #include <pqxx/transaction>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
@@ -43,6 +44,16 @@ struct ConsumerOptions {
   absl::Duration initial_backoff = absl::Milliseconds(100);
   absl::Duration max_backoff = absl::Seconds(10);
 };
+
+// Where one of this service's consumers stands in a producer's feed.
+struct CheckpointPosition {
+  std::string source;
+  int64_t last_sequence = 0;
+  absl::Time update_time;
+};
+
+// Every consumer checkpoint in the service's schema, by source.
+absl::StatusOr<std::vector<CheckpointPosition>> ReadCheckpoints(pg::Pool& pool);
 
 class EventConsumer {
  public:

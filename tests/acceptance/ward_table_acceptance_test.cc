@@ -20,16 +20,17 @@
 #include "common/service/in_process.h"
 #include "common/testing/pg_cluster.h"
 #include "common/testing/stdout_capture.h"
-#include "common/types/api_types.h"
+#include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "kosapo/reporting/v1/reporting.grpc.pb.h"
 #include "services/case/case_server.h"
 #include "services/referral/referral_server.h"
-#include "services/reporting/domain/ward_table.h"
 #include "services/reporting/reporting_server.h"
 #include "services/screening/screening_server.h"
+#include "tools/sample/compare.h"
 #include "tools/sample/generator.h"
 #include "tools/sample/loader.h"
+#include "tools/sample/wait.h"
 #include "tools/sample/ward_spec.h"
 
 namespace kosapo {
@@ -38,30 +39,6 @@ namespace {
 using ::kosapo::testing::InProcessService;
 using ::kosapo::testing::SharedPgCluster;
 namespace rv1 = ::kosapo::reporting::v1;
-
-// The published column names, by column number.
-const std::map<int, std::string>& ColumnNames() {
-  static const auto* const kNames =
-      new std::map<int, std::string>{{1, "c01_pupils"},
-                                     {2, "c02_target_cases"},
-                                     {3, "c03_extraction_rate"},
-                                     {4, "c04_outreach_done"},
-                                     {5, "c05_outreach_rate"},
-                                     {6, "c06_connected"},
-                                     {7, "c07_connected_rate_of_target"},
-                                     {8, "c08_connected_rate_of_outreach"},
-                                     {9, "c09_not_connected"},
-                                     {10, "c10_not_connected_rate"},
-                                     {11, "c11_preparing"},
-                                     {12, "c12_preparing_rate"},
-                                     {13, "c13_unable"},
-                                     {14, "c14_unable_rate"},
-                                     {15, "c15_resolved"},
-                                     {16, "c16_resolved_rate_of_target"},
-                                     {17, "c17_resolved_rate_of_outreach"},
-                                     {18, "c18_resolved_rate_of_connected"}};
-  return *kNames;
-}
 
 class WardTableAcceptanceTest : public ::testing::Test {
  protected:
@@ -110,19 +87,21 @@ class WardTableAcceptanceTest : public ::testing::Test {
     return service.ok() ? std::move(*service) : nullptr;
   }
 
-  // Waits until the reporting service has applied every feed to its head.
+  // Waits until the reporting service has applied every feed to its head,
+  // asking it through its API as the run command does.
   void CatchUp() {
-    const absl::Time deadline = absl::Now() + absl::Minutes(3);
-    for (const auto& [source, producer] :
-         std::map<std::string, InProcessService*>{
-             {"screening", screening_.get()},
-             {"case", case_.get()},
-             {"referral", referral_.get()}}) {
-      const absl::Status applied =
-          testing::WaitForConsumer(SharedPgCluster(), "reporting", source,
-                                   *producer, *tokens_, deadline - absl::Now());
-      ASSERT_TRUE(applied.ok()) << applied;
-    }
+    sample::FeedSources sources;
+    sources.producers = {{"screening", screening_->channel()},
+                         {"case", case_->channel()},
+                         {"referral", referral_->channel()}};
+    sources.reporting = reporting_->channel();
+    sources.sign = [this](const auth::Principal& principal) {
+      return tokens_->Sign(principal);
+    };
+    sources.municipality = spec_.municipality;
+    const absl::Status applied =
+        sample::WaitForReporting(sources, absl::Minutes(3));
+    ASSERT_TRUE(applied.ok()) << applied;
   }
 
   sample::WardSpec spec_;
@@ -184,57 +163,13 @@ TEST_F(WardTableAcceptanceTest, ThePublishedTableComesOutCellForCell) {
           ->GetWardComparison(&context, request, &comparison);
   ASSERT_TRUE(status.ok()) << status.error_message();
 
-  // Every published row, found by year and area, every cell.
-  const rv1::WardRow* city_row = nullptr;
-  int cells = 0;
-  for (const sample::SpecRow& want : spec_.rows) {
-    const rv1::WardRow* got = nullptr;
-    for (const rv1::WardRow& row : comparison.rows()) {
-      if (row.fiscal_year() == want.fiscal_year &&
-          row.area_code() == want.area_code &&
-          (row.kind() == rv1::ROW_KIND_AREA) != want.city_total) {
-        got = &row;
-      }
-    }
-    ASSERT_NE(got, nullptr) << want.label;
-    EXPECT_EQ(got->label_ja(), want.label);
-    EXPECT_EQ(DateToSql(got->as_of()), DayToSql(want.as_of)) << want.label;
-    for (const auto& [column, name] : ColumnNames()) {
-      EXPECT_EQ(got->cells(column - 1).published(), want.published.at(name))
-          << want.label << " " << name;
-      ++cells;
-    }
-    if (got->kind() == rv1::ROW_KIND_CITY_TOTAL) {
-      city_row = got;
-    }
-  }
-  EXPECT_EQ(cells, static_cast<int>(spec_.rows.size()) * 18);
-  // Flags by the rule: a ward's published rate worse than the city's.
-  ASSERT_NE(city_row, nullptr);
-  const reporting::FlagRules rules = reporting::FlagRules::Defaults();
-  int flagged = 0;
-  for (const rv1::WardRow& row : comparison.rows()) {
-    if (row.kind() != rv1::ROW_KIND_AREA) {
-      continue;
-    }
-    for (const rv1::Cell& cell : row.cells()) {
-      const int c = cell.column();
-      bool worse = false;
-      if (reporting::WardRow::IsRate(c)) {
-        double mine = 0;
-        double theirs = 0;
-        if (absl::SimpleAtod(cell.published(), &mine) &&
-            absl::SimpleAtod(city_row->cells(c - 1).published(), &theirs)) {
-          worse = *rules.direction[c] == reporting::Worse::kLower
-                      ? mine < theirs
-                      : mine > theirs;
-        }
-      }
-      EXPECT_EQ(cell.flagged(), worse) << row.label_ja() << " column " << c;
-      flagged += worse;
-    }
-  }
-  EXPECT_GT(flagged, 0);
+  // Every published row, found by year and area, every cell, and the
+  // flags by the rule.
+  const sample::SpecComparison compared =
+      sample::CompareWithSpec(spec_, comparison);
+  EXPECT_THAT(compared.differences, ::testing::IsEmpty());
+  EXPECT_EQ(compared.cells, static_cast<int>(spec_.rows.size()) * 18);
+  EXPECT_GT(compared.flagged, 0);
 }
 
 }  // namespace

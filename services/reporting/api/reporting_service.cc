@@ -2,6 +2,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/auth/authorize.h"
+#include "common/base/proto_time.h"
 #include "common/base/status.h"
 #include "common/types/api_types.h"
 #include "services/reporting/api/comparison.h"
@@ -9,6 +10,21 @@
 namespace kosapo::reporting {
 
 using auth::Role;
+
+namespace {
+
+// The roles that read reports: city staff, analysts, other services.
+absl::Status RequireReportReader(const auth::Principal& principal,
+                                 absl::string_view action) {
+  return auth::RequireRole(
+      principal,
+      {Role::kAnalyst, Role::kCityOperations, Role::kWardOfficer, Role::kSsw,
+       Role::kSupportPromoter, Role::kCaseWorker, Role::kConsultationDesk,
+       Role::kCentreDirector, Role::kService},
+      action);
+}
+
+}  // namespace
 
 grpc::Status ReportingServiceImpl::GetWardComparison(
     grpc::ServerContext* context, const v1::GetWardComparisonRequest* request,
@@ -18,12 +34,8 @@ grpc::Status ReportingServiceImpl::GetWardComparison(
     KOSAPO_ASSIGN_OR_RETURN(const std::string municipality,
                             ParseMunicipalityName(request->parent(), "parent"));
     KOSAPO_RETURN_IF_ERROR(auth::RequireMunicipality(principal, municipality));
-    KOSAPO_RETURN_IF_ERROR(auth::RequireRole(
-        principal,
-        {Role::kAnalyst, Role::kCityOperations, Role::kWardOfficer, Role::kSsw,
-         Role::kSupportPromoter, Role::kCaseWorker, Role::kConsultationDesk,
-         Role::kCentreDirector, Role::kService},
-        "read the ward comparison"));
+    KOSAPO_RETURN_IF_ERROR(
+        RequireReportReader(principal, "read the ward comparison"));
     const int year = request->fiscal_year();
     if (year < 2000 || year > 9998) {
       return absl::InvalidArgumentError(
@@ -62,6 +74,24 @@ grpc::Status ReportingServiceImpl::GetWardComparison(
       input.earlier.push_back(total);
     }
     *response = BuildComparison(input);
+    return absl::OkStatus();
+  });
+}
+
+grpc::Status ReportingServiceImpl::GetProjectionStatus(
+    grpc::ServerContext* context, const v1::GetProjectionStatusRequest*,
+    v1::ProjectionStatus* response) {
+  return server::Serve(calls_, context, [&](const server::CallContext& call) {
+    KOSAPO_RETURN_IF_ERROR(RequireReportReader(
+        *call.principal, "read how far the projections are"));
+    KOSAPO_ASSIGN_OR_RETURN(const auto positions, projections_.FeedPositions());
+    for (const events::CheckpointPosition& position : positions) {
+      v1::FeedPosition* feed = response->add_feeds();
+      feed->set_source(position.source);
+      feed->set_applied_sequence(position.last_sequence);
+      SetTimestampMicros(absl::ToUnixMicros(position.update_time),
+                         feed->mutable_update_time());
+    }
     return absl::OkStatus();
   });
 }

@@ -18,6 +18,10 @@ class ReportingServiceImpl final : public v1::ReportingService::Service {
   grpc::Status GetWardComparison(grpc::ServerContext* context,
                                  const v1::GetWardComparisonRequest* request,
                                  v1::WardComparison* response) override;
+  grpc::Status GetProjectionStatus(
+      grpc::ServerContext* context,
+      const v1::GetProjectionStatusRequest* request,
+      v1::ProjectionStatus* response) override;
 
  private:
   const server::CallRegistry& calls_;

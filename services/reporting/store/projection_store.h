@@ -11,6 +11,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/civil_time.h"
+#include "common/events/consumer.h"
 #include "common/pg/pool.h"
 #include "kosapo/events/v1/events.pb.h"
 #include "services/reporting/api/comparison.h"
@@ -37,6 +38,11 @@ class ProjectionStore {
   // Earlier fiscal years with cases or enrollment, oldest first.
   absl::StatusOr<std::vector<int>> EarlierYears(const std::string& municipality,
                                                 int fiscal_year);
+
+  // How far each feed has been applied.
+  absl::StatusOr<std::vector<events::CheckpointPosition>> FeedPositions() {
+    return events::ReadCheckpoints(pool_);
+  }
 
  private:
   pg::Pool& pool_;
