@@ -233,6 +233,10 @@ TEST_F(BrowserTest, FlaggedCellsShowYellowAndJapaneseTextRenders) {
   const int64_t dark = Count(*shown, 0, kHeight, Dark);
   EXPECT_GT(heading_dark, 1500) << "dark pixels in the heading";
   EXPECT_GT(dark, 40000) << "dark pixels on the page";
+  std::cout << "yellow pixels: " << yellow << " with " << flags
+            << " flagged cells, " << legend_yellow << " without flags; dark "
+            << "pixels: " << heading_dark << " in the heading, " << dark
+            << " on the page\n";
 }
 
 TEST_F(BrowserTest, KanjiRenderAsTheirOwnGlyphs) {

@@ -2,8 +2,10 @@
 // a zip written front to back. Only the sheet depends on the comparison's
 // size, and it is streamed row by row.
 #include <algorithm>
+#include <initializer_list>
 #include <map>
 #include <string>
+#include <utility>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
