@@ -49,7 +49,8 @@ class ZipWriter {
 
   ChunkSink& sink_;
   z_stream stream_{};
-  bool open_ = false;
+  bool deflating_ = false;  // stream_ is initialised
+  bool open_ = false;       // an entry is being written
   bool finished_ = false;
   uint64_t offset_ = 0;  // bytes written to the sink
 
