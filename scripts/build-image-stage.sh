@@ -63,6 +63,9 @@ readonly BUILD_PACKAGES=(
   libabsl-dev libpqxx-dev libpq-dev nlohmann-json3-dev prometheus-cpp-dev
   libssl-dev
   googletest libgtest-dev libgmock-dev
+  # zlib for the reporting exports; minizip and libpng for their tests,
+  # which configuring the project looks for.
+  zlib1g-dev libminizip-dev libpng-dev
 )
 
 die() {

@@ -26,6 +26,11 @@ readonly PACKAGES=(
   # Runtime: the database server the tests start, and openssl for
   # development certificates and keys.
   postgresql-15 openssl
+  # The reporting service's exports: zlib deflates the XLSX workbook's zip;
+  # the tests read the workbook back with minizip, render the HTML page in
+  # headless Chromium with Japanese fonts and decode its screenshot with
+  # libpng.
+  zlib1g-dev libminizip-dev chromium fonts-noto-cjk libpng-dev
 )
 
 log() { printf 'install-deps: %s\n' "$*" >&2; }

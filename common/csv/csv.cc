@@ -468,7 +468,7 @@ void Writer::AddRow(const std::vector<std::string>& fields,
 
 void Writer::AppendField(absl::string_view field, bool numeric) {
   const bool guard = !field.empty() && IsFormulaTrigger(field.front()) &&
-                     !(numeric && IsPlainNumber(field));
+                     !(numeric && (IsPlainNumber(field) || field == "-"));
   const bool quote =
       field.find_first_of(",\"\r\n") != kNpos ||
       (!field.empty() && (IsBlank(field.front()) || IsBlank(field.back())));

@@ -121,8 +121,10 @@ class Table {
 // ends with a space or tab; quotes are doubled. Against CSV (formula)
 // injection, a field starting with =, +, -, @, tab or CR gets a leading
 // single quote (OWASP), unless its column is flagged numeric and the field
-// is a plain number such as "-12" or "+3.5e2" (a numeric flag never lets a
-// formula through).
+// is a plain number such as "-12" or "+3.5e2", or a lone "-", the mark
+// published tables print for "no value" (a zero denominator, a suppressed
+// cell), which Excel and LibreOffice read as text. A numeric flag never lets
+// a formula through.
 class Writer {
  public:
   explicit Writer(bool utf8_bom = true);

@@ -449,6 +449,12 @@ TEST(Writer, NumericColumnsKeepSignedNumbersButNotFormulas) {
   EXPECT_EQ(writer.data(), "-12,+3.5e2,-.5,'-1+1,'=1,'-5,12\r\n");
 }
 
+TEST(Writer, NumericColumnsKeepTheLoneDashOfNoValue) {
+  Writer writer(/*utf8_bom=*/false);
+  writer.AddRow({"-", "-", "--", "- ", "-A1"}, {true, false, true, true, true});
+  EXPECT_EQ(writer.data(), "-,'-,'--,\"'- \",'-A1\r\n");
+}
+
 TEST(Writer, RoundTripsThroughReader) {
   const std::vector<std::string> tricky = {
       "a,b",         "\"quoted\"",  "multi\r\nline\nend", " padded ", "",

@@ -3,7 +3,10 @@
 // and published rates of an area and the city, "as of" a day in the middle
 // of the year, a zero denominator shown as "-", projections that never
 // count a re-delivered event twice, and catching up after the reporting
-// service was down while cases changed.
+// service was down while cases changed; and the exports streamed by
+// ExportWardComparison.
+#include "services/reporting/api/reporting_service.h"
+
 #include <grpcpp/client_context.h>
 
 #include <fstream>
@@ -23,6 +26,7 @@
 #include "kosapo/reporting/v1/reporting.grpc.pb.h"
 #include "kosapo/screening/v1/screening.grpc.pb.h"
 #include "services/case/case_server.h"
+#include "services/reporting/export/ward_export.h"
 #include "services/reporting/reporting_server.h"
 #include "services/screening/screening_server.h"
 #include "services/screening/testing/seed.h"
@@ -314,6 +318,118 @@ TEST_F(ReportingTest, CallersAndInputAreChecked) {
       As(auth::Role::kAnalyst).get(), request, &comparison);
   EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
   EXPECT_NE(status.error_message().find("fiscal_year"), std::string::npos);
+}
+
+// The export streams exactly the file the export library writes for the
+// comparison GetWardComparison answers, in chunks of at most 64 KiB, the
+// first naming the content type and file name. Enough areas (with names
+// to escape) make the HTML page longer than one chunk.
+TEST_F(ReportingTest, ExportStreamsTheFileTheLibraryWrites) {
+  auto screening_stub = sv1::ScreeningService::NewStub(screening_->channel());
+  ASSERT_TRUE(
+      screening::testing::SeedMeeting(*screening_stub, *tokens_, kCity).ok());
+  for (int i = 0; i < 400; ++i) {
+    sv1::UpsertAreaRequest request;
+    request.set_parent(absl::StrCat("municipalities/", kCity));
+    request.mutable_area()->set_code(absl::StrCat("X", 1000 + i));
+    request.mutable_area()->set_display_name(
+        absl::StrCat(i % 2 == 0 ? "=試験区<" : "試験区&", i));
+    request.mutable_area()->set_display_order(100 + i);
+    sv1::Area area;
+    const grpc::Status status = screening_stub->UpsertArea(
+        As(auth::Role::kCityOperations).get(), request, &area);
+    ASSERT_TRUE(status.ok()) << status.error_message();
+  }
+  CatchUp();
+  const int year = FiscalYearOf(Today());
+  const v1::WardComparison comparison = Comparison(year, nullptr);
+  ASSERT_GE(comparison.rows_size(), 401);
+
+  auto stub = v1::ReportingService::NewStub(reporting_->channel());
+  for (const v1::ExportFormat format :
+       {v1::EXPORT_FORMAT_CSV, v1::EXPORT_FORMAT_XLSX,
+        v1::EXPORT_FORMAT_HTML}) {
+    SCOPED_TRACE(v1::ExportFormat_Name(format));
+    v1::ExportWardComparisonRequest request;
+    request.set_parent(absl::StrCat("municipalities/", kCity));
+    request.set_fiscal_year(year);
+    request.set_format(format);
+    auto context = As(auth::Role::kAnalyst);
+    auto reader = stub->ExportWardComparison(context.get(), request);
+    std::string file;
+    std::vector<v1::ExportChunk> chunks;
+    v1::ExportChunk chunk;
+    while (reader->Read(&chunk)) {
+      EXPECT_LE(chunk.data().size(), ReportingServiceImpl::kExportChunkBytes);
+      file += chunk.data();
+      chunk.clear_data();
+      chunks.push_back(chunk);
+    }
+    const grpc::Status status = reader->Finish();
+    ASSERT_TRUE(status.ok()) << status.error_message();
+    ASSERT_FALSE(chunks.empty());
+
+    exports::StringSink expected;
+    ASSERT_TRUE(exports::Write(comparison, format, expected).ok());
+    EXPECT_EQ(file.size(), expected.data().size());
+    EXPECT_TRUE(file == expected.data());
+    const auto info = exports::InfoOf(comparison, format);
+    ASSERT_TRUE(info.ok());
+    EXPECT_EQ(chunks[0].content_type(), info->content_type);
+    EXPECT_EQ(chunks[0].file_name(), info->file_name);
+    EXPECT_EQ(chunks[0].file_name(),
+              absl::StrCat("ward-comparison-fy", year, "-", year + 1, "-03-31.",
+                           format == v1::EXPORT_FORMAT_CSV    ? "csv"
+                           : format == v1::EXPORT_FORMAT_XLSX ? "xlsx"
+                                                              : "html"));
+    for (size_t i = 1; i < chunks.size(); ++i) {
+      EXPECT_EQ(chunks[i].content_type(), "");
+      EXPECT_EQ(chunks[i].file_name(), "");
+    }
+    if (format == v1::EXPORT_FORMAT_HTML) {
+      EXPECT_GE(chunks.size(), 2u);  // streamed, not one message
+      EXPECT_EQ(file.find("<試験区"), std::string::npos);
+      EXPECT_NE(file.find("=試験区&lt;0</th>"), std::string::npos);
+    }
+    if (format == v1::EXPORT_FORMAT_CSV) {
+      EXPECT_NE(file.find("\r\n'=試験区<0,"), std::string::npos);
+    }
+  }
+}
+
+TEST_F(ReportingTest, ExportChecksTheFormatAndTheCaller) {
+  auto stub = v1::ReportingService::NewStub(reporting_->channel());
+  auto export_status = [&](auth::Role role,
+                           const v1::ExportWardComparisonRequest& request) {
+    auto context = As(role);
+    auto reader = stub->ExportWardComparison(context.get(), request);
+    v1::ExportChunk chunk;
+    int chunks = 0;
+    while (reader->Read(&chunk)) {
+      ++chunks;
+    }
+    EXPECT_EQ(chunks, 0);
+    return reader->Finish();
+  };
+  v1::ExportWardComparisonRequest request;
+  request.set_parent(absl::StrCat("municipalities/", kCity));
+  request.set_fiscal_year(2023);
+  for (const int format : {0, 42}) {
+    request.set_format(static_cast<v1::ExportFormat>(format));
+    const grpc::Status status = export_status(auth::Role::kAnalyst, request);
+    EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT)
+        << format;
+    EXPECT_EQ(status.error_message().rfind("format:", 0), 0u)
+        << status.error_message();
+  }
+  request.set_format(v1::EXPORT_FORMAT_CSV);
+  request.set_fiscal_year(0);
+  const grpc::Status year = export_status(auth::Role::kAnalyst, request);
+  EXPECT_EQ(year.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_NE(year.error_message().find("fiscal_year"), std::string::npos);
+  request.set_fiscal_year(2023);
+  EXPECT_EQ(export_status(auth::Role::kHubOperator, request).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
 }
 
 }  // namespace

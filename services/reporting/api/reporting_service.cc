@@ -1,11 +1,15 @@
 #include "services/reporting/api/reporting_service.h"
 
+#include <utility>
+
 #include "absl/strings/str_cat.h"
 #include "common/auth/authorize.h"
 #include "common/base/proto_time.h"
 #include "common/base/status.h"
 #include "common/types/api_types.h"
 #include "services/reporting/api/comparison.h"
+#include "services/reporting/export/sink.h"
+#include "services/reporting/export/ward_export.h"
 
 namespace kosapo::reporting {
 
@@ -26,55 +30,113 @@ absl::Status RequireReportReader(const auth::Principal& principal,
 
 }  // namespace
 
+absl::StatusOr<ReportingServiceImpl::ComparisonQuery>
+ReportingServiceImpl::CheckQuery(const server::CallContext& call,
+                                 const std::string& parent, int fiscal_year,
+                                 const kosapo::type::Date* as_of,
+                                 int suppress_below) {
+  const auth::Principal& principal = *call.principal;
+  ComparisonQuery query;
+  KOSAPO_ASSIGN_OR_RETURN(query.municipality,
+                          ParseMunicipalityName(parent, "parent"));
+  KOSAPO_RETURN_IF_ERROR(
+      auth::RequireMunicipality(principal, query.municipality));
+  KOSAPO_RETURN_IF_ERROR(
+      RequireReportReader(principal, "read the ward comparison"));
+  if (fiscal_year < 2000 || fiscal_year > 9998) {
+    return absl::InvalidArgumentError(
+        "fiscal_year: required, e.g. 2023 for April 2023 to March 2024");
+  }
+  query.fiscal_year = fiscal_year;
+  if (suppress_below < 0 || suppress_below > 1000) {
+    return absl::InvalidArgumentError("suppress_below: 0 (off) to 1000");
+  }
+  query.suppress_below = suppress_below;
+  query.as_of = absl::CivilDay(fiscal_year + 1, 3, 31);
+  if (as_of != nullptr) {
+    KOSAPO_ASSIGN_OR_RETURN(query.as_of, DateFromProto(*as_of, "as_of"));
+    if (query.as_of < absl::CivilDay(fiscal_year, 4, 1)) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("as_of: must not be before the fiscal year begins (",
+                       fiscal_year, "-04-01)"));
+    }
+  }
+  return query;
+}
+
+absl::StatusOr<v1::WardComparison> ReportingServiceImpl::ReadComparison(
+    const ComparisonQuery& query) {
+  ComparisonInput input;
+  input.municipality = query.municipality;
+  input.fiscal_year = query.fiscal_year;
+  input.as_of = query.as_of;
+  input.suppress_below = query.suppress_below;
+  KOSAPO_ASSIGN_OR_RETURN(input.areas, projections_.Areas(query.municipality));
+  KOSAPO_ASSIGN_OR_RETURN(
+      input.counts,
+      projections_.Counts(query.municipality, query.fiscal_year, query.as_of));
+  KOSAPO_ASSIGN_OR_RETURN(
+      const std::vector<int> earlier,
+      projections_.EarlierYears(query.municipality, query.fiscal_year));
+  for (int earlier_year : earlier) {
+    YearTotal total;
+    total.fiscal_year = earlier_year;
+    total.as_of = absl::CivilDay(earlier_year + 1, 3, 31);
+    KOSAPO_ASSIGN_OR_RETURN(
+        const auto counts,
+        projections_.Counts(query.municipality, earlier_year, total.as_of));
+    total.counts = Sum(counts);
+    input.earlier.push_back(total);
+  }
+  return BuildComparison(input);
+}
+
 grpc::Status ReportingServiceImpl::GetWardComparison(
     grpc::ServerContext* context, const v1::GetWardComparisonRequest* request,
     v1::WardComparison* response) {
   return server::Serve(calls_, context, [&](const server::CallContext& call) {
-    const auth::Principal& principal = *call.principal;
-    KOSAPO_ASSIGN_OR_RETURN(const std::string municipality,
-                            ParseMunicipalityName(request->parent(), "parent"));
-    KOSAPO_RETURN_IF_ERROR(auth::RequireMunicipality(principal, municipality));
-    KOSAPO_RETURN_IF_ERROR(
-        RequireReportReader(principal, "read the ward comparison"));
-    const int year = request->fiscal_year();
-    if (year < 2000 || year > 9998) {
-      return absl::InvalidArgumentError(
-          "fiscal_year: required, e.g. 2023 for April 2023 to March 2024");
-    }
-    if (request->suppress_below() < 0 || request->suppress_below() > 1000) {
-      return absl::InvalidArgumentError("suppress_below: 0 (off) to 1000");
-    }
-    ComparisonInput input;
-    input.municipality = municipality;
-    input.fiscal_year = year;
-    input.as_of = absl::CivilDay(year + 1, 3, 31);
-    if (request->has_as_of()) {
-      KOSAPO_ASSIGN_OR_RETURN(input.as_of,
-                              DateFromProto(request->as_of(), "as_of"));
-      if (input.as_of < absl::CivilDay(year, 4, 1)) {
-        return absl::InvalidArgumentError(
-            absl::StrCat("as_of: must not be before the fiscal year begins (",
-                         year, "-04-01)"));
-      }
-    }
-    input.suppress_below = request->suppress_below();
-    KOSAPO_ASSIGN_OR_RETURN(input.areas, projections_.Areas(municipality));
     KOSAPO_ASSIGN_OR_RETURN(
-        input.counts, projections_.Counts(municipality, year, input.as_of));
-    KOSAPO_ASSIGN_OR_RETURN(const std::vector<int> earlier,
-                            projections_.EarlierYears(municipality, year));
-    for (int earlier_year : earlier) {
-      YearTotal total;
-      total.fiscal_year = earlier_year;
-      total.as_of = absl::CivilDay(earlier_year + 1, 3, 31);
-      KOSAPO_ASSIGN_OR_RETURN(
-          const auto counts,
-          projections_.Counts(municipality, earlier_year, total.as_of));
-      total.counts = Sum(counts);
-      input.earlier.push_back(total);
-    }
-    *response = BuildComparison(input);
+        const ComparisonQuery query,
+        CheckQuery(call, request->parent(), request->fiscal_year(),
+                   request->has_as_of() ? &request->as_of() : nullptr,
+                   request->suppress_below()));
+    KOSAPO_ASSIGN_OR_RETURN(*response, ReadComparison(query));
     return absl::OkStatus();
+  });
+}
+
+grpc::Status ReportingServiceImpl::ExportWardComparison(
+    grpc::ServerContext* context,
+    const v1::ExportWardComparisonRequest* request,
+    grpc::ServerWriter<v1::ExportChunk>* writer) {
+  return server::Serve(calls_, context, [&](const server::CallContext& call) {
+    KOSAPO_ASSIGN_OR_RETURN(
+        const ComparisonQuery query,
+        CheckQuery(call, request->parent(), request->fiscal_year(),
+                   request->has_as_of() ? &request->as_of() : nullptr,
+                   request->suppress_below()));
+    KOSAPO_RETURN_IF_ERROR(exports::CheckFormat(request->format()));
+    KOSAPO_ASSIGN_OR_RETURN(const v1::WardComparison comparison,
+                            ReadComparison(query));
+    KOSAPO_ASSIGN_OR_RETURN(exports::FileInfo info,
+                            exports::InfoOf(comparison, request->format()));
+    bool first = true;
+    exports::ChunkingSink sink(
+        kExportChunkBytes, [&](std::string data) -> absl::Status {
+          v1::ExportChunk chunk;
+          if (first) {
+            chunk.set_content_type(std::move(info.content_type));
+            chunk.set_file_name(std::move(info.file_name));
+            first = false;
+          }
+          chunk.set_data(std::move(data));
+          if (!writer->Write(chunk)) {
+            return absl::CancelledError("export: the client went away");
+          }
+          return absl::OkStatus();
+        });
+    KOSAPO_RETURN_IF_ERROR(exports::Write(comparison, request->format(), sink));
+    return sink.Close();
   });
 }
 

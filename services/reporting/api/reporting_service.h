@@ -3,6 +3,11 @@
 #ifndef KOSAPO_SERVICES_REPORTING_API_REPORTING_SERVICE_H_
 #define KOSAPO_SERVICES_REPORTING_API_REPORTING_SERVICE_H_
 
+#include <cstddef>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "absl/time/civil_time.h"
 #include "common/server/call_context.h"
 #include "kosapo/reporting/v1/reporting.grpc.pb.h"
 #include "services/reporting/store/projection_store.h"
@@ -23,7 +28,31 @@ class ReportingServiceImpl final : public v1::ReportingService::Service {
       const v1::GetProjectionStatusRequest* request,
       v1::ProjectionStatus* response) override;
 
+  // Streams the export in chunks of kExportChunkBytes, each sent as soon as
+  // it is full; the whole file is never held.
+  grpc::Status ExportWardComparison(
+      grpc::ServerContext* context,
+      const v1::ExportWardComparisonRequest* request,
+      grpc::ServerWriter<v1::ExportChunk>* writer) override;
+
+  static constexpr size_t kExportChunkBytes = 64 * 1024;
+
  private:
+  // What a ward comparison request asks for, checked.
+  struct ComparisonQuery {
+    std::string municipality;
+    int fiscal_year = 0;
+    absl::CivilDay as_of;
+    int suppress_below = 0;
+  };
+  // The caller may read the municipality's comparison, and the fields are
+  // valid: INVALID_ARGUMENT names the field.
+  static absl::StatusOr<ComparisonQuery> CheckQuery(
+      const server::CallContext& call, const std::string& parent,
+      int fiscal_year, const kosapo::type::Date* as_of, int suppress_below);
+  absl::StatusOr<v1::WardComparison> ReadComparison(
+      const ComparisonQuery& query);
+
   const server::CallRegistry& calls_;
   ProjectionStore& projections_;
 };
