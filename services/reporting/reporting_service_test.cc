@@ -320,6 +320,34 @@ TEST_F(ReportingTest, CallersAndInputAreChecked) {
   EXPECT_NE(status.error_message().find("fiscal_year"), std::string::npos);
 }
 
+// GetProjectionStatus says how far each feed is applied: once caught up,
+// each producer's head; hub operators (no report readers) are refused.
+TEST_F(ReportingTest, ProjectionStatusTellsHowFarEachFeedIsApplied) {
+  CatchUp();
+  auto stub = v1::ReportingService::NewStub(reporting_->channel());
+  v1::ProjectionStatus status;
+  ASSERT_TRUE(stub->GetProjectionStatus(As(auth::Role::kAnalyst).get(),
+                                        v1::GetProjectionStatusRequest(),
+                                        &status)
+                  .ok());
+  std::map<std::string, int64_t> applied;
+  for (const v1::FeedPosition& feed : status.feeds()) {
+    applied[feed.source()] = feed.applied_sequence();
+    EXPECT_GT(feed.update_time().seconds(), 0) << feed.source();
+  }
+  for (const auto& [source, producer] :
+       std::vector<std::pair<std::string, testing::InProcessService*>>{
+           {"screening", screening_}, {"case", case_}}) {
+    const auto events = testing::FeedEvents(*producer, *tokens_, "");
+    ASSERT_FALSE(events.empty()) << source;
+    EXPECT_EQ(applied[source], events.back().sequence()) << source;
+  }
+  EXPECT_EQ(stub->GetProjectionStatus(As(auth::Role::kHubOperator).get(),
+                                      v1::GetProjectionStatusRequest(), &status)
+                .error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+}
+
 // The export streams exactly the file the export library writes for the
 // comparison GetWardComparison answers, in chunks of at most 64 KiB, the
 // first naming the content type and file name. Enough areas (with names
