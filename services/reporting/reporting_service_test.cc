@@ -323,6 +323,16 @@ TEST_F(ReportingTest, CallersAndInputAreChecked) {
 // GetProjectionStatus says how far each feed is applied: once caught up,
 // each producer's head; hub operators (no report readers) are refused.
 TEST_F(ReportingTest, ProjectionStatusTellsHowFarEachFeedIsApplied) {
+  // Events on both feeds, in a city of their own: a meeting's extraction in
+  // screening opens a case in the case service.
+  auto screening =
+      screening::v1::ScreeningService::NewStub(screening_->channel());
+  auto meeting = screening::testing::SeedMeeting(*screening, *tokens_, "27205");
+  ASSERT_TRUE(meeting.ok()) << meeting.status();
+  ASSERT_TRUE(
+      screening::testing::DecidePupil(*screening, *tokens_, "27205", *meeting,
+                                      screening::v1::DECISION_OUTCOME_EXTRACT)
+          .ok());
   CatchUp();
   auto stub = v1::ReportingService::NewStub(reporting_->channel());
   v1::ProjectionStatus status;
