@@ -11,6 +11,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "absl/time/time.h"
+#include "common/base/status.h"
 #include "common/types/enum_text.h"
 #include "kosapo/cases/v1/cases.grpc.pb.h"
 #include "kosapo/referral/v1/referral.grpc.pb.h"
@@ -48,12 +49,9 @@ absl::StatusOr<Enum> EnumFilter(const Args& args, absl::string_view flag,
   if (!args.Has(flag)) {
     return static_cast<Enum>(0);
   }
-  absl::StatusOr<std::string> name =
-      GetChoice(args, flag, EnumChoices<Enum>(prefix));
-  if (!name.ok()) {
-    return name.status();
-  }
-  return EnumOfText<Enum>(*name, prefix);
+  KOSAPO_ASSIGN_OR_RETURN(std::string name,
+                          GetChoice(args, flag, EnumChoices<Enum>(prefix)));
+  return EnumOfText<Enum>(name, prefix);
 }
 
 std::string FormatDate(const kosapo::type::Date& date) {
@@ -95,22 +93,13 @@ struct ListSettings {
 
 absl::StatusOr<ListSettings> ListSettingsOf(const Args& args) {
   ListSettings settings;
-  absl::StatusOr<std::string> format =
-      GetChoice(args, "format", {"table", "json"});
-  if (!format.ok()) {
-    return format.status();
-  }
-  settings.format = *format;
-  absl::StatusOr<int64_t> page_size = GetInt(args, "page-size", 1, 500);
-  if (!page_size.ok()) {
-    return page_size.status();
-  }
-  settings.page_size = static_cast<int32_t>(*page_size);
-  absl::StatusOr<int64_t> limit = GetInt(args, "limit", 0, 100000000);
-  if (!limit.ok()) {
-    return limit.status();
-  }
-  settings.limit = *limit;
+  KOSAPO_ASSIGN_OR_RETURN(std::string format,
+                          GetChoice(args, "format", {"table", "json"}));
+  settings.format = format;
+  KOSAPO_ASSIGN_OR_RETURN(int64_t page_size, GetInt(args, "page-size", 1, 500));
+  settings.page_size = static_cast<int32_t>(page_size);
+  KOSAPO_ASSIGN_OR_RETURN(int64_t limit, GetInt(args, "limit", 0, 100000000));
+  settings.limit = limit;
   return settings;
 }
 
@@ -135,41 +124,25 @@ std::string CaseName(const std::string& text) {
 // --- cases list ------------------------------------------------------------
 
 CommandResult RunCasesList(const Args& args, Io& io) {
-  absl::StatusOr<ListSettings> settings = ListSettingsOf(args);
-  if (!settings.ok()) {
-    return settings.status();
-  }
+  KOSAPO_ASSIGN_OR_RETURN(ListSettings settings, ListSettingsOf(args));
   cv1::ListCasesRequest request;
-  absl::StatusOr<cv1::CaseState> state =
-      EnumFilter<cv1::CaseState>(args, "state", "CASE_STATE_");
-  if (!state.ok()) {
-    return state.status();
-  }
-  absl::StatusOr<cv1::ApproachStatus> approach =
-      EnumFilter<cv1::ApproachStatus>(args, "approach", "APPROACH_STATUS_");
-  if (!approach.ok()) {
-    return approach.status();
-  }
-  absl::StatusOr<bool> mine = GetSwitch(args, "mine");
-  if (!mine.ok()) {
-    return mine.status();
-  }
-  absl::StatusOr<Session> session = Session::Open(args, io.env, true);
-  if (!session.ok()) {
-    return session.status();
-  }
-  absl::StatusOr<std::string> parent = session->MunicipalityParent();
-  if (!parent.ok()) {
-    return parent.status();
-  }
-  request.set_parent(*parent);
+  KOSAPO_ASSIGN_OR_RETURN(
+      cv1::CaseState state,
+      EnumFilter<cv1::CaseState>(args, "state", "CASE_STATE_"));
+  KOSAPO_ASSIGN_OR_RETURN(
+      cv1::ApproachStatus approach,
+      EnumFilter<cv1::ApproachStatus>(args, "approach", "APPROACH_STATUS_"));
+  KOSAPO_ASSIGN_OR_RETURN(bool mine, GetSwitch(args, "mine"));
+  KOSAPO_ASSIGN_OR_RETURN(Session session, Session::Open(args, io.env, true));
+  KOSAPO_ASSIGN_OR_RETURN(std::string parent, session.MunicipalityParent());
+  request.set_parent(parent);
   request.set_area_code(args.Get("area"));
-  request.set_state(*state);
-  request.set_approach_status(*approach);
-  request.set_assigned_to_me(*mine);
-  request.set_page_size(settings->page_size);
+  request.set_state(state);
+  request.set_approach_status(approach);
+  request.set_assigned_to_me(mine);
+  request.set_page_size(settings.page_size);
 
-  auto stub = cv1::CaseService::NewStub(session->Channel(Service::kCase));
+  auto stub = cv1::CaseService::NewStub(session.Channel(Service::kCase));
   TextTable table;
   for (const char* header :
        {"CASE", "AREA", "FY", "OPENED", "STATE", "APPROACH", "OUTCOME", "LEAD",
@@ -180,21 +153,19 @@ CommandResult RunCasesList(const Args& args, Io& io) {
   int64_t count = 0;
   do {
     grpc::ClientContext context;
-    session->Prepare(&context);
+    session.Prepare(&context);
     cv1::ListCasesResponse response;
     const grpc::Status status = stub->ListCases(&context, request, &response);
     if (!status.ok()) {
-      return session->Explain(status, Service::kCase, "list cases");
+      return session.Explain(status, Service::kCase, "list cases");
     }
     for (const cv1::Case& c : response.cases()) {
-      if (settings->limit > 0 && count >= settings->limit) {
+      if (settings.limit > 0 && count >= settings.limit) {
         break;
       }
       ++count;
-      if (settings->format == "json") {
-        if (absl::Status printed = PrintJsonLine(c, io.out); !printed.ok()) {
-          return printed;
-        }
+      if (settings.format == "json") {
+        KOSAPO_RETURN_IF_ERROR(PrintJsonLine(c, io.out));
         continue;
       }
       table.AddRow(
@@ -211,8 +182,8 @@ CommandResult RunCasesList(const Args& args, Io& io) {
     }
     request.set_page_token(response.next_page_token());
   } while (!request.page_token().empty() &&
-           (settings->limit == 0 || count < settings->limit));
-  if (settings->format == "table") {
+           (settings.limit == 0 || count < settings.limit));
+  if (settings.format == "table") {
     if (!table.empty()) {
       io.out << table.Render(Highlight::kMarker);
     }
@@ -234,32 +205,23 @@ void Field(std::ostream& out, absl::string_view label,
 }
 
 CommandResult RunCasesShow(const Args& args, Io& io) {
-  absl::StatusOr<std::string> format =
-      GetChoice(args, "format", {"table", "json"});
-  if (!format.ok()) {
-    return format.status();
-  }
-  absl::StatusOr<Session> session = Session::Open(args, io.env, true);
-  if (!session.ok()) {
-    return session.status();
-  }
+  KOSAPO_ASSIGN_OR_RETURN(std::string format,
+                          GetChoice(args, "format", {"table", "json"}));
+  KOSAPO_ASSIGN_OR_RETURN(Session session, Session::Open(args, io.env, true));
   cv1::GetCaseRequest request;
   request.set_name(CaseName(args.positional()[0]));
   grpc::ClientContext context;
-  session->Prepare(&context);
+  session.Prepare(&context);
   cv1::Case c;
   const grpc::Status status =
-      cv1::CaseService::NewStub(session->Channel(Service::kCase))
+      cv1::CaseService::NewStub(session.Channel(Service::kCase))
           ->GetCase(&context, request, &c);
   if (!status.ok()) {
-    return session->Explain(status, Service::kCase,
-                            absl::StrCat("show ", request.name()));
+    return session.Explain(status, Service::kCase,
+                           absl::StrCat("show ", request.name()));
   }
-  if (*format == "json") {
-    absl::Status printed = PrintJsonLine(c, io.out, /*pretty=*/true);
-    if (!printed.ok()) {
-      return printed;
-    }
+  if (format == "json") {
+    KOSAPO_RETURN_IF_ERROR(PrintJsonLine(c, io.out, /*pretty=*/true));
     io.out << "\n";
     return kExitOk;
   }
@@ -327,33 +289,22 @@ CommandResult RunCasesShow(const Args& args, Io& io) {
 // --- referrals list --------------------------------------------------------
 
 CommandResult RunReferralsList(const Args& args, Io& io) {
-  absl::StatusOr<ListSettings> settings = ListSettingsOf(args);
-  if (!settings.ok()) {
-    return settings.status();
-  }
-  absl::StatusOr<rv1::ReferralState> state =
-      EnumFilter<rv1::ReferralState>(args, "state", "REFERRAL_STATE_");
-  if (!state.ok()) {
-    return state.status();
-  }
-  absl::StatusOr<Session> session = Session::Open(args, io.env, true);
-  if (!session.ok()) {
-    return session.status();
-  }
-  absl::StatusOr<std::string> parent = session->MunicipalityParent();
-  if (!parent.ok()) {
-    return parent.status();
-  }
+  KOSAPO_ASSIGN_OR_RETURN(ListSettings settings, ListSettingsOf(args));
+  KOSAPO_ASSIGN_OR_RETURN(
+      rv1::ReferralState state,
+      EnumFilter<rv1::ReferralState>(args, "state", "REFERRAL_STATE_"));
+  KOSAPO_ASSIGN_OR_RETURN(Session session, Session::Open(args, io.env, true));
+  KOSAPO_ASSIGN_OR_RETURN(std::string parent, session.MunicipalityParent());
   rv1::ListReferralsRequest request;
-  request.set_parent(*parent);
+  request.set_parent(parent);
   if (args.Has("case")) {
     request.set_case_(CaseName(args.Get("case")));
   }
-  request.set_state(*state);
-  request.set_page_size(settings->page_size);
+  request.set_state(state);
+  request.set_page_size(settings.page_size);
 
   auto stub =
-      rv1::ReferralService::NewStub(session->Channel(Service::kReferral));
+      rv1::ReferralService::NewStub(session.Channel(Service::kReferral));
   TextTable table;
   for (const char* header : {"REFERRAL", "CASE", "AREA", "SUPPORT", "CATEGORY",
                              "STATE", "PROPOSED", "ANSWER DUE", "OVERDUE"}) {
@@ -362,23 +313,20 @@ CommandResult RunReferralsList(const Args& args, Io& io) {
   int64_t count = 0;
   do {
     grpc::ClientContext context;
-    session->Prepare(&context);
+    session.Prepare(&context);
     rv1::ListReferralsResponse response;
     const grpc::Status status =
         stub->ListReferrals(&context, request, &response);
     if (!status.ok()) {
-      return session->Explain(status, Service::kReferral, "list referrals");
+      return session.Explain(status, Service::kReferral, "list referrals");
     }
     for (const rv1::Referral& referral : response.referrals()) {
-      if (settings->limit > 0 && count >= settings->limit) {
+      if (settings.limit > 0 && count >= settings.limit) {
         break;
       }
       ++count;
-      if (settings->format == "json") {
-        if (absl::Status printed = PrintJsonLine(referral, io.out);
-            !printed.ok()) {
-          return printed;
-        }
+      if (settings.format == "json") {
+        KOSAPO_RETURN_IF_ERROR(PrintJsonLine(referral, io.out));
         continue;
       }
       table.AddRow({{referral.name()},
@@ -393,8 +341,8 @@ CommandResult RunReferralsList(const Args& args, Io& io) {
     }
     request.set_page_token(response.next_page_token());
   } while (!request.page_token().empty() &&
-           (settings->limit == 0 || count < settings->limit));
-  if (settings->format == "table") {
+           (settings.limit == 0 || count < settings.limit));
+  if (settings.format == "table") {
     if (!table.empty()) {
       io.out << table.Render(Highlight::kMarker);
     }

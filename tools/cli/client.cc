@@ -17,6 +17,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
+#include "common/base/status.h"
 #include "nlohmann/json.hpp"
 
 namespace kosapo::cli {
@@ -186,11 +187,7 @@ absl::StatusOr<Session> Session::Open(const Args& args, const EnvLookup& env,
   }
   session.timeout_ = absl::Seconds(30);
   if (args.Declared("timeout")) {
-    absl::StatusOr<absl::Duration> timeout = GetDuration(args, "timeout");
-    if (!timeout.ok()) {
-      return timeout.status();
-    }
-    session.timeout_ = *timeout;
+    KOSAPO_ASSIGN_OR_RETURN(session.timeout_, GetDuration(args, "timeout"));
   }
   if (args.Declared("municipality")) {
     session.municipality_ = args.Get("municipality");
@@ -201,21 +198,14 @@ absl::StatusOr<Session> Session::Open(const Args& args, const EnvLookup& env,
   const std::optional<std::string> inline_token = env("KOSAPO_TOKEN");
   if (args.Declared("token-file") && args.Source("token-file") == "flag") {
     // An explicit flag wins over both variables.
-    absl::StatusOr<std::string> token =
-        ReadTokenFile(args.Get("token-file"), "flag");
-    if (!token.ok()) {
-      return token.status();
-    }
-    session.token_ = *std::move(token);
+    KOSAPO_ASSIGN_OR_RETURN(session.token_,
+                            ReadTokenFile(args.Get("token-file"), "flag"));
   } else if (inline_token.has_value() && !inline_token->empty()) {
     session.token_ = std::string(absl::StripAsciiWhitespace(*inline_token));
   } else if (args.Declared("token-file") && args.Has("token-file")) {
-    absl::StatusOr<std::string> token =
-        ReadTokenFile(args.Get("token-file"), args.Source("token-file"));
-    if (!token.ok()) {
-      return token.status();
-    }
-    session.token_ = *std::move(token);
+    KOSAPO_ASSIGN_OR_RETURN(
+        session.token_,
+        ReadTokenFile(args.Get("token-file"), args.Source("token-file")));
   }
   if (session.token_.empty()) {
     return absl::UnauthenticatedError(

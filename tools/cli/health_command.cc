@@ -9,6 +9,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "common/base/status.h"
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "tools/cli/cli.h"
 #include "tools/cli/client.h"
@@ -101,17 +102,11 @@ void CheckAll(std::vector<Probe>& probes, absl::Duration timeout,
 }
 
 CommandResult RunHealth(const Args& args, Io& io) {
-  absl::StatusOr<absl::Duration> timeout = GetDuration(args, "timeout");
-  if (!timeout.ok()) {
-    return timeout.status();
-  }
+  KOSAPO_ASSIGN_OR_RETURN(absl::Duration timeout, GetDuration(args, "timeout"));
   absl::Duration wait = absl::ZeroDuration();
   if (args.Has("wait")) {
-    absl::StatusOr<absl::Duration> parsed = GetDuration(args, "wait");
-    if (!parsed.ok()) {
-      return parsed.status();
-    }
-    wait = *parsed;
+    KOSAPO_ASSIGN_OR_RETURN(absl::Duration parsed, GetDuration(args, "wait"));
+    wait = parsed;
   }
   if (args.Has("service") && !args.Has("address")) {
     return absl::InvalidArgumentError("--service needs --address=HOST:PORT");
@@ -120,7 +115,7 @@ CommandResult RunHealth(const Args& args, Io& io) {
     // One probe, with kosapo-health's output: "ADDRESS SERVICE: STATUS".
     std::vector<Probe> probes = {
         {"", args.Get("address"), args.Get("service")}};
-    CheckAll(probes, *timeout, wait);
+    CheckAll(probes, timeout, wait);
     const Probe& probe = probes[0];
     if (probe.reachable) {
       io.out << probe.address << " "
@@ -131,16 +126,13 @@ CommandResult RunHealth(const Args& args, Io& io) {
     }
     return probe.serving ? kExitOk : kExitUnavailable;
   }
-  absl::StatusOr<Session> session = Session::Open(args, io.env, false);
-  if (!session.ok()) {
-    return session.status();
-  }
+  KOSAPO_ASSIGN_OR_RETURN(Session session, Session::Open(args, io.env, false));
   std::vector<Probe> probes;
   for (const ServiceInfo& info : AllServices()) {
     probes.push_back(
-        {info.name, session->Address(info.service), info.grpc_name});
+        {info.name, session.Address(info.service), info.grpc_name});
   }
-  CheckAll(probes, *timeout, wait);
+  CheckAll(probes, timeout, wait);
   size_t address_width = 0;
   for (const Probe& probe : probes) {
     address_width = std::max(address_width, probe.address.size());

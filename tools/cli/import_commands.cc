@@ -18,6 +18,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "common/base/status.h"
 #include "common/csv/csv.h"
 #include "common/types/enum_text.h"
 #include "kosapo/screening/v1/screening.grpc.pb.h"
@@ -100,14 +101,11 @@ std::vector<Flag> EncodingFlag() {
 }
 
 absl::StatusOr<csv::Encoding> EncodingOf(const Args& args) {
-  absl::StatusOr<std::string> name =
-      GetChoice(args, "encoding", {"auto", "utf8", "cp932"});
-  if (!name.ok()) {
-    return name.status();
-  }
-  return *name == "utf8"    ? csv::Encoding::kUtf8
-         : *name == "cp932" ? csv::Encoding::kCp932
-                            : csv::Encoding::kAuto;
+  KOSAPO_ASSIGN_OR_RETURN(
+      std::string name, GetChoice(args, "encoding", {"auto", "utf8", "cp932"}));
+  return name == "utf8"    ? csv::Encoding::kUtf8
+         : name == "cp932" ? csv::Encoding::kCp932
+                           : csv::Encoding::kAuto;
 }
 
 sv1::CsvEncoding WireEncoding(csv::Encoding encoding) {
@@ -129,12 +127,9 @@ struct DecodedFile {
 
 absl::StatusOr<DecodedFile> ReadAndDecode(const std::string& path,
                                           csv::Encoding encoding) {
-  absl::StatusOr<std::string> bytes = ReadInput(path);
-  if (!bytes.ok()) {
-    return bytes.status();
-  }
+  KOSAPO_ASSIGN_OR_RETURN(std::string bytes, ReadInput(path));
   DecodedFile out;
-  absl::StatusOr<csv::Decoded> decoded = csv::DecodeToUtf8(*bytes, encoding);
+  absl::StatusOr<csv::Decoded> decoded = csv::DecodeToUtf8(bytes, encoding);
   if (!decoded.ok()) {
     // "line 12: invalid CP932 byte sequence at byte offset 345".
     out.error = ErrorOf(decoded.status().message());
@@ -176,29 +171,17 @@ absl::StatusOr<sv1::SchoolKind> ParseKind(absl::string_view text) {
 }
 
 CommandResult RunImportSchools(const Args& args, Io& io) {
-  absl::StatusOr<csv::Encoding> encoding = EncodingOf(args);
-  if (!encoding.ok()) {
-    return encoding.status();
-  }
-  absl::StatusOr<Session> session = Session::Open(args, io.env, true);
-  if (!session.ok()) {
-    return session.status();
-  }
-  absl::StatusOr<std::string> parent = session->MunicipalityParent();
-  if (!parent.ok()) {
-    return parent.status();
-  }
+  KOSAPO_ASSIGN_OR_RETURN(csv::Encoding encoding, EncodingOf(args));
+  KOSAPO_ASSIGN_OR_RETURN(Session session, Session::Open(args, io.env, true));
+  KOSAPO_ASSIGN_OR_RETURN(std::string parent, session.MunicipalityParent());
   const std::string& path = args.positional()[0];
-  absl::StatusOr<DecodedFile> file = ReadAndDecode(path, *encoding);
-  if (!file.ok()) {
-    return file.status();
-  }
-  if (file->error.has_value()) {
-    return Rejected(io, "schools", *file->error);
+  KOSAPO_ASSIGN_OR_RETURN(DecodedFile file, ReadAndDecode(path, encoding));
+  if (file.error.has_value()) {
+    return Rejected(io, "schools", *file.error);
   }
   std::vector<csv::Record> records;
   std::vector<LineError> errors;
-  csv::Reader reader(file->utf8);
+  csv::Reader reader(file.utf8);
   std::optional<csv::Table> table;
   while (std::optional<absl::StatusOr<csv::Record>> next = reader.Next()) {
     if (!next->ok()) {
@@ -227,7 +210,7 @@ CommandResult RunImportSchools(const Args& args, Io& io) {
     return Rejected(io, "schools", {1, "", "the file is empty"});
   }
   auto stub =
-      sv1::ScreeningService::NewStub(session->Channel(Service::kScreening));
+      sv1::ScreeningService::NewStub(session.Channel(Service::kScreening));
   ProgressDisplay progress(io.err, io.err_is_terminal, "schools",
                            static_cast<int64_t>(records.size()));
   int64_t stored = 0;
@@ -249,7 +232,7 @@ CommandResult RunImportSchools(const Args& args, Io& io) {
       continue;
     }
     sv1::UpsertSchoolRequest request;
-    request.set_parent(*parent);
+    request.set_parent(parent);
     sv1::School* school = request.mutable_school();
     school->set_code(std::string(
         absl::StripAsciiWhitespace(table->Get(record, "school_code"))));
@@ -259,7 +242,7 @@ CommandResult RunImportSchools(const Args& args, Io& io) {
     school->set_area_code(std::string(
         absl::StripAsciiWhitespace(table->Get(record, "area_code"))));
     grpc::ClientContext context;
-    session->Prepare(&context);
+    session.Prepare(&context);
     sv1::School response;
     const grpc::Status status =
         stub->UpsertSchool(&context, request, &response);
@@ -279,7 +262,7 @@ CommandResult RunImportSchools(const Args& args, Io& io) {
         // stop instead of repeating it for every line.
         progress.Finish();
         const absl::Status explained =
-            session->Explain(status, Service::kScreening, "register schools");
+            session.Explain(status, Service::kScreening, "register schools");
         return absl::Status(
             explained.code(),
             absl::StrCat(explained.message(), ". Stopped at line ", record.line,
@@ -314,45 +297,30 @@ std::string LineFirst(absl::string_view problem) {
 }
 
 CommandResult RunImportEnrollment(const Args& args, Io& io) {
-  absl::StatusOr<int64_t> fiscal_year = GetInt(args, "fy", 2000, 2100);
-  if (!fiscal_year.ok()) {
-    return fiscal_year.status();
-  }
-  absl::StatusOr<csv::Encoding> encoding = EncodingOf(args);
-  if (!encoding.ok()) {
-    return encoding.status();
-  }
-  absl::StatusOr<Session> session = Session::Open(args, io.env, true);
-  if (!session.ok()) {
-    return session.status();
-  }
-  absl::StatusOr<std::string> parent = session->MunicipalityParent();
-  if (!parent.ok()) {
-    return parent.status();
-  }
+  KOSAPO_ASSIGN_OR_RETURN(int64_t fiscal_year, GetInt(args, "fy", 2000, 2100));
+  KOSAPO_ASSIGN_OR_RETURN(csv::Encoding encoding, EncodingOf(args));
+  KOSAPO_ASSIGN_OR_RETURN(Session session, Session::Open(args, io.env, true));
+  KOSAPO_ASSIGN_OR_RETURN(std::string parent, session.MunicipalityParent());
   const std::string& path = args.positional()[0];
-  absl::StatusOr<std::string> bytes = ReadInput(path);
-  if (!bytes.ok()) {
-    return bytes.status();
-  }
+  KOSAPO_ASSIGN_OR_RETURN(std::string bytes, ReadInput(path));
   // One call: the service takes a year's counts all or nothing.
   sv1::ImportEnrollmentRequest request;
-  request.set_parent(*parent);
-  request.set_fiscal_year(static_cast<int32_t>(*fiscal_year));
-  request.set_csv(*std::move(bytes));
-  request.set_encoding(WireEncoding(*encoding));
+  request.set_parent(parent);
+  request.set_fiscal_year(static_cast<int32_t>(fiscal_year));
+  request.set_csv(std::move(bytes));
+  request.set_encoding(WireEncoding(encoding));
   grpc::ClientContext context;
-  session->Prepare(&context);
+  session.Prepare(&context);
   sv1::ImportEnrollmentResponse response;
   const grpc::Status status =
-      sv1::ScreeningService::NewStub(session->Channel(Service::kScreening))
+      sv1::ScreeningService::NewStub(session.Channel(Service::kScreening))
           ->ImportEnrollment(&context, request, &response);
   if (status.error_code() == grpc::StatusCode::INVALID_ARGUMENT) {
     // "3 problem(s), nothing stored; line 4 pupils: ...; line 9 ...", or
     // one problem of the whole file ("line 1: missing column 'pupils'").
     std::vector<std::string> parts =
         absl::StrSplit(status.error_message(), "; ");
-    io.out << "enrollment FY" << *fiscal_year << " refused, nothing stored";
+    io.out << "enrollment FY" << fiscal_year << " refused, nothing stored";
     if (absl::StrContains(parts[0], "problem(s)")) {
       io.out << " (" << parts[0].substr(0, parts[0].find(',')) << ")";
       parts.erase(parts.begin());
@@ -364,9 +332,9 @@ CommandResult RunImportEnrollment(const Args& args, Io& io) {
     return kExitRejected;
   }
   if (!status.ok()) {
-    return session->Explain(status, Service::kScreening, "load enrollment");
+    return session.Explain(status, Service::kScreening, "load enrollment");
   }
-  io.out << "enrollment FY" << *fiscal_year << ": "
+  io.out << "enrollment FY" << fiscal_year << ": "
          << (response.unchanged() ? "unchanged" : "stored") << ", "
          << response.rows() << " rows, " << response.schools() << " schools, "
          << response.pupils() << " pupils (" << path << ")\n";
@@ -377,47 +345,27 @@ CommandResult RunImportEnrollment(const Args& args, Io& io) {
 
 absl::StatusOr<std::string> RoundName(const Args& args,
                                       const Session& session) {
-  absl::StatusOr<std::string> round = GetRequired(args, "round");
-  if (!round.ok()) {
-    return round.status();
+  KOSAPO_ASSIGN_OR_RETURN(std::string round, GetRequired(args, "round"));
+  if (absl::StartsWith(round, "municipalities/")) {
+    return round;
   }
-  if (absl::StartsWith(*round, "municipalities/")) {
-    return *round;
-  }
-  absl::StatusOr<std::string> parent = session.MunicipalityParent();
-  if (!parent.ok()) {
-    return parent.status();
-  }
-  return absl::StrCat(*parent, "/rounds/", *round);
+  KOSAPO_ASSIGN_OR_RETURN(std::string parent, session.MunicipalityParent());
+  return absl::StrCat(parent, "/rounds/", round);
 }
 
 CommandResult RunImportSheets(const Args& args, Io& io) {
-  absl::StatusOr<csv::Encoding> encoding = EncodingOf(args);
-  if (!encoding.ok()) {
-    return encoding.status();
-  }
-  absl::StatusOr<int64_t> batch_rows = GetInt(args, "batch-rows", 1, 100000);
-  if (!batch_rows.ok()) {
-    return batch_rows.status();
-  }
-  absl::StatusOr<Session> session = Session::Open(args, io.env, true);
-  if (!session.ok()) {
-    return session.status();
-  }
-  absl::StatusOr<std::string> round = RoundName(args, *session);
-  if (!round.ok()) {
-    return round.status();
-  }
+  KOSAPO_ASSIGN_OR_RETURN(csv::Encoding encoding, EncodingOf(args));
+  KOSAPO_ASSIGN_OR_RETURN(int64_t batch_rows,
+                          GetInt(args, "batch-rows", 1, 100000));
+  KOSAPO_ASSIGN_OR_RETURN(Session session, Session::Open(args, io.env, true));
+  KOSAPO_ASSIGN_OR_RETURN(std::string round, RoundName(args, session));
   const std::string& path = args.positional()[0];
-  absl::StatusOr<DecodedFile> file = ReadAndDecode(path, *encoding);
-  if (!file.ok()) {
-    return file.status();
-  }
-  if (file->error.has_value()) {
-    return Rejected(io, "sheets", *file->error);
+  KOSAPO_ASSIGN_OR_RETURN(DecodedFile file, ReadAndDecode(path, encoding));
+  if (file.error.has_value()) {
+    return Rejected(io, "sheets", *file.error);
   }
   absl::StatusOr<CsvPieces> pieces =
-      CsvPieces::Split(std::move(file->utf8), static_cast<size_t>(*batch_rows),
+      CsvPieces::Split(std::move(file.utf8), static_cast<size_t>(batch_rows),
                        kMaxPieceBytes, {"school_code", "pupil_id"});
   if (!pieces.ok()) {
     LineError error{
@@ -427,7 +375,7 @@ CommandResult RunImportSheets(const Args& args, Io& io) {
   }
 
   auto stub =
-      sv1::ScreeningService::NewStub(session->Channel(Service::kScreening));
+      sv1::ScreeningService::NewStub(session.Channel(Service::kScreening));
   ProgressDisplay progress(io.err, io.err_is_terminal, "sheets",
                            static_cast<int64_t>(pieces->rows()));
   std::vector<LineError> errors;
@@ -456,11 +404,11 @@ CommandResult RunImportSheets(const Args& args, Io& io) {
       }
     }
     sv1::ImportSheetsCsvRequest request;
-    request.set_parent(*round);
+    request.set_parent(round);
     request.set_csv(pieces->PieceText(piece, left_out));
     request.set_encoding(sv1::CSV_ENCODING_UTF8);
     grpc::ClientContext context;
-    session->Prepare(&context);
+    session.Prepare(&context);
     sv1::ImportSheetsResponse response;
     const grpc::Status status =
         stub->ImportSheetsCsv(&context, request, &response);
@@ -475,7 +423,7 @@ CommandResult RunImportSheets(const Args& args, Io& io) {
     if (!status.ok()) {
       progress.Finish();
       const absl::Status explained =
-          session->Explain(status, Service::kScreening, "import sheets");
+          session.Explain(status, Service::kScreening, "import sheets");
       if (piece.first_record == 0) {
         return explained;
       }

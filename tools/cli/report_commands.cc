@@ -11,6 +11,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/civil_time.h"
+#include "common/base/status.h"
 #include "common/types/api_types.h"
 #include "kosapo/reporting/v1/reporting.grpc.pb.h"
 #include "tools/cli/cli.h"
@@ -37,18 +38,15 @@ Flag OutFlag() {
 }
 
 absl::StatusOr<Highlight> HighlightOf(const Args& args, const Io& io) {
-  absl::StatusOr<std::string> color =
-      GetChoice(args, "color", {"auto", "always", "never"});
-  if (!color.ok()) {
-    return color.status();
-  }
-  if (*color == "auto") {
+  KOSAPO_ASSIGN_OR_RETURN(
+      std::string color, GetChoice(args, "color", {"auto", "always", "never"}));
+  if (color == "auto") {
     const std::optional<std::string> no_color = io.env("NO_COLOR");
     const bool terminal = io.out_is_terminal && !args.Has("out") &&
                           !(no_color.has_value() && !no_color->empty());
     return terminal ? Highlight::kAnsi : Highlight::kMarker;
   }
-  return *color == "always" ? Highlight::kAnsi : Highlight::kMarker;
+  return color == "always" ? Highlight::kAnsi : Highlight::kMarker;
 }
 
 // Runs `write` on stdout, or on FILE written beside it and renamed into
@@ -88,11 +86,8 @@ absl::Status WriteOutput(
 
 CommandResult RunWardComparison(const Args& args, Io& io) {
   WardComparisonQuery query;
-  absl::StatusOr<int64_t> fiscal_year = GetInt(args, "fy", 2000, 2100);
-  if (!fiscal_year.ok()) {
-    return fiscal_year.status();
-  }
-  query.fiscal_year = static_cast<int>(*fiscal_year);
+  KOSAPO_ASSIGN_OR_RETURN(int64_t fiscal_year, GetInt(args, "fy", 2000, 2100));
+  query.fiscal_year = static_cast<int>(fiscal_year);
   if (args.Has("as-of")) {
     absl::CivilDay day;
     if (!absl::ParseCivilTime(args.Get("as-of"), &day)) {
@@ -101,41 +96,25 @@ CommandResult RunWardComparison(const Args& args, Io& io) {
     }
     query.as_of = day;
   }
-  absl::StatusOr<int64_t> suppress = GetInt(args, "suppress-below", 0, 1000);
-  if (!suppress.ok()) {
-    return suppress.status();
-  }
-  query.suppress_below = static_cast<int>(*suppress);
-  absl::StatusOr<std::string> format =
-      GetChoice(args, "format", {"table", "json", "csv", "xlsx", "html"});
-  if (!format.ok()) {
-    return format.status();
-  }
-  absl::StatusOr<Highlight> highlight = HighlightOf(args, io);
-  if (!highlight.ok()) {
-    return highlight.status();
-  }
-  if (*format == "xlsx" && !args.Has("out") && io.out_is_terminal) {
+  KOSAPO_ASSIGN_OR_RETURN(int64_t suppress,
+                          GetInt(args, "suppress-below", 0, 1000));
+  query.suppress_below = static_cast<int>(suppress);
+  KOSAPO_ASSIGN_OR_RETURN(
+      std::string format,
+      GetChoice(args, "format", {"table", "json", "csv", "xlsx", "html"}));
+  KOSAPO_ASSIGN_OR_RETURN(Highlight highlight, HighlightOf(args, io));
+  if (format == "xlsx" && !args.Has("out") && io.out_is_terminal) {
     return absl::InvalidArgumentError(
         "--format=xlsx is binary: pass --out=FILE.xlsx");
   }
-  absl::StatusOr<Session> session = Session::Open(args, io.env, true);
-  if (!session.ok()) {
-    return session.status();
-  }
-  absl::StatusOr<std::string> parent = session->MunicipalityParent();
-  if (!parent.ok()) {
-    return parent.status();
-  }
-  query.parent = *parent;
+  KOSAPO_ASSIGN_OR_RETURN(Session session, Session::Open(args, io.env, true));
+  KOSAPO_ASSIGN_OR_RETURN(std::string parent, session.MunicipalityParent());
+  query.parent = parent;
 
-  if (*format == "csv" || *format == "xlsx" || *format == "html") {
-    absl::Status written = WriteOutput(args, io, [&](std::ostream& out) {
-      return ExportWardComparison(*session, query, ExportFormat{*format}, out);
-    });
-    if (!written.ok()) {
-      return written;
-    }
+  if (format == "csv" || format == "xlsx" || format == "html") {
+    KOSAPO_RETURN_IF_ERROR(WriteOutput(args, io, [&](std::ostream& out) {
+      return ExportWardComparison(session, query, ExportFormat{format}, out);
+    }));
     return kExitOk;
   }
 
@@ -147,17 +126,17 @@ CommandResult RunWardComparison(const Args& args, Io& io) {
   }
   request.set_suppress_below(query.suppress_below);
   grpc::ClientContext context;
-  session->Prepare(&context);
+  session.Prepare(&context);
   rv1::WardComparison comparison;
   const grpc::Status status =
-      rv1::ReportingService::NewStub(session->Channel(Service::kReporting))
+      rv1::ReportingService::NewStub(session.Channel(Service::kReporting))
           ->GetWardComparison(&context, request, &comparison);
   if (!status.ok()) {
-    return session->Explain(status, Service::kReporting,
-                            "get the ward comparison");
+    return session.Explain(status, Service::kReporting,
+                           "get the ward comparison");
   }
-  absl::Status written = WriteOutput(args, io, [&](std::ostream& out) {
-    if (*format == "json") {
+  KOSAPO_RETURN_IF_ERROR(WriteOutput(args, io, [&](std::ostream& out) {
+    if (format == "json") {
       google::protobuf::util::JsonPrintOptions options;
       options.preserve_proto_field_names = true;
       options.add_whitespace = true;
@@ -170,58 +149,34 @@ CommandResult RunWardComparison(const Args& args, Io& io) {
       out << json;
       return absl::OkStatus();
     }
-    out << RenderWardComparison(comparison, *highlight);
+    out << RenderWardComparison(comparison, highlight);
     return absl::OkStatus();
-  });
-  if (!written.ok()) {
-    return written;
-  }
+  }));
   return kExitOk;
 }
 
 CommandResult RunHubMonthly(const Args& args, Io& io) {
   HubMonthlyQuery query;
-  absl::StatusOr<std::string> hub = GetRequired(args, "hub");
-  if (!hub.ok()) {
-    return hub.status();
-  }
-  query.hub = *hub;
-  absl::StatusOr<std::string> month = GetRequired(args, "month");
-  if (!month.ok()) {
-    return month.status();
-  }
+  KOSAPO_ASSIGN_OR_RETURN(std::string hub, GetRequired(args, "hub"));
+  query.hub = hub;
+  KOSAPO_ASSIGN_OR_RETURN(std::string month, GetRequired(args, "month"));
   absl::CivilMonth civil_month;
-  if (!absl::ParseCivilTime(*month, &civil_month)) {
+  if (!absl::ParseCivilTime(month, &civil_month)) {
     return absl::InvalidArgumentError(absl::StrCat(
-        "--month: '", *month, "' is not a month YYYY-MM, e.g. 2024-08"));
+        "--month: '", month, "' is not a month YYYY-MM, e.g. 2024-08"));
   }
   query.year = static_cast<int>(civil_month.year());
   query.month = civil_month.month();
-  absl::StatusOr<std::string> format =
-      GetChoice(args, "format", {"table", "json"});
-  if (!format.ok()) {
-    return format.status();
-  }
-  query.format = *format;
-  absl::StatusOr<Highlight> highlight = HighlightOf(args, io);
-  if (!highlight.ok()) {
-    return highlight.status();
-  }
-  absl::StatusOr<Session> session = Session::Open(args, io.env, true);
-  if (!session.ok()) {
-    return session.status();
-  }
-  absl::StatusOr<std::string> parent = session->MunicipalityParent();
-  if (!parent.ok()) {
-    return parent.status();
-  }
-  query.parent = *parent;
-  absl::Status written = WriteOutput(args, io, [&](std::ostream& out) {
-    return PrintHubMonthlyReport(*session, query, *highlight, out);
-  });
-  if (!written.ok()) {
-    return written;
-  }
+  KOSAPO_ASSIGN_OR_RETURN(std::string format,
+                          GetChoice(args, "format", {"table", "json"}));
+  query.format = format;
+  KOSAPO_ASSIGN_OR_RETURN(Highlight highlight, HighlightOf(args, io));
+  KOSAPO_ASSIGN_OR_RETURN(Session session, Session::Open(args, io.env, true));
+  KOSAPO_ASSIGN_OR_RETURN(std::string parent, session.MunicipalityParent());
+  query.parent = parent;
+  KOSAPO_RETURN_IF_ERROR(WriteOutput(args, io, [&](std::ostream& out) {
+    return PrintHubMonthlyReport(session, query, highlight, out);
+  }));
   return kExitOk;
 }
 

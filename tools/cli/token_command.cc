@@ -13,6 +13,7 @@
 #include "absl/time/clock.h"
 #include "common/auth/jwt.h"
 #include "common/auth/principal.h"
+#include "common/base/status.h"
 #include "tools/cli/cli.h"
 #include "tools/cli/exit_codes.h"
 
@@ -77,23 +78,17 @@ CommandResult RunMint(const Args& args, Io& io) {
   }
 
   auth::Principal principal;
-  absl::StatusOr<std::string> subject = GetRequired(args, "subject");
-  if (!subject.ok()) {
-    return subject.status();
-  }
-  principal.subject = *subject;
-  absl::StatusOr<std::string> role_name = GetRequired(args, "role");
-  if (!role_name.ok()) {
-    return role_name.status();
-  }
-  const std::optional<auth::Role> role = auth::ParseRole(*role_name);
+  KOSAPO_ASSIGN_OR_RETURN(std::string subject, GetRequired(args, "subject"));
+  principal.subject = subject;
+  KOSAPO_ASSIGN_OR_RETURN(std::string role_name, GetRequired(args, "role"));
+  const std::optional<auth::Role> role = auth::ParseRole(role_name);
   if (!role.has_value()) {
     std::vector<std::string> names;
     for (auth::Role known : auth::kAllRoles) {
       names.emplace_back(auth::RoleName(known));
     }
     return FlagError("role",
-                     absl::StrCat("unknown role '", *role_name, "'; one of ",
+                     absl::StrCat("unknown role '", role_name, "'; one of ",
                                   absl::StrJoin(names, ", ")));
   }
   principal.role = *role;
@@ -101,41 +96,28 @@ CommandResult RunMint(const Args& args, Io& io) {
   for (const auto& [name, list] : {std::pair{"areas", &principal.areas},
                                    std::pair{"schools", &principal.schools},
                                    std::pair{"hubs", &principal.hubs}}) {
-    absl::StatusOr<std::vector<std::string>> items = ParseList(args, name);
-    if (!items.ok()) {
-      return items.status();
-    }
-    *list = *std::move(items);
+    KOSAPO_ASSIGN_OR_RETURN(std::vector<std::string> items,
+                            ParseList(args, name));
+    *list = std::move(items);
   }
-  absl::StatusOr<absl::Duration> ttl = GetDuration(args, "ttl");
-  if (!ttl.ok()) {
-    return ttl.status();
-  }
-  if (*ttl < absl::Seconds(1) || *ttl > kMaxTtl) {
+  KOSAPO_ASSIGN_OR_RETURN(absl::Duration ttl, GetDuration(args, "ttl"));
+  if (ttl < absl::Seconds(1) || ttl > kMaxTtl) {
     return FlagError("ttl", "must be from 1s to 744h (31 days)");
   }
 
-  absl::StatusOr<std::string> key_file = GetRequired(args, "private-key-file");
-  if (!key_file.ok()) {
-    return key_file.status();
-  }
-  absl::StatusOr<std::string> key = ReadKeyFile(*key_file);
-  if (!key.ok()) {
-    return key.status();
-  }
-  signer_options.private_key_pem = *std::move(key);
+  KOSAPO_ASSIGN_OR_RETURN(std::string key_file,
+                          GetRequired(args, "private-key-file"));
+  KOSAPO_ASSIGN_OR_RETURN(std::string key, ReadKeyFile(key_file));
+  signer_options.private_key_pem = std::move(key);
   absl::StatusOr<std::unique_ptr<auth::TokenSigner>> signer =
       auth::TokenSigner::Create(signer_options);
   if (!signer.ok()) {
     // Issuer and audience are checked above, so what is left is the key.
     return FlagError("private-key-file", signer.status().message());
   }
-  absl::StatusOr<std::string> token =
-      (*signer)->Sign(principal, absl::Now(), *ttl);
-  if (!token.ok()) {
-    return token.status();
-  }
-  io.out << *token << "\n";
+  KOSAPO_ASSIGN_OR_RETURN(std::string token,
+                          (*signer)->Sign(principal, absl::Now(), ttl));
+  io.out << token << "\n";
   io.out.flush();
   return io.out ? kExitOk : kExitFailure;
 }
