@@ -3,6 +3,7 @@
 #include <google/protobuf/util/json_util.h>
 #include <grpcpp/client_context.h>
 
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -121,6 +122,53 @@ std::string CaseName(const std::string& text) {
   return absl::StartsWith(text, "cases/") ? text : absl::StrCat("cases/", text);
 }
 
+struct ListColumn {
+  const char* header;
+  bool right_align;
+};
+
+// Prints every entry of a paged list, page after page to the last (or
+// settings.limit entries): one JSON object a line, or a table with a count
+// of `what` under it. `fetch` makes the call for one page token.
+template <typename Response, typename Item>
+CommandResult PrintList(
+    const ListSettings& settings, Io& io,
+    const std::function<absl::StatusOr<Response>(const std::string&)>& fetch,
+    const google::protobuf::RepeatedPtrField<Item>& (Response::*items)() const,
+    const std::vector<ListColumn>& columns,
+    const std::function<std::vector<TextTable::Cell>(const Item&)>& row,
+    absl::string_view what) {
+  TextTable table;
+  for (const ListColumn& column : columns) {
+    table.AddColumn(column.header, column.right_align);
+  }
+  int64_t count = 0;
+  std::string page_token;
+  do {
+    KOSAPO_ASSIGN_OR_RETURN(const Response response, fetch(page_token));
+    for (const Item& item : (response.*items)()) {
+      if (settings.limit > 0 && count >= settings.limit) {
+        break;
+      }
+      ++count;
+      if (settings.format == "json") {
+        KOSAPO_RETURN_IF_ERROR(PrintJsonLine(item, io.out));
+      } else {
+        table.AddRow(row(item));
+      }
+    }
+    page_token = response.next_page_token();
+  } while (!page_token.empty() &&
+           (settings.limit == 0 || count < settings.limit));
+  if (settings.format == "table") {
+    if (!table.empty()) {
+      io.out << table.Render(Highlight::kMarker);
+    }
+    io.out << count << " " << what << "(s)\n";
+  }
+  return kExitOk;
+}
+
 // --- cases list ------------------------------------------------------------
 
 CommandResult RunCasesList(const Args& args, Io& io) {
@@ -143,53 +191,46 @@ CommandResult RunCasesList(const Args& args, Io& io) {
   request.set_page_size(settings.page_size);
 
   auto stub = cv1::CaseService::NewStub(session.Channel(Service::kCase));
-  TextTable table;
-  for (const char* header :
-       {"CASE", "AREA", "FY", "OPENED", "STATE", "APPROACH", "OUTCOME", "LEAD",
-        "SCHOOL", "GRADE"}) {
-    table.AddColumn(
-        header, std::string(header) == "FY" || std::string(header) == "GRADE");
-  }
-  int64_t count = 0;
-  do {
-    grpc::ClientContext context;
-    session.Prepare(&context);
-    cv1::ListCasesResponse response;
-    const grpc::Status status = stub->ListCases(&context, request, &response);
-    if (!status.ok()) {
-      return session.Explain(status, Service::kCase, "list cases");
-    }
-    for (const cv1::Case& c : response.cases()) {
-      if (settings.limit > 0 && count >= settings.limit) {
-        break;
-      }
-      ++count;
-      if (settings.format == "json") {
-        KOSAPO_RETURN_IF_ERROR(PrintJsonLine(c, io.out));
-        continue;
-      }
-      table.AddRow(
-          {{c.name()},
-           {c.area_code()},
-           {absl::StrCat(c.fiscal_year())},
-           {FormatDate(c.opened_date())},
-           {TextOfEnum(c.state(), "CASE_STATE_")},
-           {TextOfEnum(c.approach_status(), "APPROACH_STATUS_")},
-           {TextOfEnum(c.outcome(), "OUTCOME_")},
-           {TextOfEnum(c.lead(), "LEAD_")},
-           {c.child().school_code()},
-           {c.child().grade() > 0 ? absl::StrCat(c.child().grade()) : ""}});
-    }
-    request.set_page_token(response.next_page_token());
-  } while (!request.page_token().empty() &&
-           (settings.limit == 0 || count < settings.limit));
-  if (settings.format == "table") {
-    if (!table.empty()) {
-      io.out << table.Render(Highlight::kMarker);
-    }
-    io.out << count << " case(s)\n";
-  }
-  return kExitOk;
+  return PrintList<cv1::ListCasesResponse, cv1::Case>(
+      settings, io,
+      [&](const std::string& page_token)
+          -> absl::StatusOr<cv1::ListCasesResponse> {
+        request.set_page_token(page_token);
+        grpc::ClientContext context;
+        session.Prepare(&context);
+        cv1::ListCasesResponse response;
+        const grpc::Status status =
+            stub->ListCases(&context, request, &response);
+        if (!status.ok()) {
+          return session.Explain(status, Service::kCase, "list cases");
+        }
+        return response;
+      },
+      &cv1::ListCasesResponse::cases,
+      {{"CASE", false},
+       {"AREA", false},
+       {"FY", true},
+       {"OPENED", false},
+       {"STATE", false},
+       {"APPROACH", false},
+       {"OUTCOME", false},
+       {"LEAD", false},
+       {"SCHOOL", false},
+       {"GRADE", true}},
+      [](const cv1::Case& c) -> std::vector<TextTable::Cell> {
+        return {c.name(),
+                c.area_code(),
+                absl::StrCat(c.fiscal_year()),
+                FormatDate(c.opened_date()),
+                TextOfEnum(c.state(), "CASE_STATE_"),
+                TextOfEnum(c.approach_status(), "APPROACH_STATUS_"),
+                TextOfEnum(c.outcome(), "OUTCOME_"),
+                TextOfEnum(c.lead(), "LEAD_"),
+                c.child().school_code(),
+                c.child().grade() > 0 ? absl::StrCat(c.child().grade())
+                                      : std::string()};
+      },
+      "case");
 }
 
 // --- cases show ------------------------------------------------------------
@@ -305,50 +346,43 @@ CommandResult RunReferralsList(const Args& args, Io& io) {
 
   auto stub =
       rv1::ReferralService::NewStub(session.Channel(Service::kReferral));
-  TextTable table;
-  for (const char* header : {"REFERRAL", "CASE", "AREA", "SUPPORT", "CATEGORY",
-                             "STATE", "PROPOSED", "ANSWER DUE", "OVERDUE"}) {
-    table.AddColumn(header, false);
-  }
-  int64_t count = 0;
-  do {
-    grpc::ClientContext context;
-    session.Prepare(&context);
-    rv1::ListReferralsResponse response;
-    const grpc::Status status =
-        stub->ListReferrals(&context, request, &response);
-    if (!status.ok()) {
-      return session.Explain(status, Service::kReferral, "list referrals");
-    }
-    for (const rv1::Referral& referral : response.referrals()) {
-      if (settings.limit > 0 && count >= settings.limit) {
-        break;
-      }
-      ++count;
-      if (settings.format == "json") {
-        KOSAPO_RETURN_IF_ERROR(PrintJsonLine(referral, io.out));
-        continue;
-      }
-      table.AddRow({{referral.name()},
-                    {referral.case_()},
-                    {referral.area_code()},
-                    {referral.support()},
-                    {TextOfEnum(referral.category(), "SUPPORT_CATEGORY_")},
-                    {TextOfEnum(referral.state(), "REFERRAL_STATE_")},
-                    {FormatDate(referral.proposed_date())},
-                    {FormatDate(referral.answer_due_date())},
-                    {referral.overdue() ? "overdue" : ""}});
-    }
-    request.set_page_token(response.next_page_token());
-  } while (!request.page_token().empty() &&
-           (settings.limit == 0 || count < settings.limit));
-  if (settings.format == "table") {
-    if (!table.empty()) {
-      io.out << table.Render(Highlight::kMarker);
-    }
-    io.out << count << " referral(s)\n";
-  }
-  return kExitOk;
+  return PrintList<rv1::ListReferralsResponse, rv1::Referral>(
+      settings, io,
+      [&](const std::string& page_token)
+          -> absl::StatusOr<rv1::ListReferralsResponse> {
+        request.set_page_token(page_token);
+        grpc::ClientContext context;
+        session.Prepare(&context);
+        rv1::ListReferralsResponse response;
+        const grpc::Status status =
+            stub->ListReferrals(&context, request, &response);
+        if (!status.ok()) {
+          return session.Explain(status, Service::kReferral, "list referrals");
+        }
+        return response;
+      },
+      &rv1::ListReferralsResponse::referrals,
+      {{"REFERRAL", false},
+       {"CASE", false},
+       {"AREA", false},
+       {"SUPPORT", false},
+       {"CATEGORY", false},
+       {"STATE", false},
+       {"PROPOSED", false},
+       {"ANSWER DUE", false},
+       {"OVERDUE", false}},
+      [](const rv1::Referral& referral) -> std::vector<TextTable::Cell> {
+        return {referral.name(),
+                referral.case_(),
+                referral.area_code(),
+                referral.support(),
+                TextOfEnum(referral.category(), "SUPPORT_CATEGORY_"),
+                TextOfEnum(referral.state(), "REFERRAL_STATE_"),
+                FormatDate(referral.proposed_date()),
+                FormatDate(referral.answer_due_date()),
+                std::string(referral.overdue() ? "overdue" : "")};
+      },
+      "referral");
 }
 
 }  // namespace
