@@ -411,7 +411,8 @@ TEST_F(CliTest, MissingOrForeignTokenExitsFour) {
 }
 
 TEST_F(CliTest, HealthShowsEveryServiceAndExitsThreeWhenOneIsDown) {
-  const CliResult all = Run({"health"}, Endpoints());
+  // --wait: readiness follows the database check, which may lag the start.
+  const CliResult all = Run({"health", "--wait=30s"}, Endpoints());
   EXPECT_EQ(all.code, 0) << all.out << all.err;
   const std::vector<std::string> lines = Lines(all.out);
   ASSERT_EQ(lines.size(), 4u) << all.out;
@@ -696,6 +697,16 @@ TEST_F(CliTest, WardComparisonPrintsTheCityTableAligned) {
   ASSERT_EQ(json.code, 0) << json.err;
   const nlohmann::json parsed = nlohmann::json::parse(json.out);
   EXPECT_EQ(parsed["rows"].size(), 4u);
+
+  // Earlier in the year: the city total is labelled with the date.
+  const CliResult september = Run(
+      {"report", "ward-comparison", "--fy=2023", "--as-of=2023-09-30"}, env);
+  EXPECT_EQ(september.code, 0) << september.err;
+  EXPECT_THAT(september.out, HasSubstr("令和5年度 (令和5年9月末)"));
+  const CliResult bad_date = Run(
+      {"report", "ward-comparison", "--fy=2023", "--as-of=30/09/2023"}, env);
+  EXPECT_EQ(bad_date.code, 2);
+  EXPECT_THAT(bad_date.err, HasSubstr("--as-of"));
 
   const std::string out = *work_dir_ + "/ward.txt";
   const CliResult to_file =
