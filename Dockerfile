@@ -1,7 +1,7 @@
 # syntax=docker/dockerfile:1
 #
-# kosapo's container images: one target per service and one for the CLI
-# tools, all built from one Debian 12 build stage.
+# kosapo's container images: one target per service and one for the
+# command-line client (tools), all built from one Debian 12 build stage.
 #
 #   docker build --target case -t registry.city.example/kosapo/case:0.1.0 .
 #   targets: screening, case, referral, reporting, tools
@@ -49,10 +49,11 @@ USER 65532:65532
 EXPOSE 50054 9454
 ENTRYPOINT ["/usr/local/bin/kosapo-reporting"]
 
-# kosapo-token and kosapo-health: name the tool as the command, e.g.
-#   docker run --rm IMAGE kosapo-health --address=HOST:50052
+# The kosapo command-line client; its arguments follow the image, e.g.
+#   docker run --rm IMAGE health --address=HOST:50052
 FROM scratch AS tools
 COPY --from=build /rootfs/tools/ /
 USER 65532:65532
 ENV PATH=/usr/local/bin
-CMD ["kosapo-health", "--address=localhost:50051"]
+ENTRYPOINT ["/usr/local/bin/kosapo"]
+CMD ["--help"]

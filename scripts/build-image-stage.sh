@@ -34,8 +34,7 @@ declare -A TARGET=(
   [kosapo-case]=kosapo_case_server
   [kosapo-referral]=kosapo_referral_server
   [kosapo-reporting]=kosapo_reporting_server
-  [kosapo-token]=kosapo_token
-  [kosapo-health]=kosapo_health
+  [kosapo]=kosapo_cli
 )
 # Where each binary lands in the build tree.
 declare -A BUILT=(
@@ -43,15 +42,14 @@ declare -A BUILT=(
   [kosapo-case]=services/case/kosapo-case
   [kosapo-referral]=services/referral/kosapo-referral
   [kosapo-reporting]=services/reporting/kosapo-reporting
-  [kosapo-token]=tools/kosapo-token
-  [kosapo-health]=tools/kosapo-health
+  [kosapo]=tools/kosapo
 )
 declare -A IMAGE_BINARIES=(
   [screening]="kosapo-screening"
   [case]="kosapo-case"
   [referral]="kosapo-referral"
   [reporting]="kosapo-reporting"
-  [tools]="kosapo-token kosapo-health"
+  [tools]="kosapo"
 )
 # What configuring the whole project needs (the top-level CMakeLists.txt
 # finds GTest too): a subset of scripts/install-deps.sh, without the
@@ -254,11 +252,11 @@ cmd_rootfs() {
     chmod 0755 "${store}/bin/${binary}"
     files_of["${binary}"]="$(library_closure "${path}")"
   done
-  MULTIARCH="$(ldd "${build}/${BUILT[kosapo-token]}" | awk '$1 == "libc.so.6" { print $3 }')"
+  MULTIARCH="$(ldd "${build}/${BUILT[kosapo]}" | awk '$1 == "libc.so.6" { print $3 }')"
   MULTIARCH="$(realpath -m "${MULTIARCH%/*}")"
-  # iconv opens its converters at run time (common/csv reads CP932), which
-  # ldd cannot see: the services' images get the module, what it loads, and
-  # the gconv configuration.
+  # iconv opens its converters at run time (common/csv reads CP932, in the
+  # services and in the CLI's imports), which ldd cannot see: every image
+  # gets the module, what it loads, and the gconv configuration.
   gconv="${MULTIARCH}/gconv"
   [[ -f "${gconv}/CP932.so" ]] || die "${gconv}/CP932.so not found"
   gconv_files=("${gconv}/CP932.so" "${gconv}/gconv-modules")
@@ -291,7 +289,7 @@ cmd_rootfs() {
     for binary in ${IMAGE_BINARIES[${image}]}; do
       mapfile -t -O "${#image_files[@]}" image_files <<<"${files_of[${binary}]}"
     done
-    [[ "${image}" == tools ]] || image_files+=("${gconv_files[@]}")
+    image_files+=("${gconv_files[@]}")
     mapfile -t image_files < <(printf '%s\n' "${image_files[@]}" | sort -u)
     write_rootfs "${out}/${image}" "${store}" "${IMAGE_BINARIES[${image}]}" "${image_files[@]}"
     log "${image}: $(du -sh "${out}/${image}" | cut -f1) in ${out}/${image}"

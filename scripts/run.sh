@@ -71,7 +71,7 @@ say "Building (incremental after the first run)..."
 cmake -S "${root}" -B "${build}" -G Ninja >/dev/null
 cmake --build "${build}" -j "$(nproc)" --target \
   kosapo_screening_server kosapo_case_server kosapo_referral_server \
-  kosapo_reporting_server kosapo_token kosapo_health
+  kosapo_reporting_server kosapo_cli
 
 mkdir -p "${state}/run" "${state}/logs" "${state}/keys"
 stop_services  # a suite left running by an earlier --keep-running
@@ -98,10 +98,10 @@ done < <("${root}/scripts/pg-local.sh" provision "${state}/pg" kosapo \
   screening:screening case:cases referral:referral reporting:reporting)
 
 "${root}/scripts/dev-keys.sh" "${state}/keys" >/dev/null
-"${build}/tools/kosapo-token" \
-  --private_key_file="${state}/keys/jwt-es256.key" --algorithm=ES256 \
+"${build}/tools/kosapo" token mint \
+  --private-key-file="${state}/keys/jwt-es256.key" --algorithm=ES256 \
   --issuer=kosapo-dev --audience=kosapo --subject=service:local \
-  --role=service --ttl_seconds=86400 >"${state}/keys/service.token"
+  --role=service --ttl=24h >"${state}/keys/service.token"
 chmod 600 "${state}/keys/service.token"
 
 for service in "${SERVICES[@]}"; do
@@ -124,9 +124,9 @@ done
 say "Waiting for the services to migrate and report healthy..."
 printf '\n%-10s %-17s %-10s %-30s %s\n' SERVICE GRPC HEALTH METRICS LOG
 for service in "${SERVICES[@]}"; do
-  health="$("${build}/tools/kosapo-health" \
+  health="$("${build}/tools/kosapo" health \
     --address="127.0.0.1:${PORT[${service}]}" \
-    --service="${GRPC_NAME[${service}]}" --wait_ms=60000 || true)"
+    --service="${GRPC_NAME[${service}]}" --wait=60s || true)"
   status="${health##*: }"
   printf '%-10s %-17s %-10s %-30s %s\n' "${service}" \
     "127.0.0.1:${PORT[${service}]}" "${status}" \

@@ -20,7 +20,7 @@ source_dir="$1"
 build_dir="$2"
 stage="${source_dir}/scripts/build-image-stage.sh"
 pg="${source_dir}/scripts/pg-local.sh"
-health="${build_dir}/tools/kosapo-health"
+kosapo="${build_dir}/tools/kosapo"
 
 die() {
   printf 'image-run-test: %s\n' "$*" >&2
@@ -31,7 +31,7 @@ if [[ "$(id -u)" -ne 0 ]]; then
   exit 77
 fi
 command -v unshare >/dev/null || die "unshare not found (util-linux)"
-[[ -x "${health}" ]] || die "${health} is not built"
+[[ -x "${kosapo}" ]] || die "${kosapo} is not built"
 
 work="$(mktemp -d "${TMPDIR:-/tmp}/kosapo-image-run.XXXXXX")"
 chmod 0755 "${work}"  # the postgres user runs the throwaway cluster
@@ -59,9 +59,9 @@ done < <("${pg}" provision "${work}/pg" kosapo screening:screening case:cases 2>
 mkdir -p "${work}/secrets/jwt" "${work}/secrets/peer-token"
 "${source_dir}/scripts/dev-keys.sh" "${work}/keys" >/dev/null
 cp "${work}/keys/jwt-es256.pub" "${work}/secrets/jwt/jwt.pub"
-"${build_dir}/tools/kosapo-token" --private_key_file="${work}/keys/jwt-es256.key" \
+"${kosapo}" token mint --private-key-file="${work}/keys/jwt-es256.key" \
   --algorithm=ES256 --issuer=kosapo --audience=kosapo --subject=service:case \
-  --role=service --ttl_seconds=600 >"${work}/secrets/peer-token/token"
+  --role=service --ttl=10m >"${work}/secrets/peer-token/token"
 chmod -R a+rX "${work}/secrets"
 printf '127.0.0.1 localhost\n' >"${work}/hosts"
 
@@ -126,8 +126,8 @@ start_pod() {
 failures=0
 check_serving() {
   local service="$1" name="$2" out
-  if out="$("${health}" --address="127.0.0.1:${PORT_OF[${service}]}" --service="${name}" \
-    --wait_ms=20000 2>&1)"; then
+  if out="$("${kosapo}" health --address="127.0.0.1:${PORT_OF[${service}]}" --service="${name}" \
+    --wait=20s 2>&1)"; then
     echo "ok   kosapo-${service} in its image: ${out}"
   else
     echo "FAIL kosapo-${service} in its image: ${out}"
