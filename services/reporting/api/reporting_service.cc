@@ -4,11 +4,10 @@
 #include "common/auth/authorize.h"
 #include "common/base/status.h"
 #include "common/types/api_types.h"
+#include "services/reporting/api/access.h"
 #include "services/reporting/api/comparison.h"
 
 namespace kosapo::reporting {
-
-using auth::Role;
 
 grpc::Status ReportingServiceImpl::GetWardComparison(
     grpc::ServerContext* context, const v1::GetWardComparisonRequest* request,
@@ -18,12 +17,8 @@ grpc::Status ReportingServiceImpl::GetWardComparison(
     KOSAPO_ASSIGN_OR_RETURN(const std::string municipality,
                             ParseMunicipalityName(request->parent(), "parent"));
     KOSAPO_RETURN_IF_ERROR(auth::RequireMunicipality(principal, municipality));
-    KOSAPO_RETURN_IF_ERROR(auth::RequireRole(
-        principal,
-        {Role::kAnalyst, Role::kCityOperations, Role::kWardOfficer, Role::kSsw,
-         Role::kSupportPromoter, Role::kCaseWorker, Role::kConsultationDesk,
-         Role::kCentreDirector, Role::kService},
-        "read the ward comparison"));
+    KOSAPO_RETURN_IF_ERROR(
+        RequireAggregateReader(principal, "read the ward comparison"));
     const int year = request->fiscal_year();
     if (year < 2000 || year > 9998) {
       return absl::InvalidArgumentError(
