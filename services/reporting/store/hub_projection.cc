@@ -2,7 +2,10 @@
 // urgent reports, and the one read a monthly report needs. Everything is
 // keyed by the producer's names or the feed's sequence, so applying an
 // event again changes nothing.
+#include <map>
 #include <pqxx/result>
+#include <string>
+#include <vector>
 
 #include "absl/strings/str_split.h"
 #include "common/base/status.h"

@@ -2,7 +2,6 @@
 
 #include <pqxx/result>
 
-#include "absl/strings/str_cat.h"
 #include "common/base/status.h"
 #include "common/pg/transaction.h"
 #include "common/types/api_types.h"
