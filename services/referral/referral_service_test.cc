@@ -1320,6 +1320,49 @@ TEST_F(ReferralServiceTest, ApplicationForAChildWithoutACaseOpensOne) {
   EXPECT_THAT(status.error_message(), HasSubstr(created.case_()));
 }
 
+TEST_F(ReferralServiceTest, ProblemsNotedOnVisitsGoOnTheFeedWithoutTheNote) {
+  NewHub("H-NOTE", 25);
+  const v1::HubUsage usage = ReadyUsage("もんだいあり", "H-NOTE", "note");
+  v1::RecordHubVisitRequest request;
+  request.set_parent(usage.name());
+  request.set_request_id("note-visit");
+  *request.mutable_visit()->mutable_visit_date() =
+      DateToProto(LatestWeekday(absl::Weekday::tuesday, Today() - 1));
+  request.mutable_visit()->set_arrival_time("16:30");
+  request.mutable_visit()->set_departure_time("19:00");
+  request.mutable_visit()->set_problem_note("腕にあざがあった");
+  v1::HubVisit visit;
+  grpc::Status status =
+      Referrals()->RecordHubVisit(Operator("H-NOTE").get(), request, &visit);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(status.error_message(), HasSubstr("visit.problem_note"));
+  request.mutable_visit()->set_problem_noted(true);
+  status =
+      Referrals()->RecordHubVisit(Operator("H-NOTE").get(), request, &visit);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_TRUE(visit.problem_noted());
+  EXPECT_EQ(visit.problem_note(), "腕にあざがあった");
+
+  v1::ListHubVisitsRequest list;
+  list.set_hub_code("H-NOTE");
+  *list.mutable_from_date() = DaysAgo(10);
+  *list.mutable_to_date() = DaysAgo(0);
+  v1::ListHubVisitsResponse listed;
+  ASSERT_TRUE(Referrals()->ListHubVisits(Director().get(), list, &listed).ok());
+  ASSERT_EQ(listed.visits_size(), 1);
+  EXPECT_TRUE(listed.visits(0).problem_noted());
+  EXPECT_EQ(listed.visits(0).problem_note(), "腕にあざがあった");
+
+  // The feed says a problem was noted, never what it was.
+  const auto events = testing::FeedEvents(*referral_, *tokens_, visit.name());
+  ASSERT_EQ(events.size(), 1u);
+  v1::HubVisitRecorded recorded;
+  ASSERT_TRUE(events[0].payload().UnpackTo(&recorded));
+  EXPECT_TRUE(recorded.problem_noted());
+  EXPECT_EQ(recorded.usage(), usage.name());
+  EXPECT_THAT(events[0].payload().value(), ::testing::Not(HasSubstr("あざ")));
+}
+
 TEST_F(ReferralServiceTest, OperatorsSeeOnlyTheirHub) {
   NewHub("H-MINE", 25);
   NewHub("H-THEIRS", 25);

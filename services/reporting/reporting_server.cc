@@ -1,7 +1,10 @@
 #include "services/reporting/reporting_server.h"
 
 #include <memory>
+#include <string>
 
+#include "absl/strings/str_cat.h"
+#include "absl/time/time.h"
 #include "common/base/status.h"
 #include "common/events/consumer.h"
 #include "services/reporting/api/reporting_service.h"
@@ -43,12 +46,25 @@ server::ServiceDefinition Definition() {
   service.descriptor.peers = {{"screening", "localhost:50051"},
                               {"case", "localhost:50052"},
                               {"referral", "localhost:50053"}};
+  service.descriptor.add_options = [](ConfigSpec& spec) {
+    spec.AddString("time_zone", "KOSAPO_TIME_ZONE", "Asia/Tokyo",
+                   "Time zone of the municipality: the month an urgent "
+                   "report's instant falls in, for the hubs' reports.");
+  };
   service.migrations = {{"reporting", EmbeddedMigrations()}};
   service.setup = [](server::ServiceRuntime& runtime) -> absl::Status {
+    const std::string zone_name =
+        runtime.config().options.GetString("time_zone");
+    absl::TimeZone time_zone;
+    if (!absl::LoadTimeZone(zone_name, &time_zone)) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("--time_zone (KOSAPO_TIME_ZONE): unknown time zone \"",
+                       zone_name, "\""));
+    }
     auto* projections =
         runtime.Keep(std::make_shared<ProjectionStore>(runtime.pool()));
-    runtime.AddService(
-        std::make_shared<ReportingServiceImpl>(runtime.calls(), *projections));
+    runtime.AddService(std::make_shared<ReportingServiceImpl>(
+        runtime.calls(), *projections, time_zone));
     KOSAPO_RETURN_IF_ERROR(
         Follow(runtime, "screening",
                [projections](pqxx::work& tx, const events::v1::Event& event) {

@@ -275,6 +275,17 @@ absl::StatusOr<VisitTimes> CheckVisit(const v1::HubUsage& usage,
       !s.ok()) {
     return s;
   }
+  if (absl::Status s =
+          ValidateText(visit.problem_note(), 2000, false, "visit.problem_note");
+      !s.ok()) {
+    return s;
+  }
+  // A note without the flag would be a problem the monthly report never
+  // shows.
+  if (!visit.problem_noted() && !visit.problem_note().empty()) {
+    return Invalid("visit.problem_note",
+                   "set visit.problem_noted to record what the problem was");
+  }
   return times;
 }
 

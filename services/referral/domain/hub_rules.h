@@ -62,7 +62,7 @@ struct VisitTimes {
 
 // A visit of an approved (interviewed) or in-use usage at `hub`: its day
 // from the start date to today, within the hub's opening hours of that
-// day, contract services only.
+// day, contract services only; a problem note only with the problem flag.
 absl::StatusOr<VisitTimes> CheckVisit(const v1::HubUsage& usage,
                                       const v1::Support& hub,
                                       const v1::HubVisit& visit,

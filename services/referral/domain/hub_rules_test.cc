@@ -238,6 +238,21 @@ TEST(CheckVisit, WithinOpeningHoursAndContractServices) {
               StatusIs(kInvalid, StartsWith("visit.departure_time: ")));
 }
 
+TEST(CheckVisit, AProblemNoteNeedsTheFlag) {
+  v1::HubVisit visit = Visit();
+  visit.set_problem_note("腕にあざがあった");
+  EXPECT_THAT(CheckVisit(Approved(), Hub(), visit, kToday),
+              StatusIs(kInvalid, StartsWith("visit.problem_note: ")));
+  visit.set_problem_noted(true);
+  EXPECT_OK(CheckVisit(Approved(), Hub(), visit, kToday));
+  visit.set_problem_note(std::string(2001, 'x'));
+  EXPECT_THAT(CheckVisit(Approved(), Hub(), visit, kToday),
+              StatusIs(kInvalid, StartsWith("visit.problem_note: ")));
+  // The flag alone is enough: the operator may tell the city in person.
+  visit.clear_problem_note();
+  EXPECT_OK(CheckVisit(Approved(), Hub(), visit, kToday));
+}
+
 TEST(CheckCapacity, RefusesAFullDayUnlessOverridden) {
   EXPECT_THAT(CheckCapacity(kToday, 24, 25, ""), HoldsValue(false));
   EXPECT_THAT(CheckCapacity(kToday, 25, 25, ""),

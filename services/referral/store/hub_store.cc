@@ -192,7 +192,8 @@ absl::StatusOr<v1::HubUsage> WithUsage(
 constexpr char kVisitColumns[] =
     "id, usage_id, hub_code, visit_date::text AS visit_date, arrival_minute,"
     " departure_minute, array_to_string(services, ',') AS services,"
-    " over_capacity, over_capacity_reason, recorded_by,"
+    " over_capacity, over_capacity_reason, problem_noted, problem_note,"
+    " recorded_by,"
     " (extract(epoch FROM record_time) * 1000000)::bigint AS record_us";
 
 v1::HubVisit VisitFromRow(const pqxx::row& row) {
@@ -212,6 +213,8 @@ v1::HubVisit VisitFromRow(const pqxx::row& row) {
   }
   visit.set_over_capacity(row["over_capacity"].as<bool>());
   visit.set_over_capacity_reason(row["over_capacity_reason"].as<std::string>());
+  visit.set_problem_noted(row["problem_noted"].as<bool>());
+  visit.set_problem_note(row["problem_note"].as<std::string>());
   visit.set_recorded_by(row["recorded_by"].as<std::string>());
   SetTimestampMicros(row["record_us"].as<int64_t>(),
                      visit.mutable_record_time());
@@ -539,15 +542,16 @@ absl::StatusOr<v1::HubVisit> HubStore::RecordVisit(
             absl::StrCat(
                 "INSERT INTO hub_visits (usage_id, hub_code, visit_date,"
                 " arrival_minute, departure_minute, services, over_capacity,"
-                " over_capacity_reason, recorded_by, request_id)"
+                " over_capacity_reason, problem_noted, problem_note,"
+                " recorded_by, request_id)"
                 " VALUES ($1, $2, $3::date, $4, $5, $6::text[], $7, $8, $9,"
-                " $10) RETURNING ",
+                " $10, $11, $12) RETURNING ",
                 kVisitColumns),
             id, usage.hub_code(), day, times.arrival, times.departure,
             TextArray({visit.services_delivered().begin(),
                        visit.services_delivered().end()}),
-            over_capacity, visit.over_capacity_reason(), caller.subject,
-            request.request_id());
+            over_capacity, visit.over_capacity_reason(), visit.problem_noted(),
+            visit.problem_note(), caller.subject, request.request_id());
         const v1::HubVisit recorded = VisitFromRow(row);
         // The first visit starts the usage; an earlier one recorded late
         // moves the start back.
@@ -583,6 +587,7 @@ absl::StatusOr<v1::HubVisit> HubStore::RecordVisit(
         *event.mutable_visit_date() = recorded.visit_date();
         *event.mutable_services_delivered() = recorded.services_delivered();
         event.set_over_capacity(over_capacity);
+        event.set_problem_noted(recorded.problem_noted());
         events::AppendEvent(tx, recorded.name(), event, caller.trace_id);
         return recorded;
       });

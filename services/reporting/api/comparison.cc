@@ -82,6 +82,41 @@ v1::WardRow CityRow(v1::RowKind kind, const std::string& municipality,
   return row;
 }
 
+void AddColumns(google::protobuf::RepeatedPtrField<v1::Column>* columns) {
+  for (int column = 1; column <= 18; ++column) {
+    v1::Column* header = columns->Add();
+    header->set_column(column);
+    header->set_header_ja(kHeaders[column].ja);
+    header->set_header_en(kHeaders[column].en);
+    header->set_is_rate(WardRow::IsRate(column));
+  }
+}
+
+// An area's row, its rate cells flagged against the city row of the same
+// year and date.
+v1::WardRow AreaRow(const AreaInfo& area, int fiscal_year, absl::CivilDay as_of,
+                    const WardCounts& counts, const WardRow& city,
+                    int suppress_below, const FlagRules& rules) {
+  const WardRow ward = ComputeRow(counts);
+  v1::WardRow row =
+      MakeRow(v1::ROW_KIND_AREA, fiscal_year, as_of, ward, suppress_below);
+  row.set_area_code(area.code);
+  row.set_label_ja(area.display_name);
+  row.set_label_en(area.code);
+  row.set_display_order(area.display_order);
+  for (v1::Cell& cell : *row.mutable_cells()) {
+    cell.set_flagged(!cell.suppressed() &&
+                     Flagged(ward, city, cell.column(), rules));
+  }
+  return row;
+}
+
+WardCounts CountsOf(const std::map<std::string, WardCounts>& counts,
+                    const std::string& area) {
+  const auto found = counts.find(area);
+  return found == counts.end() ? WardCounts{} : found->second;
+}
+
 }  // namespace
 
 WardCounts Sum(const std::map<std::string, WardCounts>& counts) {
@@ -103,13 +138,7 @@ v1::WardComparison BuildComparison(const ComparisonInput& input) {
   out.set_municipality_code(input.municipality);
   out.set_fiscal_year(input.fiscal_year);
   *out.mutable_as_of() = DateToProto(input.as_of);
-  for (int column = 1; column <= 18; ++column) {
-    v1::Column* header = out.add_columns();
-    header->set_column(column);
-    header->set_header_ja(kHeaders[column].ja);
-    header->set_header_en(kHeaders[column].en);
-    header->set_is_rate(WardRow::IsRate(column));
-  }
+  AddColumns(out.mutable_columns());
   for (const YearTotal& year : input.earlier) {
     *out.add_rows() = CityRow(v1::ROW_KIND_EARLIER_CITY_TOTAL,
                               input.municipality, year.fiscal_year, year.as_of,
@@ -120,20 +149,33 @@ v1::WardComparison BuildComparison(const ComparisonInput& input) {
       CityRow(v1::ROW_KIND_CITY_TOTAL, input.municipality, input.fiscal_year,
               input.as_of, Sum(input.counts), input.suppress_below);
   for (const AreaInfo& area : input.areas) {
-    const auto found = input.counts.find(area.code);
-    const WardRow ward =
-        ComputeRow(found == input.counts.end() ? WardCounts{} : found->second);
-    v1::WardRow row = MakeRow(v1::ROW_KIND_AREA, input.fiscal_year, input.as_of,
-                              ward, input.suppress_below);
-    row.set_area_code(area.code);
-    row.set_label_ja(area.display_name);
-    row.set_label_en(area.code);
-    row.set_display_order(area.display_order);
-    for (v1::Cell& cell : *row.mutable_cells()) {
-      cell.set_flagged(!cell.suppressed() &&
-                       Flagged(ward, city, cell.column(), input.rules));
+    *out.add_rows() = AreaRow(area, input.fiscal_year, input.as_of,
+                              CountsOf(input.counts, area.code), city,
+                              input.suppress_below, input.rules);
+  }
+  return out;
+}
+
+v1::WardTrends BuildTrends(const TrendsInput& input) {
+  v1::WardTrends out;
+  out.set_municipality_code(input.municipality);
+  out.set_from_fiscal_year(input.from_fiscal_year);
+  out.set_to_fiscal_year(input.to_fiscal_year);
+  if (input.area.has_value()) {
+    out.set_area_code(input.area->code);
+  }
+  AddColumns(out.mutable_columns());
+  for (const TrendYear& year : input.years) {
+    const WardCounts city = Sum(year.counts);
+    *out.add_rows() =
+        CityRow(v1::ROW_KIND_CITY_TOTAL, input.municipality, year.fiscal_year,
+                year.as_of, city, input.suppress_below);
+    if (input.area.has_value()) {
+      *out.add_rows() =
+          AreaRow(*input.area, year.fiscal_year, year.as_of,
+                  CountsOf(year.counts, input.area->code), ComputeRow(city),
+                  input.suppress_below, input.rules);
     }
-    *out.add_rows() = std::move(row);
   }
   return out;
 }

@@ -5,6 +5,7 @@
 #define KOSAPO_SERVICES_REPORTING_API_COMPARISON_H_
 
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -41,6 +42,29 @@ struct ComparisonInput {
 };
 
 v1::WardComparison BuildComparison(const ComparisonInput& input);
+
+// One fiscal year of the trends: counts per area as of `as_of`.
+struct TrendYear {
+  int fiscal_year = 0;
+  absl::CivilDay as_of;
+  std::map<std::string, WardCounts> counts;
+};
+
+struct TrendsInput {
+  std::string municipality;
+  int from_fiscal_year = 0;
+  int to_fiscal_year = 0;
+  // The area whose rows to add; nullopt for the city only.
+  std::optional<AreaInfo> area;
+  // Oldest first.
+  std::vector<TrendYear> years;
+  int suppress_below = 0;
+  FlagRules rules = FlagRules::Defaults();
+};
+
+// Per year the city total and the area's row, each exactly as
+// BuildComparison makes it for that year and date.
+v1::WardTrends BuildTrends(const TrendsInput& input);
 
 // The city total of `counts`.
 WardCounts Sum(const std::map<std::string, WardCounts>& counts);

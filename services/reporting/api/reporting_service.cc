@@ -7,28 +7,12 @@
 #include "common/base/proto_time.h"
 #include "common/base/status.h"
 #include "common/types/api_types.h"
+#include "services/reporting/api/access.h"
 #include "services/reporting/api/comparison.h"
 #include "services/reporting/export/sink.h"
 #include "services/reporting/export/ward_export.h"
 
 namespace kosapo::reporting {
-
-using auth::Role;
-
-namespace {
-
-// The roles that read reports: city staff, analysts, other services.
-absl::Status RequireReportReader(const auth::Principal& principal,
-                                 absl::string_view action) {
-  return auth::RequireRole(
-      principal,
-      {Role::kAnalyst, Role::kCityOperations, Role::kWardOfficer, Role::kSsw,
-       Role::kSupportPromoter, Role::kCaseWorker, Role::kConsultationDesk,
-       Role::kCentreDirector, Role::kService},
-      action);
-}
-
-}  // namespace
 
 absl::StatusOr<ReportingServiceImpl::ComparisonQuery>
 ReportingServiceImpl::CheckQuery(const server::CallContext& call,
@@ -42,7 +26,7 @@ ReportingServiceImpl::CheckQuery(const server::CallContext& call,
   KOSAPO_RETURN_IF_ERROR(
       auth::RequireMunicipality(principal, query.municipality));
   KOSAPO_RETURN_IF_ERROR(
-      RequireReportReader(principal, "read the ward comparison"));
+      RequireAggregateReader(principal, "read the ward comparison"));
   if (fiscal_year < 2000 || fiscal_year > 9998) {
     return absl::InvalidArgumentError(
         "fiscal_year: required, e.g. 2023 for April 2023 to March 2024");
@@ -144,7 +128,7 @@ grpc::Status ReportingServiceImpl::GetProjectionStatus(
     grpc::ServerContext* context, const v1::GetProjectionStatusRequest*,
     v1::ProjectionStatus* response) {
   return server::Serve(calls_, context, [&](const server::CallContext& call) {
-    KOSAPO_RETURN_IF_ERROR(RequireReportReader(
+    KOSAPO_RETURN_IF_ERROR(RequireAggregateReader(
         *call.principal, "read how far the projections are"));
     KOSAPO_ASSIGN_OR_RETURN(const auto positions, projections_.FeedPositions());
     for (const events::CheckpointPosition& position : positions) {

@@ -8,6 +8,8 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/civil_time.h"
+
+#include "absl/time/time.h"
 #include "common/server/call_context.h"
 #include "kosapo/reporting/v1/reporting.grpc.pb.h"
 #include "services/reporting/store/projection_store.h"
@@ -16,9 +18,11 @@ namespace kosapo::reporting {
 
 class ReportingServiceImpl final : public v1::ReportingService::Service {
  public:
+  // `time_zone` is the municipality's: it decides the month an urgent
+  // report's instant falls in.
   ReportingServiceImpl(const server::CallRegistry& calls,
-                       ProjectionStore& projections)
-      : calls_(calls), projections_(projections) {}
+                       ProjectionStore& projections, absl::TimeZone time_zone)
+      : calls_(calls), projections_(projections), time_zone_(time_zone) {}
 
   grpc::Status GetWardComparison(grpc::ServerContext* context,
                                  const v1::GetWardComparisonRequest* request,
@@ -36,6 +40,17 @@ class ReportingServiceImpl final : public v1::ReportingService::Service {
       grpc::ServerWriter<v1::ExportChunk>* writer) override;
 
   static constexpr size_t kExportChunkBytes = 64 * 1024;
+
+  // api/hub_handlers.cc
+  grpc::Status GetHubMonthlyReport(
+      grpc::ServerContext* context,
+      const v1::GetHubMonthlyReportRequest* request,
+      v1::HubMonthlyReport* response) override;
+
+  // api/trend_handlers.cc
+  grpc::Status GetWardTrends(grpc::ServerContext* context,
+                             const v1::GetWardTrendsRequest* request,
+                             v1::WardTrends* response) override;
 
  private:
   // What a ward comparison request asks for, checked.
@@ -55,6 +70,7 @@ class ReportingServiceImpl final : public v1::ReportingService::Service {
 
   const server::CallRegistry& calls_;
   ProjectionStore& projections_;
+  absl::TimeZone time_zone_;
 };
 
 }  // namespace kosapo::reporting

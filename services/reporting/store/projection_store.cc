@@ -2,13 +2,13 @@
 
 #include <pqxx/result>
 
-#include "absl/strings/str_cat.h"
 #include "common/base/status.h"
 #include "common/pg/transaction.h"
 #include "common/types/api_types.h"
 #include "kosapo/cases/v1/events.pb.h"
 #include "kosapo/referral/v1/events.pb.h"
 #include "kosapo/screening/v1/events.pb.h"
+#include "services/reporting/store/unpack.h"
 
 namespace kosapo::reporting {
 namespace {
@@ -16,18 +16,6 @@ namespace {
 namespace cv1 = ::kosapo::cases::v1;
 namespace rv1 = ::kosapo::referral::v1;
 namespace sv1 = ::kosapo::screening::v1;
-
-// Unpacks `event`'s payload, known to be a `Message`; DATA_LOSS when it
-// does not parse.
-template <typename Message>
-absl::Status Unpack(const events::v1::Event& event, Message* message) {
-  if (!event.payload().UnpackTo(message)) {
-    return absl::DataLossError(absl::StrCat("event ", event.sequence(), " (",
-                                            event.payload().type_url(),
-                                            ") does not parse"));
-  }
-  return absl::OkStatus();
-}
 
 // The approach status as the case service stores it.
 const char* StatusText(cv1::ApproachStatus status) {
@@ -84,6 +72,7 @@ absl::Status ProjectionStore::ApplyScreening(pqxx::work& tx,
 
 absl::Status ProjectionStore::ApplyCase(pqxx::work& tx,
                                         const events::v1::Event& event) {
+  KOSAPO_RETURN_IF_ERROR(ApplyUrgent(tx, event));
   const google::protobuf::Any& payload = event.payload();
   if (payload.Is<cv1::CaseOpened>()) {
     cv1::CaseOpened opened;
@@ -138,6 +127,7 @@ absl::Status ProjectionStore::ApplyCase(pqxx::work& tx,
 
 absl::Status ProjectionStore::ApplyReferral(pqxx::work& tx,
                                             const events::v1::Event& event) {
+  KOSAPO_RETURN_IF_ERROR(ApplyHub(tx, event));
   const google::protobuf::Any& payload = event.payload();
   if (payload.Is<rv1::ReferralConnected>()) {
     rv1::ReferralConnected connected;

@@ -15,6 +15,7 @@
 #include "common/pg/pool.h"
 #include "kosapo/events/v1/events.pb.h"
 #include "services/reporting/api/comparison.h"
+#include "services/reporting/api/hub_report.h"
 
 namespace kosapo::reporting {
 
@@ -44,7 +45,25 @@ class ProjectionStore {
     return events::ReadCheckpoints(pool_);
   }
 
+  // What the monthly report of the municipality's hub `hub_code` is built
+  // from (api/hub_report.h), read in one snapshot: every version of the
+  // hub (none: no such hub), the visits dated `first` to `last`, the usages
+  // that ran or ended in those days, and the urgent reports raised in
+  // [raised_from, raised_to) for cases with a usage of the hub.
+  absl::StatusOr<HubMonthFacts> HubMonth(const std::string& municipality,
+                                         const std::string& hub_code,
+                                         absl::CivilDay first,
+                                         absl::CivilDay last,
+                                         absl::Time raised_from,
+                                         absl::Time raised_to);
+
  private:
+  // The hub events of the referral feed (store/hub_projection.cc).
+  static absl::Status ApplyHub(pqxx::work& tx, const events::v1::Event& event);
+  // Urgent reports of the case feed, for the hubs' reports.
+  static absl::Status ApplyUrgent(pqxx::work& tx,
+                                  const events::v1::Event& event);
+
   pg::Pool& pool_;
 };
 
