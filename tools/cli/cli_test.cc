@@ -714,17 +714,31 @@ TEST_F(CliTest, WardComparisonPrintsTheCityTableAligned) {
   EXPECT_EQ(to_file.code, 0);
   EXPECT_EQ(ReadFile(out), table.out);
 
+  // The files come from the reporting service's export, streamed.
   const CliResult csv = Run({"report", "ward-comparison", "--fy=2023",
                              "--format=csv", "--out", *work_dir_ + "/w.csv"},
                             env);
-  EXPECT_EQ(csv.code, 6);
-  EXPECT_THAT(csv.err, HasSubstr("--format=csv is not available yet"));
-  EXPECT_EQ(ReadFile(*work_dir_ + "/w.csv"), "");
+  ASSERT_EQ(csv.code, 0) << csv.err;
+  const std::string csv_file = ReadFile(*work_dir_ + "/w.csv");
+  EXPECT_EQ(csv_file.substr(0, 3), "\xEF\xBB\xBF");  // BOM, for Excel
+  EXPECT_THAT(csv_file, HasSubstr("南区"));
+  EXPECT_THAT(csv_file, HasSubstr("62.5"));
+  const CliResult xlsx = Run({"report", "ward-comparison", "--fy=2023",
+                              "--format=xlsx", "--out", *work_dir_ + "/w.xlsx"},
+                             env);
+  ASSERT_EQ(xlsx.code, 0) << xlsx.err;
+  EXPECT_EQ(ReadFile(*work_dir_ + "/w.xlsx").substr(0, 4), "PK\x03\x04");
+  const CliResult html =
+      Run({"report", "ward-comparison", "--fy=2023", "--format=html"}, env);
+  ASSERT_EQ(html.code, 0) << html.err;
+  EXPECT_THAT(html.out, HasSubstr("<html"));
+  EXPECT_THAT(html.out, HasSubstr("南区"));
 
+  // The sample city has no hub H1: the service says so, exit 5.
   const CliResult hub =
       Run({"report", "hub-monthly", "--hub=H1", "--month=2024-08"}, env);
-  EXPECT_EQ(hub.code, 6);
-  EXPECT_THAT(hub.err, HasSubstr("not available yet"));
+  EXPECT_EQ(hub.code, 5) << hub.err;
+  EXPECT_THAT(hub.err, HasSubstr("H1"));
   const CliResult bad_month =
       Run({"report", "hub-monthly", "--hub=H1", "--month=2024-13"}, env);
   EXPECT_EQ(bad_month.code, 2);

@@ -1,8 +1,6 @@
-// The reports that come from reporting-service calls not in this version
-// yet: the ward comparison as a file (ExportWardComparison, server
-// streaming) and the hub monthly report (GetHubMonthlyReport). Each is one
-// function here, which answers UNIMPLEMENTED (exit 6) until its call is
-// wired in; the commands around them already parse and check their flags.
+// The ward comparison as a file (ReportingService.ExportWardComparison,
+// server streaming: the service writes CSV, XLSX and HTML, so every client
+// gets the same file) and the hub monthly report (GetHubMonthlyReport).
 #ifndef KOSAPO_TOOLS_CLI_REPORT_EXPORTS_H_
 #define KOSAPO_TOOLS_CLI_REPORT_EXPORTS_H_
 
