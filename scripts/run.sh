@@ -1,25 +1,43 @@
 #!/usr/bin/env bash
-# Starts the whole kosapo suite on this machine: installs what is missing
-# (Debian 12), builds, starts a local PostgreSQL in .kosapo/ (no system
-# service needed), provisions one role and schema per service, starts the four
-# services on loopback, and shows that each has migrated its schema and is
-# serving. Later capabilities load a sample city and print the ward
-# comparison here.
+# Starts the whole kosapo suite on this machine and shows it working:
+# installs what is missing (Debian 12), builds, starts a local PostgreSQL in
+# .kosapo/ (no system service needed), provisions one role and schema per
+# service, starts the four services on loopback, loads a sample city
+# through their public gRPC APIs (pupils, cases, outreach, referrals,
+# outcomes) and checks that the reporting service reproduces the city's
+# published ward comparison cell for cell; then prints it as a table and
+# writes it as XLSX, CSV and HTML under out/.
 #
 # Usage:
-#   scripts/run.sh                 start, check, show, then stop everything
+#   scripts/run.sh                 start, load, show, then stop everything
 #   scripts/run.sh --keep-running  leave the suite up for exploring
+#   scripts/run.sh --short         the same with a small town (4 wards,
+#                                  about 600 cases): a minute, for CI
 #   scripts/run.sh --stop          stop a suite left running
+# A second run reuses the build and the database: a city already loaded is
+# checked, not loaded again.
 # Environment: KOSAPO_BUILD_DIR (default build/), KOSAPO_STATE_DIR (default
-# .kosapo/: database, keys, logs; delete it to start from scratch).
+# .kosapo/, or .kosapo/short/ with --short: database, keys, logs; delete it
+# to start from scratch), KOSAPO_WARD_TABLE (the table to reproduce; default
+# the city's published one, services/reporting/testdata/), KOSAPO_OUT_DIR
+# (default out/).
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 build="${KOSAPO_BUILD_DIR:-${root}/build}"
 state="${KOSAPO_STATE_DIR:-${root}/.kosapo}"
 readonly SERVICES=(screening case referral reporting)
-declare -A PORT=([screening]=50051 [case]=50052 [referral]=50053 [reporting]=50054)
-declare -A METRICS=([screening]=9451 [case]=9452 [referral]=9453 [reporting]=9454)
+# Ports: four in a row from KOSAPO_PORT_BASE (gRPC) and
+# KOSAPO_METRICS_PORT_BASE (metrics); the defaults are the services' own.
+port_base="${KOSAPO_PORT_BASE:-50051}"
+metrics_base="${KOSAPO_METRICS_PORT_BASE:-9451}"
+declare -A PORT=() METRICS=()
+offset=0
+for service in "${SERVICES[@]}"; do
+  PORT[${service}]=$((port_base + offset))
+  METRICS[${service}]=$((metrics_base + offset))
+  offset=$((offset + 1))
+done
 declare -A GRPC_NAME=(
   [screening]=kosapo.screening.v1.ScreeningService
   [case]=kosapo.cases.v1.CaseService
@@ -58,12 +76,32 @@ stop_all() {
 }
 
 keep_running=false
-case "${1:-}" in
-  --keep-running) keep_running=true ;;
-  --stop) stop_all; say "kosapo stopped."; exit 0 ;;
-  "") ;;
-  *) die "unknown argument '$1' (use --keep-running or --stop)" ;;
-esac
+short=false
+for arg in "$@"; do
+  case "${arg}" in
+    --keep-running) keep_running=true ;;
+    --short) short=true ;;
+    --stop)
+      stop_all
+      # A --short suite keeps its state apart.
+      if [[ -z "${KOSAPO_STATE_DIR:-}" ]]; then
+        state="${root}/.kosapo/short"
+        stop_all
+      fi
+      say "kosapo stopped."
+      exit 0
+      ;;
+    *) die "unknown argument '${arg}' (use --keep-running, --short or --stop)" ;;
+  esac
+done
+table="${KOSAPO_WARD_TABLE:-${root}/services/reporting/testdata/osaka-kosapo-ward-table.tsv}"
+if [[ "${short}" == true ]]; then
+  # Its own database: the small town must not mix with the whole city.
+  state="${KOSAPO_STATE_DIR:-${root}/.kosapo/short}"
+  table="${KOSAPO_WARD_TABLE:-${root}/tools/sample/testdata/demo-town.tsv}"
+fi
+[[ -r "${table}" ]] || die "cannot read the ward table ${table}"
+out_dir="${KOSAPO_OUT_DIR:-${root}/out}"
 
 started=$(date +%s)
 "${root}/scripts/install-deps.sh"
@@ -71,7 +109,7 @@ say "Building (incremental after the first run)..."
 cmake -S "${root}" -B "${build}" -G Ninja >/dev/null
 cmake --build "${build}" -j "$(nproc)" --target \
   kosapo_screening_server kosapo_case_server kosapo_referral_server \
-  kosapo_reporting_server kosapo_cli
+  kosapo_reporting_server kosapo_cli kosapo_sample_tool
 
 mkdir -p "${state}/run" "${state}/logs" "${state}/keys"
 stop_services  # a suite left running by an earlier --keep-running
@@ -140,8 +178,51 @@ done
 echo
 say "kosapo is up ($(($(date +%s) - started))s). Database: ${state}/pg, logs: ${state}/logs."
 
+# The sample city: the table's municipality and latest fiscal year.
+municipality="$(awk -F'\t' 'NR > 1 && $1 == "city_total" { print $4; exit }' "${table}")"
+fiscal_year="$(awk -F'\t' 'NR > 1 && $1 != "city_total" { print $2; exit }' "${table}")"
+sample=("${build}/tools/sample/kosapo-sample" --table="${table}"
+  --private_key_file="${state}/keys/jwt-es256.key"
+  --screening="127.0.0.1:${PORT[screening]}"
+  --case_service="127.0.0.1:${PORT[case]}"
+  --referral="127.0.0.1:${PORT[referral]}"
+  --reporting="127.0.0.1:${PORT[reporting]}")
+if "${sample[@]}" check --wait=2m >/dev/null 2>&1; then
+  say "The sample city is already loaded (${state#"${root}/"}/pg)."
+else
+  say "Loading the sample city through the services' gRPC APIs..."
+  echo "  (${table#"${root}/"}: every pupil count, case, outreach, referral and outcome behind it)"
+  "${sample[@]}" load
+fi
+say "Waiting for the reporting service to apply every event, then comparing..."
+"${sample[@]}" check
+
+# The comparison as city staff see it: an analyst's token of the city.
+"${build}/tools/kosapo" token mint \
+  --private-key-file="${state}/keys/jwt-es256.key" \
+  --subject=user:demo-analyst --role=analyst \
+  --municipality="${municipality}" --ttl=24h >"${state}/keys/analyst.token"
+chmod 600 "${state}/keys/analyst.token"
+kosapo=(env KOSAPO_TOKEN_FILE="${state}/keys/analyst.token"
+  KOSAPO_REPORTING_ADDRESS="127.0.0.1:${PORT[reporting]}" "${build}/tools/kosapo")
+echo
+say "Ward comparison, fiscal year ${fiscal_year}:"
+"${kosapo[@]}" report ward-comparison --fy="${fiscal_year}"
+mkdir -p "${out_dir}"
+echo
+for format in xlsx csv html; do
+  file="${out_dir}/ward-comparison-fy${fiscal_year}.${format}"
+  "${kosapo[@]}" report ward-comparison --fy="${fiscal_year}" \
+    --format="${format}" --out="${file}"
+done
+echo
+say "Done in $(($(date +%s) - started))s."
+
 if [[ "${keep_running}" == true ]]; then
-  echo "Left running. Service token for calls: ${state}/keys/service.token"
+  echo "Left running. Tokens: ${state}/keys/service.token (a service),"
+  echo "${state}/keys/analyst.token (an analyst of ${municipality}). For example:"
+  echo "  KOSAPO_TOKEN_FILE=${state#"${root}/"}/keys/analyst.token build/tools/kosapo report ward-comparison --fy=${fiscal_year}"
+  echo "  build/tools/kosapo health"
   echo "Stop with: scripts/run.sh --stop"
 else
   echo "Stopping (use --keep-running to leave it up)..."

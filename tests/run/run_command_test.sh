@@ -1,0 +1,78 @@
+#!/usr/bin/env bash
+# The README's run command in its short mode, as a newcomer runs it: starts
+# PostgreSQL and the four services, loads the small town through the gRPC
+# APIs, checks the reporting service reproduces its table cell for cell,
+# prints it and writes the exports. Then a second run, which must find the
+# town already loaded. Own state, output and ports (free ones below the
+# ephemeral range), removed afterwards, also on failure.
+#
+# Usage: run_command_test.sh SOURCE_DIR BUILD_DIR
+set -euo pipefail
+
+source_dir="$1"
+build_dir="$2"
+mkdir -p "${build_dir}/test-tmp"
+work="$(mktemp -d "${build_dir}/test-tmp/run-command.XXXXXX")"
+chmod 755 "${work}"
+cleanup() {
+  KOSAPO_STATE_DIR="${work}/state" "${source_dir}/scripts/run.sh" --stop \
+    >/dev/null 2>&1 || true
+  rm -rf "${work}"
+}
+trap cleanup EXIT
+
+fail() { echo "run_command_test: $*" >&2; exit 1; }
+
+port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+# Four gRPC and four metrics ports in a row, all free.
+pick_base() {
+  local base port
+  for _ in $(seq 50); do
+    base=$((20000 + RANDOM % 10000))
+    for port in $(seq "${base}" $((base + 3))); do
+      port_free "${port}" || continue 2
+    done
+    echo "${base}"
+    return 0
+  done
+  return 1
+}
+grpc_base="$(pick_base)" || fail "no free ports"
+metrics_base="$(pick_base)" || fail "no free ports"
+
+export KOSAPO_BUILD_DIR="${build_dir}" KOSAPO_STATE_DIR="${work}/state" \
+  KOSAPO_OUT_DIR="${work}/out" KOSAPO_PORT_BASE="${grpc_base}" \
+  KOSAPO_METRICS_PORT_BASE="${metrics_base}"
+
+"${source_dir}/scripts/run.sh" --short >"${work}/first.log" 2>&1 || {
+  tail -n 40 "${work}/first.log" >&2
+  fail "scripts/run.sh --short failed"
+}
+log="$(cat "${work}/first.log")"
+grep -q "Loading the sample city" <<<"${log}" || fail "the first run did not load the town"
+grep -q "reproduces .*demo-town.tsv: 108 published values and 72 flags" <<<"${log}" ||
+  fail "the reporting service did not reproduce the table: ${log}"
+grep -q "都島区" <<<"${log}" || fail "the table was not printed"
+grep -q "令和5年度 (令和6年3月末)" <<<"${log}" || fail "no city-total row printed"
+
+out="${work}/out"
+[[ "$(head -c 4 "${out}/ward-comparison-fy2023.xlsx" | od -An -c | tr -d ' ')" == 'PK003004' ]] ||
+  fail "the XLSX is not a zip"
+[[ "$(head -c 3 "${out}/ward-comparison-fy2023.csv" | od -An -tx1 | tr -d ' ')" == 'efbbbf' ]] ||
+  fail "the CSV has no byte order mark"
+grep -q "中央区" "${out}/ward-comparison-fy2023.csv" || fail "the CSV lacks a ward"
+grep -q "<table" "${out}/ward-comparison-fy2023.html" || fail "the HTML has no table"
+
+# Nothing left running after the run without --keep-running.
+for port in $(seq "${grpc_base}" $((grpc_base + 3))); do
+  port_free "${port}" || fail "port ${port} still served after the run"
+done
+
+# A second run reuses the database: checked, not loaded again.
+"${source_dir}/scripts/run.sh" --short >"${work}/second.log" 2>&1 || {
+  tail -n 40 "${work}/second.log" >&2
+  fail "the second run failed"
+}
+grep -q "already loaded" "${work}/second.log" || fail "the second run loaded again"
+grep -q "reproduces" "${work}/second.log" || fail "the second run did not check"
+echo "run_command_test: both runs green"
