@@ -81,6 +81,13 @@ InProcessService::~InProcessService() {
   }
 }
 
+std::unique_ptr<grpc::ClientContext> ContextAs(
+    const TestTokens& tokens, const auth::Principal& principal) {
+  auto context = std::make_unique<grpc::ClientContext>();
+  context->AddMetadata("authorization", "Bearer " + tokens.Sign(principal));
+  return context;
+}
+
 std::vector<events::v1::Event> FeedEvents(const InProcessService& service,
                                           const TestTokens& tokens,
                                           const std::string& subject) {

@@ -6,6 +6,7 @@
 #define KOSAPO_COMMON_SERVICE_IN_PROCESS_H_
 
 #include <grpcpp/channel.h>
+#include <grpcpp/client_context.h>
 
 #include <map>
 #include <memory>
@@ -41,6 +42,10 @@ class InProcessService {
   std::unique_ptr<server::ServiceRuntime> runtime_;
   std::shared_ptr<grpc::Channel> channel_;
 };
+
+// A client context carrying a bearer token for `principal`.
+std::unique_ptr<grpc::ClientContext> ContextAs(
+    const TestTokens& tokens, const auth::Principal& principal);
 
 // The events on `service`'s feed whose subject is `subject`, read with a
 // service token; an empty subject gives every event.

@@ -154,9 +154,7 @@ class HubAndTrendsTest : public ::testing::Test {
     principal.municipality = municipality;
     principal.areas = std::move(areas);
     principal.hubs = std::move(hubs);
-    auto context = std::make_unique<grpc::ClientContext>();
-    context->AddMetadata("authorization", "Bearer " + tokens_->Sign(principal));
-    return context;
+    return testing::ContextAs(*tokens_, principal);
   }
   static std::unique_ptr<grpc::ClientContext> CityOps(
       const std::string& municipality = kCity) {

@@ -104,20 +104,6 @@ absl::StatusOr<ListSettings> ListSettingsOf(const Args& args) {
   return settings;
 }
 
-absl::Status PrintJsonLine(const google::protobuf::Message& message,
-                           std::ostream& out, bool pretty = false) {
-  google::protobuf::util::JsonPrintOptions options;
-  options.preserve_proto_field_names = true;
-  options.add_whitespace = pretty;
-  std::string json;
-  if (!google::protobuf::util::MessageToJsonString(message, &json, options)
-           .ok()) {
-    return absl::InternalError("cannot print the answer as JSON");
-  }
-  out << json << (pretty ? "" : "\n");
-  return absl::OkStatus();
-}
-
 std::string CaseName(const std::string& text) {
   return absl::StartsWith(text, "cases/") ? text : absl::StrCat("cases/", text);
 }
@@ -152,7 +138,7 @@ CommandResult PrintList(
       }
       ++count;
       if (settings.format == "json") {
-        KOSAPO_RETURN_IF_ERROR(PrintJsonLine(item, io.out));
+        KOSAPO_RETURN_IF_ERROR(PrintJson(item, io.out));
       } else {
         table.AddRow(row(item));
       }
@@ -262,7 +248,7 @@ CommandResult RunCasesShow(const Args& args, Io& io) {
                            absl::StrCat("show ", request.name()));
   }
   if (format == "json") {
-    KOSAPO_RETURN_IF_ERROR(PrintJsonLine(c, io.out, /*pretty=*/true));
+    KOSAPO_RETURN_IF_ERROR(PrintJson(c, io.out, /*pretty=*/true));
     io.out << "\n";
     return kExitOk;
   }

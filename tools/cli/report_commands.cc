@@ -137,17 +137,7 @@ CommandResult RunWardComparison(const Args& args, Io& io) {
   }
   KOSAPO_RETURN_IF_ERROR(WriteOutput(args, io, [&](std::ostream& out) {
     if (format == "json") {
-      google::protobuf::util::JsonPrintOptions options;
-      options.preserve_proto_field_names = true;
-      options.add_whitespace = true;
-      std::string json;
-      if (!google::protobuf::util::MessageToJsonString(comparison, &json,
-                                                       options)
-               .ok()) {
-        return absl::InternalError("cannot print the comparison as JSON");
-      }
-      out << json;
-      return absl::OkStatus();
+      return PrintJson(comparison, out, true);
     }
     out << RenderWardComparison(comparison, highlight);
     return absl::OkStatus();

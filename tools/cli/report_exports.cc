@@ -1,6 +1,5 @@
 #include "tools/cli/report_exports.h"
 
-#include <google/protobuf/util/json_util.h>
 #include <grpcpp/client_context.h>
 
 #include <memory>
@@ -216,16 +215,7 @@ absl::Status PrintHubMonthlyReport(const Session& session,
                            "get the hub monthly report");
   }
   if (query.format == "json") {
-    google::protobuf::util::JsonPrintOptions options;
-    options.preserve_proto_field_names = true;
-    options.add_whitespace = true;
-    std::string json;
-    if (!google::protobuf::util::MessageToJsonString(report, &json, options)
-             .ok()) {
-      return absl::InternalError("cannot print the report as JSON");
-    }
-    out << json;
-    return absl::OkStatus();
+    return PrintJson(report, out, true);
   }
   out << RenderHubReport(report, highlight);
   return absl::OkStatus();

@@ -1,5 +1,7 @@
 #include "tools/cli/terminal.h"
 
+#include <google/protobuf/util/json_util.h>
+
 #include <algorithm>
 #include <utility>
 
@@ -289,6 +291,20 @@ void ProgressDisplay::Finish() {
   } else if (last_tenth_ < 10) {
     out_ << label_ << ": " << done_ << "/" << total_ << "\n" << std::flush;
   }
+}
+
+absl::Status PrintJson(const google::protobuf::Message& message,
+                       std::ostream& out, bool pretty) {
+  google::protobuf::util::JsonPrintOptions options;
+  options.preserve_proto_field_names = true;
+  options.add_whitespace = pretty;
+  std::string json;
+  if (!google::protobuf::util::MessageToJsonString(message, &json, options)
+           .ok()) {
+    return absl::InternalError("cannot print the answer as JSON");
+  }
+  out << json << (pretty ? "" : "\n");
+  return absl::OkStatus();
 }
 
 }  // namespace kosapo::cli

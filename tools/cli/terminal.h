@@ -4,12 +4,15 @@
 #ifndef KOSAPO_TOOLS_CLI_TERMINAL_H_
 #define KOSAPO_TOOLS_CLI_TERMINAL_H_
 
+#include <google/protobuf/message.h>
+
 #include <cstdint>
 #include <ostream>
 #include <string>
 #include <utility>
 #include <vector>
 
+#include "absl/status/status.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 
@@ -92,6 +95,11 @@ class ProgressDisplay {
   int last_tenth_ = 0;
   bool finished_ = false;
 };
+
+// Prints `message` as JSON with the proto's field names: one line (for
+// lists, a message per line) or, `pretty`, indented.
+absl::Status PrintJson(const google::protobuf::Message& message,
+                       std::ostream& out, bool pretty = false);
 
 }  // namespace kosapo::cli
 

@@ -199,15 +199,34 @@ absl::StatusOr<WardSpec> Spec() {
   return spec;
 }
 
-int Load() {
+// What both commands need: the table and a signer of tokens.
+struct CommandInputs {
+  WardSpec spec;
+  std::shared_ptr<auth::TokenSigner> signer;
+};
+
+absl::StatusOr<CommandInputs> Inputs() {
+  CommandInputs inputs;
   auto spec = Spec();
   if (!spec.ok()) {
-    return Fail(spec.status());
+    return spec.status();
   }
+  inputs.spec = *std::move(spec);
   auto signer = Signer();
   if (!signer.ok()) {
-    return Fail(signer.status());
+    return signer.status();
   }
+  inputs.signer = *std::move(signer);
+  return inputs;
+}
+
+int Load() {
+  auto inputs = Inputs();
+  if (!inputs.ok()) {
+    return Fail(inputs.status());
+  }
+  const WardSpec* spec = &inputs->spec;
+  const auto& signer = inputs->signer;
   auto city = CityFromSpec(*spec, absl::GetFlag(FLAGS_seed));
   if (!city.ok()) {
     return Fail(city.status());
@@ -216,7 +235,7 @@ int Load() {
   targets.screening = ChannelTo(absl::GetFlag(FLAGS_screening));
   targets.cases = ChannelTo(absl::GetFlag(FLAGS_case_service));
   targets.referral = ChannelTo(absl::GetFlag(FLAGS_referral));
-  targets.sign = SignWith(*signer);
+  targets.sign = SignWith(signer);
   targets.concurrency = absl::GetFlag(FLAGS_concurrency);
   if (targets.concurrency < 1 || targets.concurrency > 64) {
     return Fail(absl::InvalidArgumentError("--concurrency: 1 to 64"));
@@ -243,15 +262,13 @@ int Load() {
 }
 
 int Check() {
-  auto spec = Spec();
-  if (!spec.ok()) {
-    return Fail(spec.status());
+  auto inputs = Inputs();
+  if (!inputs.ok()) {
+    return Fail(inputs.status());
   }
-  auto signer = Signer();
-  if (!signer.ok()) {
-    return Fail(signer.status());
-  }
-  const auto sign = SignWith(*signer);
+  const WardSpec* spec = &inputs->spec;
+  const auto& signer = inputs->signer;
+  const auto sign = SignWith(signer);
   auth::Principal analyst;
   analyst.subject = "sample-check:analyst";
   analyst.role = auth::Role::kAnalyst;
