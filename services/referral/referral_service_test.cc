@@ -1026,6 +1026,31 @@ TEST_F(ReferralServiceTest, TheCaseServiceDecidesWhoMayRefer) {
   EXPECT_EQ(listed.referrals_size(), 1);
 }
 
+TEST_F(ReferralServiceTest, ARetryIsAnsweredAsFirstAfterTheCaseClosed) {
+  const cv1::Case c = NewCase("しまったけーす", "closed-case");
+  const v1::Support support = NewLearningSupport("closed-support");
+  v1::Referral first;
+  ASSERT_TRUE(Propose(c, support, "closed-1", &first).ok());
+  cv1::RecordOutcomeRequest outcome;
+  outcome.set_name(c.name());
+  outcome.set_outcome(cv1::OUTCOME_MOVED_AWAY);
+  *outcome.mutable_effective_date() = DaysAgo(1);
+  outcome.set_request_id("closed-outcome");
+  cv1::Case closed;
+  ASSERT_TRUE(Cases()->RecordOutcome(Officer().get(), outcome, &closed).ok());
+  ASSERT_EQ(closed.state(), cv1::CASE_STATE_CLOSED);
+  // The retry (a loader run again) gets the referral it made ...
+  v1::Referral again;
+  const grpc::Status retried = Propose(c, support, "closed-1", &again);
+  ASSERT_TRUE(retried.ok()) << retried.error_message();
+  EXPECT_EQ(again.name(), first.name());
+  // ... while a new referral of the closed case is refused.
+  v1::Referral other;
+  const grpc::Status refused = Propose(c, support, "closed-2", &other);
+  EXPECT_EQ(refused.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_THAT(refused.error_message(), HasSubstr("not open"));
+}
+
 TEST_F(ReferralServiceTest, CaseServiceDownIsUnavailable) {
   const cv1::Case c = NewCase("ていし", "down-case");
   const v1::Support support = NewLearningSupport("down-support");

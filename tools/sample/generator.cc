@@ -8,26 +8,10 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "tools/sample/random.h"
 
 namespace kosapo::sample {
 namespace {
-
-// SplitMix64: small, fast and the same everywhere.
-class Random {
- public:
-  explicit Random(uint64_t seed) : state_(seed) {}
-  uint64_t Next() {
-    uint64_t z = (state_ += 0x9E3779B97F4A7C15ULL);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
-    return z ^ (z >> 31);
-  }
-  // Uniform in [0, n) for n > 0 (the bias of % is negligible here).
-  int64_t Below(int64_t n) { return static_cast<int64_t>(Next() % n); }
-
- private:
-  uint64_t state_;
-};
 
 struct Name {
   const char* kanji;
@@ -116,12 +100,6 @@ std::array<int64_t, kKinds> KindsOf(const SpecRow& row) {
   return kinds;
 }
 
-// A day in [from, to].
-absl::CivilDay DayBetween(Random& random, absl::CivilDay from,
-                          absl::CivilDay to) {
-  return to <= from ? from : from + random.Below(to - from + 1);
-}
-
 class Builder {
  public:
   Builder(SampleCity& city, uint64_t seed) : city_(city), random_(seed) {}
@@ -198,26 +176,44 @@ class Builder {
   // A pupil of grade 1-9 with a kana name and birth date no other child
   // of the city shares (search-before-create would take them for one).
   SampleChild Child(int fiscal_year, const std::string& area) {
-    SampleChild child;
-    while (true) {
-      const Name& family = kFamily[random_.Below(std::size(kFamily))];
-      const Name& given = kGiven[random_.Below(std::size(kGiven))];
-      child.grade = 1 + static_cast<int>(random_.Below(9));
-      // Grade g in fiscal year Y: born 2 April (Y-6-g) to 1 April (Y-5-g).
-      const absl::CivilDay first(fiscal_year - 6 - child.grade, 4, 2);
-      child.birth_date = first + random_.Below(365);
-      child.name = absl::StrCat(family.kanji, " ", given.kanji);
-      child.kana = absl::StrCat(family.kana, " ", given.kana);
-      if (used_.insert({child.kana, child.birth_date}).second) {
-        break;
-      }
-    }
+    SampleChild child = Named(
+        fiscal_year, [this] { return 1 + static_cast<int>(random_.Below(9)); });
     child.male = random_.Below(2) == 0;
     child.school_code =
         SchoolOf(area, child.grade >= 7 ? 4 + static_cast<int>(random_.Below(2))
                                         : static_cast<int>(random_.Below(4)))
             ->code;
     return child;
+  }
+
+ public:
+  // A pupil of `school` in `grade` (1-9, counted from elementary grade 1).
+  SampleChild Pupil(int fiscal_year, const SampleSchool& school, int grade) {
+    SampleChild child = Named(fiscal_year, [grade] { return grade; });
+    child.male = random_.Below(2) == 0;
+    child.school_code = school.code;
+    return child;
+  }
+
+  Random& random() { return random_; }
+
+ private:
+  template <typename GradeFn>
+  SampleChild Named(int fiscal_year, GradeFn grade) {
+    SampleChild child;
+    while (true) {
+      const Name& family = kFamily[random_.Below(std::size(kFamily))];
+      const Name& given = kGiven[random_.Below(std::size(kGiven))];
+      child.grade = grade();
+      // Grade g in fiscal year Y: born 2 April (Y-6-g) to 1 April (Y-5-g).
+      const absl::CivilDay first(fiscal_year - 6 - child.grade, 4, 2);
+      child.birth_date = first + random_.Below(365);
+      child.name = absl::StrCat(family.kanji, " ", given.kanji);
+      child.kana = absl::StrCat(family.kana, " ", given.kana);
+      if (used_.insert({child.kana, child.birth_date}).second) {
+        return child;
+      }
+    }
   }
 
   SampleCity& city_;
@@ -277,7 +273,228 @@ absl::StatusOr<SampleCity> CityFromSpec(const WardSpec& spec, uint64_t seed) {
       }
     }
   }
+  // The extras end where the area year's table is taken.
+  absl::CivilDay horizon = area_rows.front()->as_of;
+  for (const SpecRow* row : area_rows) {
+    horizon = std::max(horizon, row->as_of);
+  }
+  AddExtras(city, horizon, seed);
   return city;
+}
+
+namespace {
+
+constexpr const char* kAreaNames[] = {
+    "北区",   "中央区", "東区",   "西区",   "南区",   "港区",
+    "緑区",   "旭区",   "山手区", "浜区",   "青葉区", "桜区",
+    "若葉区", "泉区",   "栄区",   "松原区", "川辺区", "丘陵区",
+    "朝日区", "花園区", "城東区", "城西区", "湊区",   "森区"};
+
+// Pupils per school, about: elementary schools of 400, junior highs of 500.
+constexpr int64_t kPupilsPerSchool = 450;
+
+int FiscalYearOfDay(absl::CivilDay day) {
+  return static_cast<int>(day.month() >= 4 ? day.year() : day.year() - 1);
+}
+
+// What became of an extracted pupil's case by `horizon`: the approach
+// about three weeks after the extraction (6% still in preparation, 3% not
+// possible), a support for 88% of those reached, and 30% of them improved
+// a few months on. Steps that would fall after the horizon have not
+// happened yet.
+void Follow(Random& random, absl::CivilDay horizon, SampleCase& c) {
+  const int64_t roll = random.Below(100);
+  if (roll < 6) {
+    return;
+  }
+  const absl::CivilDay approach = c.opened + 3 + random.Below(43);
+  if (approach > horizon) {
+    return;
+  }
+  c.approach_date = approach;
+  if (roll < 9) {
+    c.approach = Approach::kNotPossible;
+    c.not_possible_reason = 1 + static_cast<int>(random.Below(3));
+    return;
+  }
+  c.approach = Approach::kOutreachDone;
+  absl::CivilDay since = approach;
+  if (random.Percent(88)) {
+    const absl::CivilDay connected = approach + 3 + random.Below(43);
+    if (connected > horizon) {
+      return;
+    }
+    c.connected = connected;
+    since = connected;
+  }
+  if (random.Percent(30)) {
+    const absl::CivilDay resolved = since + 20 + random.Below(131);
+    if (resolved <= horizon) {
+      c.resolved = resolved;
+    }
+  }
+}
+
+}  // namespace
+
+absl::StatusOr<SampleCity> CityOfSize(int64_t pupils, int areas,
+                                      absl::CivilDay today, uint64_t seed,
+                                      const std::string& municipality) {
+  if (pupils < 10 || pupils > 2000000) {
+    return absl::InvalidArgumentError("pupils: 10 to 2,000,000");
+  }
+  if (areas < 0 || areas > 100) {
+    return absl::InvalidArgumentError("areas: 0 (by size) to 100");
+  }
+  if (municipality.size() != 5 ||
+      !std::all_of(municipality.begin(), municipality.end(),
+                   [](char ch) { return ch >= '0' && ch <= '9'; })) {
+    return absl::InvalidArgumentError("municipality: a 5-digit code");
+  }
+  const int fiscal_year = FiscalYearOfDay(today);
+  const absl::CivilDay year_start(fiscal_year, 4, 1);
+  // Everything happened before today (on the first day, today).
+  const absl::CivilDay horizon = std::max(today - 1, year_start);
+  SampleCity city;
+  city.municipality = municipality;
+  city.request_prefix =
+      absl::StrCat("sample-", municipality, "-fy", fiscal_year, "-");
+  if (areas == 0) {
+    areas = static_cast<int>(
+        std::clamp<int64_t>((pupils + 5999) / 6000, 1, std::size(kAreaNames)));
+  }
+  Builder builder(city, seed);
+  Random& random = builder.random();
+  std::vector<int64_t> weights;
+  for (int a = 0; a < areas; ++a) {
+    const std::string name = a < static_cast<int>(std::size(kAreaNames))
+                                 ? kAreaNames[a]
+                                 : absl::StrCat("第", a + 1, "区");
+    city.areas.push_back(
+        {absl::StrFormat("%s%02d", municipality, a + 1), name, a + 1});
+    weights.push_back(80 + random.Below(41));
+  }
+  SampleScreening screening;
+  screening.fiscal_year = fiscal_year;
+  const std::vector<int64_t> area_pupils = Split(pupils, weights);
+  for (size_t a = 0; a < city.areas.size(); ++a) {
+    const SampleArea& area = city.areas[a];
+    // Two thirds of the pupils (grades 1-6) in elementary schools.
+    const int64_t elementary_pupils = area_pupils[a] * 2 / 3;
+    const int64_t elementary = std::clamp<int64_t>(
+        (elementary_pupils + kPupilsPerSchool / 2) / kPupilsPerSchool, 1, 60);
+    const int64_t junior = std::clamp<int64_t>(
+        (area_pupils[a] - elementary_pupils + kPupilsPerSchool / 2) /
+            kPupilsPerSchool,
+        1, 30);
+    for (int kind = 0; kind < 2; ++kind) {
+      const bool junior_high = kind == 1;
+      const int64_t schools = junior_high ? junior : elementary;
+      const std::vector<int64_t> parts = Split(
+          junior_high ? area_pupils[a] - elementary_pupils : elementary_pupils,
+          std::vector<int64_t>(static_cast<size_t>(schools), 1));
+      for (int64_t k = 0; k < schools; ++k) {
+        SampleSchool school;
+        school.junior_high = junior_high;
+        school.code = absl::StrFormat("%s%s%02d", area.code,
+                                      junior_high ? "J" : "E", k + 1);
+        school.area_code = area.code;
+        school.name = absl::StrCat(area.name, "第", k + 1,
+                                   junior_high ? "中学校" : "小学校");
+        city.schools.push_back(school);
+        const int64_t count = parts[static_cast<size_t>(k)];
+        city.enrollment.push_back({fiscal_year, school.code, count});
+        // Meeting I every month or two from May, so cases open through the
+        // year; the first at the latest on the horizon.
+        std::vector<int> meetings;
+        for (absl::CivilMonth month(fiscal_year, 5);; month += 2) {
+          const absl::CivilDay day(month.year(), month.month(),
+                                   10 + static_cast<int>(random.Below(15)));
+          if (day > horizon) {
+            if (meetings.empty()) {
+              screening.meetings.push_back({school.code, horizon});
+              meetings.push_back(
+                  static_cast<int>(screening.meetings.size() - 1));
+            }
+            break;
+          }
+          screening.meetings.push_back({school.code, day});
+          meetings.push_back(static_cast<int>(screening.meetings.size() - 1));
+        }
+        for (int64_t p = 0; p < count; ++p) {
+          SamplePupil pupil;
+          pupil.pupil_id = absl::StrFormat("%s-%05d", school.code, p + 1);
+          const int grade = junior_high ? 7 + static_cast<int>(p * 3 / count)
+                                        : 1 + static_cast<int>(p * 6 / count);
+          pupil.child = builder.Pupil(fiscal_year, city.schools.back(), grade);
+          const int64_t roll = random.Below(1000);
+          pupil.concern = roll < 15 ? 2 : roll < 95 ? 1 : 0;
+          pupil.answer_seed = random.Next();
+          if (pupil.concern == 2) {
+            pupil.meeting = meetings[static_cast<size_t>(
+                random.Below(static_cast<int64_t>(meetings.size())))];
+            // Most candidates are extracted; the others are watched in
+            // school.
+            if (random.Percent(85)) {
+              SampleCase c;
+              c.area_code = area.code;
+              c.fiscal_year = fiscal_year;
+              c.opened =
+                  screening.meetings[static_cast<size_t>(pupil.meeting)].date;
+              c.child = pupil.child;
+              c.pupil = static_cast<int>(screening.pupils.size());
+              Follow(random, horizon, c);
+              city.cases.push_back(std::move(c));
+            }
+          }
+          screening.pupils.push_back(std::move(pupil));
+        }
+      }
+    }
+  }
+  city.screening = std::move(screening);
+  AddExtras(city, horizon, seed);
+  return city;
+}
+
+std::vector<SheetAnswer> DrawAnswers(
+    const std::vector<TemplateItemShape>& items, double review_threshold,
+    int concern, uint64_t seed) {
+  std::vector<SheetAnswer> answers;
+  if (concern == 0 || items.empty()) {
+    return answers;
+  }
+  Random random(seed);
+  std::vector<size_t> order(items.size());
+  for (size_t i = 0; i < order.size(); ++i) {
+    order[i] = i;
+  }
+  for (size_t k = 0; k + 1 < order.size(); ++k) {
+    std::swap(order[k],
+              order[k + static_cast<size_t>(random.Below(
+                            static_cast<int64_t>(order.size() - k)))]);
+  }
+  // Some signs: items at their lowest value while the total stays below
+  // the threshold; a candidate: items at their highest until it is reached.
+  double total = 0;
+  const int wanted = concern == 1 ? 1 + static_cast<int>(random.Below(2)) : 8;
+  for (size_t i : order) {
+    const TemplateItemShape& item = items[i];
+    if (static_cast<int>(answers.size()) >= wanted ||
+        (concern == 2 && total >= review_threshold)) {
+      break;
+    }
+    const int max_level = item.flag ? 1 : std::max(1, item.max_level);
+    const int value = concern == 1 ? 1 : max_level;
+    const double points = item.weight * value / max_level;
+    if (concern == 1 &&
+        (item.always_review || total + points >= review_threshold)) {
+      continue;
+    }
+    total += points;
+    answers.push_back({item.code, value});
+  }
+  return answers;
 }
 
 reporting::WardCounts CountAsOf(const SampleCity& city, int fiscal_year,
@@ -294,7 +511,19 @@ reporting::WardCounts CountAsOf(const SampleCity& city, int fiscal_year,
       counts.pupils += e.pupils;
     }
   }
-  for (const SampleCase& c : city.cases) {
+  // A hub usage connects its case from its first visit (HubUsageStarted).
+  std::map<size_t, absl::CivilDay> hub_started;
+  for (const SampleHubUsage& usage : city.hub_usages) {
+    if (!usage.visits.empty()) {
+      auto [at, added] =
+          hub_started.emplace(usage.case_index, usage.visits.front().day);
+      if (!added) {
+        at->second = std::min(at->second, usage.visits.front().day);
+      }
+    }
+  }
+  for (size_t i = 0; i < city.cases.size(); ++i) {
+    const SampleCase& c = city.cases[i];
     if (c.fiscal_year != fiscal_year || c.opened > as_of ||
         (!area_code.empty() && c.area_code != area_code)) {
       continue;
@@ -304,7 +533,9 @@ reporting::WardCounts CountAsOf(const SampleCity& city, int fiscal_year,
         c.approach != Approach::kInPreparation && c.approach_date <= as_of;
     if (reached && c.approach == Approach::kOutreachDone) {
       ++counts.outreach_done;
-      if (c.connected.has_value() && *c.connected <= as_of) {
+      const auto hub = hub_started.find(i);
+      if ((c.connected.has_value() && *c.connected <= as_of) ||
+          (hub != hub_started.end() && hub->second <= as_of)) {
         ++counts.connected;
       }
     } else if (reached && c.approach == Approach::kNotPossible) {

@@ -1,8 +1,12 @@
 #include "tools/sample/generator.h"
 
+#include <algorithm>
+#include <map>
 #include <set>
 
 #include "gtest/gtest.h"
+#include "kosapo/referral/v1/referral.pb.h"
+#include "services/referral/domain/schedule.h"
 #include "tools/sample/ward_spec.h"
 
 namespace kosapo::sample {
@@ -101,6 +105,251 @@ TEST(GeneratorTest, DatesFollowEachOtherWithinTheYear) {
     }
     EXPECT_TRUE(children.insert({c.child.kana, c.child.birth_date}).second)
         << "two children share a kana name and birth date";
+  }
+}
+
+// The hub as the referral service will store it, to check the visits with
+// the service's own rules.
+referral::v1::Support HubProto(const SampleSupport& support) {
+  referral::v1::Support proto;
+  proto.set_category(referral::v1::SUPPORT_CATEGORY_DROP_IN_HUB);
+  auto add_hours = [](const SampleHours& h, referral::v1::OpeningHours* out) {
+    out->set_weekday(static_cast<referral::v1::Weekday>(h.weekday));
+    out->set_opens(referral::FormatClock(h.opens));
+    out->set_closes(referral::FormatClock(h.closes));
+  };
+  for (const SampleHours& h : support.weekly) {
+    add_hours(h, proto.add_weekly_schedule());
+  }
+  referral::v1::HubDetails* hub = proto.mutable_hub();
+  hub->set_hub_code(support.hub->hub_code);
+  hub->set_daily_capacity(support.hub->daily_capacity);
+  for (const SampleHours& h : support.hub->holiday_hours) {
+    add_hours(h, hub->add_school_holiday_schedule());
+  }
+  for (const SampleHoliday& period : support.hub->holidays) {
+    referral::v1::HolidayPeriod* out = hub->add_school_holidays();
+    out->set_holiday(static_cast<referral::v1::SchoolHoliday>(period.kind));
+    out->mutable_start_date()->set_year(static_cast<int>(period.start.year()));
+    out->mutable_start_date()->set_month(period.start.month());
+    out->mutable_start_date()->set_day(period.start.day());
+    out->mutable_end_date()->set_year(static_cast<int>(period.end.year()));
+    out->mutable_end_date()->set_month(period.end.month());
+    out->mutable_end_date()->set_day(period.end.day());
+  }
+  return proto;
+}
+
+// The extras' invariants, for any city: referrals go to a support of the
+// case's area; each hub usage's steps follow each other, start on or after
+// its case's connection, visit within the hub's hours of the day with
+// contract services only, and no hub day goes over its capacity, with a
+// few days exactly at it.
+void ExpectPlausibleExtras(const SampleCity& city, absl::CivilDay horizon) {
+  int hubs = 0;
+  for (const SampleSupport& support : city.supports) {
+    hubs += support.hub.has_value() ? 1 : 0;
+  }
+  EXPECT_GE(hubs * 4, static_cast<int>(city.areas.size()));
+  for (const SampleCase& c : city.cases) {
+    if (!c.connected.has_value()) {
+      EXPECT_EQ(c.support, -1);
+      continue;
+    }
+    ASSERT_GE(c.support, 0);
+    const SampleSupport& support =
+        city.supports[static_cast<size_t>(c.support)];
+    EXPECT_FALSE(support.hub.has_value());
+    EXPECT_TRUE(support.area_codes.empty() ||
+                std::count(support.area_codes.begin(), support.area_codes.end(),
+                           c.area_code) == 1)
+        << support.name << " does not serve " << c.area_code;
+  }
+  ASSERT_FALSE(city.hub_usages.empty());
+  std::set<size_t> cases_at_hubs;
+  for (const SampleHubUsage& usage : city.hub_usages) {
+    const SampleCase& c = city.cases[usage.case_index];
+    const SampleSupport& hub =
+        city.supports[static_cast<size_t>(usage.support)];
+    ASSERT_TRUE(hub.hub.has_value());
+    EXPECT_TRUE(cases_at_hubs.insert(usage.case_index).second);
+    ASSERT_TRUE(c.connected.has_value());
+    EXPECT_FALSE(c.resolved.has_value());
+    EXPECT_TRUE(c.work.has_value()) << "no conference names the desk";
+    EXPECT_LE(*c.connected, usage.applied);
+    EXPECT_LT(usage.applied, usage.hearing);
+    EXPECT_LT(usage.hearing, usage.decided);
+    EXPECT_LE(usage.decided, usage.interview);
+    EXPECT_LE(usage.interview, usage.planned);
+    EXPECT_LT(usage.planned, usage.start);
+    const referral::v1::Support proto = HubProto(hub);
+    std::set<std::string> contract;
+    for (const SampleContractService& s : hub.hub->services) {
+      contract.insert(s.code);
+    }
+    absl::CivilDay previous = usage.start - 1;
+    for (const SampleVisit& visit : usage.visits) {
+      EXPECT_GT(visit.day, previous);
+      previous = visit.day;
+      EXPECT_LE(visit.day, usage.ended.value_or(horizon));
+      EXPECT_TRUE(referral::CheckWithinOpeningHours(
+                      proto, visit.day, visit.arrival, visit.departure, "")
+                      .ok())
+          << absl::FormatCivilTime(visit.day) << " "
+          << referral::FormatClock(visit.arrival) << "-"
+          << referral::FormatClock(visit.departure);
+      EXPECT_FALSE(visit.services.empty());
+      for (const std::string& service : visit.services) {
+        EXPECT_EQ(contract.count(service), 1u) << service;
+      }
+    }
+    if (usage.ended.has_value()) {
+      EXPECT_FALSE(usage.visits.empty());
+      EXPECT_GE(*usage.ended, usage.visits.back().day);
+      EXPECT_LE(*usage.ended, horizon);
+    }
+  }
+  for (size_t s = 0; s < city.supports.size(); ++s) {
+    if (!city.supports[s].hub.has_value()) {
+      continue;
+    }
+    const int capacity = city.supports[s].hub->daily_capacity;
+    int full = 0;
+    for (const auto& [day, count] : HubDayCounts(city, static_cast<int>(s))) {
+      EXPECT_LE(count, capacity) << absl::FormatCivilTime(day);
+      full += count == capacity ? 1 : 0;
+    }
+    int usages = 0;
+    for (const SampleHubUsage& usage : city.hub_usages) {
+      usages += usage.support == static_cast<int>(s) ? 1 : 0;
+    }
+    if (usages >= 2) {
+      EXPECT_GE(full, 1) << city.supports[s].name;
+    }
+  }
+  ASSERT_FALSE(city.urgent_reports.empty());
+  for (const SampleUrgentReport& report : city.urgent_reports) {
+    const SampleHubUsage& usage = city.hub_usages[report.usage];
+    EXPECT_FALSE(usage.visits.empty());
+    EXPECT_FALSE(usage.ended.has_value());
+  }
+}
+
+TEST(GeneratorTest, ExtrasArePlausibleAndLeaveTheTableAsItIs) {
+  const WardSpec spec = Published();
+  const SampleCity city = *CityFromSpec(spec, 2024);
+  ExpectPlausibleExtras(city, absl::CivilDay(2024, 3, 31));
+  // A small fraction of the load: the acceptance test's run time.
+  size_t visits = 0;
+  for (const SampleHubUsage& usage : city.hub_usages) {
+    visits += usage.visits.size();
+  }
+  EXPECT_LT(visits + city.hub_usages.size() * 8, city.cases.size() / 2);
+  // Six hubs for 24 wards; 定員 25 where 30 children are registered,
+  // fewer where the hub's wards have fewer children to send.
+  int hubs = 0;
+  int with_full_capacity = 0;
+  for (size_t s = 0; s < city.supports.size(); ++s) {
+    if (!city.supports[s].hub.has_value()) {
+      continue;
+    }
+    ++hubs;
+    int registered = 0;
+    for (const SampleHubUsage& usage : city.hub_usages) {
+      registered += usage.support == static_cast<int>(s) ? 1 : 0;
+    }
+    EXPECT_LE(registered, 30);
+    EXPECT_EQ(city.supports[s].hub->daily_capacity,
+              std::clamp(registered * 5 / 6, 1, 25));
+    with_full_capacity += city.supports[s].hub->daily_capacity == 25 ? 1 : 0;
+  }
+  EXPECT_EQ(hubs, 6);
+  EXPECT_GE(with_full_capacity, 4);
+}
+
+TEST(GeneratorTest, CityOfSizeIsScreenedInTheCurrentYearBeforeToday) {
+  const absl::CivilDay today(2026, 11, 23);
+  auto made = CityOfSize(3000, 0, today, 5, "99999");
+  ASSERT_TRUE(made.ok()) << made.status();
+  const SampleCity& city = *made;
+  ASSERT_TRUE(city.screening.has_value());
+  EXPECT_EQ(city.screening->fiscal_year, 2026);
+  EXPECT_EQ(city.screening->pupils.size(), 3000u);
+  int64_t enrolled = 0;
+  for (const SampleEnrollment& e : city.enrollment) {
+    EXPECT_EQ(e.fiscal_year, 2026);
+    enrolled += e.pupils;
+  }
+  EXPECT_EQ(enrolled, 3000);
+  std::set<std::string> pupil_ids;
+  for (const SamplePupil& pupil : city.screening->pupils) {
+    EXPECT_TRUE(pupil_ids.insert(pupil.pupil_id).second);
+  }
+  // About 1.3% extracted; every case from a pupil's extraction on its
+  // meeting's day, at its school, and every step on or before yesterday.
+  EXPECT_GT(city.cases.size(), 15u);
+  EXPECT_LT(city.cases.size(), 90u);
+  int connected = 0;
+  for (const SampleCase& c : city.cases) {
+    ASSERT_GE(c.pupil, 0);
+    const SamplePupil& pupil =
+        city.screening->pupils[static_cast<size_t>(c.pupil)];
+    EXPECT_EQ(pupil.concern, 2);
+    const SampleMeeting& meeting =
+        city.screening->meetings[static_cast<size_t>(pupil.meeting)];
+    EXPECT_EQ(meeting.school_code, c.child.school_code);
+    EXPECT_EQ(c.opened, meeting.date);
+    EXPECT_GE(c.opened, absl::CivilDay(2026, 4, 1));
+    EXPECT_LT(c.opened, today);
+    for (const auto& day : {c.connected, c.resolved}) {
+      if (day.has_value()) {
+        EXPECT_LT(*day, today);
+      }
+    }
+    connected += c.connected.has_value() ? 1 : 0;
+  }
+  EXPECT_GT(connected, 0);
+  ExpectPlausibleExtras(city, today - 1);
+  // Same inputs, same city.
+  const SampleCity again = *CityOfSize(3000, 0, today, 5, "99999");
+  ASSERT_EQ(again.cases.size(), city.cases.size());
+  EXPECT_EQ(again.hub_usages.size(), city.hub_usages.size());
+  EXPECT_EQ(again.cases.back().child.kana, city.cases.back().child.kana);
+  EXPECT_FALSE(CityOfSize(5, 0, today, 5).ok());
+  EXPECT_FALSE(CityOfSize(3000, 0, today, 5, "123").ok());
+}
+
+TEST(GeneratorTest, DrawnAnswersMakeCandidatesOfConcernTwoOnly) {
+  std::vector<TemplateItemShape> items;
+  for (int i = 0; i < 20; ++i) {
+    items.push_back({absl::StrCat("item", i), i % 2 == 0, i % 2 == 0 ? 1 : 3,
+                     1.0 + (i % 3), i == 7});
+  }
+  for (uint64_t seed = 0; seed < 200; ++seed) {
+    EXPECT_TRUE(DrawAnswers(items, 4.0, 0, seed).empty());
+    for (int concern : {1, 2}) {
+      double total = 0;
+      bool always = false;
+      for (const SheetAnswer& answer : DrawAnswers(items, 4.0, concern, seed)) {
+        const TemplateItemShape* item = nullptr;
+        for (const TemplateItemShape& candidate : items) {
+          if (candidate.code == answer.item) {
+            item = &candidate;
+          }
+        }
+        ASSERT_NE(item, nullptr);
+        ASSERT_GE(answer.value, 1);
+        ASSERT_LE(answer.value, item->max_level);
+        total += item->weight * answer.value / item->max_level;
+        always = always || item->always_review;
+      }
+      if (concern == 1) {
+        EXPECT_LT(total, 4.0);
+        EXPECT_FALSE(always);
+      } else {
+        EXPECT_GE(total, 4.0);
+      }
+    }
   }
 }
 

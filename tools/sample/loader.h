@@ -1,7 +1,11 @@
 // Puts a sample city through the services' public gRPC APIs, as a city's
-// systems and staff would: the registry and enrollment into screening,
-// cases with their outreach and outcomes into case, and the supports that
-// started into referral. Every write carries a request id derived from the
+// systems and staff would: the registry and enrollment into screening; for
+// a size-only city the round's sheets, meeting-I decisions and then the
+// cases the case service opened from them; otherwise cases opened by
+// staff; their outreach, conferences, assessments, contacts and outcomes
+// into case; the directory, the referrals that connected and the hub usage
+// from application to visits into referral; and urgent reports from the
+// hubs. Every write carries a request id derived from the
 // city, so loading the same city again changes nothing (a retry never
 // duplicates, and a second run of the suite reuses its database).
 #ifndef KOSAPO_TOOLS_SAMPLE_LOADER_H_
@@ -15,6 +19,7 @@
 #include <string>
 
 #include "absl/status/status.h"
+#include "absl/time/time.h"
 #include "common/auth/principal.h"
 #include "tools/sample/generator.h"
 
@@ -29,6 +34,9 @@ struct LoadTargets {
   std::function<std::string(const auth::Principal&)> sign;
   // Parallel callers for the case-level writes.
   int concurrency = 4;
+  // How long to wait for the case service to open the cases of a
+  // size-only city's extractions from the screening feed.
+  absl::Duration case_feed_timeout = absl::Minutes(5);
 };
 
 // What has been loaded so far, for a progress display; updated as the load
@@ -36,11 +44,32 @@ struct LoadTargets {
 struct LoadProgress {
   std::atomic<int64_t> schools{0};
   std::atomic<int64_t> pupils{0};
+  // Screening sheets taken in (a size-only city).
+  std::atomic<int64_t> sheets{0};
+  // Directory supports (systems, agencies, local resources, hubs).
+  std::atomic<int64_t> supports{0};
   std::atomic<int64_t> cases{0};
   std::atomic<int64_t> referrals{0};
+  std::atomic<int64_t> hub_usages{0};
+  std::atomic<int64_t> visits{0};
+  std::atomic<int64_t> urgent_reports{0};
   int64_t cases_total = 0;
   int64_t referrals_total = 0;
 };
+
+// What a full load of `city` amounts to, in the units of LoadProgress.
+struct LoadTotals {
+  int64_t schools = 0;
+  int64_t pupils = 0;
+  int64_t sheets = 0;
+  int64_t supports = 0;
+  int64_t cases = 0;
+  int64_t referrals = 0;
+  int64_t hub_usages = 0;
+  int64_t visits = 0;
+  int64_t urgent_reports = 0;
+};
+LoadTotals TotalsOf(const SampleCity& city);
 
 // Loads `city`. The first failing call stops the load with its status and
 // what was being loaded.

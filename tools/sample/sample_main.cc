@@ -4,12 +4,17 @@
 //
 //   kosapo-sample load  --table=FILE [--seed=2024] --private_key_file=KEY
 //                       [--screening=ADDR --case=ADDR --referral=ADDR]
+//   kosapo-sample load  --pupils=N [--areas=A] [--municipality=99999] ...
 //   kosapo-sample check --table=FILE --private_key_file=KEY
 //                       [--reporting=ADDR] [--wait=5m]
 //
 // `load` generates the city reproducing the ward table in FILE (any table
 // of the published shape, ../shared/data/) and loads it through the public
-// gRPC APIs, showing progress; loading it again changes nothing. `check`
+// gRPC APIs, showing progress; loading it again changes nothing. With
+// --pupils instead of --table it makes a plausible city of that size with
+// no table: screened this fiscal year through the screening service's
+// intake and meeting I, its cases opened from the extractions, followed
+// up to yesterday. `check`
 // waits until the reporting service has applied every event the other
 // services' feeds hold, then compares its ward comparison with the table:
 // every published value and every flag.
@@ -39,6 +44,7 @@
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "common/auth/jwt.h"
+#include "common/types/api_types.h"
 #include "kosapo/reporting/v1/reporting.grpc.pb.h"
 #include "tools/sample/compare.h"
 #include "tools/sample/generator.h"
@@ -49,6 +55,15 @@
 ABSL_FLAG(std::string, table, "",
           "The ward table to reproduce (TSV of the published shape).");
 ABSL_FLAG(uint64_t, seed, 2024, "Seed of the generator: same seed, same city.");
+ABSL_FLAG(int64_t, pupils, 0,
+          "load: instead of --table, a city of this many pupils screened "
+          "this fiscal year (10 to 2,000,000).");
+ABSL_FLAG(int, areas, 0,
+          "load --pupils: the number of areas (0: one per about 6,000 "
+          "pupils, at most 24).");
+ABSL_FLAG(std::string, municipality, "99999",
+          "load --pupils: the city's 5-digit code (keep it apart from the "
+          "table's city).");
 ABSL_FLAG(std::string, private_key_file, "",
           "PEM private key the services' public key verifies (development "
           "keys: scripts/dev-keys.sh).");
@@ -125,16 +140,9 @@ class ProgressDisplay {
  public:
   ProgressDisplay(const SampleCity& city, const LoadProgress& progress)
       : progress_(progress),
-        schools_(static_cast<int64_t>(city.schools.size())),
-        cases_(static_cast<int64_t>(city.cases.size())),
+        totals_(TotalsOf(city)),
         tty_(isatty(STDERR_FILENO) != 0),
         start_(absl::Now()) {
-    for (const SampleEnrollment& e : city.enrollment) {
-      pupils_ += e.pupils;
-    }
-    for (const SampleCase& c : city.cases) {
-      referrals_ += c.connected.has_value() ? 1 : 0;
-    }
     thread_ = std::thread([this] { Run(); });
   }
 
@@ -160,10 +168,26 @@ class ProgressDisplay {
   }
 
   void Show(bool last) const {
-    const std::string line = absl::StrFormat(
-        "schools %d/%d  pupils %d/%d  cases %d/%d  referrals %d/%d  %ds",
-        progress_.schools.load(), schools_, progress_.pupils.load(), pupils_,
-        progress_.cases.load(), cases_, progress_.referrals.load(), referrals_,
+    std::string line = absl::StrFormat(
+        "schools %d/%d  pupils %d/%d", progress_.schools.load(),
+        totals_.schools, progress_.pupils.load(), totals_.pupils);
+    const std::pair<const char*, std::pair<int64_t, int64_t>> steps[] = {
+        {"sheets", {progress_.sheets.load(), totals_.sheets}},
+        {"supports", {progress_.supports.load(), totals_.supports}},
+        {"cases", {progress_.cases.load(), totals_.cases}},
+        {"referrals", {progress_.referrals.load(), totals_.referrals}},
+        {"hub usages", {progress_.hub_usages.load(), totals_.hub_usages}},
+        {"visits", {progress_.visits.load(), totals_.visits}},
+        {"urgent reports",
+         {progress_.urgent_reports.load(), totals_.urgent_reports}}};
+    for (const auto& [label, counts] : steps) {
+      if (counts.second > 0) {
+        absl::StrAppendFormat(&line, "  %s %d/%d", label, counts.first,
+                              counts.second);
+      }
+    }
+    absl::StrAppendFormat(
+        &line, "  %ds",
         static_cast<int64_t>(absl::ToInt64Seconds(absl::Now() - start_)));
     if (tty_) {
       std::fprintf(stderr, "\r\033[K%s%s", line.c_str(), last ? "\n" : "");
@@ -173,10 +197,7 @@ class ProgressDisplay {
   }
 
   const LoadProgress& progress_;
-  const int64_t schools_;
-  const int64_t cases_;
-  int64_t pupils_ = 0;
-  int64_t referrals_ = 0;
+  const LoadTotals totals_;
   const bool tty_;
   const absl::Time start_;
   std::mutex mutex_;
@@ -199,43 +220,50 @@ absl::StatusOr<WardSpec> Spec() {
   return spec;
 }
 
-// What both commands need: the table and a signer of tokens.
-struct CommandInputs {
-  WardSpec spec;
-  std::shared_ptr<auth::TokenSigner> signer;
-};
-
-absl::StatusOr<CommandInputs> Inputs() {
-  CommandInputs inputs;
-  auto spec = Spec();
-  if (!spec.ok()) {
-    return spec.status();
+// The city to load: from --table, or of --pupils size (exclusive).
+absl::StatusOr<SampleCity> City() {
+  const int64_t pupils = absl::GetFlag(FLAGS_pupils);
+  const bool table = !absl::GetFlag(FLAGS_table).empty();
+  if (table == (pupils != 0)) {
+    return absl::InvalidArgumentError(
+        "give either --table=FILE (reproduce a ward table) or --pupils=N (a "
+        "city of that size)");
   }
-  inputs.spec = *std::move(spec);
-  auto signer = Signer();
-  if (!signer.ok()) {
-    return signer.status();
+  if (table) {
+    auto spec = Spec();
+    if (!spec.ok()) {
+      return spec.status();
+    }
+    return CityFromSpec(*spec, absl::GetFlag(FLAGS_seed));
   }
-  inputs.signer = *std::move(signer);
-  return inputs;
+  auto today = DayIn(absl::Now(), "Asia/Tokyo");
+  if (!today.ok()) {
+    return today.status();
+  }
+  auto city =
+      CityOfSize(pupils, absl::GetFlag(FLAGS_areas), *today,
+                 absl::GetFlag(FLAGS_seed), absl::GetFlag(FLAGS_municipality));
+  if (!city.ok()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--pupils/--areas/--municipality: ", city.status().message()));
+  }
+  return city;
 }
 
 int Load() {
-  auto inputs = Inputs();
-  if (!inputs.ok()) {
-    return Fail(inputs.status());
-  }
-  const WardSpec* spec = &inputs->spec;
-  const auto& signer = inputs->signer;
-  auto city = CityFromSpec(*spec, absl::GetFlag(FLAGS_seed));
+  auto city = City();
   if (!city.ok()) {
     return Fail(city.status());
+  }
+  auto signer = Signer();
+  if (!signer.ok()) {
+    return Fail(signer.status());
   }
   LoadTargets targets;
   targets.screening = ChannelTo(absl::GetFlag(FLAGS_screening));
   targets.cases = ChannelTo(absl::GetFlag(FLAGS_case_service));
   targets.referral = ChannelTo(absl::GetFlag(FLAGS_referral));
-  targets.sign = SignWith(signer);
+  targets.sign = SignWith(*signer);
   targets.concurrency = absl::GetFlag(FLAGS_concurrency);
   if (targets.concurrency < 1 || targets.concurrency > 64) {
     return Fail(absl::InvalidArgumentError("--concurrency: 1 to 64"));
@@ -250,25 +278,34 @@ int Load() {
   if (!loaded.ok()) {
     return Fail(loaded);
   }
-  std::printf("loaded %d schools, %d pupils, %d cases, %d referrals in %s\n",
-              static_cast<int>(progress.schools.load()),
-              static_cast<int>(progress.pupils.load()),
-              static_cast<int>(progress.cases.load()),
-              static_cast<int>(progress.referrals.load()),
-              absl::FormatDuration(
-                  absl::Trunc(absl::Now() - start, absl::Milliseconds(100)))
-                  .c_str());
+  std::printf(
+      "loaded %d schools, %d pupils, %d sheets, %d supports, %d cases, %d "
+      "referrals, %d hub usages with %d visits, %d urgent reports in %s\n",
+      static_cast<int>(progress.schools.load()),
+      static_cast<int>(progress.pupils.load()),
+      static_cast<int>(progress.sheets.load()),
+      static_cast<int>(progress.supports.load()),
+      static_cast<int>(progress.cases.load()),
+      static_cast<int>(progress.referrals.load()),
+      static_cast<int>(progress.hub_usages.load()),
+      static_cast<int>(progress.visits.load()),
+      static_cast<int>(progress.urgent_reports.load()),
+      absl::FormatDuration(
+          absl::Trunc(absl::Now() - start, absl::Milliseconds(100)))
+          .c_str());
   return 0;
 }
 
 int Check() {
-  auto inputs = Inputs();
-  if (!inputs.ok()) {
-    return Fail(inputs.status());
+  auto spec = Spec();
+  if (!spec.ok()) {
+    return Fail(spec.status());
   }
-  const WardSpec* spec = &inputs->spec;
-  const auto& signer = inputs->signer;
-  const auto sign = SignWith(signer);
+  auto signer = Signer();
+  if (!signer.ok()) {
+    return Fail(signer.status());
+  }
+  const auto sign = SignWith(*signer);
   auth::Principal analyst;
   analyst.subject = "sample-check:analyst";
   analyst.role = auth::Role::kAnalyst;
@@ -333,6 +370,7 @@ int main(int argc, char** argv) {
   absl::SetProgramUsageMessage(
       "puts the sample city into a running suite and checks the reports.\n"
       "  kosapo-sample load  --table=FILE --private_key_file=KEY [--seed=N]\n"
+      "  kosapo-sample load  --pupils=N [--areas=A] --private_key_file=KEY\n"
       "  kosapo-sample check --table=FILE --private_key_file=KEY [--wait=5m]\n"
       "Addresses: --screening, --case_service, --referral, --reporting "
       "(defaults: the run command's 127.0.0.1:50051-50054).");

@@ -68,13 +68,12 @@ grpc::Status ReferralServiceImpl::CreateReferral(
     KOSAPO_RETURN_IF_ERROR(ValidateNewReferral(referral, today));
     KOSAPO_ASSIGN_OR_RETURN(const cases::v1::CaseAccess access,
                             ActOnCase(*context, call, referral.case_()));
-    if (access.state() != cases::v1::CASE_STATE_OPEN) {
-      return absl::FailedPreconditionError(absl::StrCat(
-          referral.case_(), " is not open: reopen it before referring"));
-    }
+    // The store refuses a closed case unless this is a retry of a
+    // referral made while it was open.
     KOSAPO_ASSIGN_OR_RETURN(
         const v1::Referral created,
         referrals_.Create(municipality, referral, access.area_code(),
+                          access.state() == cases::v1::CASE_STATE_OPEN,
                           CallerOf(call, request->request_id())));
     *response = AsOf(created, today);
     return absl::OkStatus();

@@ -186,7 +186,7 @@ int64_t InsertStep(pqxx::work& tx, int64_t id, v1::ReferralState state,
 
 absl::StatusOr<v1::Referral> ReferralStore::Create(
     const std::string& municipality, const v1::Referral& input,
-    const std::string& area_code, const Caller& caller) {
+    const std::string& area_code, bool case_open, const Caller& caller) {
   const int64_t support_id = *ParseResourceName(input.support(), kSupports, "");
   return pg::InTransaction(
       pool_, "create referral",
@@ -199,6 +199,12 @@ absl::StatusOr<v1::Referral> ReferralStore::Create(
           KOSAPO_ASSIGN_OR_RETURN(const ReferralRecord record,
                                   Load(tx, replay[0][0].as<int64_t>(), false));
           return record.proto;
+        }
+        // After the replay: a retry answers as first even when the case
+        // has closed since.
+        if (!case_open) {
+          return absl::FailedPreconditionError(absl::StrCat(
+              input.case_(), " is not open: reopen it before referring"));
         }
         const pqxx::result support = tx.exec_params(
             "SELECT organization_id, category FROM supports"

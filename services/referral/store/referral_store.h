@@ -53,12 +53,13 @@ class ReferralStore {
 
   // A proposed referral of `input.case` (whose area is `area_code`) to
   // `input.support`, which must be a support of `municipality`.
-  // ALREADY_EXISTS names an open referral of the case to the same support.
-  // A retry with the caller's request id returns the first answer.
+  // ALREADY_EXISTS names an open referral of the case to the same support;
+  // FAILED_PRECONDITION unless `case_open`. A retry with the caller's
+  // request id returns the first answer, also once the case has closed.
   absl::StatusOr<v1::Referral> Create(const std::string& municipality,
                                       const v1::Referral& input,
                                       const std::string& area_code,
-                                      const Caller& caller);
+                                      bool case_open, const Caller& caller);
   absl::StatusOr<ReferralScope> ScopeOf(int64_t id);
   absl::StatusOr<v1::Referral> Get(int64_t id, const Caller& caller);
 
