@@ -674,6 +674,11 @@ TEST_F(HubAndTrendsTest, HubReportIsForTheHubsOperatorsAndTheCity) {
       code("H-SCOPE", "2024-08", As(auth::Role::kAnalyst, "user:analyst")),
       grpc::StatusCode::OK);
   EXPECT_FALSE(report.children_listed());
+  // So do other services and dashboards, with their own service identity.
+  EXPECT_EQ(
+      code("H-SCOPE", "2024-08", As(auth::Role::kService, "service:dashboard")),
+      grpc::StatusCode::OK);
+  EXPECT_FALSE(report.children_listed());
 
   // Another hub's operator, and staff who are not the hub's or the city's.
   EXPECT_EQ(code("H-SCOPE", "2024-08", Operator("H-NEXT")),
@@ -681,10 +686,9 @@ TEST_F(HubAndTrendsTest, HubReportIsForTheHubsOperatorsAndTheCity) {
   EXPECT_EQ(
       code("H-SCOPE", "2024-08", As(auth::Role::kHubOperator, "user:no-hub")),
       grpc::StatusCode::PERMISSION_DENIED);
-  for (auth::Role role :
-       {auth::Role::kWardOfficer, auth::Role::kCaseWorker,
-        auth::Role::kConsultationDesk, auth::Role::kSchoolStaff,
-        auth::Role::kSsw, auth::Role::kService}) {
+  for (auth::Role role : {auth::Role::kWardOfficer, auth::Role::kCaseWorker,
+                          auth::Role::kConsultationDesk,
+                          auth::Role::kSchoolStaff, auth::Role::kSsw}) {
     EXPECT_EQ(code("H-SCOPE", "2024-08", As(role, "user:x", {kWard})),
               grpc::StatusCode::PERMISSION_DENIED)
         << auth::RoleName(role);

@@ -20,7 +20,7 @@ constexpr char kExitCodesHelp[] =
     "  3  unavailable: a service unreachable, not SERVING, or too slow\n"
     "  4  not authenticated or not permitted (token, role, scope)\n"
     "  5  not found\n"
-    "  6  not available yet in this version\n"
+    "  6  not available in this version (a service without the call)\n"
     "  7  any other failure\n";
 
 constexpr char kConnectionHelp[] =

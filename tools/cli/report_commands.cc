@@ -193,8 +193,8 @@ std::vector<Command> ReportCommands() {
       "files and pipes; \"-\" is a zero denominator. The table is about 200\n"
       "columns wide: widen the terminal or pipe it to `less -S`.\n"
       "--format=json prints the reporting service's answer with every\n"
-      "numerator and denominator. csv, xlsx and html come from the reporting\n"
-      "service's export (exit 6 while this version does not have it).\n"
+      "numerator and denominator. csv, xlsx and html are the reporting\n"
+      "service's export (the same file for every client), streamed.\n"
       "Any staff or service token of the municipality may ask.\n";
   ward.flags = {
       {"fy", "YEAR", "the fiscal year (April-March) of the cohort, e.g. 2023",
@@ -218,8 +218,8 @@ std::vector<Command> ReportCommands() {
   hub.summary = "a drop-in hub's monthly report to the city";
   hub.details =
       "What the operator reports at the monthly meeting: each contract\n"
-      "service, attendance, and the children who showed problems (exit 6\n"
-      "while the reporting service of this version does not offer it).\n";
+      "service, attendance, days at capacity, registrations and ends,\n"
+      "urgent reports, and the children who showed problems.\n";
   hub.flags = {
       {"hub", "CODE", "the hub's code", "", ""},
       {"month", "YYYY-MM", "the month, e.g. 2024-08", "", ""},

@@ -25,7 +25,10 @@ absl::StatusOr<bool> HubReportAccess(const auth::Principal& principal,
     case Role::kCentreDirector:
     case Role::kCityOperations:
       return true;
+    // Aggregates only: analysts, and other services and dashboards with
+    // their own service identity.
     case Role::kAnalyst:
+    case Role::kService:
       return false;
     case Role::kHubOperator:
       if (std::find(principal.hubs.begin(), principal.hubs.end(), hub_code) !=
@@ -38,7 +41,7 @@ absl::StatusOr<bool> HubReportAccess(const auth::Principal& principal,
     default:
       return absl::PermissionDeniedError(
           "a hub's monthly report is for its operators, the centre director, "
-          "city operations and analysts");
+          "city operations, analysts and other services");
   }
 }
 

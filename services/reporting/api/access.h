@@ -19,9 +19,9 @@ absl::Status RequireAggregateReader(const auth::Principal& principal,
                                     absl::string_view action);
 
 // A hub's monthly report: the hub's own operators, the centre director,
-// city operations and analysts. Whether the caller may see the lists that
-// name usages and cases (not analysts, who see aggregates only), or
-// PERMISSION_DENIED.
+// city operations, analysts and other services. Whether the caller may see
+// the lists that name usages and cases (not analysts and services, who see
+// aggregates only), or PERMISSION_DENIED.
 absl::StatusOr<bool> HubReportAccess(const auth::Principal& principal,
                                      absl::string_view hub_code);
 
