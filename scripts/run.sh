@@ -103,6 +103,20 @@ fi
 [[ -r "${table}" ]] || die "cannot read the ward table ${table}"
 out_dir="${KOSAPO_OUT_DIR:-${root}/out}"
 
+# The database holds the sample city as the generator and loader of some
+# version made it from some table. Loading is idempotent by request ids
+# derived from the city, so a city made differently (another table, a
+# changed generator) cannot be loaded over an old one: its cases would come
+# back as they were. Such a database is started afresh.
+sample_fingerprint="$(cat "${root}"/tools/sample/*.cc "${root}"/tools/sample/*.h \
+  "${table}" | sha256sum | cut -d' ' -f1)"
+if [[ -d "${state}/pg" &&
+  "$(cat "${state}/sample.sha256" 2>/dev/null || true)" != "${sample_fingerprint}" ]]; then
+  say "The sample city changed since ${state}/pg was loaded: starting with a fresh database."
+  stop_all
+  rm -rf "${state}/pg" "${state}/sample.sha256"
+fi
+
 started=$(date +%s)
 "${root}/scripts/install-deps.sh"
 say "Building (incremental after the first run)..."
@@ -196,6 +210,7 @@ else
 fi
 say "Waiting for the reporting service to apply every event, then comparing..."
 "${sample[@]}" check
+echo "${sample_fingerprint}" >"${state}/sample.sha256"
 
 # The comparison as city staff see it: an analyst's token of the city.
 "${build}/tools/kosapo" token mint \
