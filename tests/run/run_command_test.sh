@@ -3,7 +3,8 @@
 # PostgreSQL and the four services, loads the small town through the gRPC
 # APIs, checks the reporting service reproduces its table cell for cell,
 # prints it and writes the exports. Then a second run, which must find the
-# town already loaded. Own state, output and ports (free ones below the
+# town already loaded, and a third with another table, which must start
+# from a fresh database. Own state, output and ports (free ones below the
 # ephemeral range), removed afterwards, also on failure.
 #
 # Usage: run_command_test.sh SOURCE_DIR BUILD_DIR
@@ -75,4 +76,17 @@ done
 }
 grep -q "already loaded" "${work}/second.log" || fail "the second run loaded again"
 grep -q "reproduces" "${work}/second.log" || fail "the second run did not check"
+
+# Another table (the same town, other bytes): the old city cannot be loaded
+# over, so the database starts afresh and the new table is reproduced.
+cp "${source_dir}/tools/sample/testdata/demo-town.tsv" "${work}/town.tsv"
+echo >>"${work}/town.tsv"
+KOSAPO_WARD_TABLE="${work}/town.tsv" "${source_dir}/scripts/run.sh" --short \
+  >"${work}/third.log" 2>&1 || {
+  tail -n 40 "${work}/third.log" >&2
+  fail "the run with another table failed"
+}
+grep -q "changed since" "${work}/third.log" || fail "the third run kept the old database"
+grep -q "Loading the sample city" "${work}/third.log" || fail "the third run did not load"
+grep -q "reproduces .*town.tsv" "${work}/third.log" || fail "the third run did not reproduce its table"
 echo "run_command_test: both runs green"
