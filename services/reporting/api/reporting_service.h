@@ -8,7 +8,6 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/civil_time.h"
-
 #include "absl/time/time.h"
 #include "common/server/call_context.h"
 #include "kosapo/reporting/v1/reporting.grpc.pb.h"
