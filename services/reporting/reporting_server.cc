@@ -5,6 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
+#include "common/base/log.h"
 #include "common/base/status.h"
 #include "common/events/consumer.h"
 #include "services/reporting/api/reporting_service.h"
@@ -50,6 +51,11 @@ server::ServiceDefinition Definition() {
     spec.AddString("time_zone", "KOSAPO_TIME_ZONE", "Asia/Tokyo",
                    "Time zone of the municipality: the month an urgent "
                    "report's instant falls in, for the hubs' reports.");
+    spec.AddString(
+        "flag_directions", "KOSAPO_FLAG_DIRECTIONS", "",
+        "Which way is worse per rate column of the ward comparison, changing "
+        "the defaults (DESIGN.md): comma-separated column=lower|higher|none, "
+        "e.g. \"12=none,17=higher\". Empty: the defaults.");
   };
   service.migrations = {{"reporting", EmbeddedMigrations()}};
   service.setup = [](server::ServiceRuntime& runtime) -> absl::Status {
@@ -61,10 +67,19 @@ server::ServiceDefinition Definition() {
           absl::StrCat("--time_zone (KOSAPO_TIME_ZONE): unknown time zone \"",
                        zone_name, "\""));
     }
+    absl::StatusOr<FlagRules> flag_rules =
+        ParseFlagRules(runtime.config().options.GetString("flag_directions"));
+    if (!flag_rules.ok()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("--flag_directions (KOSAPO_FLAG_DIRECTIONS): ",
+                       flag_rules.status().message()));
+    }
+    log::Info("ward comparison flag directions",
+              {{"worse_is", FormatFlagRules(*flag_rules)}});
     auto* projections =
         runtime.Keep(std::make_shared<ProjectionStore>(runtime.pool()));
     runtime.AddService(std::make_shared<ReportingServiceImpl>(
-        runtime.calls(), *projections, time_zone));
+        runtime.calls(), *projections, time_zone, *flag_rules));
     KOSAPO_RETURN_IF_ERROR(
         Follow(runtime, "screening",
                [projections](pqxx::work& tx, const events::v1::Event& event) {

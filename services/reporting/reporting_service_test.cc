@@ -3,13 +3,15 @@
 // and published rates of an area and the city, "as of" a day in the middle
 // of the year, a zero denominator shown as "-", projections that never
 // count a re-delivered event twice, and catching up after the reporting
-// service was down while cases changed; and the exports streamed by
+// service was down while cases changed; flag directions from the
+// service's configuration; and the exports streamed by
 // ExportWardComparison.
 #include "services/reporting/api/reporting_service.h"
 
 #include <grpcpp/client_context.h>
 
 #include <fstream>
+#include <map>
 #include <memory>
 #include <pqxx/connection>
 #include <pqxx/nontransaction>
@@ -83,12 +85,16 @@ class ReportingTest : public ::testing::Test {
     return env;
   }
 
-  static void StartReporting() {
+  // `options` add the reporting service's own settings to the peers'.
+  static void StartReporting(
+      const std::map<std::string, std::string>& options = {}) {
     delete reporting_;
     reporting_ = nullptr;
+    std::map<std::string, std::string> env = PeerEnv();
+    env.insert(options.begin(), options.end());
     auto reporting = testing::InProcessService::Start(
         Definition(), SharedPgCluster(), *tokens_, SharedPgCluster().data_dir(),
-        PeerEnv());
+        env);
     ASSERT_TRUE(reporting.ok()) << reporting.status();
     reporting_ = reporting->release();
   }
@@ -468,6 +474,124 @@ TEST_F(ReportingTest, ExportChecksTheFormatAndTheCaller) {
   request.set_fiscal_year(2023);
   EXPECT_EQ(export_status(auth::Role::kHubOperator, request).error_code(),
             grpc::StatusCode::PERMISSION_DENIED);
+}
+
+// Which way is worse per column is the service's configuration
+// (--flag_directions): the same facts flag the other ward when a column's
+// direction turns, and none when it is switched off; a bad setting stops the
+// service from starting, naming the setting.
+TEST_F(ReportingTest, FlagDirectionsAreConfiguration) {
+  constexpr char kTown[] = "27207";
+  const std::string parent = absl::StrCat("municipalities/", kTown);
+  auth::Principal officer;
+  officer.subject = "user:flags-officer";
+  officer.role = auth::Role::kWardOfficer;
+  officer.municipality = kTown;
+  officer.areas = {"A1", "A2"};
+  auth::Principal operations = officer;
+  operations.subject = "user:flags-operations";
+  operations.role = auth::Role::kCityOperations;
+  auto screening = sv1::ScreeningService::NewStub(screening_->channel());
+  sv1::UpsertMunicipalityRequest municipality;
+  municipality.mutable_municipality()->set_code(kTown);
+  municipality.mutable_municipality()->set_display_name("旗町");
+  sv1::Municipality stored;
+  ASSERT_TRUE(
+      screening
+          ->UpsertMunicipality(testing::ContextAs(*tokens_, operations).get(),
+                               municipality, &stored)
+          .ok());
+  for (int n : {1, 2}) {
+    sv1::UpsertAreaRequest area;
+    area.set_parent(parent);
+    area.mutable_area()->set_code(absl::StrCat("A", n));
+    area.mutable_area()->set_display_name(absl::StrCat("区", n));
+    area.mutable_area()->set_display_order(n);
+    sv1::Area a;
+    ASSERT_TRUE(screening
+                    ->UpsertArea(testing::ContextAs(*tokens_, operations).get(),
+                                 area, &a)
+                    .ok());
+  }
+  // Two cases in each area; outreach done for one in A1 and both in A2:
+  // column 5 (④/②) is 50.0 in A1, 100.0 in A2 and 75.0 in the city.
+  auto cases = cv1::CaseService::NewStub(case_->channel());
+  const int year = FiscalYearOf(Today());
+  for (int n = 0; n < 4; ++n) {
+    cv1::CreateCaseRequest request;
+    request.set_parent(parent);
+    request.set_request_id(absl::StrCat("flags-case-", n));
+    cv1::Case* c = request.mutable_case_();
+    c->set_area_code(n < 2 ? "A1" : "A2");
+    c->set_source(cv1::CASE_SOURCE_AGENCY);
+    *c->mutable_opened_date() = DateToProto(FiscalYearStart());
+    c->mutable_child()->set_name(absl::StrCat("旗 ", n));
+    c->mutable_child()->set_kana(
+        std::vector<std::string>{"はた", "はだ", "ばた", "ぱた"}[n]);
+    *c->mutable_child()->mutable_birth_date() =
+        DateToProto(absl::CivilDay(2014, 5, 1) + n);
+    cv1::Case created;
+    const grpc::Status opened = cases->CreateCase(
+        testing::ContextAs(*tokens_, officer).get(), request, &created);
+    ASSERT_TRUE(opened.ok()) << opened.error_message();
+    if (n == 0) {
+      continue;
+    }
+    cv1::ChangeApproachStatusRequest approach;
+    approach.set_name(created.name());
+    approach.set_status(cv1::APPROACH_STATUS_OUTREACH_DONE);
+    *approach.mutable_effective_date() = DateToProto(FiscalYearStart());
+    approach.set_request_id(absl::StrCat("flags-outreach-", n));
+    cv1::Case changed;
+    const grpc::Status done = cases->ChangeApproachStatus(
+        testing::ContextAs(*tokens_, officer).get(), approach, &changed);
+    ASSERT_TRUE(done.ok()) << done.error_message();
+  }
+  // Which cells of column 5 are flagged, by area, under the running rules.
+  auto flagged_in_column5 = [&]() {
+    CatchUp();
+    v1::GetWardComparisonRequest request;
+    request.set_parent(parent);
+    request.set_fiscal_year(year);
+    v1::WardComparison comparison;
+    const grpc::Status status =
+        v1::ReportingService::NewStub(reporting_->channel())
+            ->GetWardComparison(testing::ContextAs(*tokens_, operations).get(),
+                                request, &comparison);
+    EXPECT_TRUE(status.ok()) << status.error_message();
+    std::map<std::string, bool> flagged;
+    for (const v1::WardRow& row : comparison.rows()) {
+      if (row.kind() == v1::ROW_KIND_AREA) {
+        EXPECT_EQ(row.cells(4).column(), 5);
+        flagged[row.area_code()] = row.cells(4).flagged();
+      }
+    }
+    return flagged;
+  };
+  using Flags = std::map<std::string, bool>;
+  EXPECT_EQ(flagged_in_column5(), (Flags{{"A1", true}, {"A2", false}}));
+
+  StartReporting({{"KOSAPO_FLAG_DIRECTIONS", "5=higher"}});
+  EXPECT_EQ(flagged_in_column5(), (Flags{{"A1", false}, {"A2", true}}));
+
+  StartReporting({{"KOSAPO_FLAG_DIRECTIONS", "5=none"}});
+  EXPECT_EQ(flagged_in_column5(), (Flags{{"A1", false}, {"A2", false}}));
+
+  StopReporting();
+  auto refused = testing::InProcessService::Start(
+      Definition(), SharedPgCluster(), *tokens_, SharedPgCluster().data_dir(),
+      [] {
+        auto env = PeerEnv();
+        env["KOSAPO_FLAG_DIRECTIONS"] = "5=sideways";
+        return env;
+      }());
+  ASSERT_FALSE(refused.ok());
+  EXPECT_NE(refused.status().message().find("--flag_directions"),
+            std::string::npos)
+      << refused.status();
+  EXPECT_NE(refused.status().message().find("sideways"), std::string::npos)
+      << refused.status();
+  StartReporting();
 }
 
 }  // namespace

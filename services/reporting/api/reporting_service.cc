@@ -55,6 +55,7 @@ absl::StatusOr<v1::WardComparison> ReportingServiceImpl::ReadComparison(
   input.fiscal_year = query.fiscal_year;
   input.as_of = query.as_of;
   input.suppress_below = query.suppress_below;
+  input.rules = flag_rules_;
   KOSAPO_ASSIGN_OR_RETURN(input.areas, projections_.Areas(query.municipality));
   KOSAPO_ASSIGN_OR_RETURN(
       input.counts,

@@ -11,6 +11,7 @@
 #include "absl/time/time.h"
 #include "common/server/call_context.h"
 #include "kosapo/reporting/v1/reporting.grpc.pb.h"
+#include "services/reporting/domain/ward_table.h"
 #include "services/reporting/store/projection_store.h"
 
 namespace kosapo::reporting {
@@ -18,10 +19,15 @@ namespace kosapo::reporting {
 class ReportingServiceImpl final : public v1::ReportingService::Service {
  public:
   // `time_zone` is the municipality's: it decides the month an urgent
-  // report's instant falls in.
+  // report's instant falls in. `flag_rules` say which way is worse per rate
+  // column, for the flags of the comparison, the trends and the exports.
   ReportingServiceImpl(const server::CallRegistry& calls,
-                       ProjectionStore& projections, absl::TimeZone time_zone)
-      : calls_(calls), projections_(projections), time_zone_(time_zone) {}
+                       ProjectionStore& projections, absl::TimeZone time_zone,
+                       FlagRules flag_rules = FlagRules::Defaults())
+      : calls_(calls),
+        projections_(projections),
+        time_zone_(time_zone),
+        flag_rules_(flag_rules) {}
 
   grpc::Status GetWardComparison(grpc::ServerContext* context,
                                  const v1::GetWardComparisonRequest* request,
@@ -70,6 +76,7 @@ class ReportingServiceImpl final : public v1::ReportingService::Service {
   const server::CallRegistry& calls_;
   ProjectionStore& projections_;
   absl::TimeZone time_zone_;
+  FlagRules flag_rules_;
 };
 
 }  // namespace kosapo::reporting

@@ -53,6 +53,7 @@ grpc::Status ReportingServiceImpl::GetWardTrends(
     input.from_fiscal_year = request->from_fiscal_year();
     input.to_fiscal_year = request->to_fiscal_year();
     input.suppress_below = request->suppress_below();
+    input.rules = flag_rules_;
     if (!request->area_code().empty()) {
       KOSAPO_ASSIGN_OR_RETURN(const std::vector<AreaInfo> areas,
                               projections_.Areas(municipality));

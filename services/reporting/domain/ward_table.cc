@@ -1,6 +1,13 @@
 #include "services/reporting/domain/ward_table.h"
 
+#include <set>
+#include <vector>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
 
 namespace kosapo::reporting {
 namespace {
@@ -134,6 +141,59 @@ FlagRules FlagRules::Defaults() {
     rules.direction[column] = Worse::kHigher;
   }
   return rules;
+}
+
+absl::StatusOr<FlagRules> ParseFlagRules(absl::string_view spec) {
+  FlagRules rules = FlagRules::Defaults();
+  std::set<int> seen;
+  for (absl::string_view item :
+       absl::StrSplit(spec, ',', absl::SkipWhitespace())) {
+    item = absl::StripAsciiWhitespace(item);
+    const std::vector<absl::string_view> parts =
+        absl::StrSplit(item, absl::MaxSplits('=', 1));
+    int column = 0;
+    if (parts.size() != 2 ||
+        !absl::SimpleAtoi(absl::StripAsciiWhitespace(parts[0]), &column) ||
+        !WardRow::IsRate(column)) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "flag directions: \"", item,
+          "\" is not column=lower|higher|none with a rate column (3, 5, 7, "
+          "8, 10, 12, 14, 16, 17, 18)"));
+    }
+    if (!seen.insert(column).second) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("flag directions: column ", column, " is given twice"));
+    }
+    const std::string direction =
+        absl::AsciiStrToLower(absl::StripAsciiWhitespace(parts[1]));
+    if (direction == "lower") {
+      rules.direction[column] = Worse::kLower;
+    } else if (direction == "higher") {
+      rules.direction[column] = Worse::kHigher;
+    } else if (direction == "none") {
+      rules.direction[column].reset();
+    } else {
+      return absl::InvalidArgumentError(
+          absl::StrCat("flag directions: column ", column, ": \"", parts[1],
+                       "\" is not lower, higher or none (which way is worse)"));
+    }
+  }
+  return rules;
+}
+
+std::string FormatFlagRules(const FlagRules& rules) {
+  std::vector<std::string> items;
+  for (int column = 1; column <= 18; ++column) {
+    if (!WardRow::IsRate(column)) {
+      continue;
+    }
+    const std::optional<Worse>& worse = rules.direction[column];
+    items.push_back(absl::StrCat(column, "=",
+                                 !worse.has_value()        ? "none"
+                                 : *worse == Worse::kLower ? "lower"
+                                                           : "higher"));
+  }
+  return absl::StrJoin(items, ",");
 }
 
 bool Flagged(const WardRow& ward, const WardRow& city, int column,

@@ -14,6 +14,8 @@
 #include <string>
 
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "absl/time/civil_time.h"
 
 namespace kosapo::reporting {
@@ -63,6 +65,15 @@ struct FlagRules {
   std::array<std::optional<Worse>, 19> direction{};
   static FlagRules Defaults();
 };
+
+// The defaults changed by `spec`, a comma-separated list of
+// `column=lower|higher|none` (which way is worse; none: never flagged), e.g.
+// "12=none,17=higher"; an empty spec keeps the defaults. INVALID_ARGUMENT
+// names the item that is not a rate column or a direction, or a column
+// given twice.
+absl::StatusOr<FlagRules> ParseFlagRules(absl::string_view spec);
+// The rules in the same form, every rate column listed: "3=lower,...".
+std::string FormatFlagRules(const FlagRules& rules);
 
 // True when the ward's published rate in `column` is worse than the city's
 // (both published values; a "-" on either side is never flagged).

@@ -184,5 +184,55 @@ TEST(WardTableTest, FlagsWardCellsWorseThanTheCity) {
   EXPECT_FALSE(Flagged(ComputeRow(WardCounts{}), city_row, 3, none));
 }
 
+TEST(WardTableTest, FlagDirectionsAreParsedOnTopOfTheDefaults) {
+  const FlagRules defaults = FlagRules::Defaults();
+  EXPECT_EQ(FormatFlagRules(defaults),
+            "3=lower,5=lower,7=lower,8=lower,10=higher,12=higher,14=higher,"
+            "16=lower,17=lower,18=lower");
+  absl::StatusOr<FlagRules> empty = ParseFlagRules("");
+  ASSERT_TRUE(empty.ok()) << empty.status();
+  EXPECT_EQ(FormatFlagRules(*empty), FormatFlagRules(defaults));
+
+  absl::StatusOr<FlagRules> changed =
+      ParseFlagRules(" 12=none, 17 = HIGHER ,3=higher");
+  ASSERT_TRUE(changed.ok()) << changed.status();
+  EXPECT_EQ(FormatFlagRules(*changed),
+            "3=higher,5=lower,7=lower,8=lower,10=higher,12=none,14=higher,"
+            "16=lower,17=higher,18=lower");
+  // A round trip gives the same rules.
+  absl::StatusOr<FlagRules> again = ParseFlagRules(FormatFlagRules(*changed));
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(FormatFlagRules(*again), FormatFlagRules(*changed));
+
+  // The changed rules decide: a ward below the city in column 3 is flagged
+  // by default, not when higher is worse, and never with none.
+  WardRow city;
+  city.rate[3].tenths = 50;
+  city.rate[12].tenths = 10;
+  WardRow ward;
+  ward.rate[3].tenths = 40;
+  ward.rate[12].tenths = 20;
+  EXPECT_TRUE(Flagged(ward, city, 3, defaults));
+  EXPECT_FALSE(Flagged(ward, city, 3, *changed));
+  EXPECT_TRUE(Flagged(city, ward, 3, *changed));
+  EXPECT_TRUE(Flagged(ward, city, 12, defaults));
+  EXPECT_FALSE(Flagged(ward, city, 12, *changed));
+
+  for (const auto& [spec, named] :
+       std::vector<std::pair<std::string, std::string>>{
+           {"4=lower", "\"4=lower\""},  // a count, not a rate
+           {"19=lower", "\"19=lower\""},
+           {"x=lower", "\"x=lower\""},
+           {"3", "\"3\""},
+           {"3=down", "\"down\""},
+           {"3=lower,3=higher", "column 3 is given twice"}}) {
+    const absl::StatusOr<FlagRules> bad = ParseFlagRules(spec);
+    ASSERT_FALSE(bad.ok()) << spec;
+    EXPECT_EQ(bad.status().code(), absl::StatusCode::kInvalidArgument);
+    EXPECT_NE(bad.status().message().find(named), std::string::npos)
+        << bad.status();
+  }
+}
+
 }  // namespace
 }  // namespace kosapo::reporting
