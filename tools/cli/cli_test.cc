@@ -14,6 +14,7 @@
 #include <fstream>
 #include <map>
 #include <memory>
+#include <set>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -23,6 +24,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "absl/time/civil_time.h"
 #include "absl/time/clock.h"
 #include "common/auth/jwt.h"
 #include "common/service/in_process.h"
@@ -47,6 +49,7 @@ namespace {
 using ::kosapo::testing::InProcessService;
 using ::kosapo::testing::SharedPgCluster;
 using ::testing::AllOf;
+using ::testing::EndsWith;
 using ::testing::HasSubstr;
 using ::testing::Not;
 namespace sv1 = ::kosapo::screening::v1;
@@ -743,6 +746,81 @@ TEST_F(CliTest, WardComparisonPrintsTheCityTableAligned) {
       Run({"report", "hub-monthly", "--hub=H1", "--month=2024-13"}, env);
   EXPECT_EQ(bad_month.code, 2);
   EXPECT_THAT(bad_month.err, HasSubstr("--month"));
+}
+
+// The hub monthly report of the sample city's busiest hub and month: the
+// counts the service answers are the sample's own visits, as a table and
+// as JSON; the centre director sees the children listed, an analyst counts
+// only.
+TEST_F(CliTest, HubMonthlyShowsTheMonthOfAHub) {
+  const sample::SampleCity& city = SampleCity();
+  // Visits and children per (hub code, month) from the sample itself.
+  std::map<std::pair<std::string, std::string>, int64_t> visits;
+  std::map<std::pair<std::string, std::string>, std::set<size_t>> children;
+  for (size_t u = 0; u < city.hub_usages.size(); ++u) {
+    const sample::SampleHubUsage& usage = city.hub_usages[u];
+    const sample::SampleSupport& hub =
+        city.supports[static_cast<size_t>(usage.support)];
+    ASSERT_TRUE(hub.hub.has_value());
+    for (const sample::SampleVisit& visit : usage.visits) {
+      const std::pair<std::string, std::string> key{
+          hub.hub->hub_code,
+          absl::FormatCivilTime(absl::CivilMonth(visit.day))};
+      ++visits[key];
+      children[key].insert(u);
+    }
+  }
+  ASSERT_FALSE(visits.empty()) << "the sample city has no hub visits";
+  auto busiest = visits.begin();
+  for (auto it = visits.begin(); it != visits.end(); ++it) {
+    if (it->second > busiest->second) {
+      busiest = it;
+    }
+  }
+  const auto& [hub_code, month] = busiest->first;
+  const int64_t expected_visits = busiest->second;
+  const int64_t expected_children =
+      static_cast<int64_t>(children[busiest->first].size());
+
+  const auto director = As(Principal(auth::Role::kCentreDirector, kSampleCity));
+  const CliResult table = Run(
+      {"report", "hub-monthly", "--hub", hub_code, "--month", month}, director);
+  ASSERT_EQ(table.code, 0) << table.err;
+  const auto line_of = [&](const std::string& label) {
+    for (absl::string_view line : absl::StrSplit(table.out, '\n')) {
+      if (absl::StartsWith(line, label)) {
+        return std::string(line);
+      }
+    }
+    return std::string();
+  };
+  EXPECT_THAT(table.out, HasSubstr(absl::StrCat(hub_code, " ")));
+  EXPECT_THAT(line_of("visits / 延べ利用"),
+              EndsWith(absl::StrCat(" ", expected_visits)))
+      << table.out;
+  EXPECT_THAT(line_of("children / 実利用児童"),
+              EndsWith(absl::StrCat(" ", expected_children)))
+      << table.out;
+  EXPECT_THAT(table.out, Not(HasSubstr("counts only")));
+
+  const auto analyst = As(Principal(auth::Role::kAnalyst, kSampleCity));
+  const CliResult json = Run({"report", "hub-monthly", "--hub=" + hub_code,
+                              "--month=" + month, "--format=json"},
+                             analyst);
+  ASSERT_EQ(json.code, 0) << json.err;
+  const nlohmann::json parsed = nlohmann::json::parse(json.out);
+  // Protobuf's JSON writes 64-bit counts as strings.
+  const auto number = [](const nlohmann::json& value) {
+    return value.is_string() ? std::stoll(value.get<std::string>())
+                             : value.get<int64_t>();
+  };
+  EXPECT_EQ(number(parsed.at("visits")), expected_visits);
+  EXPECT_EQ(number(parsed.at("children")), expected_children);
+  EXPECT_FALSE(parsed.value("childrenListed", false));
+  const CliResult counts_only = Run(
+      {"report", "hub-monthly", "--hub", hub_code, "--month", month}, analyst);
+  EXPECT_EQ(counts_only.code, 0) << counts_only.err;
+  EXPECT_THAT(counts_only.out, HasSubstr("counts only"));
 }
 
 TEST_F(CliTest, CasesAndReferralsListEveryPage) {
