@@ -10,6 +10,7 @@
 #include <climits>
 #include <cmath>
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -368,6 +369,10 @@ absl::Status CheckHeader(const Json& header, Algorithm algorithm) {
   if (header.contains("crit")) {
     return absl::UnauthenticatedError("token header not supported");
   }
+  const auto kid = header.find("kid");
+  if (kid != header.end() && !kid->is_string()) {
+    return absl::UnauthenticatedError("token key id not allowed");
+  }
   const auto typ = header.find("typ");
   if (typ != header.end() &&
       (!typ->is_string() ||
@@ -562,6 +567,28 @@ absl::StatusOr<Principal> PrincipalFromClaims(const Json& claims,
   return principal;
 }
 
+// A PEM public key that fits `algorithm`; INVALID_ARGUMENT naming `what`.
+absl::StatusOr<UniquePkey> ReadPublicKey(const std::string& pem,
+                                         Algorithm algorithm,
+                                         const std::string& what) {
+  UniqueBio bio = MemoryBio(pem);
+  if (bio == nullptr) {
+    return absl::InvalidArgumentError(absl::StrCat(what, " is not readable"));
+  }
+  UniquePkey key(
+      PEM_read_bio_PUBKEY(bio.get(), nullptr, RefusePassword, nullptr));
+  if (key == nullptr) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(what, " is not a PEM public key (BEGIN PUBLIC KEY)"));
+  }
+  if (absl::Status status =
+          CheckKeyFitsAlgorithm(key.get(), algorithm, what.c_str());
+      !status.ok()) {
+    return status;
+  }
+  return key;
+}
+
 }  // namespace
 
 absl::StatusOr<Algorithm> ParseAlgorithm(std::string_view name) {
@@ -585,7 +612,8 @@ std::string_view AlgorithmName(Algorithm algorithm) {
 }
 
 struct TokenVerifier::Key {
-  UniquePkey public_key;
+  UniquePkey public_key;  // for tokens without "kid"; may be null
+  std::map<std::string, UniquePkey, std::less<>> by_id;
 };
 
 TokenVerifier::TokenVerifier(const VerifierOptions& options,
@@ -609,23 +637,29 @@ absl::StatusOr<std::unique_ptr<TokenVerifier>> TokenVerifier::Create(
   if (options.leeway < absl::ZeroDuration()) {
     return absl::InvalidArgumentError("leeway must not be negative");
   }
-  UniqueBio bio = MemoryBio(options.public_key_pem);
-  if (bio == nullptr) {
-    return absl::InvalidArgumentError("public key is not readable");
-  }
-  UniquePkey key(
-      PEM_read_bio_PUBKEY(bio.get(), nullptr, RefusePassword, nullptr));
-  if (key == nullptr) {
-    return absl::InvalidArgumentError(
-        "public key is not a PEM public key (BEGIN PUBLIC KEY)");
-  }
-  if (absl::Status status =
-          CheckKeyFitsAlgorithm(key.get(), options.algorithm, "public key");
-      !status.ok()) {
-    return status;
+  if (options.public_key_pem.empty() && options.keys_by_id.empty()) {
+    return absl::InvalidArgumentError("no public key");
   }
   auto owned_key = std::make_unique<Key>();
-  owned_key->public_key = std::move(key);
+  if (!options.public_key_pem.empty()) {
+    absl::StatusOr<UniquePkey> key =
+        ReadPublicKey(options.public_key_pem, options.algorithm, "public key");
+    if (!key.ok()) {
+      return key.status();
+    }
+    owned_key->public_key = *std::move(key);
+  }
+  for (const auto& [id, pem] : options.keys_by_id) {
+    if (id.empty()) {
+      return absl::InvalidArgumentError("a key id is empty");
+    }
+    absl::StatusOr<UniquePkey> key = ReadPublicKey(
+        pem, options.algorithm, absl::StrCat("public key \"", id, "\""));
+    if (!key.ok()) {
+      return key.status();
+    }
+    owned_key->by_id.emplace(id, *std::move(key));
+  }
   return std::unique_ptr<TokenVerifier>(
       new TokenVerifier(options, std::move(owned_key)));
 }
@@ -665,13 +699,25 @@ absl::StatusOr<Principal> TokenVerifier::Verify(std::string_view token,
     return status;
   }
 
+  // The key: the one the "kid" names, else the one for tokens without.
+  EVP_PKEY* public_key = key_->public_key.get();
+  if (const auto kid = header->find("kid"); kid != header->end()) {
+    const auto named = key_->by_id.find(kid->get_ref<const std::string&>());
+    if (named == key_->by_id.end()) {
+      return absl::UnauthenticatedError("token key id unknown");
+    }
+    public_key = named->second.get();
+  } else if (public_key == nullptr) {
+    return absl::UnauthenticatedError("token key id missing");
+  }
+
   // Nothing in the payload is read before the signature is known good.
   std::optional<std::string> signature = Base64UrlDecode(encoded_signature);
   if (!signature.has_value()) {
     return Malformed();
   }
-  if (!VerifySignature(key_->public_key.get(), algorithm_,
-                       token.substr(0, second_dot), *signature)) {
+  if (!VerifySignature(public_key, algorithm_, token.substr(0, second_dot),
+                       *signature)) {
     return absl::UnauthenticatedError("token signature invalid");
   }
 
@@ -695,6 +741,7 @@ TokenSigner::TokenSigner(const SignerOptions& options, std::unique_ptr<Key> key)
     : algorithm_(options.algorithm),
       issuer_(options.issuer),
       audience_(options.audience),
+      key_id_(options.key_id),
       key_(std::move(key)) {}
 
 TokenSigner::~TokenSigner() = default;
@@ -749,7 +796,10 @@ absl::StatusOr<std::string> TokenSigner::Sign(const Principal& principal,
   }
   const int64_t issued_at = absl::ToUnixSeconds(now);
 
-  const Json header = {{"alg", AlgorithmName(algorithm_)}, {"typ", "JWT"}};
+  Json header = {{"alg", AlgorithmName(algorithm_)}, {"typ", "JWT"}};
+  if (!key_id_.empty()) {
+    header["kid"] = key_id_;
+  }
   const Json claims = {
       {"iss", issuer_},           {"aud", audience_},
       {"sub", principal.subject}, {"iat", issued_at},

@@ -8,6 +8,7 @@
 #define KOSAPO_COMMON_AUTH_JWT_H_
 
 #include <cstddef>
+#include <map>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -33,7 +34,8 @@ inline constexpr size_t kMaxTokenSize = 8 * 1024;
 
 struct VerifierOptions {
   Algorithm algorithm = Algorithm::kEs256;
-  // SubjectPublicKeyInfo PEM ("-----BEGIN PUBLIC KEY-----").
+  // SubjectPublicKeyInfo PEM ("-----BEGIN PUBLIC KEY-----") verifying
+  // tokens without a "kid" header; may be empty when `keys_by_id` is not.
   std::string public_key_pem;
   // Required; "iss" must equal it.
   std::string issuer;
@@ -41,15 +43,20 @@ struct VerifierOptions {
   std::string audience;
   // Clock skew tolerated on "exp" and "nbf"; must not be negative.
   absl::Duration leeway = absl::Seconds(60);
+  // Keys by key id, for rotation: a token with a "kid" header is verified
+  // with the key of that id only (an unknown id is rejected), so old and
+  // new keys verify side by side while tokens of the old one expire.
+  std::map<std::string, std::string> keys_by_id{};
 };
 
 // Verifies bearer tokens against one public key. Immutable after Create, so
 // Verify may be called from any number of threads at once.
 class TokenVerifier {
  public:
-  // INVALID_ARGUMENT if the key does not parse or does not fit the algorithm
+  // INVALID_ARGUMENT if a key does not parse or does not fit the algorithm
   // (an EC P-256 key for ES256, an RSA key of at least 2048 bits for RS256),
-  // or if issuer or audience is empty or leeway is negative.
+  // if there is no key at all, a key id is empty, or issuer or audience is
+  // empty or leeway is negative.
   static absl::StatusOr<std::unique_ptr<TokenVerifier>> Create(
       const VerifierOptions& options);
 
@@ -58,7 +65,8 @@ class TokenVerifier {
   ~TokenVerifier();
 
   // The caller named by `token` if the token is well formed, signed by the
-  // configured key with the configured algorithm, valid at `now` (within the
+  // key its "kid" names (or the key for tokens without one) with the
+  // configured algorithm, valid at `now` (within the
   // leeway), issued by the issuer for the audience, and carries a subject and
   // a known role. UNAUTHENTICATED otherwise.
   absl::StatusOr<Principal> Verify(std::string_view token,
@@ -82,6 +90,8 @@ struct SignerOptions {
   std::string private_key_pem;
   std::string issuer;
   std::string audience;
+  // Written as the "kid" header when not empty.
+  std::string key_id{};
 };
 
 // Mints bearer tokens with one private key. Immutable after Create and safe
@@ -111,6 +121,7 @@ class TokenSigner {
   Algorithm algorithm_;
   std::string issuer_;
   std::string audience_;
+  std::string key_id_;
   std::unique_ptr<Key> key_;
 };
 

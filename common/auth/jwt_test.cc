@@ -694,6 +694,70 @@ TEST(TokenVerifier, RejectsTokenSignedByAnotherKey) {
       Rejected("token signature invalid"));
 }
 
+// Key rotation: tokens name their key with "kid"; old and new keys verify
+// side by side, each token only with the key it names.
+TEST(TokenVerifier, VerifiesEachTokenWithTheKeyItsKidNames) {
+  VerifierOptions options{Algorithm::kEs256, "", kIssuer, kAudience,
+                          absl::Seconds(60)};
+  options.keys_by_id = {{"2026-10", Es256Key().public_pem},
+                        {"2026-11", OtherEs256Key().public_pem}};
+  absl::StatusOr<std::unique_ptr<TokenVerifier>> verifier =
+      TokenVerifier::Create(options);
+  ASSERT_THAT(verifier, IsOk());
+  for (const auto& [kid, key] :
+       std::vector<std::pair<std::string, const KeyPair*>>{
+           {"2026-10", &Es256Key()}, {"2026-11", &OtherEs256Key()}}) {
+    absl::StatusOr<std::unique_ptr<TokenSigner>> signer = TokenSigner::Create(
+        {Algorithm::kEs256, key->private_pem, kIssuer, kAudience, kid});
+    ASSERT_THAT(signer, IsOk());
+    absl::StatusOr<std::string> token =
+        (*signer)->Sign(FullPrincipal(), kNow, absl::Hours(1));
+    ASSERT_THAT(token, IsOk());
+    EXPECT_EQ(Json::parse(B64UrlDecode(Parts(*token)[0]))["kid"], kid);
+    EXPECT_THAT((*verifier)->Verify(*token, kNow), IsOk()) << kid;
+  }
+  Json header = Header("ES256");
+  // Signed by the old key but naming the new one.
+  header["kid"] = "2026-11";
+  EXPECT_THAT(
+      (*verifier)->Verify(HandSigned(Es256Key(), header, ValidClaims()), kNow),
+      Rejected("token signature invalid"));
+  header["kid"] = "2025-01";  // retired
+  EXPECT_THAT(
+      (*verifier)->Verify(HandSigned(Es256Key(), header, ValidClaims()), kNow),
+      Rejected("token key id unknown"));
+  header["kid"] = 7;
+  EXPECT_THAT(
+      (*verifier)->Verify(HandSigned(Es256Key(), header, ValidClaims()), kNow),
+      Rejected("token key id not allowed"));
+  // Without a kid there is no key to use: only keys by id are configured.
+  EXPECT_THAT((*verifier)->Verify(
+                  HandSigned(Es256Key(), Header("ES256"), ValidClaims()), kNow),
+              Rejected("token key id missing"));
+
+  // A verifier with a key for kid-less tokens still uses it for them, and
+  // checks named keys against the algorithm too.
+  options.public_key_pem = Es256Key().public_pem;
+  verifier = TokenVerifier::Create(options);
+  ASSERT_THAT(verifier, IsOk());
+  EXPECT_THAT((*verifier)->Verify(
+                  HandSigned(Es256Key(), Header("ES256"), ValidClaims()), kNow),
+              IsOk());
+  options.keys_by_id["rsa"] = Rs256Key().public_pem;
+  EXPECT_THAT(TokenVerifier::Create(options),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("public key \"rsa\"")));
+  options.keys_by_id = {{"", Es256Key().public_pem}};
+  EXPECT_THAT(TokenVerifier::Create(options),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("key id is empty")));
+  options.keys_by_id.clear();
+  options.public_key_pem.clear();
+  EXPECT_THAT(
+      TokenVerifier::Create(options),
+      StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("no public key")));
+}
+
 // ---------------------------------------------------------------------------
 // Claims.
 

@@ -114,6 +114,18 @@ grpc::Status Serve(
   if (!call->principal.ok()) {
     return ToGrpcStatus(call->principal.status());
   }
+  if (!call->scope.has_value()) {
+    const auth::PermissionMatrix& matrix = auth::PermissionMatrix::Embedded();
+    if (!matrix.Contains(call->method)) {
+      // Start() refuses services with such methods; fail closed anyway.
+      log::Error("method missing from the permission matrix");
+    }
+    return grpc::Status(
+        grpc::StatusCode::PERMISSION_DENIED,
+        absl::StrCat("role ",
+                     std::string(auth::RoleName(call->principal->role)),
+                     " may not call ", call->method));
+  }
   absl::Status status;
   try {
     status = handler(*call);

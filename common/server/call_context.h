@@ -12,11 +12,13 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "common/auth/permissions.h"
 #include "common/auth/principal.h"
 
 namespace kosapo::server {
@@ -40,6 +42,9 @@ struct CallContext {
   TraceContext trace;
   absl::StatusOr<auth::Principal> principal =
       absl::UnauthenticatedError("missing bearer token");
+  // What the permission matrix grants the principal's role on `method`
+  // (common/auth/permissions.h); nullopt: refused, or no valid principal.
+  std::optional<auth::Scopes> scope;
 };
 
 // Call contexts of the calls in flight, keyed by their ServerContext.
@@ -58,9 +63,11 @@ class CallRegistry {
 };
 
 // Runs a handler body: looks up the call's context, answers UNAUTHENTICATED
-// when the caller presented no valid token, stamps the thread's log lines
-// with the call, turns a stray exception into INTERNAL and maps the result.
-// INTERNAL details are logged, and the caller gets the request id instead.
+// when the caller presented no valid token and PERMISSION_DENIED when the
+// permission matrix refuses the caller's role the method, stamps the thread's
+// log lines with the call, turns a stray exception into INTERNAL and maps the
+// result. INTERNAL details are logged, and the caller gets the request id
+// instead.
 grpc::Status Serve(
     const CallRegistry& calls, const grpc::ServerContextBase* server_context,
     const std::function<absl::Status(const CallContext&)>& handler);

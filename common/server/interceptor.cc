@@ -141,6 +141,10 @@ class CallInterceptor : public grpc::experimental::Interceptor {
       context->principal = verifier_->Verify(
           std::string_view(token.data(), token.size()), absl::Now());
     }
+    if (context->principal.ok()) {
+      context->scope = auth::PermissionMatrix::Embedded().Allowed(
+          context->method, context->principal->role);
+    }
     context_ = context;
     calls_->Put(info_->server_context(), std::move(context));
     metrics_->started()

@@ -1,5 +1,6 @@
 #include "common/server/runtime.h"
 
+#include <google/protobuf/descriptor.h>
 #include <grpcpp/ext/proto_server_reflection_plugin.h>
 #include <grpcpp/health_check_service_interface.h>
 #include <grpcpp/resource_quota.h>
@@ -8,12 +9,17 @@
 #include <signal.h>
 
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
+#include <map>
 #include <sstream>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
+#include "common/auth/permissions.h"
 #include "common/base/log.h"
+#include "common/base/status.h"
 #include "common/server/interceptor.h"
 
 namespace kosapo::server {
@@ -31,6 +37,34 @@ absl::StatusOr<std::string> ReadFile(const std::string& path,
   return text.str();
 }
 
+// The public keys of `dir` by key id: each `<kid>.pem` file (Kubernetes
+// mounts a Secret's keys this way). Other files are ignored.
+absl::StatusOr<std::map<std::string, std::string>> ReadKeysById(
+    const std::string& dir) {
+  std::error_code error;
+  std::filesystem::directory_iterator entries(dir, error);
+  if (error) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "cannot read --jwt_public_keys_dir '", dir, "': ", error.message()));
+  }
+  std::map<std::string, std::string> keys;
+  for (const std::filesystem::directory_entry& entry : entries) {
+    const std::filesystem::path& path = entry.path();
+    // Kubernetes' atomic-writer links (..data) start with a dot.
+    if (path.extension() != ".pem" || path.filename().string()[0] == '.') {
+      continue;
+    }
+    KOSAPO_ASSIGN_OR_RETURN(
+        keys[path.stem().string()],
+        ReadFile(path.string(), "--jwt_public_keys_dir key"));
+  }
+  if (keys.empty()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--jwt_public_keys_dir '", dir, "' has no <key id>.pem file"));
+  }
+  return keys;
+}
+
 int ToMillis(absl::Duration duration) {
   return static_cast<int>(absl::ToInt64Milliseconds(duration));
 }
@@ -39,15 +73,28 @@ int ToMillis(absl::Duration duration) {
 
 absl::StatusOr<std::unique_ptr<ServiceRuntime>> ServiceRuntime::Create(
     ServiceDescriptor descriptor, ServiceConfig config) {
-  auto key = ReadFile(config.jwt_public_key_file, "--jwt_public_key_file");
-  if (!key.ok()) {
-    return key.status();
+  auth::VerifierOptions options{config.jwt_algorithm, "", config.jwt_issuer,
+                                config.jwt_audience};
+  if (config.jwt_public_key_file.empty() &&
+      config.jwt_public_keys_dir.empty()) {
+    return absl::InvalidArgumentError(
+        "--jwt_public_key_file (KOSAPO_JWT_PUBLIC_KEY_FILE) or "
+        "--jwt_public_keys_dir (KOSAPO_JWT_PUBLIC_KEYS_DIR) is required");
   }
-  auto verifier = auth::TokenVerifier::Create(
-      {config.jwt_algorithm, *key, config.jwt_issuer, config.jwt_audience});
+  if (!config.jwt_public_key_file.empty()) {
+    KOSAPO_ASSIGN_OR_RETURN(
+        options.public_key_pem,
+        ReadFile(config.jwt_public_key_file, "--jwt_public_key_file"));
+  }
+  if (!config.jwt_public_keys_dir.empty()) {
+    KOSAPO_ASSIGN_OR_RETURN(options.keys_by_id,
+                            ReadKeysById(config.jwt_public_keys_dir));
+  }
+  auto verifier = auth::TokenVerifier::Create(options);
   if (!verifier.ok()) {
     return absl::InvalidArgumentError(
-        absl::StrCat("invalid value for --jwt_public_key_file: ",
+        absl::StrCat("invalid value for --jwt_public_key_file or "
+                     "--jwt_public_keys_dir: ",
                      verifier.status().message()));
   }
   return std::unique_ptr<ServiceRuntime>(new ServiceRuntime(
@@ -107,7 +154,41 @@ void ServiceRuntime::OnDrain(std::function<void()> hook) {
   drain_hooks_.push_back(std::move(hook));
 }
 
+namespace {
+
+// Every method of the service (and of the event feed it serves) has its row
+// in the permission matrix; a method without one would refuse every caller.
+absl::Status CheckPermissionMatrix(const std::string& grpc_service_name) {
+  std::vector<std::string> missing;
+  for (const std::string& name :
+       {grpc_service_name, std::string("kosapo.events.v1.EventFeed")}) {
+    const google::protobuf::ServiceDescriptor* service =
+        google::protobuf::DescriptorPool::generated_pool()->FindServiceByName(
+            name);
+    if (service == nullptr) {
+      continue;
+    }
+    for (int m = 0; m < service->method_count(); ++m) {
+      const std::string method =
+          absl::StrCat(name, "/", service->method(m)->name());
+      if (!auth::PermissionMatrix::Embedded().Contains(method)) {
+        missing.push_back(method);
+      }
+    }
+  }
+  if (!missing.empty()) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("no row in the permission matrix "
+                     "(common/auth/permissions.tsv) for ",
+                     absl::StrJoin(missing, ", ")));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
 absl::Status ServiceRuntime::Start() {
+  KOSAPO_RETURN_IF_ERROR(CheckPermissionMatrix(descriptor_.grpc_service_name));
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;

@@ -67,6 +67,9 @@ class ServiceRuntime {
   pg::Pool& pool() { return *pool_; }
   const CallRegistry& calls() const { return calls_; }
   Metrics& metrics() { return metrics_; }
+  // Verifies callers' bearer tokens, from --jwt_public_key_file and
+  // --jwt_public_keys_dir.
+  const auth::TokenVerifier& verifier() const { return *verifier_; }
   PeerChannels& peers() { return *peers_; }
   int port() const { return port_; }
   int metrics_port() const { return metrics_port_; }

@@ -72,8 +72,12 @@ ConfigSpec ServiceConfigSpec(const ServiceDescriptor& service) {
                    "Time in-flight calls get to finish; keep drain_delay + "
                    "this below the pod's termination grace period.")
       .AddString("jwt_public_key_file", "KOSAPO_JWT_PUBLIC_KEY_FILE", "",
-                 "PEM public key that verifies callers' bearer tokens.",
-                 ConfigSpec::StringOptions().Required())
+                 "PEM public key that verifies callers' bearer tokens without "
+                 "a key id (kid). This or --jwt_public_keys_dir is required.")
+      .AddString("jwt_public_keys_dir", "KOSAPO_JWT_PUBLIC_KEYS_DIR", "",
+                 "Directory of <kid>.pem public keys: a token naming a key id "
+                 "is verified with that key only, so keys rotate by adding "
+                 "the new one before tokens are signed with it.")
       .AddString("jwt_algorithm", "KOSAPO_JWT_ALGORITHM", "ES256",
                  "The only token algorithm accepted.",
                  ConfigSpec::StringOptions().OneOf({"ES256", "RS256"}))
@@ -127,6 +131,7 @@ absl::StatusOr<ServiceConfig> LoadServiceConfig(
   out.drain_delay = config.GetDuration("drain_delay");
   out.shutdown_timeout = config.GetDuration("shutdown_timeout");
   out.jwt_public_key_file = config.GetString("jwt_public_key_file");
+  out.jwt_public_keys_dir = config.GetString("jwt_public_keys_dir");
   auto algorithm = auth::ParseAlgorithm(config.GetString("jwt_algorithm"));
   if (!algorithm.ok()) {
     return absl::InvalidArgumentError(absl::StrCat(

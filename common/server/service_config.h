@@ -51,6 +51,7 @@ struct ServiceConfig {
   absl::Duration drain_delay;
   absl::Duration shutdown_timeout;
   std::string jwt_public_key_file;
+  std::string jwt_public_keys_dir;
   auth::Algorithm jwt_algorithm = auth::Algorithm::kEs256;
   std::string jwt_issuer;
   std::string jwt_audience;

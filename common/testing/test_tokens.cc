@@ -27,7 +27,8 @@ std::string ToPem(EVP_PKEY* key, bool private_key) {
 
 }  // namespace
 
-absl::StatusOr<std::unique_ptr<TestTokens>> TestTokens::Create() {
+absl::StatusOr<std::unique_ptr<TestTokens>> TestTokens::Create(
+    const std::string& key_id) {
   EVP_PKEY* key = EVP_EC_gen("P-256");
   if (key == nullptr) {
     return absl::InternalError("cannot generate a P-256 key");
@@ -40,6 +41,7 @@ absl::StatusOr<std::unique_ptr<TestTokens>> TestTokens::Create() {
   options.private_key_pem = private_pem;
   options.issuer = kIssuer;
   options.audience = kAudience;
+  options.key_id = key_id;
   auto signer = auth::TokenSigner::Create(options);
   if (!signer.ok()) {
     return signer.status();

@@ -18,7 +18,9 @@ class TestTokens {
   static constexpr char kIssuer[] = "kosapo-dev";
   static constexpr char kAudience[] = "kosapo";
 
-  static absl::StatusOr<std::unique_ptr<TestTokens>> Create();
+  // Tokens name `key_id` in their "kid" header when it is not empty.
+  static absl::StatusOr<std::unique_ptr<TestTokens>> Create(
+      const std::string& key_id = "");
 
   const std::string& public_key_pem() const { return public_key_pem_; }
   // Writes the public key to `path` (for a service's --jwt_public_key_file).
