@@ -10,6 +10,7 @@
 #include "common/base/status.h"
 #include "common/events/outbox.h"
 #include "common/pg/transaction.h"
+#include "common/server/paging.h"
 
 namespace kosapo::events {
 namespace {
@@ -35,17 +36,6 @@ class Receiver : public pqxx::notification_receiver {
   const std::string prefix_;
   std::function<void()> on_notify_;
 };
-
-absl::StatusOr<int> BatchSize(int32_t requested, absl::string_view field) {
-  if (requested < 0) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(field, " must not be negative"));
-  }
-  if (requested == 0) {
-    return kDefaultBatch;
-  }
-  return std::min<int>(requested, kMaxBatch);
-}
 
 }  // namespace
 
@@ -124,8 +114,9 @@ grpc::Status EventFeedService::ListEvents(grpc::ServerContext* context,
     if (request->after_sequence() < 0) {
       return absl::InvalidArgumentError("after_sequence must not be negative");
     }
-    KOSAPO_ASSIGN_OR_RETURN(const int limit,
-                            BatchSize(request->page_size(), "page_size"));
+    KOSAPO_ASSIGN_OR_RETURN(
+        const int limit,
+        server::PageSize(request->page_size(), kDefaultBatch, kMaxBatch));
     return pg::InTransaction(
         pool_, "list events",
         [&](pqxx::work& tx) {
@@ -150,7 +141,8 @@ grpc::Status EventFeedService::WatchEvents(
     }
     KOSAPO_ASSIGN_OR_RETURN(
         const int limit,
-        BatchSize(request->max_batch_size(), "max_batch_size"));
+        server::PageSize(request->max_batch_size(), kDefaultBatch, kMaxBatch,
+                         "max_batch_size"));
     int64_t cursor = request->after_sequence();
     while (true) {
       if (context->IsCancelled()) {

@@ -126,6 +126,9 @@ grpc::Status Serve(
                      std::string(auth::RoleName(call->principal->role)),
                      " may not call ", call->method));
   }
+  if (!call->input.ok()) {
+    return ToGrpcStatus(call->input);
+  }
   absl::Status status;
   try {
     status = handler(*call);

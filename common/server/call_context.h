@@ -45,6 +45,10 @@ struct CallContext {
   // What the permission matrix grants the principal's role on `method`
   // (common/auth/permissions.h); nullopt: refused, or no valid principal.
   std::optional<auth::Scopes> scope;
+  // The input wall's verdict on the request (common/server/input_wall.h),
+  // for calls whose one request arrives before the handler runs (unary and
+  // server-streaming); client streams check each message as they read it.
+  absl::Status input;
 };
 
 // Call contexts of the calls in flight, keyed by their ServerContext.
@@ -64,7 +68,8 @@ class CallRegistry {
 
 // Runs a handler body: looks up the call's context, answers UNAUTHENTICATED
 // when the caller presented no valid token and PERMISSION_DENIED when the
-// permission matrix refuses the caller's role the method, stamps the thread's
+// permission matrix refuses the caller's role the method, INVALID_ARGUMENT
+// when the input wall refused the request, stamps the thread's
 // log lines with the call, turns a stray exception into INTERNAL and maps the
 // result. INTERNAL details are logged, and the caller gets the request id
 // instead.

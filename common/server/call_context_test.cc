@@ -69,6 +69,7 @@ TEST(Serve, PassesPrincipalAndMapsStatus) {
   principal.subject = "user-1";
   principal.role = auth::Role::kWardOfficer;
   context->principal = principal;
+  context->scope = auth::Scopes{auth::Scope::kArea};
   calls.Put(&server_context, context);
   const grpc::Status status =
       Serve(calls, &server_context, [&](const CallContext& call) {
@@ -87,6 +88,7 @@ TEST(Serve, HidesInternalDetailsAndExceptionsBehindRequestId) {
   auth::Principal principal;
   principal.role = auth::Role::kAnalyst;
   context->principal = principal;
+  context->scope = auth::Scopes{auth::Scope::kCounts};
   calls.Put(&server_context, context);
   grpc::Status status = Serve(calls, &server_context, [](const CallContext&) {
     return absl::InternalError("relation cases.secret does not exist");
@@ -101,6 +103,48 @@ TEST(Serve, HidesInternalDetailsAndExceptionsBehindRequestId) {
       });
   EXPECT_EQ(status.error_code(), grpc::StatusCode::INTERNAL);
   EXPECT_THAT(status.error_message(), ::testing::Not(HasSubstr("Yamada")));
+}
+
+TEST(Serve, RefusesWhatTheMatrixRefusesWithoutRunningHandler) {
+  CallRegistry calls;
+  grpc::ServerContext server_context;
+  auto context = std::make_shared<CallContext>();
+  context->method = "/kosapo.cases.v1.CaseService/GetCase";
+  auth::Principal principal;
+  principal.role = auth::Role::kAnalyst;
+  context->principal = principal;  // no scope: the matrix said no
+  calls.Put(&server_context, context);
+  bool ran = false;
+  const grpc::Status status =
+      Serve(calls, &server_context, [&](const CallContext&) {
+        ran = true;
+        return absl::OkStatus();
+      });
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_EQ(status.error_message(),
+            "role analyst may not call /kosapo.cases.v1.CaseService/GetCase");
+  EXPECT_FALSE(ran);
+}
+
+TEST(Serve, RefusesWhatTheInputWallRefusedWithoutRunningHandler) {
+  CallRegistry calls;
+  grpc::ServerContext server_context;
+  auto context = std::make_shared<CallContext>();
+  auth::Principal principal;
+  principal.role = auth::Role::kWardOfficer;
+  context->principal = principal;
+  context->scope = auth::Scopes{auth::Scope::kArea};
+  context->input = absl::InvalidArgumentError("note: contains U+0000");
+  calls.Put(&server_context, context);
+  bool ran = false;
+  const grpc::Status status =
+      Serve(calls, &server_context, [&](const CallContext&) {
+        ran = true;
+        return absl::OkStatus();
+      });
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(status.error_message(), "note: contains U+0000");
+  EXPECT_FALSE(ran);
 }
 
 TEST(Serve, MissingCallContextIsInternal) {

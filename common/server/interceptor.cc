@@ -1,13 +1,18 @@
 #include "common/server/interceptor.h"
 
+#include <google/protobuf/descriptor.h>
+#include <google/protobuf/message.h>
+
 #include <chrono>
 #include <string>
 
 #include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/clock.h"
 #include "common/base/log.h"
 #include "common/server/grpc_status.h"
+#include "common/server/input_wall.h"
 
 namespace kosapo::server {
 namespace {
@@ -63,6 +68,16 @@ class CallInterceptor : public grpc::experimental::Interceptor {
       method_ = std::string(full);
     }
     type_ = std::string(TypeName(info->type()));
+    // kosapo's own APIs only: gRPC's health and reflection services check
+    // their own input.
+    if (absl::StartsWith(service_, "kosapo.")) {
+      const google::protobuf::MethodDescriptor* descriptor =
+          google::protobuf::DescriptorPool::generated_pool()->FindMethodByName(
+              absl::StrCat(service_, ".", method_));
+      if (descriptor != nullptr) {
+        request_type_ = descriptor->input_type();
+      }
+    }
   }
 
   ~CallInterceptor() override {
@@ -112,8 +127,24 @@ class CallInterceptor : public grpc::experimental::Interceptor {
                                                  context_->request_id);
     }
     if (methods->QueryInterceptionHookPoint(
+            InterceptionHookPoints::POST_RECV_MESSAGE)) {
+      OnRequest(methods->GetRecvMessage());
+    }
+    if (methods->QueryInterceptionHookPoint(
             InterceptionHookPoints::PRE_SEND_STATUS)) {
-      code_ = methods->GetSendStatus().error_code();
+      grpc::Status status = methods->GetSendStatus();
+      if (malformed_ && status.error_code() == grpc::StatusCode::INTERNAL) {
+        // gRPC answers a request it cannot parse with INTERNAL; it is the
+        // caller's mistake.
+        status = grpc::Status(
+            grpc::StatusCode::INVALID_ARGUMENT,
+            absl::StrCat("the request is not a valid ",
+                         request_type_ == nullptr ? std::string("request")
+                                                  : request_type_->full_name(),
+                         " message"));
+        methods->ModifySendStatus(status);
+      }
+      code_ = status.error_code();
     }
     methods->Proceed();
   }
@@ -154,6 +185,36 @@ class CallInterceptor : public grpc::experimental::Interceptor {
         .Increment();
   }
 
+  // Called as each request message arrives (null: it did not parse).
+  void OnRequest(void* message) {
+    if (request_type_ == nullptr) {
+      return;
+    }
+    const auto type = info_->type();
+    if (type == grpc::experimental::ServerRpcInfo::Type::CLIENT_STREAMING ||
+        type == grpc::experimental::ServerRpcInfo::Type::BIDI_STREAMING) {
+      // The handler checks each streamed message as it reads it; a null
+      // message here is the end of the stream as often as a bad one.
+      return;
+    }
+    if (message == nullptr) {
+      malformed_ = true;  // the one request did not parse
+      return;
+    }
+    if (context_ == nullptr) {
+      return;
+    }
+    // The generated request classes derive from Message alone, so the
+    // pointer gRPC passes as void* is also the Message's address; checked
+    // against the method's declared input type before use.
+    const auto* request = static_cast<const google::protobuf::Message*>(
+        static_cast<const void*>(message));
+    if (request->GetDescriptor() != request_type_) {
+      return;
+    }
+    context_->input = CheckRequest(*request);
+  }
+
   grpc::experimental::ServerRpcInfo* info_;
   CallRegistry* calls_;
   Metrics* metrics_;
@@ -162,7 +223,10 @@ class CallInterceptor : public grpc::experimental::Interceptor {
   std::string service_;
   std::string method_;
   std::string type_;
-  std::shared_ptr<const CallContext> context_;
+  // Written by OnRequest before the handler runs, on the handler's thread.
+  std::shared_ptr<CallContext> context_;
+  const google::protobuf::Descriptor* request_type_ = nullptr;
+  bool malformed_ = false;
   grpc::StatusCode code_ = grpc::StatusCode::UNKNOWN;
 };
 

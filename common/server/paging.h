@@ -6,12 +6,16 @@
 #include <cstdint>
 
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 
 namespace kosapo::server {
 
 // A requested page size: 0 gives `fallback`; 1 to `max` is taken as it is;
-// anything else is INVALID_ARGUMENT "page_size: 0 (default F) to M".
-absl::StatusOr<int> PageSize(int32_t requested, int fallback, int max);
+// anything else is INVALID_ARGUMENT "page_size: 0 (default F) to M" (a
+// page larger than the list serves is a caller's mistake, not a wish to
+// cap silently). `field` names the field in the error.
+absl::StatusOr<int> PageSize(int32_t requested, int fallback, int max,
+                             absl::string_view field = "page_size");
 
 }  // namespace kosapo::server
 

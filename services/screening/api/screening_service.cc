@@ -8,6 +8,7 @@
 #include "common/auth/authorize.h"
 #include "common/base/status.h"
 #include "common/csv/csv.h"
+#include "common/server/paging.h"
 #include "services/screening/api/call_checks.h"
 #include "services/screening/domain/registry_rules.h"
 
@@ -127,11 +128,8 @@ grpc::Status ScreeningServiceImpl::ListSchools(
   return server::Serve(calls_, context, [&](const CallContext& call) {
     KOSAPO_ASSIGN_OR_RETURN(const std::string code,
                             CallerMunicipality(call, request->parent()));
-    if (request->page_size() < 0) {
-      return absl::InvalidArgumentError("page_size: must not be negative");
-    }
-    const int limit =
-        request->page_size() == 0 ? 500 : std::min(request->page_size(), 1000);
+    KOSAPO_ASSIGN_OR_RETURN(const int limit,
+                            server::PageSize(request->page_size(), 500, 1000));
     // The token is the last code of the previous page; codes are public
     // registry identifiers, so it needs no sealing.
     KOSAPO_ASSIGN_OR_RETURN(

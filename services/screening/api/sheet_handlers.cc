@@ -10,6 +10,8 @@
 #include "common/auth/authorize.h"
 #include "common/base/status.h"
 #include "common/csv/csv.h"
+#include "common/server/input_wall.h"
+#include "common/server/paging.h"
 #include "services/screening/api/call_checks.h"
 #include "services/screening/api/screening_service.h"
 #include "services/screening/api/sheet_intake.h"
@@ -119,6 +121,9 @@ grpc::Status ScreeningServiceImpl::ImportSheets(
     if (!reader->Read(&message)) {
       return absl::InvalidArgumentError("the stream sent no message");
     }
+    // The interceptor checks only requests that arrive before the handler
+    // runs; a stream's messages go through the input wall here.
+    KOSAPO_RETURN_IF_ERROR(server::CheckRequest(message));
     const std::string parent = message.parent();
     KOSAPO_ASSIGN_OR_RETURN(const RoundContext round, RoundFor(call, parent));
     KOSAPO_ASSIGN_OR_RETURN(const absl::CivilDay today,
@@ -126,6 +131,9 @@ grpc::Status ScreeningServiceImpl::ImportSheets(
     SheetIntake intake(sheets_, round, call, today);
     int64_t line = 0;
     do {
+      if (line > 0) {
+        KOSAPO_RETURN_IF_ERROR(server::CheckRequest(message));
+      }
       if (!message.parent().empty() && message.parent() != parent) {
         return absl::InvalidArgumentError(
             "parent: must not change within one stream");
@@ -201,11 +209,8 @@ grpc::Status ScreeningServiceImpl::ListSheets(
     KOSAPO_RETURN_IF_ERROR(RequireSchoolStaff(call, request->school_code()));
     KOSAPO_ASSIGN_OR_RETURN(const RoundContext round,
                             RoundFor(call, request->parent()));
-    if (request->page_size() < 0) {
-      return absl::InvalidArgumentError("page_size: must not be negative");
-    }
-    const int limit =
-        request->page_size() == 0 ? 200 : std::min(request->page_size(), 1000);
+    KOSAPO_ASSIGN_OR_RETURN(const int limit,
+                            server::PageSize(request->page_size(), 200, 1000));
     KOSAPO_ASSIGN_OR_RETURN(std::vector<v1::Sheet> sheets,
                             sheets_.List(round, request->school_code(),
                                          request->page_token(), limit + 1));
