@@ -171,7 +171,7 @@ TEST(LoadTest, EveryServiceUnderSustainedCallsStaysFlat) {
       auto stub = cv1::CaseService::NewStub(channel);
       cv1::ListCasesRequest list;
       list.set_parent(parent);
-      list.set_area_code(areas.back());
+      list.set_area_code(city->cases.front().area_code);
       list.set_page_size(50);
       cv1::ListCasesResponse listed;
       counter.Add("case", "ListCases",
@@ -313,10 +313,10 @@ TEST(LoadTest, EveryServiceUnderSustainedCallsStaysFlat) {
     SCOPED_TRACE(service);
     int max_connections = 0;
     int max_fds = 0;
-    for (const auto& sample : series) {
+    for (const auto& point : series) {
       max_connections =
-          std::max(max_connections, sample.at(service).connections);
-      max_fds = std::max(max_fds, sample.at(service).fds);
+          std::max(max_connections, point.at(service).connections);
+      max_fds = std::max(max_fds, point.at(service).fds);
     }
     const int64_t mid_rss = middle.at(service).rss_kib;
     const int64_t end_rss = end.at(service).rss_kib;

@@ -152,7 +152,7 @@ std::map<std::string, std::string> Suite::Environment(
   return env;
 }
 
-absl::Status Suite::StartService(const std::string& service) {
+absl::Status Suite::StartService(const std::string& service, bool wait) {
   testing::ProcessOptions options;
   options.binary = Binary(service);
   options.env = Environment(service);
@@ -162,13 +162,18 @@ absl::Status Suite::StartService(const std::string& service) {
   if (!process.ok()) {
     return process.status();
   }
-  auto serving = (*process)->WaitForLog("serving", absl::Seconds(90));
+  processes_[service] = std::move(*process);
+  return wait ? AwaitServing(service) : absl::OkStatus();
+}
+
+absl::Status Suite::AwaitServing(const std::string& service) {
+  auto serving =
+      processes_.at(service)->WaitForLog("serving", absl::Seconds(90));
   if (!serving.ok()) {
     return serving.status();
   }
   ports_[service] = {(*serving)["port"].get<int>(),
                      (*serving)["metrics_port"].get<int>()};
-  processes_[service] = std::move(*process);
   if (!AwaitReadiness(service, true, absl::Seconds(30))) {
     return absl::DeadlineExceededError(service + " did not become ready");
   }
@@ -221,11 +226,11 @@ absl::Status Suite::Kill(const std::string& service) {
   return absl::OkStatus();
 }
 
-absl::Status Suite::Restart(const std::string& service) {
+absl::Status Suite::Restart(const std::string& service, bool wait) {
   if (processes_.at(service)->running()) {
     return absl::FailedPreconditionError(service + " is still running");
   }
-  return StartService(service);
+  return StartService(service, wait);
 }
 
 absl::Status Suite::Signal(const std::string& service, int signal_number) {

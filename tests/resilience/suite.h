@@ -74,9 +74,11 @@ class Suite {
 
   // kill -9 and reap.
   absl::Status Kill(const std::string& service);
-  // Starts a killed (or exited) service again on its ports and waits until
-  // it is SERVING.
-  absl::Status Restart(const std::string& service);
+  // Starts a killed (or exited) service again on its ports and, unless
+  // `wait` is false, waits until it is SERVING.
+  absl::Status Restart(const std::string& service, bool wait = true);
+  // After Restart(service, false): waits until it is SERVING.
+  absl::Status AwaitServing(const std::string& service);
   absl::Status Signal(const std::string& service, int signal_number);
 
   // A bearer token for `principal`; a service token for `role` kService.
@@ -118,7 +120,7 @@ class Suite {
  private:
   Suite() = default;
   std::map<std::string, std::string> Environment(const std::string& service);
-  absl::Status StartService(const std::string& service);
+  absl::Status StartService(const std::string& service, bool wait = true);
 
   std::unique_ptr<testing::PgCluster> cluster_;
   std::unique_ptr<testing::TestTokens> tokens_;
