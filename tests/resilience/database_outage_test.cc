@@ -86,6 +86,8 @@ cv1::CreateCaseRequest NewCase(const sample::SampleCity& city,
   cv1::CreateCaseRequest create;
   create.set_parent(absl::StrCat("municipalities/", city.municipality));
   create.set_request_id(request_id);
+  // The same child every time: each is opened on purpose.
+  create.set_duplicate_override("resilience test: another case on purpose");
   cv1::Case* out = create.mutable_case_();
   out->set_area_code(WriteArea(city));
   out->set_source(cv1::CASE_SOURCE_SCHOOL);

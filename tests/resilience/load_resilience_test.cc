@@ -196,6 +196,8 @@ TEST(LoadTest, EveryServiceUnderSustainedCallsStaysFlat) {
       cv1::CreateCaseRequest create;
       create.set_parent(parent);
       create.set_request_id(absl::StrCat("load-", writes++));
+      // The same child every time: each is opened on purpose.
+      create.set_duplicate_override("resilience test: another case on purpose");
       cv1::Case* c = create.mutable_case_();
       c->set_area_code(areas.front());
       c->set_source(cv1::CASE_SOURCE_SCHOOL);
