@@ -8,6 +8,7 @@
 
 #include <atomic>
 #include <cstdio>
+#include <map>
 #include <memory>
 #include <pqxx/connection>
 #include <pqxx/nontransaction>
@@ -163,18 +164,29 @@ absl::Status ForgetProjections(Suite& suite) {
   }
 }
 
-// The events reporting has applied, summed over the three feeds, as its
-// checkpoints are committed. One connection, so it can be polled quickly.
+// The events reporting has applied from each feed, as its checkpoints are
+// committed. One connection, so it can be polled quickly.
 class AppliedEvents {
  public:
   explicit AppliedEvents(Suite& suite)
       : connection_(suite.cluster().AdminUrl()),
-        query_("SELECT coalesce(sum(last_sequence), 0) FROM " +
+        query_("SELECT source, last_sequence FROM " +
                connection_.quote_name(suite.cluster().Schema("reporting")) +
                ".consumer_checkpoints") {}
-  int64_t Now() {
+  std::map<std::string, int64_t> Feeds() {
     pqxx::nontransaction tx(connection_);
-    return tx.exec1(query_)[0].as<int64_t>();
+    std::map<std::string, int64_t> feeds;
+    for (const auto& row : tx.exec(query_)) {
+      feeds[row[0].as<std::string>()] = row[1].as<int64_t>();
+    }
+    return feeds;
+  }
+  int64_t Now() {
+    int64_t total = 0;
+    for (const auto& [source, applied] : Feeds()) {
+      total += applied;
+    }
+    return total;
   }
 
  private:
@@ -192,10 +204,12 @@ TEST_F(CrashTest, EachServiceKilledDuringReportingsCatchUp) {
   ASSERT_TRUE(loaded.ok()) << loaded.status();
   ExpectSameAsReference(*loaded);
   int64_t heads = 0;
+  std::map<std::string, int64_t> head_of;
   for (const char* producer : {"screening", "case", "referral"}) {
     auto head = s.Head(producer);
     ASSERT_TRUE(head.ok()) << head.status();
     heads += *head;
+    head_of[producer] = *head;
   }
 
   // For each service: reporting starts over from empty projections, and the
@@ -208,6 +222,7 @@ TEST_F(CrashTest, EachServiceKilledDuringReportingsCatchUp) {
     SCOPED_TRACE(victim);
     const absl::Time start = absl::Now();
     int64_t applied = 0;
+    std::string feeds;
     bool part_way = false;
     for (int attempt = 0; attempt < 10 && !part_way; ++attempt) {
       if (s.Process("reporting").running()) {
@@ -219,23 +234,33 @@ TEST_F(CrashTest, EachServiceKilledDuringReportingsCatchUp) {
       const absl::Time until = absl::Now() + absl::Minutes(1);
       while (progress.Now() == 0 && absl::Now() < until) {
       }
+      const auto describe = [&] {
+        feeds.clear();
+        const std::map<std::string, int64_t> at = progress.Feeds();
+        for (const auto& [producer, head] : head_of) {
+          absl::StrAppend(&feeds, feeds.empty() ? "" : ", ", producer, " ",
+                          at.count(producer) ? at.at(producer) : 0, "/", head);
+        }
+      };
       if (victim == "reporting") {
         ASSERT_TRUE(s.Kill("reporting").ok());
         applied = progress.Now();
+        describe();
         part_way = applied > 0 && applied < heads;
         continue;
       }
       ASSERT_TRUE(s.Signal("reporting", SIGSTOP).ok());
       applied = progress.Now();
+      describe();
       part_way = applied > 0 && applied < heads;
       if (part_way) {
         ASSERT_TRUE(s.Kill(victim).ok());
       }
       ASSERT_TRUE(s.Signal("reporting", SIGCONT).ok());
     }
-    std::printf("killed %s with reporting at %lld of %lld events\n",
+    std::printf("killed %s with reporting at %lld of %lld events (%s)\n",
                 victim.c_str(), static_cast<long long>(applied),
-                static_cast<long long>(heads));
+                static_cast<long long>(heads), feeds.c_str());
     ASSERT_TRUE(part_way) << "every catch-up ended before the kill";
     ASSERT_TRUE(s.Restart(victim).ok());
     if (victim != "reporting") {

@@ -10,6 +10,7 @@
 #include <grpcpp/security/credentials.h>
 #include <signal.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <map>
 #include <memory>
@@ -51,10 +52,12 @@ int64_t Total(const std::map<std::string, int64_t>& census) {
 TEST(PauseTest, AConsumerPausedThroughALoadCatchesUpWhenResumed) {
   auto city = SmallCity("90004", 600);
   ASSERT_TRUE(city.ok()) << city.status();
-  // Producers ping every 2 s and give up on a silent peer after 1 s, so a
-  // pause of a few seconds outlives the consumer's open feed streams.
+  // Producers ping every 10 s (the least allowed) and give up on a silent
+  // peer after 8 s (idle clients of this test answer pings from gRPC's
+  // 5-second backup poller), so a pause of 20 s outlives the consumer's
+  // open feed streams.
   std::map<std::string, std::string> keepalive = {
-      {"KOSAPO_KEEPALIVE_TIME", "2s"}, {"KOSAPO_KEEPALIVE_TIMEOUT", "1s"}};
+      {"KOSAPO_KEEPALIVE_TIME", "10s"}, {"KOSAPO_KEEPALIVE_TIMEOUT", "8s"}};
   auto started = Suite::Start(
       "pause",
       {{"screening", keepalive}, {"case", keepalive}, {"referral", keepalive}});
@@ -66,7 +69,8 @@ TEST(PauseTest, AConsumerPausedThroughALoadCatchesUpWhenResumed) {
   auto attempts = LoadUntilDone(suite, *city, absl::Minutes(3));
   ASSERT_TRUE(attempts.ok()) << attempts.status();
   EXPECT_EQ(*attempts, 1);  // nothing the load needs waits on reporting
-  absl::SleepFor(absl::Seconds(5));
+  absl::SleepFor(
+      std::max(absl::Seconds(5), absl::Seconds(20) - (absl::Now() - paused)));
   // While paused it has applied nothing of what was loaded.
   auto applied = suite.Checkpoint("reporting", "case");
   ASSERT_TRUE(applied.ok()) << applied.status();
@@ -82,6 +86,14 @@ TEST(PauseTest, AConsumerPausedThroughALoadCatchesUpWhenResumed) {
       static_cast<long long>(outcome->events),
       absl::FormatDuration(absl::Now() - resumed).c_str());
   EXPECT_EQ(CompareWithGenerator(outcome->comparison, *city), "");
+  // The producers closed its streams while it was stopped; it reconnected.
+  int reconnects = 0;
+  for (const auto& line : suite.Process("reporting").Logs()) {
+    reconnects +=
+        line.value("message", "") == "event stream ended; reconnecting" ? 1 : 0;
+  }
+  std::printf("reporting reconnected to its feeds %d time(s)\n", reconnects);
+  EXPECT_GE(reconnects, 1);
   EXPECT_EQ(suite.Pid("reporting"), pid);
   EXPECT_TRUE(suite.Process("reporting").running());
 }
@@ -112,9 +124,10 @@ cv1::CreateCaseRequest NewCase(const sample::SampleCity& city,
 class SlowPeerTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    auto city = SmallCity("90005", 200);
+    auto city = SmallCity("90005", 600);
     ASSERT_TRUE(city.ok()) << city.status();
     city_ = *std::move(city);
+    ASSERT_FALSE(city_.cases.empty());
     areas_ = AreaCodes(city_);
     // The referral service reaches the case service only through a proxy,
     // and gives it 1 s per call.
