@@ -200,6 +200,8 @@ TEST_F(SlowPeerTest, ClientRetriesThroughASlowLinkMakeOneCase) {
                 ::testing::AnyOf(grpc::StatusCode::UNAVAILABLE,
                                  grpc::StatusCode::DEADLINE_EXCEEDED))
         << status.error_message();
+    std::printf("case through a dropping link: code %d (%s)\n",
+                status.error_code(), status.error_message().c_str());
   }
   client_proxy_->SetDropping(false);
   client_proxy_->SetResponseDelay(absl::ZeroDuration());
@@ -283,6 +285,8 @@ TEST_F(SlowPeerTest, ASlowCaseServiceFailsReferralsWhichRetryOnce) {
                 ::testing::AnyOf(grpc::StatusCode::UNAVAILABLE,
                                  grpc::StatusCode::DEADLINE_EXCEEDED))
         << status.error_message();
+    std::printf("referral with a slow case service: code %d (%s)\n",
+                status.error_code(), status.error_message().c_str());
   }
   peer_proxy_->SetResponseDelay(absl::ZeroDuration());
   // The caller retries with the same request id once the link is well.
@@ -303,6 +307,11 @@ TEST_F(SlowPeerTest, ASlowCaseServiceFailsReferralsWhichRetryOnce) {
   auto after = suite_->EventCensus("referral");
   ASSERT_TRUE(after.ok()) << after.status();
   EXPECT_EQ(Total(*after) - Total(*calm), per_referral);
+  std::printf(
+      "referral: %lld event(s) for one undisturbed referral, %lld "
+      "for the one retried through the slow link\n",
+      static_cast<long long>(per_referral),
+      static_cast<long long>(Total(*after) - Total(*calm)));
 }
 
 }  // namespace
