@@ -190,7 +190,8 @@ TEST(GeneratorTest, EveryCaseOfEveryYearComesFromAnExtraction) {
     }
     EXPECT_GT(watched, 0);
     for (const auto& [school, count] : sheets) {
-      EXPECT_LE(count, enrolled[{screening.fiscal_year, school}]) << school;
+      const int64_t pupils = enrolled[{screening.fiscal_year, school}];
+      EXPECT_LE(count, pupils) << school;
     }
   }
 }
