@@ -371,8 +371,7 @@ class Loader {
     return absl::OkStatus();
   }
 
-  // ---- Screening
-  // -------------------------------------------------------------
+  // ---- Screening ---------------------------------------------------------
 
   // The shipped default template, which every round uses.
   absl::Status LoadTemplate() {
@@ -406,7 +405,8 @@ class Loader {
   // ended goes into a past-record round. Loading again finds the round by
   // its request id, whatever kind it was given then: a regular round that
   // has since stopped taking sheets (the fiscal year ended in between) is
-  // checked to hold them all instead.
+  // only checked to hold as many sheets of each school as the city has
+  // (GetRoundProgress gives counts, not contents).
   absl::Status LoadScreening(size_t s) {
     auto stub = sv1::ScreeningService::NewStub(targets_.screening);
     const SampleScreening& screening = city_.screenings[s];
