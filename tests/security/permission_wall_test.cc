@@ -171,7 +171,7 @@ TEST_F(PermissionWallTest, EveryRpcRefusesExactlyTheRolesTheMatrixRefuses) {
         auth::Principal principal;
         principal.subject = absl::StrCat(
             role == auth::Role::kService ? "service:" : "user:", "wall-",
-            std::string(auth::RoleName(role)));
+            auth::RoleName(role));
         principal.role = role;
         principal.municipality = kCity;
         principal.areas = {"A1"};
@@ -179,16 +179,14 @@ TEST_F(PermissionWallTest, EveryRpcRefusesExactlyTheRolesTheMatrixRefuses) {
         principal.hubs = {"H1"};
         const grpc::Status status = CallWithEmptyRequest(
             services_->at(target)->channel(), method, tokens_->Sign(principal));
-        const std::string wall =
-            absl::StrCat("role ", std::string(auth::RoleName(role)),
-                         " may not call /", method);
+        const std::string wall = absl::StrCat("role ", auth::RoleName(role),
+                                              " may not call /", method);
         const bool walled =
             status.error_code() == grpc::StatusCode::PERMISSION_DENIED &&
             status.error_message() == wall;
         const std::string where = absl::StrCat(
-            method, " on ", target, " as ", std::string(auth::RoleName(role)),
-            ": ", static_cast<int>(status.error_code()), " ",
-            status.error_message());
+            method, " on ", target, " as ", auth::RoleName(role), ": ",
+            status.error_code(), " ", status.error_message());
         EXPECT_NE(status.error_code(), grpc::StatusCode::UNIMPLEMENTED)
             << where;
         EXPECT_NE(status.error_code(), grpc::StatusCode::UNAUTHENTICATED)
