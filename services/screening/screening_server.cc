@@ -16,7 +16,7 @@ namespace kosapo::screening {
 const std::vector<pg::Migration>& EmbeddedMigrations();  // from migrations/
 absl::string_view DefaultTemplateJson();  // data/default_template.json
 
-server::ServiceDefinition Definition() {
+server::ServiceDefinition Definition(std::shared_ptr<const Clock> clock) {
   server::ServiceDefinition service;
   service.descriptor.name = "screening";
   service.descriptor.grpc_service_name = "kosapo.screening.v1.ScreeningService";
@@ -24,7 +24,7 @@ server::ServiceDefinition Definition() {
   service.descriptor.default_port = 50051;
   service.descriptor.default_metrics_port = 9451;
   service.migrations = {{"screening", EmbeddedMigrations()}};
-  service.setup = [](server::ServiceRuntime& runtime) {
+  service.setup = [clock](server::ServiceRuntime& runtime) {
     auto* registry =
         runtime.Keep(std::make_shared<RegistryStore>(runtime.pool()));
     auto* templates =
@@ -41,7 +41,8 @@ server::ServiceDefinition Definition() {
     }
     KOSAPO_RETURN_IF_ERROR(templates->EnsureShipped(*shipped));
     runtime.AddService(std::make_shared<ScreeningServiceImpl>(
-        runtime.calls(), *registry, *templates, *rounds, *sheets, *meetings));
+        runtime.calls(), *registry, *templates, *rounds, *sheets, *meetings,
+        clock));
     return absl::OkStatus();
   };
   return service;

@@ -2,7 +2,10 @@
 // published rate, and the flags by the rule) comes out of the reporting
 // service after case-level data consistent with it went in through the
 // public gRPC APIs of screening, case and referral. The data comes from the
-// seeded sample generator, which takes any table of the published shape.
+// seeded sample generator, which takes any table of the published shape:
+// every fiscal year's sheets and school meetings I (past years in
+// past-record rounds), and every case of every year opened by a meeting's
+// extraction, which a census through the case service's API confirms.
 //
 // KOSAPO_WARD_TABLE (a path) replaces the table; KOSAPO_SAMPLE_SEED the
 // seed.
@@ -13,6 +16,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -27,6 +31,7 @@
 #include "services/referral/referral_server.h"
 #include "services/reporting/reporting_server.h"
 #include "services/screening/screening_server.h"
+#include "tools/sample/case_census.h"
 #include "tools/sample/compare.h"
 #include "tools/sample/generator.h"
 #include "tools/sample/loader.h"
@@ -142,11 +147,42 @@ TEST_F(WardTableAcceptanceTest, ThePublishedTableComesOutCellForCell) {
                                                 ? logged.size() - 3000
                                                 : 0);
   CatchUp();
-  std::printf("loaded %lld cases (%lld referrals) and %lld pupils in %s\n",
-              static_cast<long long>(progress.cases.load()),
-              static_cast<long long>(progress.referrals.load()),
-              static_cast<long long>(progress.pupils.load()),
-              absl::FormatDuration(absl::Now() - start).c_str());
+  std::printf(
+      "loaded %lld cases (%lld referrals), %lld pupils and %lld sheets in "
+      "%s\n",
+      static_cast<long long>(progress.cases.load()),
+      static_cast<long long>(progress.referrals.load()),
+      static_cast<long long>(progress.pupils.load()),
+      static_cast<long long>(progress.sheets.load()),
+      absl::FormatDuration(absl::Now() - start).c_str());
+
+  // Every case of every year of the table came from a school's screening
+  // extraction: none was opened by staff.
+  std::vector<std::string> areas;
+  for (const sample::SampleArea& area : city_.areas) {
+    areas.push_back(area.code);
+  }
+  const auto census = sample::TakeCaseCensus(
+      case_->channel(),
+      [this](const auth::Principal& principal) {
+        return tokens_->Sign(principal);
+      },
+      spec_.municipality, areas);
+  ASSERT_TRUE(census.ok()) << census.status();
+  int years = 0;
+  for (const sample::SpecRow& row : spec_.rows) {
+    if (!row.city_total) {
+      continue;
+    }
+    ++years;
+    SCOPED_TRACE(row.label);
+    ASSERT_EQ(census->count(row.fiscal_year), 1u);
+    const sample::YearCensus& year = census->at(row.fiscal_year);
+    EXPECT_EQ(year.cases, row.target);
+    EXPECT_EQ(year.from_extraction, year.cases);
+    EXPECT_EQ(year.by_source.size(), 1u);
+  }
+  EXPECT_EQ(static_cast<int>(census->size()), years);
 
   rv1::GetWardComparisonRequest request;
   request.set_parent(absl::StrCat("municipalities/", spec_.municipality));

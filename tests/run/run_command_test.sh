@@ -51,6 +51,12 @@ export KOSAPO_BUILD_DIR="${build_dir}" KOSAPO_STATE_DIR="${work}/state" \
 }
 log="$(cat "${work}/first.log")"
 grep -q "Loading the sample city" <<<"${log}" || fail "the first run did not load the town"
+# Both years screened, every case of each opened by a school's extraction
+# (as the case service counts them), past years as past records.
+for year in 2022 2023; do
+  grep -Eq "FY${year} screening: [1-9][0-9]* sheets, [1-9][0-9]* meetings I; ([1-9][0-9]*) of the year's \1 cases opened from a school's extraction" <<<"${log}" ||
+    fail "FY${year}: not every case came from a screening extraction: ${log}"
+done
 grep -q "reproduces .*demo-town.tsv: 108 published values and 72 flags" <<<"${log}" ||
   fail "the reporting service did not reproduce the table: ${log}"
 grep -q "都島区" <<<"${log}" || fail "the table was not printed"

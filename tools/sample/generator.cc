@@ -127,19 +127,48 @@ class Builder {
     }
   }
 
+  // The screening rounds of `years` (ascending), each with meetings I of
+  // every school about every two months up to the year's as-of date.
+  void AddScreenings(const std::map<int, absl::CivilDay>& years) {
+    for (const auto& [year, as_of] : years) {
+      screening_of_[year] = static_cast<int>(city_.screenings.size());
+      city_.screenings.push_back({year, {}, {}});
+      SampleScreening& screening = city_.screenings.back();
+      for (const SampleSchool& school : city_.schools) {
+        std::vector<int>& meetings = meetings_[{year, school.code}];
+        for (absl::CivilMonth month(year, 5);
+             month <= absl::CivilMonth(year + 1, 3); month += 2) {
+          const absl::CivilDay day(month.year(), month.month(),
+                                   10 + static_cast<int>(random_.Below(15)));
+          if (day > as_of) {
+            break;
+          }
+          meetings.push_back(static_cast<int>(screening.meetings.size()));
+          screening.meetings.push_back({school.code, day});
+        }
+      }
+    }
+  }
+
   void AddCases(int fiscal_year, absl::CivilDay as_of, const std::string& area,
                 Kind kind, int64_t count) {
     const absl::CivilDay start(fiscal_year, 4, 1);
+    const int s = screening_of_.at(fiscal_year);
     for (int64_t n = 0; n < count; ++n) {
       SampleCase c;
       c.area_code = area;
       c.fiscal_year = fiscal_year;
-      // Extractions and referrals come through the year; leave room for
-      // what follows them before the as-of date.
+      c.child = Child(fiscal_year, area);
+      // Extractions come through the year; leave room for what follows
+      // them before the as-of date.
       const absl::CivilDay last_open =
           std::max(start, as_of - std::min<int64_t>(30, as_of - start));
-      c.opened = DayBetween(random_, start, last_open);
-      c.child = Child(fiscal_year, area);
+      const int meeting =
+          MeetingFor(fiscal_year, c.child.school_code, start, last_open);
+      SampleScreening& screening = city_.screenings[static_cast<size_t>(s)];
+      c.opened = screening.meetings[static_cast<size_t>(meeting)].date;
+      c.screening = s;
+      c.pupil = AddPupil(screening, c.child, 2, meeting);
       if (kind == kPreparing) {
         c.approach = Approach::kInPreparation;
       } else if (kind == kUnable) {
@@ -162,7 +191,84 @@ class Builder {
     }
   }
 
+  // Completes each year's sheets, after the cases: per school, the
+  // candidates the meetings watched in school (about 15 for every 85
+  // extracted) and pupils with some signs (2% of the enrolled), never more
+  // sheets than pupils beyond the extracted ones. The sheets without any
+  // sign stay on paper.
+  void AddRecordedSheets() {
+    std::map<std::pair<int, std::string>, int64_t> enrolled;
+    for (const SampleEnrollment& e : city_.enrollment) {
+      enrolled[{e.fiscal_year, e.school_code}] += e.pupils;
+    }
+    for (SampleScreening& screening : city_.screenings) {
+      std::map<std::string, int64_t> sheets;
+      for (const SamplePupil& pupil : screening.pupils) {
+        ++sheets[pupil.child.school_code];
+      }
+      for (const SampleSchool& school : city_.schools) {
+        const int64_t pupils = enrolled[{screening.fiscal_year, school.code}];
+        const int64_t extracted = sheets[school.code];
+        const int64_t room = std::max<int64_t>(0, pupils - extracted);
+        const int64_t watched = std::min(room, (extracted * 15 + 42) / 85);
+        const int64_t signs = std::min(room - watched, pupils * 2 / 100);
+        const std::vector<int>& meetings =
+            meetings_[{screening.fiscal_year, school.code}];
+        for (int64_t k = 0; k < watched + signs; ++k) {
+          const int grade = school.junior_high
+                                ? 7 + static_cast<int>(random_.Below(3))
+                                : 1 + static_cast<int>(random_.Below(6));
+          const bool candidate = k < watched && !meetings.empty();
+          AddPupil(screening, Pupil(screening.fiscal_year, school, grade),
+                   candidate ? 2 : 1,
+                   candidate ? meetings[static_cast<size_t>(random_.Below(
+                                   static_cast<int64_t>(meetings.size())))]
+                             : -1);
+        }
+      }
+    }
+  }
+
  private:
+  // A meeting I of `school` in [first, last] for an extraction; a new one
+  // when the school has none then.
+  int MeetingFor(int fiscal_year, const std::string& school,
+                 absl::CivilDay first, absl::CivilDay last) {
+    std::vector<int>& meetings = meetings_[{fiscal_year, school}];
+    SampleScreening& screening =
+        city_.screenings[static_cast<size_t>(screening_of_.at(fiscal_year))];
+    std::vector<int> fitting;
+    for (int m : meetings) {
+      const absl::CivilDay day =
+          screening.meetings[static_cast<size_t>(m)].date;
+      if (day >= first && day <= last) {
+        fitting.push_back(m);
+      }
+    }
+    if (!fitting.empty()) {
+      return fitting[static_cast<size_t>(
+          random_.Below(static_cast<int64_t>(fitting.size())))];
+    }
+    meetings.push_back(static_cast<int>(screening.meetings.size()));
+    screening.meetings.push_back({school, DayBetween(random_, first, last)});
+    return meetings.back();
+  }
+
+  // Adds the pupil's sheet; returns its index.
+  int AddPupil(SampleScreening& screening, const SampleChild& child,
+               int concern, int meeting) {
+    SamplePupil pupil;
+    pupil.pupil_id = absl::StrFormat(
+        "%s-%05d", child.school_code,
+        ++pupils_of_[{screening.fiscal_year, child.school_code}]);
+    pupil.child = child;
+    pupil.concern = concern;
+    pupil.answer_seed = random_.Next();
+    pupil.meeting = meeting;
+    screening.pupils.push_back(std::move(pupil));
+    return static_cast<int>(screening.pupils.size() - 1);
+  }
+
   const SampleSchool* SchoolOf(const std::string& area, int index) {
     int seen = 0;
     for (const SampleSchool& school : city_.schools) {
@@ -219,6 +325,10 @@ class Builder {
   SampleCity& city_;
   Random random_;
   std::set<std::pair<std::string, absl::CivilDay>> used_;
+  std::map<int, int> screening_of_;  // fiscal year -> index
+  // (fiscal year, school) -> its meetings, indices into the screening's.
+  std::map<std::pair<int, std::string>, std::vector<int>> meetings_;
+  std::map<std::pair<int, std::string>, int> pupils_of_;
 };
 
 }  // namespace
@@ -249,6 +359,15 @@ absl::StatusOr<SampleCity> CityFromSpec(const WardSpec& spec, uint64_t seed) {
     pupil_weights.push_back(row->pupils);
     case_weights.push_back(row->target);
   }
+  // Meetings up to the latest date any row of the year is taken.
+  std::map<int, absl::CivilDay> years;
+  for (const SpecRow& row : spec.rows) {
+    auto [at, added] = years.emplace(row.fiscal_year, row.as_of);
+    if (!added) {
+      at->second = std::max(at->second, row.as_of);
+    }
+  }
+  builder.AddScreenings(years);
   for (const SpecRow& row : spec.rows) {
     if (!row.city_total && row.fiscal_year == spec.area_year) {
       builder.AddEnrollment(row.fiscal_year, row.area_code, row.pupils);
@@ -273,6 +392,7 @@ absl::StatusOr<SampleCity> CityFromSpec(const WardSpec& spec, uint64_t seed) {
       }
     }
   }
+  builder.AddRecordedSheets();
   // The extras end where the area year's table is taken.
   absl::CivilDay horizon = area_rows.front()->as_of;
   for (const SpecRow* row : area_rows) {
@@ -442,6 +562,7 @@ absl::StatusOr<SampleCity> CityOfSize(int64_t pupils, int areas,
               c.opened =
                   screening.meetings[static_cast<size_t>(pupil.meeting)].date;
               c.child = pupil.child;
+              c.screening = 0;
               c.pupil = static_cast<int>(screening.pupils.size());
               Follow(random, horizon, c);
               city.cases.push_back(std::move(c));
@@ -452,7 +573,7 @@ absl::StatusOr<SampleCity> CityOfSize(int64_t pupils, int areas,
       }
     }
   }
-  city.screening = std::move(screening);
+  city.screenings.push_back(std::move(screening));
   AddExtras(city, horizon, seed);
   return city;
 }

@@ -1,8 +1,10 @@
-// A deterministic sample city: areas, schools with enrollment, and cases
-// with their outreach, connection and outcome dates, made so that the
-// city's ward comparison computed from them equals a given published table
-// (every count, hence every rate), or, given only a size, a plausible city
-// of that size screened in the current fiscal year. Around the cases: a
+// A deterministic sample city: areas, schools with enrollment, every fiscal
+// year's screening (pupils' sheets and school meetings I about every two
+// months), and cases opened from the meetings' extractions with their
+// outreach, connection and outcome dates, made so that the city's ward
+// comparison computed from them equals a given published table (every
+// count, hence every rate), or, given only a size, a plausible city of that
+// size screened in the current fiscal year. Around the cases: a
 // directory of supports (public systems, agencies, local resources and
 // drop-in hubs with their schedules), the referrals' targets, a few months
 // of hub usage and attendance, urgent reports, conferences, assessments and
@@ -56,7 +58,7 @@ struct SampleChild {
 
 enum class Approach { kInPreparation, kOutreachDone, kNotPossible };
 
-// A pupil of a size-only city, with the sheet the school fills in.
+// A pupil with the sheet the school fills in.
 struct SamplePupil {
   std::string pupil_id;
   SampleChild child;
@@ -75,7 +77,10 @@ struct SampleMeeting {
   absl::CivilDay date;
 };
 
-// The current fiscal year's screening round of a size-only city.
+// One fiscal year's screening round: the sheets and the meetings I. A city
+// made from a table records, for each year, the sheets of the pupils with
+// signs (every extracted pupil among them), as a city migrating its paper
+// records would; a size-only city the sheet of every pupil.
 struct SampleScreening {
   int fiscal_year = 0;
   std::vector<SamplePupil> pupils;
@@ -130,8 +135,10 @@ struct SampleCase {
   // The support the connecting referral went to (index into
   // SampleCity::supports); set with `connected`.
   int support = -1;
-  // For a size-only city: the pupil (index into SampleScreening::pupils)
-  // whose extraction opened the case; -1 for a case opened by staff.
+  // The screening (index into SampleCity::screenings, of the case's fiscal
+  // year) and its pupil (index into SampleScreening::pupils) whose
+  // extraction opened the case; -1 for a case opened by staff.
+  int screening = -1;
   int pupil = -1;
   std::optional<SampleCaseWork> work;
 };
@@ -238,14 +245,15 @@ struct SampleCity {
   std::vector<SampleSupport> supports;
   std::vector<SampleHubUsage> hub_usages;
   std::vector<SampleUrgentReport> urgent_reports;
-  // Set for a size-only city: its cases open from the screening feed.
-  std::optional<SampleScreening> screening;
+  // By fiscal year; cases with a pupil open from the screening feed.
+  std::vector<SampleScreening> screenings;
 };
 
 // A city whose ward comparison for every row of `spec` (as of the row's
 // date) has the row's counts. Areas are named by the area rows' labels;
 // years with only a city total spread their cases and pupils over the same
-// areas.
+// areas. Every case is opened by a school meeting I's extraction dated in
+// its fiscal year, 30 days or more before the row's date.
 absl::StatusOr<SampleCity> CityFromSpec(const WardSpec& spec, uint64_t seed);
 
 // A plausible city of `pupils` pupils (over `areas` areas; 0 picks a

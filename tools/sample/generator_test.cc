@@ -108,6 +108,94 @@ TEST(GeneratorTest, DatesFollowEachOtherWithinTheYear) {
   }
 }
 
+TEST(GeneratorTest, EveryCaseOfEveryYearComesFromAnExtraction) {
+  const WardSpec spec = Published();
+  const SampleCity city = *CityFromSpec(spec, 3);
+  // One screening per fiscal year of the table, in order.
+  std::vector<int> years;
+  for (const SampleScreening& screening : city.screenings) {
+    years.push_back(screening.fiscal_year);
+  }
+  EXPECT_EQ(years, (std::vector<int>{2020, 2021, 2022, 2023}));
+  std::map<std::pair<int, std::string>, int64_t> enrolled;
+  for (const SampleEnrollment& e : city.enrollment) {
+    enrolled[{e.fiscal_year, e.school_code}] += e.pupils;
+  }
+  std::set<std::pair<size_t, size_t>> extracted;
+  std::map<int, int64_t> cases_of_year;
+  for (const SampleCase& c : city.cases) {
+    SCOPED_TRACE(c.child.kana);
+    ASSERT_GE(c.screening, 0);
+    ASSERT_GE(c.pupil, 0);
+    const SampleScreening& screening =
+        city.screenings[static_cast<size_t>(c.screening)];
+    EXPECT_EQ(screening.fiscal_year, c.fiscal_year);
+    const SamplePupil& pupil = screening.pupils[static_cast<size_t>(c.pupil)];
+    EXPECT_EQ(pupil.concern, 2);
+    EXPECT_EQ(pupil.child.kana, c.child.kana);
+    ASSERT_GE(pupil.meeting, 0);
+    const SampleMeeting& meeting =
+        screening.meetings[static_cast<size_t>(pupil.meeting)];
+    EXPECT_EQ(meeting.school_code, c.child.school_code);
+    // Opened by the meeting's extraction, in the year, with 30 days to go.
+    EXPECT_EQ(c.opened, meeting.date);
+    EXPECT_GE(c.opened, absl::CivilDay(c.fiscal_year, 4, 1));
+    EXPECT_LE(c.opened, absl::CivilDay(c.fiscal_year + 1, 3, 1));
+    EXPECT_TRUE(extracted
+                    .insert({static_cast<size_t>(c.screening),
+                             static_cast<size_t>(c.pupil)})
+                    .second)
+        << "one pupil opens one case";
+    ++cases_of_year[c.fiscal_year];
+  }
+  for (const SpecRow& row : spec.rows) {
+    if (row.city_total) {
+      EXPECT_EQ(cases_of_year[row.fiscal_year], row.target) << row.label;
+    }
+  }
+  for (size_t s = 0; s < city.screenings.size(); ++s) {
+    const SampleScreening& screening = city.screenings[s];
+    SCOPED_TRACE(screening.fiscal_year);
+    // Every school meets about every two months from May, within the year.
+    std::map<std::string, std::vector<absl::CivilDay>> meetings;
+    for (const SampleMeeting& meeting : screening.meetings) {
+      EXPECT_GE(meeting.date, absl::CivilDay(screening.fiscal_year, 4, 1));
+      EXPECT_LE(meeting.date, absl::CivilDay(screening.fiscal_year + 1, 3, 31));
+      meetings[meeting.school_code].push_back(meeting.date);
+    }
+    EXPECT_EQ(meetings.size(), city.schools.size());
+    for (const auto& [school, days] : meetings) {
+      EXPECT_GE(days.size(), 5u) << school;
+      EXPECT_LE(days.size(), 7u) << school;
+    }
+    // Sheets: unique pupil ids per school, candidates decided at a meeting
+    // of their school, and (beyond the extracted) no more than enrolled.
+    std::set<std::string> ids;
+    std::map<std::string, int64_t> sheets;
+    int watched = 0;
+    for (size_t p = 0; p < screening.pupils.size(); ++p) {
+      const SamplePupil& pupil = screening.pupils[p];
+      EXPECT_TRUE(ids.insert(pupil.pupil_id).second) << pupil.pupil_id;
+      ++sheets[pupil.child.school_code];
+      EXPECT_GE(pupil.concern, 1);
+      if (pupil.concern == 2) {
+        ASSERT_GE(pupil.meeting, 0);
+        EXPECT_EQ(
+            screening.meetings[static_cast<size_t>(pupil.meeting)].school_code,
+            pupil.child.school_code);
+        watched += extracted.count({s, p}) == 0 ? 1 : 0;
+      } else {
+        EXPECT_EQ(pupil.meeting, -1);
+      }
+    }
+    EXPECT_GT(watched, 0);
+    for (const auto& [school, count] : sheets) {
+      const int64_t pupils = enrolled[{screening.fiscal_year, school}];
+      EXPECT_LE(count, pupils) << school;
+    }
+  }
+}
+
 // The hub as the referral service will store it, to check the visits with
 // the service's own rules.
 referral::v1::Support HubProto(const SampleSupport& support) {
@@ -272,9 +360,10 @@ TEST(GeneratorTest, CityOfSizeIsScreenedInTheCurrentYearBeforeToday) {
   auto made = CityOfSize(3000, 0, today, 5, "99999");
   ASSERT_TRUE(made.ok()) << made.status();
   const SampleCity& city = *made;
-  ASSERT_TRUE(city.screening.has_value());
-  EXPECT_EQ(city.screening->fiscal_year, 2026);
-  EXPECT_EQ(city.screening->pupils.size(), 3000u);
+  ASSERT_EQ(city.screenings.size(), 1u);
+  const SampleScreening& screening = city.screenings[0];
+  EXPECT_EQ(screening.fiscal_year, 2026);
+  EXPECT_EQ(screening.pupils.size(), 3000u);
   int64_t enrolled = 0;
   for (const SampleEnrollment& e : city.enrollment) {
     EXPECT_EQ(e.fiscal_year, 2026);
@@ -282,7 +371,7 @@ TEST(GeneratorTest, CityOfSizeIsScreenedInTheCurrentYearBeforeToday) {
   }
   EXPECT_EQ(enrolled, 3000);
   std::set<std::string> pupil_ids;
-  for (const SamplePupil& pupil : city.screening->pupils) {
+  for (const SamplePupil& pupil : screening.pupils) {
     EXPECT_TRUE(pupil_ids.insert(pupil.pupil_id).second);
   }
   // About 1.3% extracted; every case from a pupil's extraction on its
@@ -291,12 +380,12 @@ TEST(GeneratorTest, CityOfSizeIsScreenedInTheCurrentYearBeforeToday) {
   EXPECT_LT(city.cases.size(), 90u);
   int connected = 0;
   for (const SampleCase& c : city.cases) {
+    ASSERT_EQ(c.screening, 0);
     ASSERT_GE(c.pupil, 0);
-    const SamplePupil& pupil =
-        city.screening->pupils[static_cast<size_t>(c.pupil)];
+    const SamplePupil& pupil = screening.pupils[static_cast<size_t>(c.pupil)];
     EXPECT_EQ(pupil.concern, 2);
     const SampleMeeting& meeting =
-        city.screening->meetings[static_cast<size_t>(pupil.meeting)];
+        screening.meetings[static_cast<size_t>(pupil.meeting)];
     EXPECT_EQ(meeting.school_code, c.child.school_code);
     EXPECT_EQ(c.opened, meeting.date);
     EXPECT_GE(c.opened, absl::CivilDay(2026, 4, 1));

@@ -99,6 +99,14 @@ std::string EraYear(int fiscal_year) {
   return reiwa == 1 ? "令和元年度" : absl::StrCat("令和", reiwa, "年度");
 }
 
+absl::CivilDay TodayInTokyo() {
+  absl::TimeZone tokyo;
+  if (!absl::LoadTimeZone("Asia/Tokyo", &tokyo)) {
+    tokyo = absl::FixedTimeZone(9 * 60 * 60);
+  }
+  return absl::ToCivilDay(absl::Now(), tokyo);
+}
+
 // Runs fn(i) for i in [0, n) on `workers` threads; the first failure stops
 // the others and is returned.
 absl::Status ForEach(size_t n, int workers,
@@ -137,10 +145,23 @@ class Loader {
         progress_(progress),
         parent_(absl::StrCat("municipalities/", city.municipality)),
         key_(city.request_prefix),
-        case_names_(city.cases.size()) {
+        case_names_(city.cases.size()),
+        today_(targets.today.has_value() ? *targets.today : TodayInTokyo()),
+        rounds_(city.screenings.size()),
+        pupils_of_meeting_(city.screenings.size()) {
     for (size_t i = 0; i < city.cases.size(); ++i) {
-      if (city.cases[i].pupil >= 0) {
-        case_of_pupil_[static_cast<size_t>(city.cases[i].pupil)] = i;
+      const SampleCase& c = city.cases[i];
+      if (c.screening >= 0 && c.pupil >= 0) {
+        case_of_pupil_[{static_cast<size_t>(c.screening),
+                        static_cast<size_t>(c.pupil)}] = i;
+      }
+    }
+    for (size_t s = 0; s < city.screenings.size(); ++s) {
+      const std::vector<SamplePupil>& pupils = city.screenings[s].pupils;
+      for (size_t p = 0; p < pupils.size(); ++p) {
+        if (pupils[p].meeting >= 0) {
+          pupils_of_meeting_[s][pupils[p].meeting].push_back(p);
+        }
       }
     }
   }
@@ -163,9 +184,14 @@ class Loader {
         return s;
       }
     }
-    if (city_.screening.has_value()) {
-      if (absl::Status s = LoadScreening(); !s.ok()) {
+    if (!city_.screenings.empty()) {
+      if (absl::Status s = LoadTemplate(); !s.ok()) {
         return s;
+      }
+      for (size_t s = 0; s < city_.screenings.size(); ++s) {
+        if (absl::Status status = LoadScreening(s); !status.ok()) {
+          return status;
+        }
       }
       if (absl::Status s = FindScreenedCases(); !s.ok()) {
         return s;
@@ -345,11 +371,11 @@ class Loader {
     return absl::OkStatus();
   }
 
-  // ---- Screening (a size-only city) ---------------------------------------
+  // ---- Screening ---------------------------------------------------------
 
-  absl::Status LoadScreening() {
+  // The shipped default template, which every round uses.
+  absl::Status LoadTemplate() {
     auto stub = sv1::ScreeningService::NewStub(targets_.screening);
-    const SampleScreening& screening = *city_.screening;
     sv1::ListTemplatesResponse templates;
     if (absl::Status s =
             Check(stub->ListTemplates(As(auth::Role::kCityOperations).get(),
@@ -358,65 +384,131 @@ class Loader {
         !s.ok()) {
       return s;
     }
-    const sv1::Template* shipped = nullptr;
     for (const sv1::Template& t : templates.templates()) {
       if (t.key() == "default") {
-        shipped = &t;
+        template_ = t;
       }
     }
-    if (shipped == nullptr) {
+    if (template_.name().empty()) {
       return absl::FailedPreconditionError(
           "the screening service has no default template");
     }
-    std::map<std::string, bool> flags;
-    for (const sv1::TemplateItem& item : shipped->items()) {
+    for (const sv1::TemplateItem& item : template_.items()) {
       items_.push_back({item.code(), item.kind() == sv1::ANSWER_KIND_FLAG,
                         item.max_level(), item.weight(), item.always_review()});
-      flags[item.code()] = item.kind() == sv1::ANSWER_KIND_FLAG;
+      flags_[item.code()] = item.kind() == sv1::ANSWER_KIND_FLAG;
     }
+    return absl::OkStatus();
+  }
+
+  // A fiscal year's round, its sheets and its meetings I. A year that has
+  // ended goes into a past-record round. Loading again finds the round by
+  // its request id, whatever kind it was given then: a regular round that
+  // has since stopped taking sheets (the fiscal year ended in between) is
+  // only checked to hold as many sheets of each school as the city has
+  // (GetRoundProgress gives counts, not contents).
+  absl::Status LoadScreening(size_t s) {
+    auto stub = sv1::ScreeningService::NewStub(targets_.screening);
+    const SampleScreening& screening = city_.screenings[s];
+    const int year = screening.fiscal_year;
+    const bool past = today_ > absl::CivilDay(year + 1, 3, 31);
     sv1::CreateRoundRequest create;
     create.set_parent(parent_);
-    create.set_request_id(absl::StrCat(key_, "round"));
+    create.set_request_id(absl::StrCat(key_, "round-fy", year));
     sv1::Round* round = create.mutable_round();
-    round->set_fiscal_year(screening.fiscal_year);
-    round->set_title(absl::StrCat(EraYear(screening.fiscal_year), " 第1回"));
-    round->set_template_(shipped->name());
-    *round->mutable_open_date() =
-        DateToProto(absl::CivilDay(screening.fiscal_year, 4, 1));
-    *round->mutable_close_date() =
-        DateToProto(absl::CivilDay(screening.fiscal_year + 1, 3, 31));
+    round->set_fiscal_year(year);
+    round->set_title(
+        absl::StrCat(EraYear(year), past ? " 記録の移行" : " 第1回"));
+    round->set_template_(template_.name());
+    *round->mutable_open_date() = DateToProto(absl::CivilDay(year, 4, 1));
+    *round->mutable_close_date() = DateToProto(absl::CivilDay(year + 1, 3, 31));
+    round->set_kind(past ? sv1::ROUND_KIND_PAST_RECORD
+                         : sv1::ROUND_KIND_REGULAR);
     sv1::Round created;
-    if (absl::Status s =
+    if (absl::Status status =
             Check(stub->CreateRound(As(auth::Role::kCityOperations).get(),
                                     create, &created),
-                  "round");
-        !s.ok()) {
-      return s;
+                  absl::StrCat("round FY", year));
+        !status.ok()) {
+      return status;
     }
-    round_ = created.name();
+    rounds_[s] = created.name();
     // Each school sends its sheets in one stream, as its system would.
     std::map<std::string, std::vector<size_t>> by_school;
     for (size_t p = 0; p < screening.pupils.size(); ++p) {
       by_school[screening.pupils[p].child.school_code].push_back(p);
     }
-    std::vector<std::pair<std::string, std::vector<size_t>>> schools(
-        by_school.begin(), by_school.end());
-    if (absl::Status s = ForEach(schools.size(), targets_.concurrency,
-                                 [&](size_t k) {
-                                   return LoadSheets(
-                                       schools[k].first, schools[k].second,
-                                       shipped->review_threshold(), flags);
-                                 });
+    if (TakesSheets(created)) {
+      std::vector<std::pair<std::string, std::vector<size_t>>> schools(
+          by_school.begin(), by_school.end());
+      if (absl::Status status = ForEach(schools.size(), targets_.concurrency,
+                                        [&](size_t k) {
+                                          return LoadSheets(s, schools[k].first,
+                                                            schools[k].second);
+                                        });
+          !status.ok()) {
+        return status;
+      }
+    } else if (absl::Status status = CheckSheetsIn(created, by_school);
+               !status.ok()) {
+      return status;
+    } else {
+      progress_->sheets += static_cast<int64_t>(screening.pupils.size());
+    }
+    return ForEach(screening.meetings.size(), targets_.concurrency,
+                   [this, s](size_t m) { return LoadMeeting(s, m); });
+  }
+
+  // Whether `round` takes sheets today, by the screening service's rules.
+  bool TakesSheets(const sv1::Round& round) const {
+    if (round.state() == sv1::ROUND_STATE_CLOSED) {
+      return false;
+    }
+    const absl::CivilDay open = DayOf(round.open_date());
+    const absl::CivilDay close = DayOf(round.close_date());
+    if (round.kind() == sv1::ROUND_KIND_PAST_RECORD) {
+      return today_ > close;
+    }
+    return today_ >= open && today_ <= close;
+  }
+
+  static absl::CivilDay DayOf(const kosapo::type::Date& date) {
+    return absl::CivilDay(date.year(), date.month(), date.day());
+  }
+
+  // A round that no longer takes sheets must already hold every school's.
+  absl::Status CheckSheetsIn(
+      const sv1::Round& round,
+      const std::map<std::string, std::vector<size_t>>& by_school) {
+    auto stub = sv1::ScreeningService::NewStub(targets_.screening);
+    sv1::GetRoundProgressRequest request;
+    request.set_name(round.name());
+    sv1::RoundProgress progress;
+    if (absl::Status s =
+            Check(stub->GetRoundProgress(As(auth::Role::kCityOperations).get(),
+                                         request, &progress),
+                  absl::StrCat("progress of ", round.name()));
         !s.ok()) {
       return s;
     }
-    return ForEach(screening.meetings.size(), targets_.concurrency,
-                   [this](size_t m) { return LoadMeeting(m); });
+    std::map<std::string, int64_t> submitted;
+    for (const sv1::SchoolProgress& school : progress.schools()) {
+      submitted[school.progress().code()] = school.progress().submitted();
+    }
+    for (const auto& [school, pupils] : by_school) {
+      if (submitted[school] < static_cast<int64_t>(pupils.size())) {
+        return absl::FailedPreconditionError(absl::StrCat(
+            round.name(), " (fiscal year ", round.fiscal_year(),
+            ") no longer takes sheets and holds ", submitted[school], " of ",
+            pupils.size(), " of school ", school,
+            "'s: this city was loaded in part before its fiscal year ended"));
+      }
+    }
+    return absl::OkStatus();
   }
 
-  absl::Status LoadSheets(const std::string& school,
-                          const std::vector<size_t>& pupils, double threshold,
-                          const std::map<std::string, bool>& flags) {
+  absl::Status LoadSheets(size_t s, const std::string& school,
+                          const std::vector<size_t>& pupils) {
     auto stub = sv1::ScreeningService::NewStub(targets_.screening);
     auto context = As(auth::Role::kSchoolStaff, {school});
     sv1::ImportSheetsResponse response;
@@ -424,9 +516,9 @@ class Loader {
     constexpr size_t kBatch = 500;
     for (size_t from = 0; from < pupils.size(); from += kBatch) {
       sv1::ImportSheetsRequest batch;
-      batch.set_parent(round_);
+      batch.set_parent(rounds_[s]);
       for (size_t k = from; k < pupils.size() && k < from + kBatch; ++k) {
-        const SamplePupil& pupil = city_.screening->pupils[pupils[k]];
+        const SamplePupil& pupil = city_.screenings[s].pupils[pupils[k]];
         sv1::Sheet* sheet = batch.add_sheets();
         sheet->set_school_code(school);
         sheet->set_pupil_id(pupil.pupil_id);
@@ -439,10 +531,11 @@ class Loader {
         *sheet->mutable_birth_date() = DateToProto(pupil.child.birth_date);
         sheet->set_sex(pupil.child.male ? sv1::SEX_MALE : sv1::SEX_FEMALE);
         for (const SheetAnswer& answer :
-             DrawAnswers(items_, threshold, pupil.concern, pupil.answer_seed)) {
+             DrawAnswers(items_, template_.review_threshold(), pupil.concern,
+                         pupil.answer_seed)) {
           sv1::Answer* out = sheet->add_answers();
           out->set_item(answer.item);
-          if (flags.at(answer.item)) {
+          if (flags_.at(answer.item)) {
             out->set_flag(true);
           } else {
             out->set_level(answer.value);
@@ -475,12 +568,14 @@ class Loader {
 
   // Meeting I of a school and its decisions: extraction for the pupils
   // whose case the city has, watching in school for the other candidates.
-  absl::Status LoadMeeting(size_t m) {
+  absl::Status LoadMeeting(size_t s, size_t m) {
     auto stub = sv1::ScreeningService::NewStub(targets_.screening);
-    const SampleMeeting& meeting = city_.screening->meetings[m];
+    const SampleScreening& screening = city_.screenings[s];
+    const SampleMeeting& meeting = screening.meetings[m];
     sv1::RecordMeetingRequest request;
-    request.set_parent(round_);
-    request.set_request_id(absl::StrCat(key_, "meeting-", m));
+    request.set_parent(rounds_[s]);
+    request.set_request_id(
+        absl::StrCat(key_, "meeting-fy", screening.fiscal_year, "-", m));
     request.mutable_meeting()->set_school_code(meeting.school_code);
     *request.mutable_meeting()->mutable_meeting_date() =
         DateToProto(meeting.date);
@@ -494,20 +589,21 @@ class Loader {
       attendee->set_count(count);
     }
     sv1::Meeting recorded;
-    if (absl::Status s =
-            Check(stub->RecordMeeting(
-                      As(auth::Role::kSchoolStaff, {meeting.school_code}).get(),
-                      request, &recorded),
-                  absl::StrCat("meeting I ", m));
+    if (absl::Status s = Check(
+            stub->RecordMeeting(
+                As(auth::Role::kSchoolStaff, {meeting.school_code}).get(),
+                request, &recorded),
+            absl::StrCat("meeting I ", m, " of FY", screening.fiscal_year));
         !s.ok()) {
       return s;
     }
-    const std::vector<SamplePupil>& pupils = city_.screening->pupils;
-    for (size_t p = 0; p < pupils.size(); ++p) {
-      if (pupils[p].meeting != static_cast<int>(m)) {
-        continue;
-      }
-      const auto extracted = case_of_pupil_.find(p);
+    const std::vector<SamplePupil>& pupils = screening.pupils;
+    const auto decided_here = pupils_of_meeting_[s].find(static_cast<int>(m));
+    if (decided_here == pupils_of_meeting_[s].end()) {
+      return absl::OkStatus();
+    }
+    for (size_t p : decided_here->second) {
+      const auto extracted = case_of_pupil_.find({s, p});
       sv1::RecordDecisionRequest decision;
       decision.set_meeting(recorded.name());
       decision.set_pupil_id(pupils[p].pupil_id);
@@ -1023,11 +1119,17 @@ class Loader {
   std::vector<std::string> case_names_;
   // By support index.
   std::vector<std::string> support_names_;
-  // A size-only city's round, template items, and which case each
-  // extracted pupil's decision opens.
-  std::string round_;
+  // Today in the city: which fiscal years have ended.
+  const absl::CivilDay today_;
+  // The rounds by screening; the template they use and its items; which
+  // case each extracted pupil's decision opens (by screening and pupil);
+  // the pupils each meeting decides about (by screening and meeting).
+  std::vector<std::string> rounds_;
+  sv1::Template template_;
   std::vector<TemplateItemShape> items_;
-  std::map<size_t, size_t> case_of_pupil_;
+  std::map<std::string, bool> flags_;
+  std::map<std::pair<size_t, size_t>, size_t> case_of_pupil_;
+  std::vector<std::map<int, std::vector<size_t>>> pupils_of_meeting_;
   std::mutex mutex_;
   std::map<size_t, std::string> extraction_of_case_;
 };
@@ -1040,8 +1142,8 @@ LoadTotals TotalsOf(const SampleCity& city) {
   for (const SampleEnrollment& e : city.enrollment) {
     totals.pupils += e.pupils;
   }
-  if (city.screening.has_value()) {
-    totals.sheets = static_cast<int64_t>(city.screening->pupils.size());
+  for (const SampleScreening& screening : city.screenings) {
+    totals.sheets += static_cast<int64_t>(screening.pupils.size());
   }
   totals.supports = static_cast<int64_t>(city.supports.size());
   totals.cases = static_cast<int64_t>(city.cases.size());

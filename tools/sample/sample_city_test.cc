@@ -28,6 +28,7 @@
 #include "services/referral/referral_server.h"
 #include "services/reporting/reporting_server.h"
 #include "services/screening/screening_server.h"
+#include "tools/sample/case_census.h"
 #include "tools/sample/compare.h"
 #include "tools/sample/generator.h"
 #include "tools/sample/loader.h"
@@ -324,6 +325,34 @@ class SampleCityTest : public ::testing::Test {
     }
   }
 
+  // Every case of every year of `city` was opened by a screening
+  // extraction, as the case service tells.
+  static void ExpectEveryCaseExtracted(const sample::SampleCity& city) {
+    std::vector<std::string> areas;
+    for (const sample::SampleArea& area : city.areas) {
+      areas.push_back(area.code);
+    }
+    const auto census = sample::TakeCaseCensus(
+        case_->channel(),
+        [](const auth::Principal& principal) {
+          return tokens_->Sign(principal);
+        },
+        city.municipality, areas);
+    ASSERT_TRUE(census.ok()) << census.status();
+    std::map<int, int64_t> want;
+    for (const sample::SampleCase& c : city.cases) {
+      ++want[c.fiscal_year];
+    }
+    ASSERT_EQ(census->size(), want.size());
+    for (const auto& [year, cases] : want) {
+      SCOPED_TRACE(year);
+      const sample::YearCensus& got = census->at(year);
+      EXPECT_EQ(got.cases, cases);
+      EXPECT_EQ(got.from_extraction, cases);
+      EXPECT_EQ(got.by_source.size(), 1u);
+    }
+  }
+
   static testing::TestTokens* tokens_;
   static std::string token_file_;
   static InProcessService* screening_;
@@ -370,6 +399,7 @@ TEST_F(SampleCityTest, DemoTownTableStillComesOutWithItsExtrasAndLoadsOnce) {
   EXPECT_THAT(compared.differences, ::testing::IsEmpty());
   EXPECT_EQ(compared.cells, static_cast<int>(spec->rows.size()) * 18);
   ExpectExtrasLoaded(*city);
+  ExpectEveryCaseExtracted(*city);
 
   // Again: every write is answered from its request id; no feed moves.
   const std::map<std::string, int64_t> before = Heads();
@@ -388,10 +418,12 @@ TEST_F(SampleCityTest, SizeOnlyCityIsScreenedAndFollowedThisYear) {
   const absl::Time start = absl::Now();
   const absl::Status loaded = Load(*city, &progress);
   ASSERT_TRUE(loaded.ok()) << loaded;
+  ASSERT_EQ(city->screenings.size(), 1u);
+  const sample::SampleScreening& screening = city->screenings[0];
   EXPECT_EQ(progress.sheets.load(),
-            static_cast<int64_t>(city->screening->pupils.size()));
+            static_cast<int64_t>(screening.pupils.size()));
   std::printf("size-only city: %zu pupils, %zu cases, %zu hub usages in %s\n",
-              city->screening->pupils.size(), city->cases.size(),
+              screening.pupils.size(), city->cases.size(),
               city->hub_usages.size(),
               absl::FormatDuration(absl::Now() - start).c_str());
   const absl::Status applied =
@@ -400,7 +432,7 @@ TEST_F(SampleCityTest, SizeOnlyCityIsScreenedAndFollowedThisYear) {
 
   // The cases the meetings extracted are the year's cohort, followed as
   // generated (as of today, which nothing generated comes after).
-  const int fiscal_year = city->screening->fiscal_year;
+  const int fiscal_year = screening.fiscal_year;
   const reporting::WardCounts want =
       sample::CountAsOf(*city, fiscal_year, *today, "");
   const pv1::WardComparison comparison =
@@ -421,6 +453,7 @@ TEST_F(SampleCityTest, SizeOnlyCityIsScreenedAndFollowedThisYear) {
   EXPECT_EQ(total->cells(12).count(), want.unable);
   EXPECT_EQ(total->cells(14).count(), want.resolved);
   ExpectExtrasLoaded(*city);
+  ExpectEveryCaseExtracted(*city);
 
   const std::map<std::string, int64_t> before = Heads();
   const absl::Status again = Load(*city, nullptr);

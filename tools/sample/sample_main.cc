@@ -10,7 +10,10 @@
 //
 // `load` generates the city reproducing the ward table in FILE (any table
 // of the published shape, ../shared/data/) and loads it through the public
-// gRPC APIs, showing progress; loading it again changes nothing. With
+// gRPC APIs, showing progress: every year's sheets and meetings I (a year
+// that has ended into a past-record round), the cases the case service
+// opens from the extractions, and what followed; then each year's sheets
+// and cases opened from extractions. Loading it again changes nothing. With
 // --pupils instead of --table it makes a plausible city of that size with
 // no table: screened this fiscal year through the screening service's
 // intake and meeting I, its cases opened from the extractions, followed
@@ -46,6 +49,7 @@
 #include "common/auth/jwt.h"
 #include "common/types/api_types.h"
 #include "kosapo/reporting/v1/reporting.grpc.pb.h"
+#include "tools/sample/case_census.h"
 #include "tools/sample/compare.h"
 #include "tools/sample/generator.h"
 #include "tools/sample/loader.h"
@@ -293,6 +297,26 @@ int Load() {
       absl::FormatDuration(
           absl::Trunc(absl::Now() - start, absl::Milliseconds(100)))
           .c_str());
+  // Each year's screening, and how its cases came, as the case service
+  // tells.
+  std::vector<std::string> areas;
+  for (const SampleArea& area : city->areas) {
+    areas.push_back(area.code);
+  }
+  auto census =
+      TakeCaseCensus(targets.cases, targets.sign, city->municipality, areas);
+  if (!census.ok()) {
+    return Fail(census.status());
+  }
+  for (const SampleScreening& screening : city->screenings) {
+    const YearCensus& year = (*census)[screening.fiscal_year];
+    std::printf(
+        "FY%d screening: %zu sheets, %zu meetings I; %lld of the year's %lld "
+        "cases opened from a school's extraction\n",
+        screening.fiscal_year, screening.pupils.size(),
+        screening.meetings.size(), static_cast<long long>(year.from_extraction),
+        static_cast<long long>(year.cases));
+  }
   return 0;
 }
 

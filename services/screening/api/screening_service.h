@@ -3,6 +3,9 @@
 #ifndef KOSAPO_SERVICES_SCREENING_API_SCREENING_SERVICE_H_
 #define KOSAPO_SERVICES_SCREENING_API_SCREENING_SERVICE_H_
 
+#include <memory>
+
+#include "common/base/clock.h"
 #include "common/server/call_context.h"
 #include "kosapo/screening/v1/screening.grpc.pb.h"
 #include "services/screening/store/meeting_store.h"
@@ -17,13 +20,15 @@ class ScreeningServiceImpl final : public v1::ScreeningService::Service {
   ScreeningServiceImpl(const server::CallRegistry& calls,
                        RegistryStore& registry, TemplateStore& templates,
                        RoundStore& rounds, SheetStore& sheets,
-                       MeetingStore& meetings)
+                       MeetingStore& meetings,
+                       std::shared_ptr<const Clock> clock = Clock::Real())
       : calls_(calls),
         registry_(registry),
         templates_(templates),
         rounds_(rounds),
         sheets_(sheets),
-        meetings_(meetings) {}
+        meetings_(meetings),
+        clock_(std::move(clock)) {}
 
   // Registry and enrollment: screening_service.cc.
 
@@ -126,6 +131,7 @@ class ScreeningServiceImpl final : public v1::ScreeningService::Service {
   RoundStore& rounds_;
   SheetStore& sheets_;
   MeetingStore& meetings_;
+  const std::shared_ptr<const Clock> clock_;
 };
 
 }  // namespace kosapo::screening

@@ -81,7 +81,7 @@ absl::StatusOr<absl::CivilDay> ScreeningServiceImpl::Today(
   if (!absl::LoadTimeZone(stored.time_zone(), &zone)) {
     return absl::InternalError("municipality time zone does not load");
   }
-  return absl::ToCivilDay(absl::Now(), zone);
+  return absl::ToCivilDay(clock_->Now(), zone);
 }
 
 grpc::Status ScreeningServiceImpl::UpsertSheet(

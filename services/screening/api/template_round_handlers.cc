@@ -80,7 +80,12 @@ grpc::Status ScreeningServiceImpl::CreateRound(
                             ParseMunicipalityName(request->parent(), "parent"));
     KOSAPO_RETURN_IF_ERROR(RequireOperations(call, code, "open rounds"));
     KOSAPO_RETURN_IF_ERROR(ValidateRequestId(request->request_id()));
-    KOSAPO_RETURN_IF_ERROR(ValidateNewRound(request->round()));
+    // Only a past-record round depends on today.
+    absl::CivilDay today;
+    if (request->round().kind() == v1::ROUND_KIND_PAST_RECORD) {
+      KOSAPO_ASSIGN_OR_RETURN(today, Today(code));
+    }
+    KOSAPO_RETURN_IF_ERROR(ValidateNewRound(request->round(), today));
     KOSAPO_ASSIGN_OR_RETURN(
         *response, rounds_.Create(code, request->round(), request->request_id(),
                                   ActorOf(call)));

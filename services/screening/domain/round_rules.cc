@@ -46,7 +46,10 @@ std::string RoundName(absl::string_view municipality, int64_t id) {
   return absl::StrCat("municipalities/", municipality, "/rounds/", id);
 }
 
-absl::Status ValidateNewRound(const v1::Round& round) {
+absl::Status ValidateNewRound(const v1::Round& round, absl::CivilDay today) {
+  if (!v1::RoundKind_IsValid(round.kind())) {
+    return absl::InvalidArgumentError("round.kind: unknown");
+  }
   if (absl::Status s =
           ValidateFiscalYear(round.fiscal_year(), "round.fiscal_year");
       !s.ok()) {
@@ -81,7 +84,43 @@ absl::Status ValidateNewRound(const v1::Round& round) {
         round.fiscal_year(), " (", absl::FormatCivilTime(year_start), " to ",
         absl::FormatCivilTime(year_end), ")"));
   }
+  if (round.kind() == v1::ROUND_KIND_PAST_RECORD && today <= year_end) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "round.kind: a past-record round is for a fiscal year that has "
+        "ended; fiscal year ",
+        round.fiscal_year(), " ends ", absl::FormatCivilTime(year_end)));
+  }
   return absl::OkStatus();
+}
+
+absl::Status CheckAcceptsSheets(const RoundWindow& round, absl::CivilDay today,
+                                absl::string_view round_name) {
+  if (round.closed) {
+    return absl::FailedPreconditionError(
+        absl::StrCat(round_name, " is closed: no more sheets"));
+  }
+  if (round.kind == v1::ROUND_KIND_PAST_RECORD) {
+    if (today <= round.close_date) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          round_name, " holds past records: it takes sheets after ",
+          absl::FormatCivilTime(round.close_date)));
+    }
+    return absl::OkStatus();
+  }
+  if (today < round.open_date || today > round.close_date) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        round_name, " does not accept sheets today (outside its dates)"));
+  }
+  return absl::OkStatus();
+}
+
+absl::string_view RoundKindToDb(v1::RoundKind kind) {
+  return kind == v1::ROUND_KIND_PAST_RECORD ? "past_record" : "regular";
+}
+
+v1::RoundKind RoundKindFromDb(absl::string_view text) {
+  return text == "past_record" ? v1::ROUND_KIND_PAST_RECORD
+                               : v1::ROUND_KIND_REGULAR;
 }
 
 absl::Status ValidateMeeting(const v1::Meeting& meeting, int fiscal_year,

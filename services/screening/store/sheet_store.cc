@@ -8,12 +8,23 @@
 #include "absl/strings/str_cat.h"
 #include "common/base/proto_time.h"
 #include "common/pg/transaction.h"
+#include "common/types/api_types.h"
 #include "nlohmann/json.hpp"
 #include "services/screening/domain/round_rules.h"
 #include "services/screening/domain/sheet_rules.h"
 
 namespace kosapo::screening {
 namespace {
+
+// closed, open_date::text, close_date::text, kind.
+RoundWindow RoundWindowFromRow(const pqxx::row& row) {
+  RoundWindow window;
+  window.closed = row[0].as<bool>();
+  window.open_date = DayFromSql(row[1].as<std::string>());
+  window.close_date = DayFromSql(row[2].as<std::string>());
+  window.kind = RoundKindFromDb(row[3].as<std::string>());
+  return window;
+}
 
 std::string TriggeredJson(const Score& score) {
   nlohmann::json out = nlohmann::json::array();
@@ -129,18 +140,14 @@ absl::StatusOr<std::vector<v1::RowOutcome>> SheetStore::UpsertBatch(
         // FOR SHARE: a concurrent CloseRound waits for this batch, and a
         // batch after the close sees it.
         const pqxx::row state = tx.exec_params1(
-            "SELECT closed, $2::date BETWEEN open_date AND close_date"
+            "SELECT closed, open_date::text, close_date::text, kind"
             "  FROM rounds WHERE id = $1 FOR SHARE",
-            round.round_id, absl::FormatCivilTime(today));
-        if (state[0].as<bool>()) {
-          return absl::FailedPreconditionError(
-              absl::StrCat(RoundName(round.municipality, round.round_id),
-                           " is closed: no more sheets"));
-        }
-        if (!state[1].as<bool>()) {
-          return absl::FailedPreconditionError(absl::StrCat(
-              RoundName(round.municipality, round.round_id),
-              " does not accept sheets today (outside its dates)"));
+            round.round_id);
+        if (absl::Status accepts = CheckAcceptsSheets(
+                RoundWindowFromRow(state), today,
+                RoundName(round.municipality, round.round_id));
+            !accepts.ok()) {
+          return accepts;
         }
         tx.exec0(
             "CREATE TEMP TABLE IF NOT EXISTS sheet_staging ("

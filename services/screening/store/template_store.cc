@@ -30,7 +30,7 @@ absl::StatusOr<StoredTemplate> TemplateFromRow(const pqxx::row& row) {
 constexpr char kRoundColumns[] =
     "id, fiscal_year, title, template_key, template_version,"
     " open_date::text, close_date::text, closed,"
-    " (extract(epoch FROM create_time) * 1000000)::bigint";
+    " (extract(epoch FROM create_time) * 1000000)::bigint, kind";
 
 v1::Round RoundFromRow(absl::string_view municipality, const pqxx::row& row) {
   v1::Round round;
@@ -43,6 +43,7 @@ v1::Round RoundFromRow(absl::string_view municipality, const pqxx::row& row) {
   round.set_state(row[7].as<bool>() ? v1::ROUND_STATE_CLOSED
                                     : v1::ROUND_STATE_OPEN);
   SetTimestampMicros(row[8].as<int64_t>(), round.mutable_create_time());
+  round.set_kind(RoundKindFromDb(row[9].as<std::string>()));
   return round;
 }
 
@@ -187,12 +188,14 @@ absl::StatusOr<v1::Round> RoundStore::Create(absl::string_view municipality,
         tx.exec_params0(
             "INSERT INTO rounds (municipality, fiscal_year, title, "
             "template_key,"
-            " template_version, open_date, close_date, request_id, created_by)"
-            " VALUES ($1, $2, $3, $4, $5, $6::date, $7::date, $8, $9)"
+            " template_version, open_date, close_date, request_id, created_by,"
+            " kind)"
+            " VALUES ($1, $2, $3, $4, $5, $6::date, $7::date, $8, $9, $10)"
             " ON CONFLICT (municipality, request_id) DO NOTHING",
             m, round.fiscal_year(), round.title(), key, version,
             DateToSql(round.open_date()), DateToSql(round.close_date()),
-            std::string(request_id), actor.subject);
+            std::string(request_id), actor.subject,
+            std::string(RoundKindToDb(round.kind())));
         return RoundFromRow(
             m, tx.exec_params1(select, m, std::string(request_id)));
       });
