@@ -159,7 +159,7 @@ absl::StatusOr<std::vector<v1::RowOutcome>> SheetStore::UpsertBatch(
           int row_no = 0;
           for (const SheetWrite& write : batch) {
             const v1::Sheet& sheet = write.sheet;
-            staging << std::make_tuple(
+            staging << std::forward_as_tuple(
                 row_no++, sheet.school_code(), sheet.pupil_id(), sheet.grade(),
                 sheet.class_name(), sheet.pupil_name(), sheet.pupil_kana(),
                 DateToSql(sheet.birth_date()),
@@ -169,25 +169,10 @@ absl::StatusOr<std::vector<v1::RowOutcome>> SheetStore::UpsertBatch(
           }
           staging.complete();
         }
-        // Temporary tables get no statistics by themselves; without them the
-        // planner scans every stored sheet per batch (quadratic intake).
-        tx.exec0("ANALYZE pg_temp.sheet_staging");
-        // Lock the versions about to be replaced, keep them, then upsert.
-        tx.exec_params(
-            "SELECT 1 FROM sheets s JOIN pg_temp.sheet_staging t"
-            "  ON s.round_id = $1 AND s.school_code = t.school_code"
-            " AND s.pupil_id = t.pupil_id FOR UPDATE OF s",
-            round.round_id);
-        tx.exec_params0(
-            "INSERT INTO sheet_history"
-            " (round_id, school_code, pupil_id, revision, content, replaced_by)"
-            " SELECT s.round_id, s.school_code, s.pupil_id, s.revision,"
-            "        to_jsonb(s), $2"
-            "   FROM sheets s JOIN pg_temp.sheet_staging t"
-            "     ON s.round_id = $1 AND s.school_code = t.school_code"
-            "    AND s.pupil_id = t.pupil_id"
-            "  WHERE s.content_hash <> t.content_hash",
-            round.round_id, actor.subject);
+        // One statement, no join of the batch with the stored sheets: new
+        // rows go in, a changed row is replaced (the migration 0006 trigger
+        // keeps the version it replaces), an equal row is left alone but
+        // locked until commit, as a concurrent writer of it must wait.
         const pqxx::result accepted = tx.exec_params(
             "INSERT INTO sheets (round_id, municipality, school_code, pupil_id,"
             " grade, class_name, pupil_name, pupil_kana, birth_date, sex,"
