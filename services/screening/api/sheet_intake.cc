@@ -14,6 +14,8 @@ namespace {
 SheetWrite PrepareWrite(v1::Sheet sheet, const Template& tmpl) {
   SheetWrite write;
   write.score = ComputeScore(tmpl, AnswersOf(sheet, tmpl));
+  write.answers_json = AnswersJson(sheet);
+  write.triggered_json = TriggeredJson(write.score);
   write.fingerprint = SheetFingerprint(sheet);
   write.sheet = std::move(sheet);
   return write;

@@ -2,6 +2,7 @@
 
 #include <pqxx/result>
 #include <pqxx/stream_to>
+#include <pqxx/subtransaction>
 #include <pqxx/transaction>
 #include <tuple>
 
@@ -15,16 +16,6 @@
 namespace kosapo::screening {
 namespace {
 
-std::string TriggeredJson(const Score& score) {
-  nlohmann::json out = nlohmann::json::array();
-  for (const Trigger& trigger : score.triggered) {
-    out.push_back({{"item", trigger.item},
-                   {"points", trigger.points},
-                   {"always_review", trigger.always_review}});
-  }
-  return out.dump();
-}
-
 void FillScore(const pqxx::row& row, v1::SheetScore* score) {
   score->set_total(row["score"].as<double>());
   score->set_candidate(row["candidate"].as<bool>());
@@ -35,6 +26,38 @@ void FillScore(const pqxx::row& row, v1::SheetScore* score) {
     item->set_points(trigger.at("points").get<double>());
     item->set_always_review(trigger.at("always_review").get<bool>());
   }
+}
+
+// The common case of a bulk intake, a batch of pupils not yet stored: COPY
+// straight into sheets, in a savepoint. False, with nothing written, when
+// one of them is stored already (the caller then upserts the batch).
+bool InsertAllNew(pqxx::work& tx, const RoundContext& round,
+                  const std::vector<SheetWrite>& batch, const Actor& actor) {
+  pqxx::subtransaction attempt(tx, "insert new sheets");
+  try {
+    pqxx::stream_to copy(
+        attempt, "sheets",
+        std::vector<std::string>{"round_id", "municipality", "school_code",
+                                 "pupil_id", "grade", "class_name",
+                                 "pupil_name", "pupil_kana", "birth_date",
+                                 "sex", "answers", "note", "score", "triggered",
+                                 "candidate", "content_hash", "filled_by"});
+    for (const SheetWrite& write : batch) {
+      const v1::Sheet& sheet = write.sheet;
+      copy << std::forward_as_tuple(
+          round.round_id, round.municipality, sheet.school_code(),
+          sheet.pupil_id(), sheet.grade(), sheet.class_name(),
+          sheet.pupil_name(), sheet.pupil_kana(), DateToSql(sheet.birth_date()),
+          std::string(SexToDb(sheet.sex())), write.answers_json, sheet.note(),
+          write.score.total, write.triggered_json, write.score.candidate,
+          write.fingerprint, actor.subject);
+    }
+    copy.complete();
+  } catch (const pqxx::unique_violation&) {
+    return false;  // `attempt` rolls back to its savepoint
+  }
+  attempt.commit();
+  return true;
 }
 
 constexpr char kSheetColumns[] =
@@ -142,6 +165,10 @@ absl::StatusOr<std::vector<v1::RowOutcome>> SheetStore::UpsertBatch(
               RoundName(round.municipality, round.round_id),
               " does not accept sheets today (outside its dates)"));
         }
+        if (InsertAllNew(tx, round, batch, actor)) {
+          return std::vector<v1::RowOutcome>(batch.size(),
+                                             v1::ROW_OUTCOME_ACCEPTED);
+        }
         tx.exec0(
             "CREATE TEMP TABLE IF NOT EXISTS sheet_staging ("
             " row_no integer, school_code text, pupil_id text, grade integer,"
@@ -163,8 +190,8 @@ absl::StatusOr<std::vector<v1::RowOutcome>> SheetStore::UpsertBatch(
                 row_no++, sheet.school_code(), sheet.pupil_id(), sheet.grade(),
                 sheet.class_name(), sheet.pupil_name(), sheet.pupil_kana(),
                 DateToSql(sheet.birth_date()),
-                std::string(SexToDb(sheet.sex())), AnswersJson(sheet),
-                sheet.note(), write.score.total, TriggeredJson(write.score),
+                std::string(SexToDb(sheet.sex())), write.answers_json,
+                sheet.note(), write.score.total, write.triggered_json,
                 write.score.candidate, write.fingerprint);
           }
           staging.complete();
