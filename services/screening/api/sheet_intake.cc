@@ -116,15 +116,18 @@ absl::Status SheetIntake::Finish() {
   return Collect();
 }
 
-v1::ImportSheetsResponse SheetIntake::Response() const {
+v1::ImportSheetsResponse SheetIntake::Response() {
   v1::ImportSheetsResponse response;
-  std::vector<v1::SheetRowResult> rows = results_;
-  std::stable_sort(
-      rows.begin(), rows.end(),
-      [](const v1::SheetRowResult& a, const v1::SheetRowResult& b) {
-        return a.line() < b.line();
-      });
-  for (v1::SheetRowResult& row : rows) {
+  const auto by_line = [](const v1::SheetRowResult& a,
+                          const v1::SheetRowResult& b) {
+    return a.line() < b.line();
+  };
+  // A stream's rows come in line order; CSV rejects come first.
+  if (!std::is_sorted(results_.begin(), results_.end(), by_line)) {
+    std::stable_sort(results_.begin(), results_.end(), by_line);
+  }
+  response.mutable_rows()->Reserve(static_cast<int>(results_.size()));
+  for (v1::SheetRowResult& row : results_) {
     switch (row.outcome()) {
       case v1::ROW_OUTCOME_ACCEPTED:
         response.set_accepted(response.accepted() + 1);

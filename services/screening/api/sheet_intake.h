@@ -43,8 +43,8 @@ class SheetIntake {
   // Writes what is queued and waits for every write.
   absl::Status Finish();
 
-  // One result per row, by line.
-  v1::ImportSheetsResponse Response() const;
+  // One result per row, by line. Moves the results out: call once, last.
+  v1::ImportSheetsResponse Response();
   const std::vector<v1::SheetRowResult>& results() const { return results_; }
 
  private:
