@@ -28,11 +28,53 @@ void FillScore(const pqxx::row& row, v1::SheetScore* score) {
   }
 }
 
+// A text[] literal of `values`, each quoted.
+std::string ArrayLiteral(const std::vector<SheetWrite>& batch,
+                         const std::string& (v1::Sheet::*field)() const) {
+  std::string out = "{";
+  for (const SheetWrite& write : batch) {
+    if (out.size() > 1) {
+      out.push_back(',');
+    }
+    out.push_back('"');
+    for (const char c : (write.sheet.*field)()) {
+      if (c == '"' || c == '\\') {
+        out.push_back('\\');
+      }
+      out.push_back(c);
+    }
+    out.push_back('"');
+  }
+  out.push_back('}');
+  return out;
+}
+
+// Whether any pupil of `batch` has a sheet in the round. One index probe
+// per pupil: OFFSET 0 keeps the lateral subquery from being flattened into
+// a join, which the planner ran as a scan of every stored sheet.
+bool AnyStored(pqxx::work& tx, const RoundContext& round,
+               const std::vector<SheetWrite>& batch) {
+  return !tx.exec_params(
+                "SELECT 1 FROM unnest($2::text[], $3::text[]) AS t(s, p)"
+                " CROSS JOIN LATERAL (SELECT 1 FROM sheets"
+                "   WHERE round_id = $1 AND school_code = t.s"
+                "     AND pupil_id = t.p OFFSET 0) AS stored"
+                " LIMIT 1",
+                round.round_id, ArrayLiteral(batch, &v1::Sheet::school_code),
+                ArrayLiteral(batch, &v1::Sheet::pupil_id))
+              .empty();
+}
+
 // The common case of a bulk intake, a batch of pupils not yet stored: COPY
 // straight into sheets, in a savepoint. False, with nothing written, when
-// one of them is stored already (the caller then upserts the batch).
+// one of them is stored already (the caller then upserts the batch). The
+// probe first: a failed COPY would put the row, personal data and all, in
+// the server's log; the savepoint covers a pupil stored in between.
 bool InsertAllNew(pqxx::work& tx, const RoundContext& round,
                   const std::vector<SheetWrite>& batch, const Actor& actor) {
+  if (AnyStored(tx, round, batch)) {
+    return false;
+  }
   pqxx::subtransaction attempt(tx, "insert new sheets");
   try {
     pqxx::stream_to copy(
