@@ -676,25 +676,37 @@ TEST_F(SheetsTest, PupilNamesAndBirthDatesNeverReachTheLogs) {
   const std::string round = NewRound("privacy");
   // Capture this process's stdout, where the service logs.
   testing::StdoutCapture capture(SharedPgCluster().data_dir() + "-privacy.log");
-  v1::Sheet sheet = Pupil("E1", "Z1");
+  v1::Sheet sheet = Pupil("E1", "Z-PRIVACY-7F3A");
   sheet.set_pupil_name("秘密 花子");
   sheet.set_pupil_kana("ヒミツ ハナコ");
   sheet.mutable_birth_date()->set_month(11);
   sheet.mutable_birth_date()->set_day(29);
   v1::UpsertSheetResponse stored;
   const bool accepted = Upsert(round, sheet, &stored).ok();
+  // Sent again: the intake's COPY of new pupils must not fail on it and
+  // put the row in the database server's log.
+  const bool unchanged = Upsert(round, sheet, &stored).ok() &&
+                         stored.outcome() == v1::ROW_OUTCOME_UNCHANGED;
   sheet.set_pupil_kana("Himitsu");  // rejected, and the error is logged
   const bool rejected = !Upsert(round, sheet, &stored).ok();
   const std::string logged = capture.Finish();
   ASSERT_TRUE(accepted);
+  ASSERT_TRUE(unchanged);
   ASSERT_TRUE(rejected);
   EXPECT_THAT(logged, HasSubstr("UpsertSheet"));  // the capture worked
   const std::vector<std::string> secrets = {
       "秘密", "ヒミツ", "Himitsu",
       absl::StrCat(CurrentFiscalYear() - 9, "-11-29")};
+  std::ifstream server_log(SharedPgCluster().data_dir() + "/postgres.log");
+  ASSERT_TRUE(server_log.good());
+  const std::string server_logged(std::istreambuf_iterator<char>(server_log),
+                                  {});
   for (const std::string& secret : secrets) {
     EXPECT_THAT(logged, ::testing::Not(HasSubstr(secret))) << secret;
+    EXPECT_THAT(server_logged, ::testing::Not(HasSubstr(secret))) << secret;
   }
+  // Nor an error naming the pupil (a failed write's DETAIL names its key).
+  EXPECT_THAT(server_logged, ::testing::Not(HasSubstr("Z-PRIVACY-7F3A")));
 }
 
 }  // namespace

@@ -68,8 +68,9 @@ bool AnyStored(pqxx::work& tx, const RoundContext& round,
 // The common case of a bulk intake, a batch of pupils not yet stored: COPY
 // straight into sheets, in a savepoint. False, with nothing written, when
 // one of them is stored already (the caller then upserts the batch). The
-// probe first: a failed COPY would put the row, personal data and all, in
-// the server's log; the savepoint covers a pupil stored in between.
+// probe first: a failed COPY would put an error naming the pupil's key in the
+// server's log on every re-sent batch; the savepoint covers a pupil stored
+// in between.
 bool InsertAllNew(pqxx::work& tx, const RoundContext& round,
                   const std::vector<SheetWrite>& batch, const Actor& actor) {
   if (AnyStored(tx, round, batch)) {
