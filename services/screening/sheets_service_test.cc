@@ -327,6 +327,71 @@ TEST_F(SheetsTest, StreamedIntakeReportsEveryRowAndRepeatsAreNoOps) {
   EXPECT_EQ(again.rejected(), 3);
 }
 
+// The intake writes a batch of new pupils by COPY and falls back to an
+// upsert when any of them is stored: a batch mixing new, equal and changed
+// sheets gets each row's own outcome, and only the changed one a history row
+// with the version it replaced.
+TEST_F(SheetsTest, StreamedBatchMixingNewEqualAndChangedSheets) {
+  const std::string round = NewRound("mixed");
+  auto send = [&](int from, int to, int changed) {
+    v1::ImportSheetsResponse response;
+    auto context = StaffOf("E1");
+    auto writer = Stub()->ImportSheets(context.get(), &response);
+    v1::ImportSheetsRequest request;
+    request.set_parent(round);
+    for (int n = from; n < to; ++n) {
+      v1::Sheet sheet = Pupil("E1", absl::StrCat("MIX-", n));
+      if (n == changed) {
+        Flag(sheet, "home_neglect_suspected");
+      }
+      *request.add_sheets() = sheet;
+    }
+    EXPECT_TRUE(writer->Write(request));
+    writer->WritesDone();
+    EXPECT_TRUE(writer->Finish().ok());
+    return response;
+  };
+  const v1::ImportSheetsResponse first = send(0, 10, -1);
+  EXPECT_EQ(first.accepted(), 10);
+
+  const v1::ImportSheetsResponse second = send(5, 15, 7);
+  EXPECT_EQ(second.accepted(), 6);  // MIX-7 and MIX-10..14
+  EXPECT_EQ(second.unchanged(), 4);
+  ASSERT_EQ(second.rows_size(), 10);
+  for (const v1::SheetRowResult& row : second.rows()) {
+    const int n = static_cast<int>(row.line()) + 4;
+    EXPECT_EQ(row.outcome(), n == 7 || n >= 10 ? v1::ROW_OUTCOME_ACCEPTED
+                                               : v1::ROW_OUTCOME_UNCHANGED)
+        << "MIX-" << n;
+  }
+  EXPECT_EQ(HistoryRows("MIX-7"), 1);
+  EXPECT_EQ(HistoryRows("MIX-6"), 0);
+  EXPECT_EQ(HistoryRows("MIX-12"), 0);
+
+  pqxx::connection admin(SharedPgCluster().AdminUrl());
+  pqxx::nontransaction tx(admin);
+  const pqxx::row kept = tx.exec_params1(
+      "SELECT h.revision, h.content->>'content_hash' <> s.content_hash,"
+      "       (h.content->>'revision')::int, h.replaced_by = s.filled_by,"
+      "       s.revision"
+      "  FROM screening.sheet_history h JOIN screening.sheets s"
+      "    USING (round_id, school_code, pupil_id)"
+      " WHERE h.pupil_id = $1",
+      std::string("MIX-7"));
+  EXPECT_EQ(kept[0].as<int>(), 1);
+  EXPECT_TRUE(kept[1].as<bool>());  // the version it replaced
+  EXPECT_EQ(kept[2].as<int>(), 1);
+  EXPECT_TRUE(kept[3].as<bool>());
+  EXPECT_EQ(kept[4].as<int>(), 2);
+
+  v1::GetSheetRequest get;
+  get.set_name(round + "/schools/E1/sheets/MIX-7");
+  v1::Sheet stored;
+  ASSERT_TRUE(Stub()->GetSheet(StaffOf("E1").get(), get, &stored).ok());
+  EXPECT_EQ(stored.revision(), 2);
+  EXPECT_TRUE(stored.score().candidate());
+}
+
 TEST_F(SheetsTest, CsvIntakeInUtf8AndShiftJisWithMalformedLines) {
   const std::string round = NewRound("csv");
   const std::string csv =
@@ -611,25 +676,37 @@ TEST_F(SheetsTest, PupilNamesAndBirthDatesNeverReachTheLogs) {
   const std::string round = NewRound("privacy");
   // Capture this process's stdout, where the service logs.
   testing::StdoutCapture capture(SharedPgCluster().data_dir() + "-privacy.log");
-  v1::Sheet sheet = Pupil("E1", "Z1");
+  v1::Sheet sheet = Pupil("E1", "Z-PRIVACY-7F3A");
   sheet.set_pupil_name("秘密 花子");
   sheet.set_pupil_kana("ヒミツ ハナコ");
   sheet.mutable_birth_date()->set_month(11);
   sheet.mutable_birth_date()->set_day(29);
   v1::UpsertSheetResponse stored;
   const bool accepted = Upsert(round, sheet, &stored).ok();
+  // Sent again: the intake's COPY of new pupils must not fail on it and
+  // put the row in the database server's log.
+  const bool unchanged = Upsert(round, sheet, &stored).ok() &&
+                         stored.outcome() == v1::ROW_OUTCOME_UNCHANGED;
   sheet.set_pupil_kana("Himitsu");  // rejected, and the error is logged
   const bool rejected = !Upsert(round, sheet, &stored).ok();
   const std::string logged = capture.Finish();
   ASSERT_TRUE(accepted);
+  ASSERT_TRUE(unchanged);
   ASSERT_TRUE(rejected);
   EXPECT_THAT(logged, HasSubstr("UpsertSheet"));  // the capture worked
   const std::vector<std::string> secrets = {
       "秘密", "ヒミツ", "Himitsu",
       absl::StrCat(CurrentFiscalYear() - 9, "-11-29")};
+  std::ifstream server_log(SharedPgCluster().data_dir() + "/postgres.log");
+  ASSERT_TRUE(server_log.good());
+  const std::string server_logged(std::istreambuf_iterator<char>(server_log),
+                                  {});
   for (const std::string& secret : secrets) {
     EXPECT_THAT(logged, ::testing::Not(HasSubstr(secret))) << secret;
+    EXPECT_THAT(server_logged, ::testing::Not(HasSubstr(secret))) << secret;
   }
+  // Nor an error naming the pupil (a failed write's DETAIL names its key).
+  EXPECT_THAT(server_logged, ::testing::Not(HasSubstr("Z-PRIVACY-7F3A")));
 }
 
 }  // namespace

@@ -3,15 +3,42 @@
 #include <algorithm>
 
 #include "absl/strings/str_cat.h"
+#include "common/base/status.h"
 #include "services/screening/api/call_checks.h"
 #include "services/screening/domain/scoring.h"
 #include "services/screening/domain/sheet_rules.h"
 
 namespace kosapo::screening {
+namespace {
+
+SheetWrite PrepareWrite(v1::Sheet sheet, const Template& tmpl) {
+  SheetWrite write;
+  write.score = ComputeScore(tmpl, AnswersOf(sheet, tmpl));
+  write.answers_json = AnswersJson(sheet);
+  write.triggered_json = TriggeredJson(write.score);
+  write.fingerprint = SheetFingerprint(sheet);
+  write.sheet = std::move(sheet);
+  return write;
+}
+
+}  // namespace
 
 SheetIntake::SheetIntake(SheetStore& store, const RoundContext& round,
                          const server::CallContext& call, absl::CivilDay today)
-    : store_(store), round_(round), call_(call), today_(today) {}
+    : store_(store),
+      round_(round),
+      call_(call),
+      today_(today),
+      actor_{call.principal->subject, call.trace.trace_id} {
+  pending_.reserve(kBatchSize);
+  pending_results_.reserve(kBatchSize);
+}
+
+SheetIntake::~SheetIntake() {
+  if (written_.valid()) {
+    written_.wait();
+  }
+}
 
 void SheetIntake::Reject(v1::SheetRowResult result) {
   result.set_outcome(v1::ROW_OUTCOME_REJECTED);
@@ -39,18 +66,14 @@ absl::Status SheetIntake::Add(int64_t line, v1::Sheet sheet) {
           CheckSheet(sheet, round_.tmpl, school->second, round_.fiscal_year)) {
     return reject(error->field, error->message);
   }
-  const auto key = std::make_pair(sheet.school_code(), sheet.pupil_id());
+  auto key = std::make_pair(sheet.school_code(), sheet.pupil_id());
   if (auto it = seen_.find(key); it != seen_.end()) {
     return reject("sheet.pupil_id",
                   absl::StrCat("given twice in this import (first at line ",
                                it->second, ")"));
   }
-  seen_[key] = line;
-  SheetWrite write;
-  write.score = ComputeScore(round_.tmpl, AnswersOf(sheet, round_.tmpl));
-  write.fingerprint = SheetFingerprint(sheet);
-  write.sheet = std::move(sheet);
-  pending_.push_back(std::move(write));
+  seen_.emplace(std::move(key), line);
+  pending_.push_back(PrepareWrite(std::move(sheet), round_.tmpl));
   pending_results_.push_back(results_.size());
   results_.push_back(std::move(result));
   if (pending_.size() >= kBatchSize) {
@@ -63,31 +86,48 @@ absl::Status SheetIntake::Flush() {
   if (pending_.empty()) {
     return absl::OkStatus();
   }
-  auto outcomes =
-      store_.UpsertBatch(round_, pending_, today_,
-                         Actor{call_.principal->subject, call_.trace.trace_id});
+  KOSAPO_RETURN_IF_ERROR(Collect());
+  std::swap(writing_, pending_);
+  std::swap(writing_results_, pending_results_);
+  pending_.clear();
+  pending_results_.clear();
+  written_ = std::async(std::launch::async, [this]() -> Outcomes {
+    return store_.UpsertBatch(round_, writing_, today_, actor_);
+  });
+  return absl::OkStatus();
+}
+
+absl::Status SheetIntake::Collect() {
+  if (!written_.valid()) {
+    return absl::OkStatus();
+  }
+  Outcomes outcomes = written_.get();
   if (!outcomes.ok()) {
     return outcomes.status();
   }
   for (size_t i = 0; i < outcomes->size(); ++i) {
-    results_[pending_results_[i]].set_outcome((*outcomes)[i]);
+    results_[writing_results_[i]].set_outcome((*outcomes)[i]);
   }
-  pending_.clear();
-  pending_results_.clear();
   return absl::OkStatus();
 }
 
-absl::Status SheetIntake::Finish() { return Flush(); }
+absl::Status SheetIntake::Finish() {
+  KOSAPO_RETURN_IF_ERROR(Flush());
+  return Collect();
+}
 
-v1::ImportSheetsResponse SheetIntake::Response() const {
+v1::ImportSheetsResponse SheetIntake::Response() {
   v1::ImportSheetsResponse response;
-  std::vector<v1::SheetRowResult> rows = results_;
-  std::stable_sort(
-      rows.begin(), rows.end(),
-      [](const v1::SheetRowResult& a, const v1::SheetRowResult& b) {
-        return a.line() < b.line();
-      });
-  for (v1::SheetRowResult& row : rows) {
+  const auto by_line = [](const v1::SheetRowResult& a,
+                          const v1::SheetRowResult& b) {
+    return a.line() < b.line();
+  };
+  // A stream's rows come in line order; CSV rejects come first.
+  if (!std::is_sorted(results_.begin(), results_.end(), by_line)) {
+    std::stable_sort(results_.begin(), results_.end(), by_line);
+  }
+  response.mutable_rows()->Reserve(static_cast<int>(results_.size()));
+  for (v1::SheetRowResult& row : results_) {
     switch (row.outcome()) {
       case v1::ROW_OUTCOME_ACCEPTED:
         response.set_accepted(response.accepted() + 1);

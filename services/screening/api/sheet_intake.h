@@ -1,16 +1,19 @@
 // The one path every sheet write takes (single upsert, stream, CSV): check
 // the caller's school and the sheet, score it, batch it, store batches, and
 // keep an outcome per input row. A rejected row is recorded and skipped; it
-// never blocks the others.
+// never blocks the others. One batch at a time is written by a writer
+// thread while the caller checks and scores the next one.
 #ifndef KOSAPO_SERVICES_SCREENING_API_SHEET_INTAKE_H_
 #define KOSAPO_SERVICES_SCREENING_API_SHEET_INTAKE_H_
 
-#include <map>
-#include <set>
+#include <future>
 #include <string>
+#include <utility>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "absl/time/civil_time.h"
 #include "common/server/call_context.h"
 #include "kosapo/screening/v1/screening.pb.h"
@@ -24,30 +27,48 @@ class SheetIntake {
 
   SheetIntake(SheetStore& store, const RoundContext& round,
               const server::CallContext& call, absl::CivilDay today);
+  // Waits for a batch still being written.
+  ~SheetIntake();
+  SheetIntake(const SheetIntake&) = delete;
+  SheetIntake& operator=(const SheetIntake&) = delete;
 
   // Checks and queues one row; stores a batch when it is full. An error is
   // a failure of the whole intake (round closed, database down); rows
   // stored by earlier batches stay stored, and a retry finds them UNCHANGED.
+  // An error of a batch written in the background is returned by a later
+  // Add or by Finish; no batch is written after it.
   absl::Status Add(int64_t line, v1::Sheet sheet);
   // Records a row rejected before it became a sheet (CSV parsing).
   void Reject(v1::SheetRowResult result);
+  // Writes what is queued and waits for every write.
   absl::Status Finish();
 
-  // One result per row, by line.
-  v1::ImportSheetsResponse Response() const;
+  // One result per row, by line. Moves the results out: call once, last.
+  v1::ImportSheetsResponse Response();
   const std::vector<v1::SheetRowResult>& results() const { return results_; }
 
  private:
+  using Outcomes = absl::StatusOr<std::vector<v1::RowOutcome>>;
+
+  // Hands the queued batch to the writer once the previous one is done.
   absl::Status Flush();
+  // Waits for the batch being written and records its outcomes.
+  absl::Status Collect();
 
   SheetStore& store_;
   const RoundContext& round_;
   const server::CallContext& call_;
   const absl::CivilDay today_;
+  const Actor actor_;
   std::vector<v1::SheetRowResult> results_;
-  std::map<std::pair<std::string, std::string>, int64_t> seen_;  // -> line
+  absl::flat_hash_map<std::pair<std::string, std::string>, int64_t>
+      seen_;  // -> line
   std::vector<SheetWrite> pending_;
   std::vector<size_t> pending_results_;  // index into results_
+  // The batch being written, owned by the writer until Collect.
+  std::vector<SheetWrite> writing_;
+  std::vector<size_t> writing_results_;
+  std::future<Outcomes> written_;
 };
 
 }  // namespace kosapo::screening

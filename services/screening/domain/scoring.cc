@@ -4,8 +4,6 @@
 #include <cmath>
 #include <cstddef>
 #include <limits>
-#include <string_view>
-#include <unordered_map>
 #include <vector>
 
 namespace kosapo::screening {
@@ -39,20 +37,22 @@ double SortableTotal(double total) {
 }  // namespace
 
 Score ComputeScore(const Template& tmpl, const std::vector<Answer>& answers) {
-  std::unordered_map<std::string_view, size_t> positions;
-  for (size_t i = 0; i < tmpl.items.size(); ++i) {
-    positions.emplace(tmpl.items[i].code, i);
-  }
+  // A linear search per answer: a sheet has a few answers, a template tens
+  // of items, and an index built per sheet cost more than it saved.
   std::vector<int> values(tmpl.items.size(), 0);
   std::vector<bool> answered(tmpl.items.size(), false);
   for (const Answer& answer : answers) {
-    const auto found = positions.find(answer.item);
-    if (found == positions.end() || answered[found->second]) {
+    size_t position = 0;
+    while (position < tmpl.items.size() &&
+           tmpl.items[position].code != answer.item) {
+      ++position;
+    }
+    if (position == tmpl.items.size() || answered[position]) {
       continue;
     }
-    answered[found->second] = true;
-    if (InRange(tmpl.items[found->second], answer)) {
-      values[found->second] = answer.value;
+    answered[position] = true;
+    if (InRange(tmpl.items[position], answer)) {
+      values[position] = answer.value;
     }
   }
 

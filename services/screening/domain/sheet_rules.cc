@@ -21,8 +21,11 @@ namespace {
 constexpr size_t kMaxNameBytes = 200;
 constexpr size_t kMaxNoteChars = 2000;
 
-// Decodes UTF-8 into code points; false if malformed.
-bool CodePoints(absl::string_view text, std::vector<char32_t>* out) {
+// Calls `visit` with each code point of `text` while it returns true; false
+// if `text` is malformed UTF-8 or `visit` returned false. No allocation: it
+// runs for several fields of every sheet of a bulk intake.
+template <typename Visit>
+bool ForEachCodePoint(absl::string_view text, Visit visit) {
   for (size_t i = 0; i < text.size();) {
     const unsigned char c = static_cast<unsigned char>(text[i]);
     int length = c < 0x80         ? 1
@@ -41,29 +44,27 @@ bool CodePoints(absl::string_view text, std::vector<char32_t>* out) {
       }
       cp = (cp << 6) | (next & 0x3f);
     }
-    out->push_back(cp);
+    if (!visit(cp)) {
+      return false;
+    }
     i += length;
   }
   return true;
 }
 
 bool IsKana(absl::string_view text) {
-  std::vector<char32_t> points;
-  if (!CodePoints(text, &points) || points.empty()) {
-    return false;
-  }
   bool any = false;
-  for (char32_t cp : points) {
-    const bool kana = (cp >= 0x3041 && cp <= 0x309F) ||  // hiragana
-                      (cp >= 0x30A0 && cp <= 0x30FF) ||  // katakana, ー, ・
-                      (cp >= 0xFF65 && cp <= 0xFF9F);    // half-width
-    const bool space = cp == 0x20 || cp == 0x3000;
-    if (!kana && !space) {
-      return false;
-    }
-    any = any || kana;
-  }
-  return any;
+  return ForEachCodePoint(text,
+                          [&](char32_t cp) {
+                            const bool kana =
+                                (cp >= 0x3041 && cp <= 0x309F) ||  // hiragana
+                                (cp >= 0x30A0 && cp <= 0x30FF) ||  // katakana
+                                (cp >= 0xFF65 && cp <= 0xFF9F);    // half-width
+                            const bool space = cp == 0x20 || cp == 0x3000;
+                            any = any || kana;
+                            return kana || space;
+                          }) &&
+         any;
 }
 
 bool IsPupilId(absl::string_view id) {
@@ -75,10 +76,43 @@ bool IsPupilId(absl::string_view id) {
 }
 
 bool IsOneLineText(absl::string_view text) {
-  std::vector<char32_t> points;
-  return CodePoints(text, &points) &&
-         std::none_of(points.begin(), points.end(),
-                      [](char32_t cp) { return cp < 0x20 || cp == 0x7f; });
+  return ForEachCodePoint(text,
+                          [](char32_t cp) { return cp >= 0x20 && cp != 0x7f; });
+}
+
+// Code points in `text`, or nullopt for malformed UTF-8.
+std::optional<size_t> CodePointCount(absl::string_view text) {
+  size_t count = 0;
+  if (!ForEachCodePoint(text, [&](char32_t) {
+        ++count;
+        return true;
+      })) {
+    return std::nullopt;
+  }
+  return count;
+}
+
+// The answers as stored, before serialization (see AnswersJson).
+nlohmann::json AnswersValue(const v1::Sheet& sheet) {
+  nlohmann::json out = nlohmann::json::array();
+  if (sheet.answers_size() == 0) {
+    return out;
+  }
+  std::map<std::string, nlohmann::json> by_item;
+  for (const v1::Answer& answer : sheet.answers()) {
+    const bool flag = answer.value_case() == v1::Answer::kFlag;
+    if (flag ? !answer.flag() : answer.level() == 0) {
+      continue;  // a 0 answer and no answer mean the same
+    }
+    by_item[answer.item()] = {
+        {"item", answer.item()},
+        {"kind", flag ? "flag" : "level"},
+        {"value", flag ? (answer.flag() ? 1 : 0) : answer.level()}};
+  }
+  for (auto& [item, json] : by_item) {
+    out.push_back(std::move(json));
+  }
+  return out;
 }
 
 // The reader's messages start "line N: ..."; recover N for the result.
@@ -169,8 +203,8 @@ std::optional<FieldError> CheckSheet(const v1::Sheet& sheet,
   if (SexToDb(sheet.sex()).empty()) {
     return FieldError{"sheet.sex", "required: male, female or not_stated"};
   }
-  std::vector<char32_t> note;
-  if (!CodePoints(sheet.note(), &note) || note.size() > kMaxNoteChars) {
+  const std::optional<size_t> note = CodePointCount(sheet.note());
+  if (!note.has_value() || *note > kMaxNoteChars) {
     return FieldError{"sheet.note", "at most 2000 characters of UTF-8"};
   }
   for (int i = 0; i < sheet.answers_size(); ++i) {
@@ -207,25 +241,22 @@ std::vector<Answer> AnswersOf(const v1::Sheet& sheet, const Template&) {
 }
 
 std::string AnswersJson(const v1::Sheet& sheet) {
-  std::map<std::string, nlohmann::json> by_item;
-  for (const v1::Answer& answer : sheet.answers()) {
-    const bool flag = answer.value_case() == v1::Answer::kFlag;
-    if (flag ? !answer.flag() : answer.level() == 0) {
-      continue;  // a 0 answer and no answer mean the same
-    }
-    by_item[answer.item()] = {
-        {"item", answer.item()},
-        {"kind", flag ? "flag" : "level"},
-        {"value", flag ? (answer.flag() ? 1 : 0) : answer.level()}};
-  }
+  return AnswersValue(sheet).dump();
+}
+
+std::string TriggeredJson(const Score& score) {
   nlohmann::json out = nlohmann::json::array();
-  for (auto& [item, json] : by_item) {
-    out.push_back(std::move(json));
+  for (const Trigger& trigger : score.triggered) {
+    out.push_back({{"item", trigger.item},
+                   {"points", trigger.points},
+                   {"always_review", trigger.always_review}});
   }
   return out.dump();
 }
 
 std::string SheetFingerprint(const v1::Sheet& sheet) {
+  // The stored hashes were computed from exactly this text: changing it
+  // would turn every re-sent sheet into a new revision.
   const nlohmann::json content = {
       {"school", sheet.school_code()},
       {"pupil", sheet.pupil_id()},
@@ -237,7 +268,7 @@ std::string SheetFingerprint(const v1::Sheet& sheet) {
        {sheet.birth_date().year(), sheet.birth_date().month(),
         sheet.birth_date().day()}},
       {"sex", std::string(SexToDb(sheet.sex()))},
-      {"answers", nlohmann::json::parse(AnswersJson(sheet))},
+      {"answers", AnswersValue(sheet)},
       {"note", sheet.note()}};
   return Sha256Hex(
       content.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));

@@ -11,6 +11,7 @@
 
 #include "absl/strings/string_view.h"
 #include "kosapo/screening/v1/screening.pb.h"
+#include "services/screening/domain/scoring.h"
 #include "services/screening/domain/template.h"
 
 namespace kosapo::screening {
@@ -36,6 +37,10 @@ std::string SheetFingerprint(const v1::Sheet& sheet);
 // The answers as stored: [{"item","kind","value"}] sorted by item, answers
 // of 0 / no left out (they mean the same as no answer).
 std::string AnswersJson(const v1::Sheet& sheet);
+
+// The score's triggered items as stored: [{"item","points",
+// "always_review"}], highest points first.
+std::string TriggeredJson(const Score& score);
 
 // "male", "female", "not_stated" and back.
 absl::string_view SexToDb(v1::Sex sex);

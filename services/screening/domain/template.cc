@@ -675,40 +675,45 @@ const Item* FindItem(const Template& tmpl, absl::string_view code) {
 
 absl::Status ValidateAnswers(const Template& tmpl,
                              const std::vector<Answer>& answers) {
-  std::unordered_map<std::string_view, size_t> positions;
-  for (size_t i = 0; i < tmpl.items.size(); ++i) {
-    positions.emplace(tmpl.items[i].code, i);
-  }
+  // Templates have tens of items and a sheet a few answers: a linear search
+  // per answer beats building an index per sheet (the bulk intake's path).
   std::vector<bool> answered(tmpl.items.size(), false);
   for (size_t i = 0; i < answers.size(); ++i) {
     const Answer& answer = answers[i];
-    const std::string at = Element("answers", i);
-    const auto found = positions.find(answer.item);
-    if (found == positions.end()) {
-      return Invalid(at, absl::StrCat("unknown item ", Quoted(answer.item)));
+    size_t position = 0;
+    while (position < tmpl.items.size() &&
+           tmpl.items[position].code != answer.item) {
+      ++position;
     }
-    const Item& item = tmpl.items[found->second];
-    const std::string where = absl::StrCat(at, " (item '", item.code, "')");
-    if (answered[found->second]) {
-      return Invalid(where, "answered twice");
+    if (position == tmpl.items.size()) {
+      return Invalid(Element("answers", i),
+                     absl::StrCat("unknown item ", Quoted(answer.item)));
     }
-    answered[found->second] = true;
+    const Item& item = tmpl.items[position];
+    auto where = [&] {
+      return absl::StrCat(Element("answers", i), " (item '", item.code, "')");
+    };
+    if (answered[position]) {
+      return Invalid(where(), "answered twice");
+    }
+    answered[position] = true;
     if (answer.kind != item.kind) {
       const absl::string_view got = AnswerKindName(answer.kind);
       return Invalid(
-          where,
+          where(),
           absl::StrCat(
               "expected a ", AnswerKindName(item.kind), ", got ",
               got.empty() ? "an unknown kind" : absl::StrCat("a ", got)));
     }
     if (item.kind == AnswerKind::kFlag) {
       if (answer.value != 0 && answer.value != 1) {
-        return Invalid(where, absl::StrCat("flag value ", answer.value,
-                                           " must be 0 or 1"));
+        return Invalid(where(), absl::StrCat("flag value ", answer.value,
+                                             " must be 0 or 1"));
       }
     } else if (answer.value < 0 || answer.value > item.max_level) {
-      return Invalid(where, absl::StrCat("level ", answer.value,
-                                         " out of range 0..", item.max_level));
+      return Invalid(where(),
+                     absl::StrCat("level ", answer.value, " out of range 0..",
+                                  item.max_level));
     }
   }
   return absl::OkStatus();

@@ -2,6 +2,7 @@
 
 #include <pqxx/result>
 #include <pqxx/stream_to>
+#include <pqxx/subtransaction>
 #include <pqxx/transaction>
 #include <tuple>
 
@@ -26,16 +27,6 @@ RoundWindow RoundWindowFromRow(const pqxx::row& row) {
   return window;
 }
 
-std::string TriggeredJson(const Score& score) {
-  nlohmann::json out = nlohmann::json::array();
-  for (const Trigger& trigger : score.triggered) {
-    out.push_back({{"item", trigger.item},
-                   {"points", trigger.points},
-                   {"always_review", trigger.always_review}});
-  }
-  return out.dump();
-}
-
 void FillScore(const pqxx::row& row, v1::SheetScore* score) {
   score->set_total(row["score"].as<double>());
   score->set_candidate(row["candidate"].as<bool>());
@@ -46,6 +37,81 @@ void FillScore(const pqxx::row& row, v1::SheetScore* score) {
     item->set_points(trigger.at("points").get<double>());
     item->set_always_review(trigger.at("always_review").get<bool>());
   }
+}
+
+// A text[] literal of `values`, each quoted.
+std::string ArrayLiteral(const std::vector<SheetWrite>& batch,
+                         const std::string& (v1::Sheet::*field)() const) {
+  std::string out = "{";
+  for (const SheetWrite& write : batch) {
+    if (out.size() > 1) {
+      out.push_back(',');
+    }
+    out.push_back('"');
+    for (const char c : (write.sheet.*field)()) {
+      if (c == '"' || c == '\\') {
+        out.push_back('\\');
+      }
+      out.push_back(c);
+    }
+    out.push_back('"');
+  }
+  out.push_back('}');
+  return out;
+}
+
+// Whether any pupil of `batch` has a sheet in the round. One index probe
+// per pupil: OFFSET 0 keeps the lateral subquery from being flattened into
+// a join, which the planner ran as a scan of every stored sheet.
+bool AnyStored(pqxx::work& tx, const RoundContext& round,
+               const std::vector<SheetWrite>& batch) {
+  return !tx.exec_params(
+                "SELECT 1 FROM unnest($2::text[], $3::text[]) AS t(s, p)"
+                " CROSS JOIN LATERAL (SELECT 1 FROM sheets"
+                "   WHERE round_id = $1 AND school_code = t.s"
+                "     AND pupil_id = t.p OFFSET 0) AS stored"
+                " LIMIT 1",
+                round.round_id, ArrayLiteral(batch, &v1::Sheet::school_code),
+                ArrayLiteral(batch, &v1::Sheet::pupil_id))
+              .empty();
+}
+
+// The common case of a bulk intake, a batch of pupils not yet stored: COPY
+// straight into sheets, in a savepoint. False, with nothing written, when
+// one of them is stored already (the caller then upserts the batch). The
+// probe first: a failed COPY would put an error naming the pupil's key in the
+// server's log on every re-sent batch; the savepoint covers a pupil stored
+// in between.
+bool InsertAllNew(pqxx::work& tx, const RoundContext& round,
+                  const std::vector<SheetWrite>& batch, const Actor& actor) {
+  if (AnyStored(tx, round, batch)) {
+    return false;
+  }
+  pqxx::subtransaction attempt(tx, "insert new sheets");
+  try {
+    pqxx::stream_to copy(
+        attempt, "sheets",
+        std::vector<std::string>{"round_id", "municipality", "school_code",
+                                 "pupil_id", "grade", "class_name",
+                                 "pupil_name", "pupil_kana", "birth_date",
+                                 "sex", "answers", "note", "score", "triggered",
+                                 "candidate", "content_hash", "filled_by"});
+    for (const SheetWrite& write : batch) {
+      const v1::Sheet& sheet = write.sheet;
+      copy << std::forward_as_tuple(
+          round.round_id, round.municipality, sheet.school_code(),
+          sheet.pupil_id(), sheet.grade(), sheet.class_name(),
+          sheet.pupil_name(), sheet.pupil_kana(), DateToSql(sheet.birth_date()),
+          std::string(SexToDb(sheet.sex())), write.answers_json, sheet.note(),
+          write.score.total, write.triggered_json, write.score.candidate,
+          write.fingerprint, actor.subject);
+    }
+    copy.complete();
+  } catch (const pqxx::unique_violation&) {
+    return false;  // `attempt` rolls back to its savepoint
+  }
+  attempt.commit();
+  return true;
 }
 
 constexpr char kSheetColumns[] =
@@ -149,6 +215,10 @@ absl::StatusOr<std::vector<v1::RowOutcome>> SheetStore::UpsertBatch(
             !accepts.ok()) {
           return accepts;
         }
+        if (InsertAllNew(tx, round, batch, actor)) {
+          return std::vector<v1::RowOutcome>(batch.size(),
+                                             v1::ROW_OUTCOME_ACCEPTED);
+        }
         tx.exec0(
             "CREATE TEMP TABLE IF NOT EXISTS sheet_staging ("
             " row_no integer, school_code text, pupil_id text, grade integer,"
@@ -166,35 +236,20 @@ absl::StatusOr<std::vector<v1::RowOutcome>> SheetStore::UpsertBatch(
           int row_no = 0;
           for (const SheetWrite& write : batch) {
             const v1::Sheet& sheet = write.sheet;
-            staging << std::make_tuple(
+            staging << std::forward_as_tuple(
                 row_no++, sheet.school_code(), sheet.pupil_id(), sheet.grade(),
                 sheet.class_name(), sheet.pupil_name(), sheet.pupil_kana(),
                 DateToSql(sheet.birth_date()),
-                std::string(SexToDb(sheet.sex())), AnswersJson(sheet),
-                sheet.note(), write.score.total, TriggeredJson(write.score),
+                std::string(SexToDb(sheet.sex())), write.answers_json,
+                sheet.note(), write.score.total, write.triggered_json,
                 write.score.candidate, write.fingerprint);
           }
           staging.complete();
         }
-        // Temporary tables get no statistics by themselves; without them the
-        // planner scans every stored sheet per batch (quadratic intake).
-        tx.exec0("ANALYZE pg_temp.sheet_staging");
-        // Lock the versions about to be replaced, keep them, then upsert.
-        tx.exec_params(
-            "SELECT 1 FROM sheets s JOIN pg_temp.sheet_staging t"
-            "  ON s.round_id = $1 AND s.school_code = t.school_code"
-            " AND s.pupil_id = t.pupil_id FOR UPDATE OF s",
-            round.round_id);
-        tx.exec_params0(
-            "INSERT INTO sheet_history"
-            " (round_id, school_code, pupil_id, revision, content, replaced_by)"
-            " SELECT s.round_id, s.school_code, s.pupil_id, s.revision,"
-            "        to_jsonb(s), $2"
-            "   FROM sheets s JOIN pg_temp.sheet_staging t"
-            "     ON s.round_id = $1 AND s.school_code = t.school_code"
-            "    AND s.pupil_id = t.pupil_id"
-            "  WHERE s.content_hash <> t.content_hash",
-            round.round_id, actor.subject);
+        // One statement, no join of the batch with the stored sheets: new
+        // rows go in, a changed row is replaced (the migration 0006 trigger
+        // keeps the version it replaces), an equal row is left alone but
+        // locked until commit, as a concurrent writer of it must wait.
         const pqxx::result accepted = tx.exec_params(
             "INSERT INTO sheets (round_id, municipality, school_code, pupil_id,"
             " grade, class_name, pupil_name, pupil_kana, birth_date, sex,"

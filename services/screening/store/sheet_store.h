@@ -1,6 +1,6 @@
-// SQL for pupils' sheets: batched upserts through a COPY-fed staging table
-// (the bulk intake path), history of replaced versions, reads for the
-// pupil's school.
+// SQL for pupils' sheets: batched writes (COPY straight into sheets when the
+// batch is new, else an upsert through a COPY-fed staging table), history of
+// replaced versions, reads for the pupil's school.
 #ifndef KOSAPO_SERVICES_SCREENING_STORE_SHEET_STORE_H_
 #define KOSAPO_SERVICES_SCREENING_STORE_SHEET_STORE_H_
 
@@ -28,10 +28,13 @@ struct RoundContext {
   std::map<std::string, v1::SchoolKind> schools;
 };
 
-// A validated, scored sheet ready to store.
+// A validated, scored sheet ready to store, with its stored forms computed
+// by the caller (AnswersJson, TriggeredJson, SheetFingerprint).
 struct SheetWrite {
   v1::Sheet sheet;
   Score score;
+  std::string answers_json;
+  std::string triggered_json;
   std::string fingerprint;
 };
 
