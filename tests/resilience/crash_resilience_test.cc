@@ -47,7 +47,7 @@ class CrashTest : public ::testing::Test {
     std::printf(
         "reference: %zu pupils, %zu cases, %lld events, loaded and applied "
         "in %s\n",
-        city_->screening->pupils.size(), city_->cases.size(),
+        city_->screenings.back().pupils.size(), city_->cases.size(),
         static_cast<long long>(outcome->events),
         absl::FormatDuration(absl::Now() - start).c_str());
     ASSERT_EQ(CompareWithGenerator(outcome->comparison, *city_), "");

@@ -411,7 +411,8 @@ absl::StatusOr<sample::SampleCity> SmallCity(const std::string& municipality,
 }
 
 int FiscalYear(const sample::SampleCity& city) {
-  return city.screening.has_value() ? city.screening->fiscal_year : 0;
+  // A city of a given size is screened once, in the current fiscal year.
+  return city.screenings.empty() ? 0 : city.screenings.back().fiscal_year;
 }
 
 absl::StatusOr<Outcome> Observe(Suite& suite, const sample::SampleCity& city,
