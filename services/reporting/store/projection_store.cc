@@ -177,6 +177,14 @@ absl::StatusOr<std::vector<AreaInfo>> ProjectionStore::Areas(
 
 absl::StatusOr<std::map<std::string, WardCounts>> ProjectionStore::Counts(
     const std::string& municipality, int fiscal_year, absl::CivilDay as_of) {
+  if (as_of == absl::CivilDay(fiscal_year + 1, 3, 31)) {
+    return YearEndCounts(municipality, fiscal_year);
+  }
+  return ScanCounts(municipality, fiscal_year, as_of);
+}
+
+absl::StatusOr<std::map<std::string, WardCounts>> ProjectionStore::ScanCounts(
+    const std::string& municipality, int fiscal_year, absl::CivilDay as_of) {
   using Result = std::map<std::string, WardCounts>;
   return pg::InTransaction(
       pool_, "count ward table",
@@ -238,22 +246,74 @@ absl::StatusOr<std::map<std::string, WardCounts>> ProjectionStore::Counts(
       pg::TxOptions::ReadOnly());
 }
 
-absl::StatusOr<std::vector<int>> ProjectionStore::EarlierYears(
-    const std::string& municipality, int fiscal_year) {
+absl::StatusOr<std::map<std::string, WardCounts>>
+ProjectionStore::YearEndCounts(const std::string& municipality,
+                               int fiscal_year) {
+  using Result = std::map<std::string, WardCounts>;
   return pg::InTransaction(
-      pool_, "read fiscal years",
-      [&](pqxx::work& tx) -> absl::StatusOr<std::vector<int>> {
-        std::vector<int> years;
-        for (const pqxx::row& row :
-             tx.exec_params("SELECT fiscal_year FROM cases"
-                            " WHERE municipality = $1 AND fiscal_year < $2"
-                            " UNION SELECT fiscal_year FROM enrollment"
-                            " WHERE municipality = $1 AND fiscal_year < $2"
-                            " ORDER BY 1",
-                            municipality, fiscal_year)) {
-          years.push_back(row[0].as<int>());
+      pool_, "read year-end counts",
+      [&](pqxx::work& tx) -> absl::StatusOr<Result> {
+        Result counts;
+        for (const pqxx::row& row : tx.exec_params(
+                 "SELECT area_code, sum(pupils)::bigint FROM enrollment"
+                 " WHERE municipality = $1 AND fiscal_year = $2"
+                 " GROUP BY area_code",
+                 municipality, fiscal_year)) {
+          counts[row[0].as<std::string>()].pupils = row[1].as<int64_t>();
         }
-        return years;
+        for (const pqxx::row& row : tx.exec_params(
+                 "SELECT area_code, target, outreach_done, connected,"
+                 "       preparing, unable, resolved"
+                 "  FROM year_end_counts"
+                 " WHERE municipality = $1 AND fiscal_year = $2",
+                 municipality, fiscal_year)) {
+          WardCounts& c = counts[row[0].as<std::string>()];
+          c.target = row[1].as<int64_t>();
+          c.outreach_done = row[2].as<int64_t>();
+          c.connected = row[3].as<int64_t>();
+          c.preparing = row[4].as<int64_t>();
+          c.unable = row[5].as<int64_t>();
+          c.resolved = row[6].as<int64_t>();
+        }
+        return counts;
+      },
+      pg::TxOptions::ReadOnly());
+}
+
+absl::StatusOr<std::map<int, WardCounts>> ProjectionStore::EarlierYearTotals(
+    const std::string& municipality, int fiscal_year) {
+  using Result = std::map<int, WardCounts>;
+  return pg::InTransaction(
+      pool_, "read earlier years",
+      [&](pqxx::work& tx) -> absl::StatusOr<Result> {
+        Result totals;
+        // Every case ever projected has its (zero or more) counts here, so
+        // the years are the same as those with cases.
+        for (const pqxx::row& row : tx.exec_params(
+                 "SELECT fiscal_year, sum(target)::bigint,"
+                 "       sum(outreach_done)::bigint, sum(connected)::bigint,"
+                 "       sum(preparing)::bigint, sum(unable)::bigint,"
+                 "       sum(resolved)::bigint"
+                 "  FROM year_end_counts"
+                 " WHERE municipality = $1 AND fiscal_year < $2"
+                 " GROUP BY fiscal_year",
+                 municipality, fiscal_year)) {
+          WardCounts& c = totals[row[0].as<int>()];
+          c.target = row[1].as<int64_t>();
+          c.outreach_done = row[2].as<int64_t>();
+          c.connected = row[3].as<int64_t>();
+          c.preparing = row[4].as<int64_t>();
+          c.unable = row[5].as<int64_t>();
+          c.resolved = row[6].as<int64_t>();
+        }
+        for (const pqxx::row& row : tx.exec_params(
+                 "SELECT fiscal_year, sum(pupils)::bigint FROM enrollment"
+                 " WHERE municipality = $1 AND fiscal_year < $2"
+                 " GROUP BY fiscal_year",
+                 municipality, fiscal_year)) {
+          totals[row[0].as<int>()].pupils = row[1].as<int64_t>();
+        }
+        return totals;
       },
       pg::TxOptions::ReadOnly());
 }
