@@ -110,8 +110,7 @@ double ResidentMiB(pid_t pid) {
   return 0;
 }
 
-Flags::Flags(int argc, char** argv,
-             std::map<std::string, std::string> defaults)
+Flags::Flags(int argc, char** argv, std::map<std::string, std::string> defaults)
     : values_(std::move(defaults)) {
   for (int i = 1; i < argc; ++i) {
     const std::string arg = argv[i];
@@ -157,8 +156,8 @@ std::string MachineLine() {
   std::string model = "unknown CPU";
   while (std::getline(cpuinfo, line)) {
     if (absl::StartsWith(line, "model name")) {
-      model = std::string(absl::StripAsciiWhitespace(
-          line.substr(line.find(':') + 1)));
+      model = std::string(
+          absl::StripAsciiWhitespace(line.substr(line.find(':') + 1)));
       break;
     }
   }
@@ -232,8 +231,9 @@ absl::StatusOr<int> Suite::Start(const std::string& name,
       {"KOSAPO_REFERRAL_ADDRESS", "127.0.0.1:1"},
   };
   for (const auto& [peer, port] : ports_) {
-    options.env[absl::StrCat("KOSAPO_", absl::AsciiStrToUpper(peer),
-                             "_ADDRESS")] = absl::StrCat("127.0.0.1:", port);
+    options
+        .env[absl::StrCat("KOSAPO_", absl::AsciiStrToUpper(peer), "_ADDRESS")] =
+        absl::StrCat("127.0.0.1:", port);
   }
   for (auto& [key, value] : env) {
     options.env[key] = value;

@@ -10,6 +10,9 @@
 // and the case service's resident memory idle and under this load.
 //
 //   unary_bench [--seconds=10] [--warmup=2] [--cases=200] [--out=FILE]
+//               [--callers=1,8,32] [--workloads=echo,insert,get,record]
+//               [--hold=0] (seconds to wait before the loads, e.g. to attach
+//               perf to the case service: its pid is printed)
 #include <grpcpp/create_channel.h>
 #include <grpcpp/security/credentials.h>
 #include <grpcpp/security/server_credentials.h>
@@ -22,12 +25,14 @@
 #include <pqxx/connection>
 #include <pqxx/nontransaction>
 #include <pqxx/transaction>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
 #include "bench/bench_support.h"
 #include "common/types/api_types.h"
@@ -71,9 +76,9 @@ std::string Officer(const kosapo::testing::TestTokens& tokens, int caller) {
 }
 
 std::string Failure(const grpc::Status& status) {
-  return status.ok() ? ""
-                     : absl::StrCat(status.error_code(), " ",
-                                    status.error_message());
+  return status.ok()
+             ? ""
+             : absl::StrCat(status.error_code(), " ", status.error_message());
 }
 
 struct Row {
@@ -85,18 +90,27 @@ struct Row {
 }  // namespace
 
 int main(int argc, char** argv) {
-  kosapo::bench::Flags flags(
-      argc, argv,
-      {{"seconds", "10"}, {"warmup", "2"}, {"cases", "200"}, {"out", ""}});
+  kosapo::bench::Flags flags(argc, argv,
+                             {{"seconds", "10"},
+                              {"warmup", "2"},
+                              {"cases", "200"},
+                              {"out", ""},
+                              {"callers", "1,8,32"},
+                              {"workloads", "echo,insert,get,record"},
+                              {"hold", "0"}});
   const absl::Duration duration = absl::Seconds(flags.Double("seconds"));
   const absl::Duration warmup = absl::Seconds(flags.Double("warmup"));
   const int case_count = flags.Int("cases");
-  const std::vector<int> concurrency = {1, 8, 32};
+  std::vector<int> concurrency;
+  for (absl::string_view n : absl::StrSplit(flags.String("callers"), ',')) {
+    concurrency.push_back(std::atoi(std::string(n).c_str()));
+  }
+  const std::set<std::string> workloads =
+      absl::StrSplit(flags.String("workloads"), ',');
 
   auto suite = kosapo::bench::Suite::Create({"case"});
   kosapo::bench::CheckOk(suite.status(), "start the cluster");
-  auto port =
-      (*suite)->Start("case", {{"KOSAPO_FOLLOW_SCREENING", "false"}});
+  auto port = (*suite)->Start("case", {{"KOSAPO_FOLLOW_SCREENING", "false"}});
   kosapo::bench::CheckOk(port.status(), "start the case service");
   const auto& tokens = (*suite)->tokens();
   const std::string case_address = (*suite)->address("case");
@@ -159,6 +173,11 @@ int main(int argc, char** argv) {
         " DEFAULT now())");
   }
 
+  if (flags.Double("hold") > 0) {
+    std::fprintf(stderr, "case service pid %d; loads start in %.0f s\n",
+                 static_cast<int>((*suite)->pid("case")), flags.Double("hold"));
+    absl::SleepFor(absl::Seconds(flags.Double("hold")));
+  }
   // Resident memory of the case service, sampled while the loads run.
   std::atomic<bool> sampling{true};
   std::atomic<double> peak_mib{idle_mib};
@@ -172,6 +191,8 @@ int main(int argc, char** argv) {
     }
   });
 
+  const kosapo::type::Date today =
+      kosapo::DateToProto(*kosapo::DayIn(absl::Now(), "Asia/Tokyo"));
   std::vector<Row> rows;
   for (const int callers : concurrency) {
     // Each workload gets fresh per-caller channels, tokens and connections.
@@ -189,64 +210,56 @@ int main(int argc, char** argv) {
     kosapo::bench::v1::EchoMessage payload;
     payload.set_payload(sample_case);
 
-    rows.push_back({"echo (baseline a)", callers,
-                    kosapo::bench::ClosedLoop(
-                        callers, warmup, duration, [&](int c, int64_t) {
-                          grpc::ClientContext context;
-                          kosapo::bench::v1::EchoMessage response;
-                          return Failure(
-                              echo[c]->Echo(&context, payload, &response));
-                        })});
-    rows.push_back(
-        {"one-row INSERT transaction (baseline b)", callers,
-         kosapo::bench::ClosedLoop(
-             callers, warmup, duration,
-             [&](int c, int64_t i) -> std::string {
-               try {
-                 pqxx::work tx(*connections[c]);
-                 tx.exec_params0(
-                     "INSERT INTO bench_insert (case_id, summary)"
-                     " VALUES ($1, $2)",
-                     c, absl::StrCat("電話で保護者と話した ", i));
-                 tx.commit();
-                 return "";
-               } catch (const std::exception& error) {
-                 return error.what();
-               }
-             })});
-    rows.push_back(
-        {"GetCase", callers,
-         kosapo::bench::ClosedLoop(
-             callers, warmup, duration, [&](int c, int64_t i) {
-               v1::GetCaseRequest request;
-               request.set_name(cases[(c * 7919 + i) % cases.size()]);
-               grpc::ClientContext context;
-               context.AddMetadata("authorization",
-                                   "Bearer " + tokens_by_caller[c]);
-               v1::Case response;
-               return Failure(stubs[c]->GetCase(&context, request, &response));
-             })});
-    rows.push_back(
-        {"RecordContact", callers,
-         kosapo::bench::ClosedLoop(
-             callers, warmup, duration, [&](int c, int64_t i) {
-               v1::RecordContactRequest request;
-               request.set_parent(cases[(c * 7919 + i) % cases.size()]);
-               request.set_request_id(
-                   absl::StrCat("bench-", callers, "-", c, "-", i));
-               v1::Contact* contact = request.mutable_contact();
-               contact->set_kind(v1::CONTACT_KIND_HOME_VISIT);
-               *contact->mutable_contact_date() = kosapo::DateToProto(
-                   *kosapo::DayIn(absl::Now(), "Asia/Tokyo"));
-               contact->set_summary("家庭訪問。保護者と面談した");
-               grpc::ClientContext context;
-               context.AddMetadata("authorization",
-                                   "Bearer " + tokens_by_caller[c]);
-               v1::Contact response;
-               return Failure(
-                   stubs[c]->RecordContact(&context, request, &response));
-             })});
-    for (size_t r = rows.size() - 4; r < rows.size(); ++r) {
+    const size_t before = rows.size();
+    auto run = [&](const std::string& key, const std::string& name,
+                   const kosapo::bench::Call& call) {
+      if (workloads.count(key) > 0) {
+        rows.push_back(
+            {name, callers,
+             kosapo::bench::ClosedLoop(callers, warmup, duration, call)});
+      }
+    };
+    run("echo", "echo (baseline a)", [&](int c, int64_t) {
+      grpc::ClientContext context;
+      kosapo::bench::v1::EchoMessage response;
+      return Failure(echo[c]->Echo(&context, payload, &response));
+    });
+    run("insert", "one-row INSERT transaction (baseline b)",
+        [&](int c, int64_t i) -> std::string {
+          try {
+            pqxx::work tx(*connections[c]);
+            tx.exec_params0(
+                "INSERT INTO bench_insert (case_id, summary)"
+                " VALUES ($1, $2)",
+                c, absl::StrCat("電話で保護者と話した ", i));
+            tx.commit();
+            return "";
+          } catch (const std::exception& error) {
+            return error.what();
+          }
+        });
+    run("get", "GetCase", [&](int c, int64_t i) {
+      v1::GetCaseRequest request;
+      request.set_name(cases[(c * 7919 + i) % cases.size()]);
+      grpc::ClientContext context;
+      context.AddMetadata("authorization", "Bearer " + tokens_by_caller[c]);
+      v1::Case response;
+      return Failure(stubs[c]->GetCase(&context, request, &response));
+    });
+    run("record", "RecordContact", [&](int c, int64_t i) {
+      v1::RecordContactRequest request;
+      request.set_parent(cases[(c * 7919 + i) % cases.size()]);
+      request.set_request_id(absl::StrCat("bench-", callers, "-", c, "-", i));
+      v1::Contact* contact = request.mutable_contact();
+      contact->set_kind(v1::CONTACT_KIND_HOME_VISIT);
+      *contact->mutable_contact_date() = today;
+      contact->set_summary("家庭訪問。保護者と面談した");
+      grpc::ClientContext context;
+      context.AddMetadata("authorization", "Bearer " + tokens_by_caller[c]);
+      v1::Contact response;
+      return Failure(stubs[c]->RecordContact(&context, request, &response));
+    });
+    for (size_t r = before; r < rows.size(); ++r) {
       std::fprintf(stderr, "  %s x%d: %.0f calls/s, %lld errors%s%s\n",
                    rows[r].workload.c_str(), callers,
                    rows[r].result.PerSecond(),
@@ -270,8 +283,7 @@ int main(int argc, char** argv) {
     double echo_rate = 0;
     double insert_rate = 0;
     for (const Row& base : rows) {
-      if (base.callers == row.callers &&
-          base.workload.rfind("echo", 0) == 0) {
+      if (base.callers == row.callers && base.workload.rfind("echo", 0) == 0) {
         echo_rate = base.result.PerSecond();
       }
       if (base.callers == row.callers &&

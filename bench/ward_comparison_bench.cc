@@ -137,8 +137,8 @@ int main(int argc, char** argv) {
   {
     kosapo::testing::StdoutCapture logs((*cluster)->data_dir() + "-bench.log");
     auto service = kosapo::testing::InProcessService::Start(
-        kosapo::reporting::Definition(), **cluster,
-        **tokens, (*cluster)->data_dir());
+        kosapo::reporting::Definition(), **cluster, **tokens,
+        (*cluster)->data_dir());
     kosapo::bench::CheckOk(service.status(), "reporting service start");
 
     kosapo::reporting::testing::SyntheticCity city;

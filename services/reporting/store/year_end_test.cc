@@ -147,8 +147,7 @@ History RandomHistory(int cases, unsigned seed) {
         }
         case 5: {
           rv1::ReferralConnected connected;
-          const std::string referral =
-              absl::StrCat("referrals/", i, "-", step);
+          const std::string referral = absl::StrCat("referrals/", i, "-", step);
           connected.set_referral(referral);
           connected.set_case_(name);
           *connected.mutable_effective_date() = DateToProto(day(opened_on));
@@ -180,10 +179,9 @@ class YearEndTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
     PgCluster_ = &SharedPgCluster();
-    auto migrated =
-        pg::Migrate(PgCluster_->ServiceUrl("reporting"),
-                    PgCluster_->Schema("reporting"),
-                    WithPlatform(Definition()).migrations);
+    auto migrated = pg::Migrate(PgCluster_->ServiceUrl("reporting"),
+                                PgCluster_->Schema("reporting"),
+                                WithPlatform(Definition()).migrations);
     ASSERT_TRUE(migrated.ok()) << migrated.status();
     pg::PoolOptions options;
     options.url = PgCluster_->ServiceUrl("reporting");
@@ -199,10 +197,10 @@ class YearEndTest : public ::testing::Test {
 
   // Applies `feed` in batches of `batch` events, one transaction each, as
   // the consumer does.
-  static absl::Status ApplyFeed(
-      const std::vector<events::v1::Event>& feed, int batch,
-      absl::Status (ProjectionStore::*apply)(pqxx::work&,
-                                             const events::v1::Event&)) {
+  static absl::Status ApplyFeed(const std::vector<events::v1::Event>& feed,
+                                int batch,
+                                absl::Status (ProjectionStore::*apply)(
+                                    pqxx::work&, const events::v1::Event&)) {
     for (size_t first = 0; first < feed.size(); first += batch) {
       KOSAPO_RETURN_IF_ERROR(pg::InTransaction(
           *pool_, "apply", [&](pqxx::work& tx) -> absl::Status {

@@ -17,8 +17,7 @@ namespace kosapo::reporting::testing {
 namespace {
 
 std::string Day(absl::CivilDay day) {
-  return absl::StrFormat("%04d-%02d-%02d", day.year(), day.month(),
-                         day.day());
+  return absl::StrFormat("%04d-%02d-%02d", day.year(), day.month(), day.day());
 }
 
 // What one synthetic case is, the same on every pass over the cases.
@@ -28,13 +27,13 @@ struct SyntheticCase {
   int area = 0;
   absl::CivilDay opened;
   bool withdrawn = false;
-  bool prepared = false;   // an explicit in_preparation change
-  std::string status;      // the next approach status ("" none)
+  bool prepared = false;  // an explicit in_preparation change
+  std::string status;     // the next approach status ("" none)
   absl::CivilDay status_day;
   bool connected = false;
   absl::CivilDay connected_day;
   bool revoked = false;
-  std::string outcome;     // "" none
+  std::string outcome;  // "" none
   absl::CivilDay outcome_day;
   bool reopened = false;
 };
@@ -97,7 +96,8 @@ absl::Status LoadSyntheticCity(const std::string& admin_url,
     pqxx::connection connection(admin_url);
     {
       pqxx::nontransaction setup(connection);
-      setup.exec0(absl::StrCat("SET search_path TO ", setup.quote_name(schema)));
+      setup.exec0(
+          absl::StrCat("SET search_path TO ", setup.quote_name(schema)));
       // Bulk load: no per-row triggers; the year-end counts are rebuilt.
       setup.exec0("SET session_replication_role = replica");
     }
@@ -105,10 +105,10 @@ absl::Status LoadSyntheticCity(const std::string& admin_url,
     auto pick = [&](int n) { return static_cast<int>(rng() % n); };
     pqxx::work tx(connection);
     {
-      pqxx::stream_to areas(tx, "areas",
-                            std::vector<std::string>{"municipality", "code",
-                                                     "display_name",
-                                                     "display_order"});
+      pqxx::stream_to areas(
+          tx, "areas",
+          std::vector<std::string>{"municipality", "code", "display_name",
+                                   "display_order"});
       for (int a = 0; a < city.areas; ++a) {
         areas << std::make_tuple(city.municipality, SyntheticAreaCode(a),
                                  absl::StrCat("第", a + 1, "区"), a + 1);
@@ -136,14 +136,14 @@ absl::Status LoadSyntheticCity(const std::string& admin_url,
       enrollment.complete();
     }
     const std::vector<std::string> case_columns = {
-        "name", "municipality", "area_code", "fiscal_year", "opened_date",
-        "withdrawn"};
+        "name",        "municipality", "area_code",
+        "fiscal_year", "opened_date",  "withdrawn"};
     pqxx::stream_to cases(tx, "cases", case_columns);
     for (int64_t i = 0; i < city.cases; ++i) {
       const SyntheticCase c = CaseOf(city, i);
       cases << std::make_tuple(c.name, city.municipality,
-                               SyntheticAreaCode(c.area), c.year,
-                               Day(c.opened), c.withdrawn ? "t" : "f");
+                               SyntheticAreaCode(c.area), c.year, Day(c.opened),
+                               c.withdrawn ? "t" : "f");
     }
     cases.complete();
     pqxx::stream_to approach(
