@@ -10,9 +10,12 @@
 // and the case service's resident memory idle and under this load.
 //
 //   unary_bench [--seconds=10] [--warmup=2] [--cases=200] [--out=FILE]
-//               [--callers=1,8,32] [--workloads=echo,insert,get,record]
-//               [--hold=0] (seconds to wait before the loads, e.g. to attach
-//               perf to the case service: its pid is printed)
+//               [--callers=1,8,32]
+//               [--workloads=echo,insert,get,record,store-get,store-record,
+//                            verify]
+//               [--case_env=KEY=VALUE,...] [--hold=0] (seconds to wait before
+//               the loads, e.g. to attach perf to the case service: its pid is
+//               printed)
 #include <grpcpp/create_channel.h>
 #include <grpcpp/security/credentials.h>
 #include <grpcpp/security/server_credentials.h>
@@ -21,6 +24,7 @@
 
 #include <atomic>
 #include <cstdio>
+#include <map>
 #include <memory>
 #include <pqxx/connection>
 #include <pqxx/nontransaction>
@@ -35,9 +39,13 @@
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
 #include "bench/bench_support.h"
+#include "common/pg/pool.h"
 #include "common/types/api_types.h"
 #include "kosapo/bench/v1/echo.grpc.pb.h"
 #include "kosapo/cases/v1/cases.grpc.pb.h"
+#include "services/case/api/call_checks.h"
+#include "services/case/store/case_store.h"
+#include "services/case/store/work_store.h"
 
 namespace {
 
@@ -90,14 +98,16 @@ struct Row {
 }  // namespace
 
 int main(int argc, char** argv) {
-  kosapo::bench::Flags flags(argc, argv,
-                             {{"seconds", "10"},
-                              {"warmup", "2"},
-                              {"cases", "200"},
-                              {"out", ""},
-                              {"callers", "1,8,32"},
-                              {"workloads", "echo,insert,get,record"},
-                              {"hold", "0"}});
+  kosapo::bench::Flags flags(
+      argc, argv,
+      {{"seconds", "10"},
+       {"warmup", "2"},
+       {"cases", "200"},
+       {"out", ""},
+       {"callers", "1,8,32"},
+       {"workloads", "echo,insert,get,record,store-get,store-record,verify"},
+       {"hold", "0"},
+       {"case_env", ""}});
   const absl::Duration duration = absl::Seconds(flags.Double("seconds"));
   const absl::Duration warmup = absl::Seconds(flags.Double("warmup"));
   const int case_count = flags.Int("cases");
@@ -110,7 +120,16 @@ int main(int argc, char** argv) {
 
   auto suite = kosapo::bench::Suite::Create({"case"});
   kosapo::bench::CheckOk(suite.status(), "start the cluster");
-  auto port = (*suite)->Start("case", {{"KOSAPO_FOLLOW_SCREENING", "false"}});
+  // --case_env=KEY=VALUE,... adds to the case service's environment.
+  std::map<std::string, std::string> case_env = {
+      {"KOSAPO_FOLLOW_SCREENING", "false"}};
+  for (absl::string_view pair :
+       absl::StrSplit(flags.String("case_env"), ',', absl::SkipEmpty())) {
+    std::pair<std::string, std::string> kv =
+        absl::StrSplit(pair, absl::MaxSplits('=', 1));
+    case_env[kv.first] = kv.second;
+  }
+  auto port = (*suite)->Start("case", case_env);
   kosapo::bench::CheckOk(port.status(), "start the case service");
   const auto& tokens = (*suite)->tokens();
   const std::string case_address = (*suite)->address("case");
@@ -193,6 +212,32 @@ int main(int argc, char** argv) {
 
   const kosapo::type::Date today =
       kosapo::DateToProto(*kosapo::DayIn(absl::Now(), "Asia/Tokyo"));
+  const absl::CivilDay today_day = *kosapo::DayIn(absl::Now(), "Asia/Tokyo");
+
+  // Where the time goes: the case service's own store code (the same
+  // transactions GetCase and RecordContact run, audit and outbox included)
+  // called in this process without gRPC, the interceptor or the access log;
+  // and the bearer token check every call makes.
+  kosapo::pg::PoolOptions pool_options;
+  pool_options.url = db_url;
+  pool_options.schema = (*suite)->cluster().Schema("case");
+  pool_options.size = 64;
+  kosapo::pg::Pool pool(pool_options);
+  kosapo::cases::CaseStore case_store(pool);
+  kosapo::cases::WorkStore work_store(pool);
+  kosapo::auth::Principal officer;
+  officer.subject = "user:bench-officer-0";
+  officer.role = Role::kWardOfficer;
+  officer.municipality = kCity;
+  officer.areas = {kArea};
+  std::vector<int64_t> case_ids;
+  for (const std::string& name : cases) {
+    case_ids.push_back(std::atoll(name.substr(name.find('/') + 1).c_str()));
+  }
+  const std::unique_ptr<kosapo::auth::TokenVerifier> verifier =
+      tokens.Verifier();
+  const std::string verify_token = Officer(tokens, 0);
+
   std::vector<Row> rows;
   for (const int callers : concurrency) {
     // Each workload gets fresh per-caller channels, tokens and connections.
@@ -259,6 +304,37 @@ int main(int argc, char** argv) {
       v1::Contact response;
       return Failure(stubs[c]->RecordContact(&context, request, &response));
     });
+    run("store-get", "GetCase's store code alone (no gRPC)",
+        [&](int c, int64_t i) -> std::string {
+          kosapo::cases::Caller caller{officer.subject, "ward_officer",
+                                       "GetCase", absl::StrCat("b", c, i), ""};
+          auto got =
+              case_store.Get(case_ids[(c * 7919 + i) % cases.size()], caller,
+                             kosapo::cases::AllowChildAccess(officer));
+          return got.ok() ? "" : got.status().ToString();
+        });
+    run("store-record", "RecordContact's store code alone (no gRPC)",
+        [&](int c, int64_t i) -> std::string {
+          v1::RecordContactRequest request;
+          request.set_request_id(
+              absl::StrCat("store-", callers, "-", c, "-", i));
+          v1::Contact* contact = request.mutable_contact();
+          contact->set_kind(v1::CONTACT_KIND_HOME_VISIT);
+          *contact->mutable_contact_date() = today;
+          contact->set_summary("家庭訪問。保護者と面談した");
+          kosapo::cases::Caller caller{officer.subject, "ward_officer",
+                                       "RecordContact", request.request_id(),
+                                       ""};
+          auto recorded = work_store.RecordContact(
+              case_ids[(c * 7919 + i) % cases.size()], request, today_day,
+              caller, kosapo::cases::RequireFullAccess(officer));
+          return recorded.ok() ? "" : recorded.status().ToString();
+        });
+    run("verify", "bearer token check alone (ES256)",
+        [&](int, int64_t) -> std::string {
+          auto principal = verifier->Verify(verify_token, absl::Now());
+          return principal.ok() ? "" : principal.status().ToString();
+        });
     for (size_t r = before; r < rows.size(); ++r) {
       std::fprintf(stderr, "  %s x%d: %.0f calls/s, %lld errors%s%s\n",
                    rows[r].workload.c_str(), callers,
