@@ -68,8 +68,8 @@ class Tokens {
     for (Role role : {Role::kCityOperations, Role::kSchoolStaff,
                       Role::kWardOfficer, Role::kAnalyst}) {
       kosapo::auth::Principal principal;
-      principal.subject =
-          absl::StrCat("user:bench-", kosapo::auth::RoleName(role));
+      principal.subject = absl::StrCat(
+          "user:bench-", std::string(kosapo::auth::RoleName(role)));
       principal.role = role;
       principal.municipality = kCity;
       principal.areas = {kArea};

@@ -190,7 +190,7 @@ absl::Status LoadSyntheticCity(const std::string& admin_url,
       }
     }
     connections.complete();
-    tx.exec0("SELECT rebuild_year_end()");
+    tx.exec("SELECT rebuild_year_end()");
     tx.commit();
     pqxx::nontransaction analyze(connection);
     analyze.exec0("ANALYZE");
