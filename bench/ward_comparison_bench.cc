@@ -42,28 +42,26 @@ constexpr int kYear = kFirstYear + kYears - 1;
 // The whole table from the projections in one statement: the year's wards
 // as of its end, and every earlier year's city total as of its own end.
 constexpr char kHandWritten[] = R"sql(
-WITH cohort AS (
-  SELECT name, area_code, fiscal_year, make_date(fiscal_year + 1, 3, 31) AS day
-    FROM cases
-   WHERE municipality = $1 AND fiscal_year <= $2 AND NOT withdrawn
-     AND opened_date <= make_date(fiscal_year + 1, 3, 31)),
-status AS (
+WITH status AS (
   SELECT DISTINCT ON (a.case_name) a.case_name, a.status
-    FROM approach_changes a JOIN cohort ON cohort.name = a.case_name
-   WHERE a.effective_date <= cohort.day
+    FROM approach_changes a JOIN cases c ON c.name = a.case_name
+   WHERE c.municipality = $1 AND c.fiscal_year <= $2
+     AND a.effective_date <= make_date(c.fiscal_year + 1, 3, 31)
    ORDER BY a.case_name, a.effective_date DESC, a.seq DESC),
 outcome AS (
   SELECT DISTINCT ON (o.case_name) o.case_name, o.kind
-    FROM outcome_changes o JOIN cohort ON cohort.name = o.case_name
-   WHERE o.effective_date <= cohort.day
+    FROM outcome_changes o JOIN cases c ON c.name = o.case_name
+   WHERE c.municipality = $1 AND c.fiscal_year <= $2
+     AND o.effective_date <= make_date(c.fiscal_year + 1, 3, 31)
    ORDER BY o.case_name, o.effective_date DESC, o.seq DESC),
 connected AS (
   SELECT DISTINCT k.case_name
-    FROM connections k JOIN cohort ON cohort.name = k.case_name
-   WHERE NOT k.revoked AND k.effective_date <= cohort.day),
+    FROM connections k JOIN cases c ON c.name = k.case_name
+   WHERE c.municipality = $1 AND c.fiscal_year <= $2 AND NOT k.revoked
+     AND k.effective_date <= make_date(c.fiscal_year + 1, 3, 31)),
 counts AS (
-  SELECT cohort.fiscal_year,
-         CASE WHEN cohort.fiscal_year = $2 THEN cohort.area_code END AS area,
+  SELECT c.fiscal_year,
+         CASE WHEN c.fiscal_year = $2 THEN c.area_code END AS area,
          count(*) AS target,
          count(*) FILTER (WHERE s.status = 'outreach_done') AS done,
          count(*) FILTER (WHERE s.status = 'outreach_done'
@@ -72,10 +70,12 @@ counts AS (
                              OR s.status = 'in_preparation') AS preparing,
          count(*) FILTER (WHERE s.status = 'not_possible') AS unable,
          count(*) FILTER (WHERE o.kind = 'improved_resolved') AS resolved
-    FROM cohort
-    LEFT JOIN status s ON s.case_name = cohort.name
-    LEFT JOIN outcome o ON o.case_name = cohort.name
-    LEFT JOIN connected k ON k.case_name = cohort.name
+    FROM cases c
+    LEFT JOIN status s ON s.case_name = c.name
+    LEFT JOIN outcome o ON o.case_name = c.name
+    LEFT JOIN connected k ON k.case_name = c.name
+   WHERE c.municipality = $1 AND c.fiscal_year <= $2 AND NOT c.withdrawn
+     AND c.opened_date <= make_date(c.fiscal_year + 1, 3, 31)
    GROUP BY 1, 2),
 pupils AS (
   SELECT fiscal_year, CASE WHEN fiscal_year = $2 THEN area_code END AS area,

@@ -199,27 +199,29 @@ absl::StatusOr<std::map<std::string, WardCounts>> ProjectionStore::ScanCounts(
           counts[row[0].as<std::string>()].pupils = row[1].as<int64_t>();
         }
         for (const pqxx::row& row : tx.exec_params(
-                 "WITH cohort AS ("
-                 "  SELECT name, area_code FROM cases"
-                 "   WHERE municipality = $1 AND fiscal_year = $2"
-                 "     AND NOT withdrawn AND opened_date <= $3::date),"
-                 " status AS ("
+                 // The year's cases are joined in each part rather than
+                 // taken from one shared CTE, which PostgreSQL would
+                 // materialize and join without statistics.
+                 "WITH status AS ("
                  "  SELECT DISTINCT ON (a.case_name) a.case_name, a.status"
-                 "    FROM approach_changes a JOIN cohort ON cohort.name ="
-                 "         a.case_name"
-                 "   WHERE a.effective_date <= $3::date"
+                 "    FROM approach_changes a JOIN cases c"
+                 "      ON c.name = a.case_name"
+                 "   WHERE c.municipality = $1 AND c.fiscal_year = $2"
+                 "     AND a.effective_date <= $3::date"
                  "   ORDER BY a.case_name, a.effective_date DESC, a.seq DESC),"
                  " outcome AS ("
                  "  SELECT DISTINCT ON (o.case_name) o.case_name, o.kind"
-                 "    FROM outcome_changes o JOIN cohort ON cohort.name ="
-                 "         o.case_name"
-                 "   WHERE o.effective_date <= $3::date"
+                 "    FROM outcome_changes o JOIN cases c"
+                 "      ON c.name = o.case_name"
+                 "   WHERE c.municipality = $1 AND c.fiscal_year = $2"
+                 "     AND o.effective_date <= $3::date"
                  "   ORDER BY o.case_name, o.effective_date DESC, o.seq DESC),"
                  " connected AS ("
                  "  SELECT DISTINCT k.case_name FROM connections k"
-                 "    JOIN cohort ON cohort.name = k.case_name"
-                 "   WHERE NOT k.revoked AND k.effective_date <= $3::date)"
-                 " SELECT cohort.area_code, count(*),"
+                 "    JOIN cases c ON c.name = k.case_name"
+                 "   WHERE c.municipality = $1 AND c.fiscal_year = $2"
+                 "     AND NOT k.revoked AND k.effective_date <= $3::date)"
+                 " SELECT c.area_code, count(*),"
                  "  count(*) FILTER (WHERE s.status = 'outreach_done'),"
                  "  count(*) FILTER (WHERE s.status = 'outreach_done'"
                  "                     AND k.case_name IS NOT NULL),"
@@ -227,11 +229,13 @@ absl::StatusOr<std::map<std::string, WardCounts>> ProjectionStore::ScanCounts(
                  "                      OR s.status = 'in_preparation'),"
                  "  count(*) FILTER (WHERE s.status = 'not_possible'),"
                  "  count(*) FILTER (WHERE o.kind = 'improved_resolved')"
-                 "  FROM cohort"
-                 "  LEFT JOIN status s ON s.case_name = cohort.name"
-                 "  LEFT JOIN outcome o ON o.case_name = cohort.name"
-                 "  LEFT JOIN connected k ON k.case_name = cohort.name"
-                 " GROUP BY cohort.area_code",
+                 "  FROM cases c"
+                 "  LEFT JOIN status s ON s.case_name = c.name"
+                 "  LEFT JOIN outcome o ON o.case_name = c.name"
+                 "  LEFT JOIN connected k ON k.case_name = c.name"
+                 " WHERE c.municipality = $1 AND c.fiscal_year = $2"
+                 "   AND NOT c.withdrawn AND c.opened_date <= $3::date"
+                 " GROUP BY c.area_code",
                  municipality, fiscal_year, day)) {
           WardCounts& c = counts[row[0].as<std::string>()];
           c.target = row[1].as<int64_t>();
