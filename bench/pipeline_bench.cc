@@ -91,6 +91,17 @@ void Ok(const grpc::Status& status, const std::string& what) {
                                   status.error_message()));
 }
 
+// Distinct kana for pupil `p`: its decimal digits as kana.
+std::string Kana(int p) {
+  static const char* const kDigits[] = {"あ", "い", "う", "え", "お",
+                                        "か", "き", "く", "け", "こ"};
+  std::string out;
+  for (const char digit : std::to_string(p)) {
+    out += kDigits[digit - '0'];
+  }
+  return out;
+}
+
 // A city with one ward and school, a round of this fiscal year, `pupils`
 // sheets and a meeting I of today; returns the meeting.
 std::string SeedScreening(sv1::ScreeningService::Stub& stub,
@@ -154,7 +165,7 @@ std::string SeedScreening(sv1::ScreeningService::Stub& stub,
     sheet->set_pupil_id(absl::StrCat("P", p));
     sheet->set_grade(1 + p % 6);
     sheet->set_pupil_name(absl::StrCat("児童 ", p));
-    sheet->set_pupil_kana(absl::StrCat("じどう ", p));
+    sheet->set_pupil_kana(absl::StrCat("じどう ", Kana(p)));
     *sheet->mutable_birth_date() =
         kosapo::DateToProto(absl::CivilDay(year - 12, 4, 2) + p % 2000);
     sheet->set_sex(p % 2 == 0 ? sv1::SEX_FEMALE : sv1::SEX_MALE);
