@@ -79,9 +79,10 @@ namespace {
 
 // The case row with its assignees and hubs (ordered as LoadScopes orders
 // them) in one statement, after `prefix` (a WITH clause, or nothing).
-std::string LoadCaseSql(absl::string_view prefix, bool lock) {
+std::string LoadCaseSql(absl::string_view prefix, absl::string_view columns,
+                        bool lock) {
   return absl::StrCat(
-      prefix, "SELECT ", kCaseColumns,
+      prefix, "SELECT ", kCaseColumns, columns,
       ", (SELECT coalesce(json_agg(json_build_array(a.subject, a.role)"
       "                   ORDER BY a.subject), '[]')"
       "     FROM case_assignees a WHERE a.case_id = c.id)::text"
@@ -117,7 +118,7 @@ absl::StatusOr<CaseRecord> CaseWithScope(const pqxx::result& rows, int64_t id) {
 }  // namespace
 
 absl::StatusOr<CaseRecord> LoadCase(pqxx::work& tx, int64_t id, bool lock) {
-  return CaseWithScope(tx.exec_params(LoadCaseSql("", lock), id), id);
+  return CaseWithScope(tx.exec_params(LoadCaseSql("", "", lock), id), id);
 }
 
 absl::StatusOr<CaseRecord> LoadCaseAudited(pqxx::work& tx, int64_t id,
@@ -127,15 +128,18 @@ absl::StatusOr<CaseRecord> LoadCaseAudited(pqxx::work& tx, int64_t id,
   // the audit row goes in with the load. When the call then fails, the
   // transaction rolls back and takes the audit row with it, as if it had
   // been written last.
-  return CaseWithScope(
-      tx.exec_params(
-          LoadCaseSql("WITH audit AS (INSERT INTO case_audit (case_id,"
-                      " subject, role, method, access, request_id)"
-                      " VALUES ($1, $2, $3, $4, $5, $6)) ",
-                      lock),
-          id, caller.subject, caller.role, caller.method, std::string(access),
-          caller.request_id),
-      id);
+  const pqxx::result rows = tx.exec_params(
+      LoadCaseSql("WITH audit AS (INSERT INTO case_audit (case_id,"
+                  " subject, role, method, access, request_id)"
+                  " VALUES ($1, $2, $3, $4, $5, $6) RETURNING id) ",
+                  ", (SELECT id FROM audit) AS audit_id", lock),
+      id, caller.subject, caller.role, caller.method, std::string(access),
+      caller.request_id);
+  absl::StatusOr<CaseRecord> record = CaseWithScope(rows, id);
+  if (record.ok()) {
+    record->audit_id = rows[0]["audit_id"].as<int64_t>();
+  }
+  return record;
 }
 
 void LoadScopes(pqxx::work& tx, std::vector<CaseRecord>& records) {

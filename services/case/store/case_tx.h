@@ -42,6 +42,8 @@ struct CaseRecord {
   v1::CaseState state = v1::CASE_STATE_UNSPECIFIED;
   // The whole case, household included: redact before answering.
   v1::Case proto;
+  // The audit row of this call (LoadCaseAudited), else 0.
+  int64_t audit_id = 0;
 };
 
 // The columns CaseFromRow reads, for SELECT lists ("c." prefixed).
