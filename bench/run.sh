@@ -78,7 +78,8 @@ if [[ "${short}" == false ]]; then
     echo "Measured $(date -u +%Y-%m-%dT%H:%MZ) by bench/run.sh on $(nproc) cores,"
     echo "$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'),"
     echo "$(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo) RAM, $(. /etc/os-release; echo "${PRETTY_NAME}")."
-    echo "Each figure is compared with a baseline measured in the same run."
+    echo "Each figure is compared with a baseline measured in the same run;"
+    echo "bench/ANALYSIS.md explains the figures and what was changed because of them."
     echo "Load average (1, 5, 15 min) before the run: ${load_before}; after: ${load_after}."
     if [[ -n "${KOSAPO_BENCH_NOTE:-}" ]]; then
       echo
