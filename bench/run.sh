@@ -57,11 +57,11 @@ echo "## Urgent report escalation list"
   --calls="${calls}" --out="${out}/urgent"
 echo "## Ward comparison (${ward_cases} cases)"
 "${build}/bench/ward_comparison_bench" --cases="${ward_cases}" \
-  --calls="${ward_calls}" --out="${out}/ward"
+  --calls="${ward_calls}" --timeout=60 --out="${out}/ward"
 if [[ "${national}" == true ]]; then
   echo "## Ward comparison at a national scale (10000000 cases)"
   "${build}/bench/ward_comparison_bench" --cases=10000000 \
-    --calls="${ward_calls}" --out="${out}/ward-national"
+    --calls="${ward_calls}" --timeout=60 --out="${out}/ward-national"
 fi
 echo "## Unary calls"
 "${build}/bench/unary_bench" --seconds="${unary_seconds}" \
