@@ -1,11 +1,21 @@
 #!/usr/bin/env bash
 # Builds and runs kosapo's benchmarks, each a ratio against a baseline
-# measured in the same run on this machine, and prints a Markdown table.
+# measured in the same run on this machine, and prints Markdown tables.
 #
-#   bench/run.sh           full size (a whole city: 165,000 pupils; 200,000
-#                          acknowledged urgent reports); writes
-#                          bench/RESULTS.md with the machine it ran on
-#   bench/run.sh --short   a small city, to prove the benchmarks work
+#   bench/run.sh             full size: a whole city (165,000 pupils;
+#                            200,000 acknowledged urgent reports; a ward
+#                            comparison over 1,000,000 cases in ten years;
+#                            unary calls for 10 s per point; 300 extractions
+#                            per phase); writes bench/RESULTS.md with the
+#                            machine it ran on
+#   bench/run.sh --national  the same, and the ward comparison over
+#                            10,000,000 cases too (a national scale; about
+#                            3 GB of database and several minutes to load)
+#   bench/run.sh --short     small sizes, to prove the benchmarks work (CI;
+#                            also CTest label "bench"); writes nothing
+#
+# KOSAPO_BENCH_NOTE adds a line to RESULTS.md (e.g. that the machine was
+# shared with other work while it ran).
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 build="${KOSAPO_BUILD_DIR:-${root}/build}"
@@ -13,26 +23,53 @@ rows=165000
 history=200000
 surge=5000
 calls=300
+ward_cases=1000000
+ward_calls=20
+national=false
+unary_seconds=10
+unary_warmup=2
+extractions=300
+rate=20
 short=false
 case "${1:-}" in
-  --short) short=true; rows=3000; history=20000; surge=500; calls=50 ;;
+  --short)
+    short=true; rows=3000; history=20000; surge=500; calls=50
+    ward_cases=20000; ward_calls=10; unary_seconds=1; unary_warmup=0.3
+    extractions=40; rate=40
+    ;;
+  --national) national=true ;;
   "") ;;
-  *) echo "usage: bench/run.sh [--short]" >&2; exit 2 ;;
+  *) echo "usage: bench/run.sh [--short|--national]" >&2; exit 2 ;;
 esac
 
 "${root}/scripts/install-deps.sh" >/dev/null
 cmake -S "${root}" -B "${build}" -G Ninja >/dev/null
 cmake --build "${build}" -j "$(nproc)" --target screening_intake_bench \
-  urgent_list_bench
+  urgent_list_bench ward_comparison_bench unary_bench pipeline_bench
 
-table="$(mktemp)"
-urgent="$(mktemp)"
-trap 'rm -f "${table}" "${urgent}"' EXIT
+out="$(mktemp -d)"
+trap 'rm -rf "${out}"' EXIT
+load_before="$(cut -d' ' -f1-3 /proc/loadavg)"
 echo "## Bulk screening intake (${rows} pupils)"
-"${build}/bench/screening_intake_bench" --rows="${rows}" --out="${table}"
+"${build}/bench/screening_intake_bench" --rows="${rows}" --out="${out}/intake"
 echo "## Urgent report escalation list"
 "${build}/bench/urgent_list_bench" --history="${history}" --surge="${surge}" \
-  --calls="${calls}" --out="${urgent}"
+  --calls="${calls}" --out="${out}/urgent"
+echo "## Ward comparison (${ward_cases} cases)"
+"${build}/bench/ward_comparison_bench" --cases="${ward_cases}" \
+  --calls="${ward_calls}" --timeout=60 --out="${out}/ward"
+if [[ "${national}" == true ]]; then
+  echo "## Ward comparison at a national scale (10000000 cases)"
+  "${build}/bench/ward_comparison_bench" --cases=10000000 \
+    --calls="${ward_calls}" --timeout=60 --out="${out}/ward-national"
+fi
+echo "## Unary calls"
+"${build}/bench/unary_bench" --seconds="${unary_seconds}" \
+  --warmup="${unary_warmup}" --out="${out}/unary"
+echo "## Event propagation and memory"
+"${build}/bench/pipeline_bench" --extractions="${extractions}" \
+  --rate="${rate}" --out="${out}/pipeline"
+load_after="$(cut -d' ' -f1-3 /proc/loadavg)"
 
 if [[ "${short}" == false ]]; then
   {
@@ -41,15 +78,39 @@ if [[ "${short}" == false ]]; then
     echo "Measured $(date -u +%Y-%m-%dT%H:%MZ) by bench/run.sh on $(nproc) cores,"
     echo "$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'),"
     echo "$(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo) RAM, $(. /etc/os-release; echo "${PRETTY_NAME}")."
-    echo "Each figure is compared with a baseline measured in the same run."
+    echo "Each figure is compared with a baseline measured in the same run;"
+    echo "bench/ANALYSIS.md explains the figures and what was changed because of them."
+    echo "Load average (1, 5, 15 min) before the run: ${load_before}; after: ${load_after}."
+    if [[ -n "${KOSAPO_BENCH_NOTE:-}" ]]; then
+      echo
+      echo "${KOSAPO_BENCH_NOTE}"
+    fi
     echo
     echo "## Bulk screening intake (${rows} pupils)"
     echo
-    cat "${table}"
+    cat "${out}/intake"
     echo
     echo "## Urgent report escalation list (ListUrgentReports, ${calls} calls each)"
     echo
-    cat "${urgent}"
+    cat "${out}/urgent"
+    echo
+    echo "## Ward comparison (issue 10, benchmark 2)"
+    echo
+    cat "${out}/ward"
+    if [[ -f "${out}/ward-national" ]]; then
+      echo
+      echo "At a national scale:"
+      echo
+      cat "${out}/ward-national"
+    fi
+    echo
+    echo "## Unary calls of the case service (issue 10, benchmark 3)"
+    echo
+    cat "${out}/unary"
+    echo
+    echo "## Event propagation and memory (issue 10, benchmarks 4 and 5)"
+    echo
+    cat "${out}/pipeline"
   } >"${root}/bench/RESULTS.md"
   echo "Wrote bench/RESULTS.md"
 fi

@@ -21,23 +21,26 @@ int64_t AppendEvent(pqxx::work& tx, absl::string_view subject,
                     const google::protobuf::Message& payload,
                     absl::string_view trace_id) {
   const std::string bytes = payload.SerializeAsString();
+  // One round trip: the sequence, the event, and the notification that is
+  // delivered to listeners when (and only if) the transaction commits.
   const pqxx::row row = tx.exec_params1(
       "WITH next AS ("
       "  UPDATE outbox_sequence SET last_sequence = last_sequence + 1"
-      "  RETURNING last_sequence)"
-      " INSERT INTO outbox_events (sequence, subject, type_url, payload, "
-      "trace_id)"
-      " SELECT last_sequence, $1, $2, $3, $4 FROM next"
-      " RETURNING sequence",
+      "  RETURNING last_sequence),"
+      " appended AS ("
+      "  INSERT INTO outbox_events (sequence, subject, type_url, payload,"
+      "  trace_id)"
+      "  SELECT last_sequence, $1, $2, $3, $4 FROM next"
+      "  RETURNING sequence)"
+      " SELECT sequence,"
+      "  pg_notify($5, current_schema() || ':' || sequence::text)"
+      " FROM appended",
       std::string(subject),
       absl::StrCat("type.googleapis.com/",
                    payload.GetDescriptor()->full_name()),
-      pqxx::binarystring(bytes.data(), bytes.size()), std::string(trace_id));
-  const int64_t sequence = row[0].as<int64_t>();
-  // Delivered to listeners when (and only if) the transaction commits.
-  tx.exec_params("SELECT pg_notify($1, current_schema() || ':' || $2)",
-                 kNotifyChannel, absl::StrCat(sequence));
-  return sequence;
+      pqxx::binarystring(bytes.data(), bytes.size()), std::string(trace_id),
+      std::string(kNotifyChannel));
+  return row[0].as<int64_t>();
 }
 
 std::vector<v1::Event> ReadEvents(pqxx::transaction_base& tx, int64_t after,

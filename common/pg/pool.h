@@ -3,8 +3,8 @@
 // Connections open lazily, run with the service's schema as search_path, a
 // statement timeout shorter than any call's deadline, and UTC; every
 // statement registered with Prepare() is prepared on each of them. A caller
-// holds a connection for one short transaction; the gRPC server's thread cap
-// is sized to the pool so that calls queue in gRPC rather than here.
+// holds a connection for one short transaction; calls beyond the pool wait
+// here (up to acquire_timeout), each on its gRPC server thread.
 #ifndef KOSAPO_COMMON_PG_POOL_H_
 #define KOSAPO_COMMON_PG_POOL_H_
 

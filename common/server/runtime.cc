@@ -212,8 +212,10 @@ absl::Status ServiceRuntime::Start() {
     builder.AddChannelArgument(GRPC_ARG_MAX_CONNECTION_AGE_GRACE_MS,
                                ToMillis(config_.shutdown_timeout));
   }
-  // The sync server runs each call on a thread of its own, and libpqxx
-  // blocks: cap threads near the pool so calls queue in gRPC, not in memory.
+  // The sync server runs each call on a thread of its own and refuses a
+  // call (RESOURCE_EXHAUSTED) when it cannot take another thread, so the
+  // cap is well above the pool: calls wait for a connection in the pool,
+  // and the cap only bounds memory.
   grpc::ResourceQuota quota(absl::StrCat("kosapo-", descriptor_.name));
   quota.SetMaxThreads(config_.max_threads);
   builder.SetResourceQuota(quota);

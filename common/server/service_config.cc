@@ -45,8 +45,10 @@ ConfigSpec ServiceConfigSpec(const ServiceDescriptor& service) {
                    "How long start-up waits for the database to be reachable "
                    "before giving up.")
       .AddInt("max_threads", "KOSAPO_MAX_THREADS", 0, 0, 4096,
-              "Cap on gRPC server threads; 0 = 2 x pool size + 16 (event "
-              "streams hold a thread each).")
+              "Cap on gRPC server threads, which bounds memory; 0 = 32 x "
+              "pool size. Calls beyond the pool wait for a connection (up to "
+              "--db_acquire_timeout); calls beyond this cap are refused "
+              "with RESOURCE_EXHAUSTED (event streams hold a thread each).")
       .AddInt("max_message_bytes", "KOSAPO_MAX_MESSAGE_BYTES", 4 << 20, 1024,
               64 << 20, "Largest gRPC message accepted or sent.")
       .AddDuration("keepalive_time", "KOSAPO_KEEPALIVE_TIME", absl::Minutes(1),
@@ -121,7 +123,10 @@ absl::StatusOr<ServiceConfig> LoadServiceConfig(
   out.db_startup_timeout = config.GetDuration("db_startup_timeout");
   out.max_threads = static_cast<int>(config.GetInt("max_threads"));
   if (out.max_threads == 0) {
-    out.max_threads = 2 * out.db.size + 16;
+    // The sync server refuses a call outright when it cannot take another
+    // thread (bench/RESULTS.md: 32 callers against 2 x 8 + 16 threads): a
+    // cap near the pool turns a burst into errors instead of a queue.
+    out.max_threads = 32 * out.db.size;
   }
   out.max_message_bytes = static_cast<int>(config.GetInt("max_message_bytes"));
   out.keepalive_time = config.GetDuration("keepalive_time");

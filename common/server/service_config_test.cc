@@ -50,7 +50,7 @@ TEST(ServiceConfig, MinimalEnvironmentGivesDefaults) {
   EXPECT_EQ(config->port, 50053);
   EXPECT_EQ(config->db.schema, "referral");
   EXPECT_EQ(config->db.application_name, "kosapo-referral");
-  EXPECT_EQ(config->max_threads, 2 * 8 + 16);
+  EXPECT_EQ(config->max_threads, 32 * 8);
   EXPECT_EQ(config->peers.at("case"), "case:50052");
   EXPECT_EQ(config->jwt_algorithm, auth::Algorithm::kEs256);
 }
@@ -95,7 +95,7 @@ TEST(ServiceConfig, FlagsWinOverEnvironment) {
   ASSERT_TRUE(config.ok()) << config.status();
   EXPECT_EQ(config->port, 7000);
   EXPECT_EQ(config->db.size, 3);
-  EXPECT_EQ(config->max_threads, 2 * 3 + 16);
+  EXPECT_EQ(config->max_threads, 32 * 3);
 }
 
 }  // namespace

@@ -651,15 +651,17 @@ CaseStore::AuditTrail(int64_t id, int64_t before_id, int limit,
   using Page = std::vector<std::pair<int64_t, v1::AuditEntry>>;
   return WithCase<Page>(
       pool_, "list case audit", id, caller, authorize, false,
-      [&](pqxx::work& tx, CaseRecord&, Access) -> absl::StatusOr<Page> {
+      [&](pqxx::work& tx, CaseRecord& record, Access) -> absl::StatusOr<Page> {
         Page page;
+        // The trail as it was before this call (its own row is written
+        // with the load).
         for (const pqxx::row& row : tx.exec_params(
                  "SELECT id, (extract(epoch FROM access_time) * 1000000)"
                  "::bigint, subject, role, method, access, request_id"
                  " FROM case_audit WHERE case_id = $1"
-                 "   AND ($2 = 0 OR id < $2)"
+                 "   AND ($2 = 0 OR id < $2) AND id <> $4"
                  " ORDER BY id DESC LIMIT $3",
-                 id, before_id, limit)) {
+                 id, before_id, limit, record.audit_id)) {
           v1::AuditEntry entry;
           SetTimestampMicros(row[1].as<int64_t>(), entry.mutable_time());
           entry.set_subject(row[2].as<std::string>());

@@ -3,6 +3,7 @@
 #include <google/protobuf/util/json_util.h>
 
 #include <map>
+#include <nlohmann/json.hpp>
 
 #include "absl/strings/str_cat.h"
 #include "common/base/proto_time.h"
@@ -74,17 +75,71 @@ CaseRecord CaseFromRow(const pqxx::row& row) {
   return record;
 }
 
-absl::StatusOr<CaseRecord> LoadCase(pqxx::work& tx, int64_t id, bool lock) {
-  const pqxx::result rows = tx.exec_params(
-      absl::StrCat("SELECT ", kCaseColumns, " FROM cases c WHERE c.id = $1",
-                   lock ? " FOR UPDATE" : ""),
-      id);
+namespace {
+
+// The case row with its assignees and hubs (ordered as LoadScopes orders
+// them) in one statement, after `prefix` (a WITH clause, or nothing).
+std::string LoadCaseSql(absl::string_view prefix, absl::string_view columns,
+                        bool lock) {
+  return absl::StrCat(
+      prefix, "SELECT ", kCaseColumns, columns,
+      ", (SELECT coalesce(json_agg(json_build_array(a.subject, a.role)"
+      "                   ORDER BY a.subject), '[]')"
+      "     FROM case_assignees a WHERE a.case_id = c.id)::text"
+      "   AS assignees_json,"
+      " (SELECT coalesce(json_agg(h.hub_code ORDER BY h.hub_code), '[]')"
+      "    FROM case_hubs h WHERE h.case_id = c.id)::text AS hubs_json"
+      " FROM cases c WHERE c.id = $1",
+      lock ? " FOR UPDATE OF c" : "");
+}
+
+absl::StatusOr<CaseRecord> CaseWithScope(const pqxx::result& rows, int64_t id) {
   if (rows.empty()) {
     return absl::NotFoundError(absl::StrCat(CaseName(id), " not found"));
   }
-  std::vector<CaseRecord> records = {CaseFromRow(rows[0])};
-  LoadScopes(tx, records);
-  return std::move(records.front());
+  CaseRecord record = CaseFromRow(rows[0]);
+  const nlohmann::json assignees =
+      nlohmann::json::parse(rows[0]["assignees_json"].as<std::string>());
+  for (const nlohmann::json& pair : assignees) {
+    v1::Assignee* assignee = record.proto.add_assignees();
+    assignee->set_subject(pair[0].get<std::string>());
+    assignee->set_role(pair[1].get<std::string>());
+    record.scope.assignees.push_back(assignee->subject());
+  }
+  const nlohmann::json hubs =
+      nlohmann::json::parse(rows[0]["hubs_json"].as<std::string>());
+  for (const nlohmann::json& hub : hubs) {
+    record.proto.add_hub_codes(hub.get<std::string>());
+    record.scope.hubs.push_back(hub.get<std::string>());
+  }
+  return record;
+}
+
+}  // namespace
+
+absl::StatusOr<CaseRecord> LoadCase(pqxx::work& tx, int64_t id, bool lock) {
+  return CaseWithScope(tx.exec_params(LoadCaseSql("", "", lock), id), id);
+}
+
+absl::StatusOr<CaseRecord> LoadCaseAudited(pqxx::work& tx, int64_t id,
+                                           bool lock, const Caller& caller,
+                                           absl::string_view access) {
+  // Each statement is a round trip, and every call on a case starts here:
+  // the audit row goes in with the load. When the call then fails, the
+  // transaction rolls back and takes the audit row with it, as if it had
+  // been written last.
+  const pqxx::result rows = tx.exec_params(
+      LoadCaseSql("WITH audit AS (INSERT INTO case_audit (case_id,"
+                  " subject, role, method, access, request_id)"
+                  " VALUES ($1, $2, $3, $4, $5, $6) RETURNING id) ",
+                  ", (SELECT id FROM audit) AS audit_id", lock),
+      id, caller.subject, caller.role, caller.method, std::string(access),
+      caller.request_id);
+  absl::StatusOr<CaseRecord> record = CaseWithScope(rows, id);
+  if (record.ok()) {
+    record->audit_id = rows[0]["audit_id"].as<int64_t>();
+  }
+  return record;
 }
 
 void LoadScopes(pqxx::work& tx, std::vector<CaseRecord>& records) {

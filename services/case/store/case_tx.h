@@ -42,6 +42,8 @@ struct CaseRecord {
   v1::CaseState state = v1::CASE_STATE_UNSPECIFIED;
   // The whole case, household included: redact before answering.
   v1::Case proto;
+  // The audit row of this call (LoadCaseAudited), else 0.
+  int64_t audit_id = 0;
 };
 
 // The columns CaseFromRow reads, for SELECT lists ("c." prefixed).
@@ -53,6 +55,11 @@ CaseRecord CaseFromRow(const pqxx::row& row);
 
 // Loads cases/{id} (FOR UPDATE when `lock`), or NOT_FOUND.
 absl::StatusOr<CaseRecord> LoadCase(pqxx::work& tx, int64_t id, bool lock);
+// LoadCase, writing the case's audit row (`access` "read" or "write") in
+// the same statement: the caller must roll back unless the call succeeds.
+absl::StatusOr<CaseRecord> LoadCaseAudited(pqxx::work& tx, int64_t id,
+                                           bool lock, const Caller& caller,
+                                           absl::string_view access);
 // Loads the assignees and hubs of several cases at once and fills them in.
 void LoadScopes(pqxx::work& tx, std::vector<CaseRecord>& records);
 
@@ -81,9 +88,10 @@ void Touch(pqxx::work& tx, CaseRecord& record);
 // from its histories, and reloads it.
 absl::StatusOr<CaseRecord> Refresh(pqxx::work& tx, int64_t id);
 
-// Runs `fn` on cases/{id} in one transaction: load (locked for a write),
-// authorize, fn, audit. A write must call Touch itself when it changed the
-// case (a replay of a request that already took effect changes nothing).
+// Runs `fn` on cases/{id} in one transaction: load (locked for a write)
+// and audit, authorize, fn; the audit row stays only when all succeed. A
+// write must call Touch itself when it changed the case (a replay of a
+// request that already took effect changes nothing).
 template <typename Result>
 absl::StatusOr<Result> WithCase(pg::Pool& pool, absl::string_view operation,
                                 int64_t id, const Caller& caller,
@@ -92,7 +100,8 @@ absl::StatusOr<Result> WithCase(pg::Pool& pool, absl::string_view operation,
                                     pqxx::work&, CaseRecord&, Access)>& fn) {
   return pg::InTransaction(
       pool, operation, [&](pqxx::work& tx) -> absl::StatusOr<Result> {
-        absl::StatusOr<CaseRecord> record = LoadCase(tx, id, write);
+        absl::StatusOr<CaseRecord> record =
+            LoadCaseAudited(tx, id, write, caller, write ? "write" : "read");
         if (!record.ok()) {
           return record.status();
         }
@@ -100,11 +109,7 @@ absl::StatusOr<Result> WithCase(pg::Pool& pool, absl::string_view operation,
         if (!access.ok()) {
           return access.status();
         }
-        absl::StatusOr<Result> result = fn(tx, *record, *access);
-        if (result.ok()) {
-          Audit(tx, {id}, caller, write ? "write" : "read");
-        }
-        return result;
+        return fn(tx, *record, *access);  // not OK: rolled back, audit too
       });
 }
 

@@ -61,17 +61,11 @@ absl::StatusOr<v1::WardComparison> ReportingServiceImpl::ReadComparison(
       input.counts,
       projections_.Counts(query.municipality, query.fiscal_year, query.as_of));
   KOSAPO_ASSIGN_OR_RETURN(
-      const std::vector<int> earlier,
-      projections_.EarlierYears(query.municipality, query.fiscal_year));
-  for (int earlier_year : earlier) {
-    YearTotal total;
-    total.fiscal_year = earlier_year;
-    total.as_of = absl::CivilDay(earlier_year + 1, 3, 31);
-    KOSAPO_ASSIGN_OR_RETURN(
-        const auto counts,
-        projections_.Counts(query.municipality, earlier_year, total.as_of));
-    total.counts = Sum(counts);
-    input.earlier.push_back(total);
+      const auto earlier,
+      projections_.EarlierYearTotals(query.municipality, query.fiscal_year));
+  for (const auto& [earlier_year, counts] : earlier) {
+    input.earlier.push_back(
+        {earlier_year, absl::CivilDay(earlier_year + 1, 3, 31), counts});
   }
   return BuildComparison(input);
 }

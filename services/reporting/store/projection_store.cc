@@ -177,6 +177,14 @@ absl::StatusOr<std::vector<AreaInfo>> ProjectionStore::Areas(
 
 absl::StatusOr<std::map<std::string, WardCounts>> ProjectionStore::Counts(
     const std::string& municipality, int fiscal_year, absl::CivilDay as_of) {
+  if (as_of == absl::CivilDay(fiscal_year + 1, 3, 31)) {
+    return YearEndCounts(municipality, fiscal_year);
+  }
+  return ScanCounts(municipality, fiscal_year, as_of);
+}
+
+absl::StatusOr<std::map<std::string, WardCounts>> ProjectionStore::ScanCounts(
+    const std::string& municipality, int fiscal_year, absl::CivilDay as_of) {
   using Result = std::map<std::string, WardCounts>;
   return pg::InTransaction(
       pool_, "count ward table",
@@ -191,27 +199,29 @@ absl::StatusOr<std::map<std::string, WardCounts>> ProjectionStore::Counts(
           counts[row[0].as<std::string>()].pupils = row[1].as<int64_t>();
         }
         for (const pqxx::row& row : tx.exec_params(
-                 "WITH cohort AS ("
-                 "  SELECT name, area_code FROM cases"
-                 "   WHERE municipality = $1 AND fiscal_year = $2"
-                 "     AND NOT withdrawn AND opened_date <= $3::date),"
-                 " status AS ("
+                 // The year's cases are joined in each part rather than
+                 // taken from one shared CTE, which PostgreSQL would
+                 // materialize and join without statistics.
+                 "WITH status AS ("
                  "  SELECT DISTINCT ON (a.case_name) a.case_name, a.status"
-                 "    FROM approach_changes a JOIN cohort ON cohort.name ="
-                 "         a.case_name"
-                 "   WHERE a.effective_date <= $3::date"
+                 "    FROM approach_changes a JOIN cases c"
+                 "      ON c.name = a.case_name"
+                 "   WHERE c.municipality = $1 AND c.fiscal_year = $2"
+                 "     AND a.effective_date <= $3::date"
                  "   ORDER BY a.case_name, a.effective_date DESC, a.seq DESC),"
                  " outcome AS ("
                  "  SELECT DISTINCT ON (o.case_name) o.case_name, o.kind"
-                 "    FROM outcome_changes o JOIN cohort ON cohort.name ="
-                 "         o.case_name"
-                 "   WHERE o.effective_date <= $3::date"
+                 "    FROM outcome_changes o JOIN cases c"
+                 "      ON c.name = o.case_name"
+                 "   WHERE c.municipality = $1 AND c.fiscal_year = $2"
+                 "     AND o.effective_date <= $3::date"
                  "   ORDER BY o.case_name, o.effective_date DESC, o.seq DESC),"
                  " connected AS ("
                  "  SELECT DISTINCT k.case_name FROM connections k"
-                 "    JOIN cohort ON cohort.name = k.case_name"
-                 "   WHERE NOT k.revoked AND k.effective_date <= $3::date)"
-                 " SELECT cohort.area_code, count(*),"
+                 "    JOIN cases c ON c.name = k.case_name"
+                 "   WHERE c.municipality = $1 AND c.fiscal_year = $2"
+                 "     AND NOT k.revoked AND k.effective_date <= $3::date)"
+                 " SELECT c.area_code, count(*),"
                  "  count(*) FILTER (WHERE s.status = 'outreach_done'),"
                  "  count(*) FILTER (WHERE s.status = 'outreach_done'"
                  "                     AND k.case_name IS NOT NULL),"
@@ -219,11 +229,13 @@ absl::StatusOr<std::map<std::string, WardCounts>> ProjectionStore::Counts(
                  "                      OR s.status = 'in_preparation'),"
                  "  count(*) FILTER (WHERE s.status = 'not_possible'),"
                  "  count(*) FILTER (WHERE o.kind = 'improved_resolved')"
-                 "  FROM cohort"
-                 "  LEFT JOIN status s ON s.case_name = cohort.name"
-                 "  LEFT JOIN outcome o ON o.case_name = cohort.name"
-                 "  LEFT JOIN connected k ON k.case_name = cohort.name"
-                 " GROUP BY cohort.area_code",
+                 "  FROM cases c"
+                 "  LEFT JOIN status s ON s.case_name = c.name"
+                 "  LEFT JOIN outcome o ON o.case_name = c.name"
+                 "  LEFT JOIN connected k ON k.case_name = c.name"
+                 " WHERE c.municipality = $1 AND c.fiscal_year = $2"
+                 "   AND NOT c.withdrawn AND c.opened_date <= $3::date"
+                 " GROUP BY c.area_code",
                  municipality, fiscal_year, day)) {
           WardCounts& c = counts[row[0].as<std::string>()];
           c.target = row[1].as<int64_t>();
@@ -238,22 +250,74 @@ absl::StatusOr<std::map<std::string, WardCounts>> ProjectionStore::Counts(
       pg::TxOptions::ReadOnly());
 }
 
-absl::StatusOr<std::vector<int>> ProjectionStore::EarlierYears(
-    const std::string& municipality, int fiscal_year) {
+absl::StatusOr<std::map<std::string, WardCounts>>
+ProjectionStore::YearEndCounts(const std::string& municipality,
+                               int fiscal_year) {
+  using Result = std::map<std::string, WardCounts>;
   return pg::InTransaction(
-      pool_, "read fiscal years",
-      [&](pqxx::work& tx) -> absl::StatusOr<std::vector<int>> {
-        std::vector<int> years;
-        for (const pqxx::row& row :
-             tx.exec_params("SELECT fiscal_year FROM cases"
-                            " WHERE municipality = $1 AND fiscal_year < $2"
-                            " UNION SELECT fiscal_year FROM enrollment"
-                            " WHERE municipality = $1 AND fiscal_year < $2"
-                            " ORDER BY 1",
-                            municipality, fiscal_year)) {
-          years.push_back(row[0].as<int>());
+      pool_, "read year-end counts",
+      [&](pqxx::work& tx) -> absl::StatusOr<Result> {
+        Result counts;
+        for (const pqxx::row& row : tx.exec_params(
+                 "SELECT area_code, sum(pupils)::bigint FROM enrollment"
+                 " WHERE municipality = $1 AND fiscal_year = $2"
+                 " GROUP BY area_code",
+                 municipality, fiscal_year)) {
+          counts[row[0].as<std::string>()].pupils = row[1].as<int64_t>();
         }
-        return years;
+        for (const pqxx::row& row : tx.exec_params(
+                 "SELECT area_code, target, outreach_done, connected,"
+                 "       preparing, unable, resolved"
+                 "  FROM year_end_counts"
+                 " WHERE municipality = $1 AND fiscal_year = $2",
+                 municipality, fiscal_year)) {
+          WardCounts& c = counts[row[0].as<std::string>()];
+          c.target = row[1].as<int64_t>();
+          c.outreach_done = row[2].as<int64_t>();
+          c.connected = row[3].as<int64_t>();
+          c.preparing = row[4].as<int64_t>();
+          c.unable = row[5].as<int64_t>();
+          c.resolved = row[6].as<int64_t>();
+        }
+        return counts;
+      },
+      pg::TxOptions::ReadOnly());
+}
+
+absl::StatusOr<std::map<int, WardCounts>> ProjectionStore::EarlierYearTotals(
+    const std::string& municipality, int fiscal_year) {
+  using Result = std::map<int, WardCounts>;
+  return pg::InTransaction(
+      pool_, "read earlier years",
+      [&](pqxx::work& tx) -> absl::StatusOr<Result> {
+        Result totals;
+        // Every case ever projected has its (zero or more) counts here, so
+        // the years are the same as those with cases.
+        for (const pqxx::row& row : tx.exec_params(
+                 "SELECT fiscal_year, sum(target)::bigint,"
+                 "       sum(outreach_done)::bigint, sum(connected)::bigint,"
+                 "       sum(preparing)::bigint, sum(unable)::bigint,"
+                 "       sum(resolved)::bigint"
+                 "  FROM year_end_counts"
+                 " WHERE municipality = $1 AND fiscal_year < $2"
+                 " GROUP BY fiscal_year",
+                 municipality, fiscal_year)) {
+          WardCounts& c = totals[row[0].as<int>()];
+          c.target = row[1].as<int64_t>();
+          c.outreach_done = row[2].as<int64_t>();
+          c.connected = row[3].as<int64_t>();
+          c.preparing = row[4].as<int64_t>();
+          c.unable = row[5].as<int64_t>();
+          c.resolved = row[6].as<int64_t>();
+        }
+        for (const pqxx::row& row : tx.exec_params(
+                 "SELECT fiscal_year, sum(pupils)::bigint FROM enrollment"
+                 " WHERE municipality = $1 AND fiscal_year < $2"
+                 " GROUP BY fiscal_year",
+                 municipality, fiscal_year)) {
+          totals[row[0].as<int>()].pupils = row[1].as<int64_t>();
+        }
+        return totals;
       },
       pg::TxOptions::ReadOnly());
 }

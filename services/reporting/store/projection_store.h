@@ -33,12 +33,18 @@ class ProjectionStore {
   // Counts per area of the fiscal year's cohort as of `as_of`: cases opened
   // in the year on or before `as_of`, not withdrawn, with their approach
   // status, connection and outcome as of that day; pupils from the year's
-  // enrollment.
+  // enrollment. As of the year's end (31 March after it) they are read from
+  // the year-end counts (migrations/0003_year_end_counts.sql), else counted
+  // by ScanCounts. An area may be present with zero counts.
   absl::StatusOr<std::map<std::string, WardCounts>> Counts(
       const std::string& municipality, int fiscal_year, absl::CivilDay as_of);
-  // Earlier fiscal years with cases or enrollment, oldest first.
-  absl::StatusOr<std::vector<int>> EarlierYears(const std::string& municipality,
-                                                int fiscal_year);
+  // The same counts, counted from the projections case by case.
+  absl::StatusOr<std::map<std::string, WardCounts>> ScanCounts(
+      const std::string& municipality, int fiscal_year, absl::CivilDay as_of);
+  // The city totals of every fiscal year before `fiscal_year` with cases or
+  // enrollment, each as of its own year end, by year.
+  absl::StatusOr<std::map<int, WardCounts>> EarlierYearTotals(
+      const std::string& municipality, int fiscal_year);
 
   // How far each feed has been applied.
   absl::StatusOr<std::vector<events::CheckpointPosition>> FeedPositions() {
@@ -63,6 +69,10 @@ class ProjectionStore {
   // Urgent reports of the case feed, for the hubs' reports.
   static absl::Status ApplyUrgent(pqxx::work& tx,
                                   const events::v1::Event& event);
+
+  // Counts as of the year end, from the year-end counts.
+  absl::StatusOr<std::map<std::string, WardCounts>> YearEndCounts(
+      const std::string& municipality, int fiscal_year);
 
   pg::Pool& pool_;
 };
