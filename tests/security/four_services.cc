@@ -70,6 +70,25 @@ std::string FourServices::ServiceOf(const std::string& method) {
   return "";
 }
 
+TestTokens* FourServicesTest::tokens_ = nullptr;
+FourServices* FourServicesTest::services_ = nullptr;
+
+void FourServicesTest::SetUpTestSuite() {
+  auto tokens = TestTokens::Create();
+  ASSERT_TRUE(tokens.ok()) << tokens.status();
+  tokens_ = tokens->release();
+  auto services = FourServices::Start(*tokens_, SharedPgCluster().data_dir());
+  ASSERT_TRUE(services.ok()) << services.status();
+  services_ = services->release();
+}
+
+void FourServicesTest::TearDownTestSuite() {
+  delete services_;
+  services_ = nullptr;
+  delete tokens_;
+  tokens_ = nullptr;
+}
+
 grpc::Status CallWithBytes(const std::shared_ptr<grpc::Channel>& channel,
                            const std::string& method, const std::string& token,
                            const std::string& request,

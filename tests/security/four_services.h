@@ -16,6 +16,7 @@
 #include "absl/status/statusor.h"
 #include "common/service/in_process.h"
 #include "common/testing/test_tokens.h"
+#include "gtest/gtest.h"
 
 namespace kosapo::testing {
 
@@ -36,6 +37,16 @@ class FourServices {
 
  private:
   std::map<std::string, std::unique_ptr<InProcessService>> services_;
+};
+
+// A test suite sharing one FourServices and one TestTokens among its tests.
+class FourServicesTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite();
+  static void TearDownTestSuite();
+
+  static TestTokens* tokens_;
+  static FourServices* services_;
 };
 
 // One call of `method` ("pkg.Service/Method") with a single request whose

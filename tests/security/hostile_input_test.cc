@@ -109,25 +109,8 @@ Message* Holder(Message* request, const FieldPath& path) {
   return message;
 }
 
-class HostileInputTest : public ::testing::Test {
+class HostileInputTest : public testing::FourServicesTest {
  protected:
-  static void SetUpTestSuite() {
-    auto tokens = testing::TestTokens::Create();
-    ASSERT_TRUE(tokens.ok()) << tokens.status();
-    tokens_ = tokens->release();
-    auto services =
-        FourServices::Start(*tokens_, testing::SharedPgCluster().data_dir());
-    ASSERT_TRUE(services.ok()) << services.status();
-    services_ = services->release();
-  }
-
-  static void TearDownTestSuite() {
-    delete services_;
-    services_ = nullptr;
-    delete tokens_;
-    tokens_ = nullptr;
-  }
-
   void SetUp() override { rows_before_ = RowCounts(); }
 
   // The battery stores nothing: every table of every service has the rows
@@ -227,13 +210,8 @@ class HostileInputTest : public ::testing::Test {
     return calls;
   }
 
-  static testing::TestTokens* tokens_;
-  static FourServices* services_;
   std::map<std::string, long> rows_before_;
 };
-
-testing::TestTokens* HostileInputTest::tokens_ = nullptr;
-FourServices* HostileInputTest::services_ = nullptr;
 
 // Bytes that do not parse as any message: a length-delimited field 1
 // whose length is a varint that never ends.

@@ -23,31 +23,7 @@ using ::kosapo::testing::FourServices;
 
 constexpr char kCity[] = "27800";
 
-class PermissionWallTest : public ::testing::Test {
- protected:
-  static void SetUpTestSuite() {
-    auto tokens = testing::TestTokens::Create();
-    ASSERT_TRUE(tokens.ok()) << tokens.status();
-    tokens_ = tokens->release();
-    auto services =
-        FourServices::Start(*tokens_, testing::SharedPgCluster().data_dir());
-    ASSERT_TRUE(services.ok()) << services.status();
-    services_ = services->release();
-  }
-
-  static void TearDownTestSuite() {
-    delete services_;
-    services_ = nullptr;
-    delete tokens_;
-    tokens_ = nullptr;
-  }
-
-  static testing::TestTokens* tokens_;
-  static FourServices* services_;
-};
-
-testing::TestTokens* PermissionWallTest::tokens_ = nullptr;
-FourServices* PermissionWallTest::services_ = nullptr;
+using PermissionWallTest = testing::FourServicesTest;
 
 TEST_F(PermissionWallTest, EveryRpcRefusesExactlyTheRolesTheMatrixRefuses) {
   const auth::PermissionMatrix& matrix = auth::PermissionMatrix::Embedded();
