@@ -55,13 +55,16 @@ std::string ServiceOf(const std::string& method) {
 
 // One call of `method` with a single empty message, whatever its kind
 // (unary or streaming: an empty message is a valid encoding of any
-// request), through the generic stub; the call's final status.
+// request), through the generic stub; the call's final status. No token:
+// the channel's certificate alone says who calls.
 grpc::Status CallWithEmptyRequest(const std::shared_ptr<grpc::Channel>& channel,
                                   const std::string& method,
                                   const std::string& token) {
   grpc::GenericStub stub(channel);
   grpc::ClientContext context;
-  context.AddMetadata("authorization", "Bearer " + token);
+  if (!token.empty()) {
+    context.AddMetadata("authorization", "Bearer " + token);
+  }
   // Watch-style streams answer nothing until events come: a deadline ends
   // them, and an allowed caller then sees DEADLINE_EXCEEDED.
   context.set_deadline(std::chrono::system_clock::now() +
@@ -157,6 +160,12 @@ TEST_F(PermissionWallTest, EveryRpcRefusesExactlyTheRolesTheMatrixRefuses) {
   const auth::PermissionMatrix& matrix = auth::PermissionMatrix::Embedded();
   int refused = 0;
   int allowed = 0;
+  // Services call over a connection holding their own certificate (a
+  // service token is refused from anywhere else); users over a client's.
+  std::map<std::string, std::shared_ptr<grpc::Channel>> as_service;
+  for (const auto& [name, service] : *services_) {
+    as_service[name] = service->service_channel("wall-service");
+  }
   for (const std::string& method : matrix.methods()) {
     const std::string owner = ServiceOf(method);
     // The feed is the same code in every service: walk it on each.
@@ -177,26 +186,38 @@ TEST_F(PermissionWallTest, EveryRpcRefusesExactlyTheRolesTheMatrixRefuses) {
         principal.areas = {"A1"};
         principal.schools = {"E1"};
         principal.hubs = {"H1"};
-        const grpc::Status status = CallWithEmptyRequest(
-            services_->at(target)->channel(), method, tokens_->Sign(principal));
-        const std::string wall = absl::StrCat("role ", auth::RoleName(role),
-                                              " may not call /", method);
-        const bool walled =
-            status.error_code() == grpc::StatusCode::PERMISSION_DENIED &&
-            status.error_message() == wall;
-        const std::string where = absl::StrCat(
-            method, " on ", target, " as ", auth::RoleName(role), ": ",
-            status.error_code(), " ", status.error_message());
-        EXPECT_NE(status.error_code(), grpc::StatusCode::UNIMPLEMENTED)
-            << where;
-        EXPECT_NE(status.error_code(), grpc::StatusCode::UNAUTHENTICATED)
-            << where;
-        if (matrix.Allowed(method, role).has_value()) {
-          EXPECT_FALSE(walled) << where;
-          ++allowed;
-        } else {
-          EXPECT_TRUE(walled) << where;
-          ++refused;
+        const bool service = role == auth::Role::kService;
+        const auto& channel =
+            service ? as_service.at(target) : services_->at(target)->channel();
+        // A service is walled alike with its token and with its
+        // certificate alone.
+        std::vector<std::string> credentials = {tokens_->Sign(principal)};
+        if (service) {
+          credentials.push_back("");
+        }
+        for (const std::string& token : credentials) {
+          const grpc::Status status =
+              CallWithEmptyRequest(channel, method, token);
+          const std::string wall = absl::StrCat("role ", auth::RoleName(role),
+                                                " may not call /", method);
+          const bool walled =
+              status.error_code() == grpc::StatusCode::PERMISSION_DENIED &&
+              status.error_message() == wall;
+          const std::string where =
+              absl::StrCat(method, " on ", target, " as ", auth::RoleName(role),
+                           token.empty() ? " (cert)" : "", ": ",
+                           status.error_code(), " ", status.error_message());
+          EXPECT_NE(status.error_code(), grpc::StatusCode::UNIMPLEMENTED)
+              << where;
+          EXPECT_NE(status.error_code(), grpc::StatusCode::UNAUTHENTICATED)
+              << where;
+          if (matrix.Allowed(method, role).has_value()) {
+            EXPECT_FALSE(walled) << where;
+            ++allowed;
+          } else {
+            EXPECT_TRUE(walled) << where;
+            ++refused;
+          }
         }
       }
     }

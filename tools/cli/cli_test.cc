@@ -184,12 +184,19 @@ class CliTest : public ::testing::Test {
     return absl::StrCat("127.0.0.1:", services_->at(service)->runtime().port());
   }
 
-  // The addresses of all four services, as the CLI reads them.
+  // The addresses of all four services and the CLI's client certificate
+  // from the services' test CA, as the CLI reads them.
   static std::map<std::string, std::string> Endpoints() {
+    const testing::TestPki& pki = services_->at("screening")->pki();
+    EXPECT_TRUE(pki.IssueClient("cli").ok());
+    const tls::TlsFiles files = pki.Client("cli");
     return {{"KOSAPO_SCREENING_ADDRESS", Address("screening")},
             {"KOSAPO_CASE_ADDRESS", Address("case")},
             {"KOSAPO_REFERRAL_ADDRESS", Address("referral")},
-            {"KOSAPO_REPORTING_ADDRESS", Address("reporting")}};
+            {"KOSAPO_REPORTING_ADDRESS", Address("reporting")},
+            {"KOSAPO_TLS_CA", files.ca_file},
+            {"KOSAPO_TLS_CERT", files.cert_file},
+            {"KOSAPO_TLS_KEY", files.key_file}};
   }
 
   // Endpoints and a token for `principal` in a file, as a script sets them.
@@ -395,6 +402,28 @@ TEST_F(CliTest, UnreachableServiceExitsThreeSayingHowToStartTheSuite) {
                     HasSubstr("scripts/run.sh --keep-running"),
                     HasSubstr("KOSAPO_CASE_ADDRESS")));
   EXPECT_EQ(result.out, "");
+}
+
+TEST_F(CliTest, WithoutTlsSettingsExitsTwoNamingThemAndPlaintextIsRefused) {
+  std::map<std::string, std::string> env =
+      As(Principal(auth::Role::kWardOfficer, kSampleCity, {"27501"}));
+  std::map<std::string, std::string> no_tls = env;
+  no_tls.erase("KOSAPO_TLS_CERT");
+  no_tls.erase("KOSAPO_TLS_KEY");
+  const CliResult missing = Run({"cases", "list"}, no_tls);
+  EXPECT_EQ(missing.code, 2) << missing.err;
+  EXPECT_THAT(missing.err, AllOf(HasSubstr("--tls-cert (KOSAPO_TLS_CERT)"),
+                                 HasSubstr("--tls-key (KOSAPO_TLS_KEY)"),
+                                 Not(HasSubstr("--tls-ca"))));
+  // Plaintext against the services' TLS ports gets no answer.
+  const CliResult plaintext =
+      Run({"cases", "list", "--plaintext", "--timeout=5s"}, env);
+  EXPECT_EQ(plaintext.code, 3) << plaintext.err;
+  // A flag wins over the variables, as for every setting.
+  const CliResult flags =
+      Run({"cases", "list", "--tls-key=/nonexistent.key"}, env);
+  EXPECT_EQ(flags.code, 2) << flags.err;
+  EXPECT_THAT(flags.err, HasSubstr("cannot read --tls-key file"));
 }
 
 TEST_F(CliTest, MissingOrForeignTokenExitsFour) {
