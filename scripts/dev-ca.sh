@@ -4,8 +4,9 @@
 #   DIR/ca.crt, DIR/ca.key                 the CA (EC P-256, 10 years)
 #   DIR/service/<name>/{tls.crt,tls.key,ca.crt}
 #       a service's certificate: URI SAN spiffe://kosapo/service/<name> (its
-#       identity), DNS SANs <name>, <name>.kosapo(.svc(.cluster.local)),
-#       localhost and IP SANs 127.0.0.1 and ::1; server and client use
+#       identity), DNS SANs <name>, kosapo-<name> (the Kubernetes Service)
+#       and kosapo-<name>.<namespace>(.svc(.cluster.local)), localhost, and
+#       IP SANs 127.0.0.1 and ::1; server and client use
 #   DIR/client/<name>/{tls.crt,tls.key,ca.crt}
 #       a client's certificate: URI SAN spiffe://kosapo/client/<name>
 # The per-identity directories have the layout of a Kubernetes TLS Secret
@@ -19,7 +20,9 @@
 #            if they exist, keeping the CA: a rotation. Each file is replaced
 #            by a rename, so a service watching it never reads half a file.
 #   KOSAPO_DEV_CA_DNS="a.example b.example" adds DNS SANs to service
-#   certificates; KOSAPO_DEV_CA_DAYS sets their validity (default 365).
+#   certificates, KOSAPO_DEV_CA_NAMESPACE is their Kubernetes namespace
+#   (default kosapo-dev, the dev overlay's), KOSAPO_DEV_CA_DAYS their
+#   validity (default 365).
 # Idempotent otherwise: what exists is kept. For development and tests only;
 # deployments get certificates from cert-manager (deploy/overlays/prod).
 set -euo pipefail
@@ -54,6 +57,7 @@ for name in "${services[@]}" "${clients[@]}"; do
   }
 done
 days="${KOSAPO_DEV_CA_DAYS:-365}"
+namespace="${KOSAPO_DEV_CA_NAMESPACE:-kosapo-dev}"
 
 command -v openssl >/dev/null || {
   echo "$0: openssl not found" >&2
@@ -119,8 +123,10 @@ EXT
 }
 
 for name in "${services[@]}"; do
-  san="URI:spiffe://kosapo/service/${name},DNS:${name},DNS:${name}.kosapo"
-  san+=",DNS:${name}.kosapo.svc,DNS:${name}.kosapo.svc.cluster.local"
+  host="kosapo-${name}"  # the Kubernetes Service (deploy/base)
+  san="URI:spiffe://kosapo/service/${name},DNS:${name},DNS:${host}"
+  san+=",DNS:${host}.${namespace},DNS:${host}.${namespace}.svc"
+  san+=",DNS:${host}.${namespace}.svc.cluster.local"
   san+=",DNS:localhost,IP:127.0.0.1,IP:::1"
   for extra in ${KOSAPO_DEV_CA_DNS:-}; do
     san+=",DNS:${extra}"

@@ -69,6 +69,7 @@ TEST(Serve, PassesPrincipalAndMapsStatus) {
   principal.subject = "user-1";
   principal.role = auth::Role::kWardOfficer;
   context->principal = principal;
+  context->scope = auth::Scopes();  // the permission matrix let it through
   calls.Put(&server_context, context);
   const grpc::Status status =
       Serve(calls, &server_context, [&](const CallContext& call) {
@@ -87,6 +88,7 @@ TEST(Serve, HidesInternalDetailsAndExceptionsBehindRequestId) {
   auth::Principal principal;
   principal.role = auth::Role::kAnalyst;
   context->principal = principal;
+  context->scope = auth::Scopes();  // the permission matrix let it through
   calls.Put(&server_context, context);
   grpc::Status status = Serve(calls, &server_context, [](const CallContext&) {
     return absl::InternalError("relation cases.secret does not exist");
