@@ -1,6 +1,7 @@
 #include "common/server/runtime.h"
 
 #include <google/protobuf/descriptor.h>
+#include <grpcpp/ext/health_check_service_server_builder_option.h>
 #include <grpcpp/ext/proto_server_reflection_plugin.h>
 #include <grpcpp/health_check_service_interface.h>
 #include <grpcpp/resource_quota.h>
@@ -281,6 +282,11 @@ absl::Status ServiceRuntime::Start() {
       health_address, grpc::InsecureServerCredentials(), &health_port_);
   health_builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
   health_builder.SetOption(std::make_unique<WithoutPlugins>());
+  // Its own Health service, not gRPC's default one (which needs another
+  // service beside it on a sync server).
+  health_builder.SetOption(
+      std::make_unique<grpc::HealthCheckServiceServerBuilderOption>(nullptr));
+  health_builder.RegisterService(&health_port_service_);
   grpc::ResourceQuota health_quota(
       absl::StrCat("kosapo-", descriptor_.name, "-health"));
   health_quota.SetMaxThreads(4);
@@ -367,11 +373,10 @@ void ServiceRuntime::Drain() {
 }
 
 void ServiceRuntime::SetServing(const std::string& name, bool serving) {
-  for (grpc::Server* server : {server_.get(), health_server_.get()}) {
-    if (server != nullptr) {
-      server->GetHealthCheckService()->SetServingStatus(name, serving);
-    }
+  if (server_ != nullptr) {
+    server_->GetHealthCheckService()->SetServingStatus(name, serving);
   }
+  health_port_service_.Set(name, serving);
 }
 
 absl::StatusOr<std::unique_ptr<ServiceRuntime>> StartService(

@@ -28,6 +28,7 @@
 #include "common/pg/migrations.h"
 #include "common/pg/pool.h"
 #include "common/server/call_context.h"
+#include "common/server/health_port.h"
 #include "common/server/metrics.h"
 #include "common/server/peer.h"
 #include "common/server/service_config.h"
@@ -97,6 +98,7 @@ class ServiceRuntime {
   std::vector<std::shared_ptr<grpc::Service>> services_;
   std::vector<std::function<void()>> drain_hooks_;
   std::unique_ptr<grpc::Server> server_;
+  HealthPortService health_port_service_;
   std::unique_ptr<grpc::Server> health_server_;
   int port_ = 0;
   int health_port_ = 0;

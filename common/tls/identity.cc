@@ -83,7 +83,9 @@ Identity IdentityFromUris(const std::vector<std::string>& uris) {
 bool IsTls(const grpc::AuthContext& context) {
   for (const grpc::string_ref& type :
        context.FindPropertyValues(GRPC_TRANSPORT_SECURITY_TYPE_PROPERTY_NAME)) {
-    if (type == GRPC_SSL_TRANSPORT_SECURITY_TYPE) {
+    // "tls" from TlsServerCredentials, "ssl" from SslServerCredentials.
+    if (type == GRPC_TLS_TRANSPORT_SECURITY_TYPE ||
+        type == GRPC_SSL_TRANSPORT_SECURITY_TYPE) {
       return true;
     }
   }
