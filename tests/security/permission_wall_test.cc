@@ -180,7 +180,7 @@ TEST_F(PermissionWallTest, EveryRpcRefusesExactlyTheRolesTheMatrixRefuses) {
         auth::Principal principal;
         principal.subject = absl::StrCat(
             role == auth::Role::kService ? "service:" : "user:", "wall-",
-            auth::RoleName(role));
+            std::string(auth::RoleName(role)));
         principal.role = role;
         principal.municipality = kCity;
         principal.areas = {"A1"};
@@ -198,15 +198,16 @@ TEST_F(PermissionWallTest, EveryRpcRefusesExactlyTheRolesTheMatrixRefuses) {
         for (const std::string& token : credentials) {
           const grpc::Status status =
               CallWithEmptyRequest(channel, method, token);
-          const std::string wall = absl::StrCat("role ", auth::RoleName(role),
-                                                " may not call /", method);
+          const std::string wall =
+              absl::StrCat("role ", std::string(auth::RoleName(role)),
+                           " may not call /", method);
           const bool walled =
               status.error_code() == grpc::StatusCode::PERMISSION_DENIED &&
               status.error_message() == wall;
-          const std::string where =
-              absl::StrCat(method, " on ", target, " as ", auth::RoleName(role),
-                           token.empty() ? " (cert)" : "", ": ",
-                           status.error_code(), " ", status.error_message());
+          const std::string where = absl::StrCat(
+              method, " on ", target, " as ", std::string(auth::RoleName(role)),
+              token.empty() ? " (cert)" : "", ": ", status.error_code(), " ",
+              status.error_message());
           EXPECT_NE(status.error_code(), grpc::StatusCode::UNIMPLEMENTED)
               << where;
           EXPECT_NE(status.error_code(), grpc::StatusCode::UNAUTHENTICATED)
