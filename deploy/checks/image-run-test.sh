@@ -119,8 +119,9 @@ start_pod() {
   for _ in $(seq 600); do  # up to a minute on a busy machine
     port="$(grep -o '"message":"serving".*' "${log}" 2>/dev/null |
       grep -o '"port":[0-9]*' | head -n1 | cut -d: -f2 || true)"
-    health="$(grep -o '"health_port":[0-9]*' "${log}" 2>/dev/null |
-      head -n1 | cut -d: -f2 || true)"
+    # From the "serving" line: the "starting" line quotes the setting ("0").
+    health="$(grep '"message":"serving"' "${log}" 2>/dev/null |
+      grep -o '"health_port":[0-9]*' | head -n1 | cut -d: -f2 || true)"
     [[ -n "${port}" ]] && break
     kill -0 "${PID[${service}]}" 2>/dev/null || break
     sleep 0.1

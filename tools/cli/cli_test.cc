@@ -468,13 +468,29 @@ TEST_F(CliTest, HealthShowsEveryServiceAndExitsThreeWhenOneIsDown) {
   EXPECT_THAT(one_down.err, HasSubstr("1 of 4 services not serving"));
 
   const CliResult probe = Run({"health", "--address", Address("case"),
-                               "--service=kosapo.cases.v1.CaseService"});
-  EXPECT_EQ(probe.code, 0) << probe.out;
+                               "--service=kosapo.cases.v1.CaseService"},
+                              Endpoints());
+  EXPECT_EQ(probe.code, 0) << probe.out << probe.err;
   EXPECT_EQ(probe.out, absl::StrCat(Address("case"),
                                     " kosapo.cases.v1.CaseService: SERVING\n"));
   const CliResult wrong_name =
-      Run({"health", "--address", Address("case"), "--service=kosapo.Nothing"});
+      Run({"health", "--address", Address("case"), "--service=kosapo.Nothing"},
+          Endpoints());
   EXPECT_EQ(wrong_name.code, 3) << wrong_name.out;
+  // As the kubelet probes: plaintext, on the health port, no certificate.
+  const std::string health_port = absl::StrCat(
+      "127.0.0.1:", services_->at("case")->runtime().health_port());
+  const CliResult kubelet =
+      Run({"health", "--plaintext", "--address", health_port,
+           "--service=kosapo.cases.v1.CaseService"});
+  EXPECT_EQ(kubelet.code, 0) << kubelet.out << kubelet.err;
+  EXPECT_EQ(
+      kubelet.out,
+      absl::StrCat(health_port, " kosapo.cases.v1.CaseService: SERVING\n"));
+  // Without TLS settings the CLI says which are missing (exit 2).
+  const CliResult no_tls = Run({"health", "--address", Address("case")});
+  EXPECT_EQ(no_tls.code, 2);
+  EXPECT_THAT(no_tls.err, HasSubstr("--tls-ca (KOSAPO_TLS_CA)"));
 }
 
 TEST_F(CliTest, TokenMintSignsATokenTheServicesWouldAccept) {
