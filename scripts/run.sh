@@ -16,8 +16,10 @@
 #   scripts/run.sh --stop          stop a suite left running
 # A second run reuses the build and the database: a city already loaded is
 # checked, not loaded again.
+# Every gRPC port speaks mutual TLS with certificates from a development CA
+# (scripts/dev-ca.sh, in .kosapo/tls/); the CLI's are client/cli/ there.
 # Environment: KOSAPO_BUILD_DIR (default build/), KOSAPO_STATE_DIR (default
-# .kosapo/, or .kosapo/short/ with --short: database, keys, logs; delete it
+# .kosapo/, or .kosapo/short/ with --short: database, keys, TLS, logs; delete it
 # to start from scratch), KOSAPO_WARD_TABLE (the table to reproduce; default
 # the city's published one, services/reporting/testdata/), KOSAPO_OUT_DIR
 # (default out/).
@@ -27,15 +29,18 @@ root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 build="${KOSAPO_BUILD_DIR:-${root}/build}"
 state="${KOSAPO_STATE_DIR:-${root}/.kosapo}"
 readonly SERVICES=(screening case referral reporting)
-# Ports: four in a row from KOSAPO_PORT_BASE (gRPC) and
-# KOSAPO_METRICS_PORT_BASE (metrics); the defaults are the services' own.
+# Ports: four in a row from KOSAPO_PORT_BASE (gRPC), KOSAPO_METRICS_PORT_BASE
+# (metrics) and KOSAPO_HEALTH_PORT_BASE (plaintext health checks); the
+# defaults are the services' own.
 port_base="${KOSAPO_PORT_BASE:-50051}"
 metrics_base="${KOSAPO_METRICS_PORT_BASE:-9451}"
-declare -A PORT=() METRICS=()
+health_base="${KOSAPO_HEALTH_PORT_BASE:-8451}"
+declare -A PORT=() METRICS=() HEALTH=()
 offset=0
 for service in "${SERVICES[@]}"; do
   PORT[${service}]=$((port_base + offset))
   METRICS[${service}]=$((metrics_base + offset))
+  HEALTH[${service}]=$((health_base + offset))
   offset=$((offset + 1))
 done
 declare -A GRPC_NAME=(
@@ -134,7 +139,7 @@ else
 fi
 
 for service in "${SERVICES[@]}"; do
-  for port in "${PORT[${service}]}" "${METRICS[${service}]}"; do
+  for port in "${PORT[${service}]}" "${METRICS[${service}]}" "${HEALTH[${service}]}"; do
     if (exec 3<>"/dev/tcp/127.0.0.1/${port}") 2>/dev/null; then
       die "port ${port} (for ${service}) is already in use on 127.0.0.1"
     fi
@@ -150,11 +155,15 @@ done < <("${root}/scripts/pg-local.sh" provision "${state}/pg" kosapo \
   screening:screening case:cases referral:referral reporting:reporting)
 
 "${root}/scripts/dev-keys.sh" "${state}/keys" >/dev/null
-"${build}/tools/kosapo" token mint \
-  --private-key-file="${state}/keys/jwt-es256.key" --algorithm=ES256 \
-  --issuer=kosapo-dev --audience=kosapo --subject=service:local \
-  --role=service --ttl=24h >"${state}/keys/service.token"
-chmod 600 "${state}/keys/service.token"
+# Mutual TLS: a development CA, a certificate per service, one for the CLI
+# and one for the sample loader (a service: it reads the feeds' heads).
+# The services call each other with their certificates, no tokens.
+tls="${state}/tls"
+"${root}/scripts/dev-ca.sh" "${tls}" >/dev/null
+"${root}/scripts/dev-ca.sh" "${tls}" --service sample >/dev/null
+export KOSAPO_TLS_CA="${tls}/client/cli/ca.crt" \
+  KOSAPO_TLS_CERT="${tls}/client/cli/tls.crt" \
+  KOSAPO_TLS_KEY="${tls}/client/cli/tls.key"
 
 for service in "${SERVICES[@]}"; do
   env -i PATH="${PATH}" \
@@ -162,8 +171,11 @@ for service in "${SERVICES[@]}"; do
     KOSAPO_METRICS_PORT="${METRICS[${service}]}" \
     KOSAPO_LISTEN_HOST=127.0.0.1 \
     KOSAPO_DB_URL="${DB_URL[${service}]}" \
+    KOSAPO_HEALTH_PORT="${HEALTH[${service}]}" \
     KOSAPO_JWT_PUBLIC_KEY_FILE="${state}/keys/jwt-es256.pub" \
-    KOSAPO_PEER_TOKEN_FILE="${state}/keys/service.token" \
+    KOSAPO_TLS_CERT_FILE="${tls}/service/${service}/tls.crt" \
+    KOSAPO_TLS_KEY_FILE="${tls}/service/${service}/tls.key" \
+    KOSAPO_TLS_CA_FILE="${tls}/service/${service}/ca.crt" \
     KOSAPO_SCREENING_ADDRESS="127.0.0.1:${PORT[screening]}" \
     KOSAPO_CASE_ADDRESS="127.0.0.1:${PORT[case]}" \
     KOSAPO_REFERRAL_ADDRESS="127.0.0.1:${PORT[referral]}" \
@@ -197,6 +209,9 @@ municipality="$(awk -F'\t' 'NR > 1 && $1 == "city_total" { print $4; exit }' "${
 fiscal_year="$(awk -F'\t' 'NR > 1 && $1 != "city_total" { print $2; exit }' "${table}")"
 sample=("${build}/tools/sample/kosapo-sample" --table="${table}"
   --private_key_file="${state}/keys/jwt-es256.key"
+  --tls_ca_file="${tls}/service/sample/ca.crt"
+  --tls_cert_file="${tls}/service/sample/tls.crt"
+  --tls_key_file="${tls}/service/sample/tls.key"
   --screening="127.0.0.1:${PORT[screening]}"
   --case_service="127.0.0.1:${PORT[case]}"
   --referral="127.0.0.1:${PORT[referral]}"
@@ -234,8 +249,10 @@ echo
 say "Done in $(($(date +%s) - started))s."
 
 if [[ "${keep_running}" == true ]]; then
-  echo "Left running. Tokens: ${state}/keys/service.token (a service),"
-  echo "${state}/keys/analyst.token (an analyst of ${municipality}). For example:"
+  rel_tls="${tls#"${root}/"}/client/cli"
+  echo "Left running, mutual TLS on every gRPC port. The CLI's certificate:"
+  echo "  export KOSAPO_TLS_CA=${rel_tls}/ca.crt KOSAPO_TLS_CERT=${rel_tls}/tls.crt KOSAPO_TLS_KEY=${rel_tls}/tls.key"
+  echo "A token: ${state#"${root}/"}/keys/analyst.token (an analyst of ${municipality}). For example:"
   echo "  KOSAPO_TOKEN_FILE=${state#"${root}/"}/keys/analyst.token build/tools/kosapo report ward-comparison --fy=${fiscal_year}"
   echo "  build/tools/kosapo health"
   echo "Stop with: scripts/run.sh --stop"

@@ -20,6 +20,7 @@
 #include "absl/strings/string_view.h"
 #include "common/auth/permissions.h"
 #include "common/auth/principal.h"
+#include "common/tls/identity.h"
 
 namespace kosapo::server {
 
@@ -40,6 +41,10 @@ struct CallContext {
   std::string method;  // "/kosapo.cases.v1.CaseService/GetCase"
   std::string request_id;
   TraceContext trace;
+  // Who holds the connection, from its verified client certificate (none
+  // over plaintext). A service forwarding a user's token is the peer while
+  // the user is the principal (common/server/authenticate.h).
+  tls::Identity peer;
   absl::StatusOr<auth::Principal> principal =
       absl::UnauthenticatedError("missing bearer token");
   // What the permission matrix grants the principal's role on `method`

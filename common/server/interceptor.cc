@@ -11,6 +11,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/time/clock.h"
 #include "common/base/log.h"
+#include "common/server/authenticate.h"
 #include "common/server/grpc_status.h"
 #include "common/server/input_wall.h"
 
@@ -105,6 +106,9 @@ class CallInterceptor : public grpc::experimental::Interceptor {
         {context_->method, context_->request_id, context_->trace.trace_id});
     nlohmann::json fields = {{"grpc_code", code},
                              {"duration_ms", seconds * 1000.0}};
+    if (context_->peer.kind != tls::Identity::Kind::kNone) {
+      fields["peer"] = context_->peer.Describe();
+    }
     if (context_->principal.ok()) {
       fields["subject"] = context_->principal->subject;
       fields["role"] = std::string(auth::RoleName(context_->principal->role));
@@ -157,21 +161,31 @@ class CallInterceptor : public grpc::experimental::Interceptor {
     context->request_id = SanitizeRequestId(Header(metadata, "x-request-id"));
     context->trace =
         TraceContext::FromTraceparent(Header(metadata, "traceparent"));
+    const std::shared_ptr<const grpc::AuthContext> auth =
+        info_->server_context()->auth_context();
+    const Transport transport = auth != nullptr && tls::IsTls(*auth)
+                                    ? Transport::kTls
+                                    : Transport::kPlaintext;
+    if (auth != nullptr) {
+      context->peer = tls::IdentityFromAuthContext(*auth);
+    }
     const absl::string_view authorization = Header(metadata, "authorization");
     constexpr absl::string_view kBearer = "Bearer ";
+    std::optional<absl::StatusOr<auth::Principal>> token;
     if (authorization.empty()) {
-      context->principal = absl::UnauthenticatedError("missing bearer token");
+      // No token: the connection's certificate may still name a service.
     } else if (authorization.substr(0, kBearer.size()) != kBearer) {
-      context->principal = absl::UnauthenticatedError(
+      token = absl::UnauthenticatedError(
           "authorization metadata must be 'Bearer <token>'");
     } else if (verifier_ == nullptr) {
-      context->principal =
+      token =
           absl::UnauthenticatedError("token verification is not configured");
     } else {
-      const absl::string_view token = authorization.substr(kBearer.size());
-      context->principal = verifier_->Verify(
-          std::string_view(token.data(), token.size()), absl::Now());
+      const absl::string_view bearer = authorization.substr(kBearer.size());
+      token = verifier_->Verify(std::string_view(bearer.data(), bearer.size()),
+                                absl::Now());
     }
+    context->principal = Authenticate(transport, context->peer, token);
     if (context->principal.ok()) {
       context->scope = auth::PermissionMatrix::Embedded().Allowed(
           context->method, context->principal->role);

@@ -10,6 +10,7 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "common/tls/identity.h"
 
 namespace kosapo::server {
 
@@ -41,8 +42,9 @@ absl::StatusOr<std::string> TokenFile::Token() const {
   return token_;
 }
 
-std::shared_ptr<grpc::Channel> MakeChannel(const std::string& address,
-                                           const ChannelOptions& options) {
+std::shared_ptr<grpc::Channel> MakeChannel(
+    const std::string& address, const ChannelOptions& options,
+    const std::string& expected_server_uri) {
   grpc::ChannelArguments args;
   args.SetMaxReceiveMessageSize(options.max_message_bytes);
   args.SetMaxSendMessageSize(options.max_message_bytes);
@@ -62,8 +64,12 @@ std::shared_ptr<grpc::Channel> MakeChannel(const std::string& address,
   // to (a headless Service), not just the first.
   args.SetServiceConfigJSON(
       R"({"loadBalancingConfig": [{"round_robin": {}}]})");
-  return grpc::CreateCustomChannel(address, grpc::InsecureChannelCredentials(),
-                                   args);
+  return grpc::CreateCustomChannel(
+      address,
+      options.tls.has_value()
+          ? tls::ChannelCredentials(*options.tls, expected_server_uri)
+          : grpc::InsecureChannelCredentials(),
+      args);
 }
 
 PeerChannels::PeerChannels(std::map<std::string, std::string> addresses,
@@ -84,7 +90,7 @@ absl::StatusOr<std::shared_ptr<grpc::Channel>> PeerChannels::Channel(
   std::lock_guard<std::mutex> lock(mutex_);
   auto& channel = channels_[name];
   if (channel == nullptr) {
-    channel = MakeChannel(address->second, options_);
+    channel = MakeChannel(address->second, options_, tls::ServiceUri(name));
   }
   return channel;
 }
@@ -92,6 +98,10 @@ absl::StatusOr<std::shared_ptr<grpc::Channel>> PeerChannels::Channel(
 absl::Status PeerChannels::Prepare(grpc::ClientContext& client,
                                    const CallContext* current,
                                    absl::Duration timeout) const {
+  if (options_.tls.has_value()) {
+    PrepareOutgoingCall(client, current, timeout);
+    return absl::OkStatus();
+  }
   auto token = token_.Token();
   if (!token.ok()) {
     return token.status();

@@ -9,11 +9,13 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "common/server/call_context.h"
+#include "common/tls/tls.h"
 
 namespace kosapo::server {
 
@@ -39,11 +41,16 @@ struct ChannelOptions {
   // interval (10s), or they answer with GOAWAY.
   absl::Duration keepalive_time = absl::Seconds(30);
   absl::Duration keepalive_timeout = absl::Seconds(10);
+  // Mutual TLS with these files; nullopt: plaintext (--insecure_plaintext).
+  std::optional<tls::TlsFiles> tls;
 };
 
-// A plaintext channel for now; transport security replaces this in one place.
-std::shared_ptr<grpc::Channel> MakeChannel(const std::string& address,
-                                           const ChannelOptions& options);
+// A channel to `address`: mutual TLS unless `options.tls` is empty. Over
+// TLS the server must carry `expected_server_uri` (a SPIFFE URI) when it is
+// given, else the host name dialled.
+std::shared_ptr<grpc::Channel> MakeChannel(
+    const std::string& address, const ChannelOptions& options,
+    const std::string& expected_server_uri = "");
 
 class PeerChannels {
  public:
@@ -51,13 +58,16 @@ class PeerChannels {
                std::string token_file, absl::Duration timeout,
                ChannelOptions options);
 
-  // The channel to peer `name` (created on first use). NOT_FOUND if the
-  // service was not configured with that peer.
+  // The channel to peer `name` (created on first use), which must present
+  // the certificate of service `name` over TLS. NOT_FOUND if the service was
+  // not configured with that peer.
   absl::StatusOr<std::shared_ptr<grpc::Channel>> Channel(
       const std::string& name);
 
-  // Sets deadline, request id, trace and this service's bearer token on an
-  // outgoing call made while serving `current` (null outside a call).
+  // Sets deadline, request id and trace on an outgoing call made while
+  // serving `current` (null outside a call). Over TLS this service's
+  // certificate is its identity and no token is sent; over plaintext its
+  // bearer token from --peer_token_file is.
   absl::Status Prepare(grpc::ClientContext& client, const CallContext* current,
                        absl::Duration timeout) const;
   absl::Status Prepare(grpc::ClientContext& client,

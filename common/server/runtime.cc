@@ -1,6 +1,7 @@
 #include "common/server/runtime.h"
 
 #include <google/protobuf/descriptor.h>
+#include <grpcpp/ext/health_check_service_server_builder_option.h>
 #include <grpcpp/ext/proto_server_reflection_plugin.h>
 #include <grpcpp/health_check_service_interface.h>
 #include <grpcpp/resource_quota.h>
@@ -21,6 +22,7 @@
 #include "common/base/log.h"
 #include "common/base/status.h"
 #include "common/server/interceptor.h"
+#include "common/tls/tls.h"
 
 namespace kosapo::server {
 namespace {
@@ -69,6 +71,26 @@ int ToMillis(absl::Duration duration) {
   return static_cast<int>(absl::ToInt64Milliseconds(duration));
 }
 
+ChannelOptions PeerChannelOptions(const ServiceConfig& config) {
+  ChannelOptions options;
+  options.max_message_bytes = config.max_message_bytes;
+  if (!config.insecure_plaintext) {
+    options.tls = config.tls;
+  }
+  return options;
+}
+
+// Drops every server builder plugin (reflection registers itself on every
+// server of the process), so the health port serves grpc.health.v1 alone.
+class WithoutPlugins : public grpc::ServerBuilderOption {
+ public:
+  void UpdateArguments(grpc::ChannelArguments*) override {}
+  void UpdatePlugins(std::vector<std::unique_ptr<grpc::ServerBuilderPlugin>>*
+                         plugins) override {
+    plugins->clear();
+  }
+};
+
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<ServiceRuntime>> ServiceRuntime::Create(
@@ -110,7 +132,7 @@ ServiceRuntime::ServiceRuntime(ServiceDescriptor descriptor,
       pool_(std::make_unique<pg::Pool>(config_.db)),
       peers_(std::make_unique<PeerChannels>(
           config_.peers, config_.peer_token_file, config_.peer_timeout,
-          ChannelOptions{config_.max_message_bytes})) {}
+          PeerChannelOptions(config_))) {}
 
 ServiceRuntime::~ServiceRuntime() {
   if (server_ != nullptr) {
@@ -194,7 +216,27 @@ absl::Status ServiceRuntime::Start() {
   grpc::ServerBuilder builder;
   const std::string address =
       absl::StrCat(config_.listen_host, ":", config_.port);
-  builder.AddListeningPort(address, grpc::InsecureServerCredentials(), &port_);
+  if (config_.insecure_plaintext) {
+    log::Warning(
+        "INSECURE: --insecure_plaintext is set: gRPC without TLS, callers "
+        "unauthenticated by certificate and peers called in plaintext; for "
+        "local development only, never in a deployment",
+        {{"port", config_.port}});
+    builder.AddListeningPort(address, grpc::InsecureServerCredentials(),
+                             &port_);
+  } else {
+    log::Info("mutual TLS", {{"cert_file", config_.tls.cert_file},
+                             {"ca_file", config_.tls.ca_file},
+                             {"refresh_interval_ms",
+                              ToMillis(config_.tls.refresh_interval)}});
+    if (!config_.peer_token_file.empty()) {
+      log::Info(
+          "--peer_token_file is not used over TLS: this service's "
+          "certificate is its identity on calls to peers");
+    }
+    builder.AddListeningPort(address, tls::ServerCredentials(config_.tls),
+                             &port_);
+  }
   // A second server on a busy port must fail, not share it (PLATFORM.md).
   builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
   builder.SetMaxReceiveMessageSize(config_.max_message_bytes);
@@ -234,9 +276,34 @@ absl::Status ServiceRuntime::Start() {
     return absl::UnavailableError(absl::StrCat(
         "cannot listen on ", address, " (port in use or not permitted)"));
   }
-  grpc::HealthCheckServiceInterface* health = server_->GetHealthCheckService();
-  health->SetServingStatus("", true);
-  health->SetServingStatus(descriptor_.grpc_service_name, pool_->Ping().ok());
+
+  grpc::ServerBuilder health_builder;
+  const std::string health_address =
+      absl::StrCat(config_.listen_host, ":", config_.health_port);
+  health_builder.AddListeningPort(
+      health_address, grpc::InsecureServerCredentials(), &health_port_);
+  health_builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
+  health_builder.SetOption(std::make_unique<WithoutPlugins>());
+  // Its own Health service, not gRPC's default one (which needs another
+  // service beside it on a sync server).
+  health_builder.SetOption(
+      std::make_unique<grpc::HealthCheckServiceServerBuilderOption>(nullptr));
+  health_builder.RegisterService(&health_port_service_);
+  grpc::ResourceQuota health_quota(
+      absl::StrCat("kosapo-", descriptor_.name, "-health"));
+  health_quota.SetMaxThreads(4);
+  health_builder.SetResourceQuota(health_quota);
+  health_server_ = health_builder.BuildAndStart();
+  if (health_server_ == nullptr || health_port_ == 0) {
+    health_server_.reset();
+    server_->Shutdown();
+    server_.reset();
+    return absl::UnavailableError(
+        absl::StrCat("cannot listen on ", health_address,
+                     " (--health_port in use or not permitted)"));
+  }
+  SetServing("", true);
+  SetServing(descriptor_.grpc_service_name, pool_->Ping().ok());
 
   metrics_.AddPool(*pool_);
   auto metrics_port = metrics_.Serve(
@@ -244,6 +311,8 @@ absl::Status ServiceRuntime::Start() {
   if (!metrics_port.ok()) {
     server_->Shutdown();
     server_.reset();
+    health_server_->Shutdown();
+    health_server_.reset();
     return metrics_port.status();
   }
   metrics_port_ = *metrics_port;
@@ -266,8 +335,7 @@ void ServiceRuntime::HealthLoop() {
     }
     if (now_serving != serving) {
       serving = now_serving;
-      server_->GetHealthCheckService()->SetServingStatus(
-          descriptor_.grpc_service_name, serving);
+      SetServing(descriptor_.grpc_service_name, serving);
       if (serving) {
         log::Info("database reachable again: SERVING");
       } else {
@@ -287,8 +355,7 @@ void ServiceRuntime::Drain() {
       return;
     }
     draining_ = true;
-    server_->GetHealthCheckService()->SetServingStatus(
-        descriptor_.grpc_service_name, false);
+    SetServing(descriptor_.grpc_service_name, false);
   }
   wake_.notify_all();
   if (health_thread_.joinable()) {
@@ -302,7 +369,16 @@ void ServiceRuntime::Drain() {
   }
   server_->Shutdown(absl::ToChronoTime(absl::Now() + config_.shutdown_timeout));
   server_->Wait();
+  health_server_->Shutdown(absl::ToChronoTime(absl::Now()));
+  health_server_->Wait();
   log::Info("drained: server stopped");
+}
+
+void ServiceRuntime::SetServing(const std::string& name, bool serving) {
+  if (server_ != nullptr) {
+    server_->GetHealthCheckService()->SetServingStatus(name, serving);
+  }
+  health_port_service_.Set(name, serving);
 }
 
 absl::StatusOr<std::unique_ptr<ServiceRuntime>> StartService(
@@ -368,6 +444,8 @@ int RunService(int argc, char** argv, const ServiceDefinition& service) {
   }
   log::Info("serving", {{"port", (*runtime)->port()},
                         {"metrics_port", (*runtime)->metrics_port()},
+                        {"health_port", (*runtime)->health_port()},
+                        {"tls", !service_config->insecure_plaintext},
                         {"grpc_service", descriptor.grpc_service_name}});
   int signal_number = 0;
   sigwait(&signals, &signal_number);

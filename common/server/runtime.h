@@ -3,6 +3,9 @@
 // graceful drain. Services register their gRPC handlers and drain hooks; the
 // runtime owns everything they share.
 //
+// Transport: mutual TLS (common/tls) unless --insecure_plaintext; a second,
+// plaintext port serves only grpc.health.v1 for kubelet's probes.
+//
 // Health: the empty service name reports that the process is alive (for
 // liveness probes); the service's own name (e.g.
 // "kosapo.cases.v1.CaseService") is SERVING only while the database answers,
@@ -25,6 +28,7 @@
 #include "common/pg/migrations.h"
 #include "common/pg/pool.h"
 #include "common/server/call_context.h"
+#include "common/server/health_port.h"
 #include "common/server/metrics.h"
 #include "common/server/peer.h"
 #include "common/server/service_config.h"
@@ -73,11 +77,15 @@ class ServiceRuntime {
   PeerChannels& peers() { return *peers_; }
   int port() const { return port_; }
   int metrics_port() const { return metrics_port_; }
+  // The plaintext port serving grpc.health.v1 only.
+  int health_port() const { return health_port_; }
 
  private:
   ServiceRuntime(ServiceDescriptor descriptor, ServiceConfig config,
                  std::unique_ptr<auth::TokenVerifier> verifier);
   void HealthLoop();
+  // Sets `name`'s health on the gRPC port and on the health port.
+  void SetServing(const std::string& name, bool serving);
 
   const ServiceDescriptor descriptor_;
   const ServiceConfig config_;
@@ -90,7 +98,10 @@ class ServiceRuntime {
   std::vector<std::shared_ptr<grpc::Service>> services_;
   std::vector<std::function<void()>> drain_hooks_;
   std::unique_ptr<grpc::Server> server_;
+  HealthPortService health_port_service_;
+  std::unique_ptr<grpc::Server> health_server_;
   int port_ = 0;
+  int health_port_ = 0;
   int metrics_port_ = 0;
 
   std::mutex mutex_;

@@ -25,6 +25,28 @@ ConfigSpec ServiceConfigSpec(const ServiceDescriptor& service) {
       .AddInt("metrics_port", "KOSAPO_METRICS_PORT",
               service.default_metrics_port, 0, 65535,
               "Prometheus /metrics port (0 picks a free one).")
+      .AddInt("health_port", "KOSAPO_HEALTH_PORT", service.default_health_port,
+              0, 65535,
+              "Plaintext port serving only grpc.health.v1, for Kubernetes' "
+              "gRPC probes (0 picks a free one).")
+      .AddString("tls_cert_file", "KOSAPO_TLS_CERT_FILE", "",
+                 "PEM certificate chain this service presents, to its "
+                 "callers and to peers; its URI SAN "
+                 "spiffe://kosapo/service/<name> is its identity. Re-read "
+                 "when it changes. Required unless --insecure_plaintext.")
+      .AddString("tls_key_file", "KOSAPO_TLS_KEY_FILE", "",
+                 "PEM private key of --tls_cert_file. Required unless "
+                 "--insecure_plaintext.")
+      .AddString("tls_ca_file", "KOSAPO_TLS_CA_FILE", "",
+                 "PEM CA certificate(s) that callers' and peers' certificates "
+                 "must chain to. Required unless --insecure_plaintext.")
+      .AddDuration("tls_refresh_interval", "KOSAPO_TLS_REFRESH_INTERVAL",
+                   absl::Minutes(1), absl::Seconds(1),
+                   "How often the TLS files are checked for a rotated "
+                   "certificate, key or CA.")
+      .AddBool("insecure_plaintext", "KOSAPO_INSECURE_PLAINTEXT", false,
+               "Serve and call peers without TLS: local development only "
+               "(logged as a warning at every start).")
       .AddString("db_url", "KOSAPO_DB_URL", "",
                  "PostgreSQL URL of this service's own role, e.g. "
                  "postgresql://kosapo_case:secret@db:5432/kosapo"
@@ -114,6 +136,22 @@ absl::StatusOr<ServiceConfig> LoadServiceConfig(
   out.listen_host = config.GetString("listen_host");
   out.port = static_cast<int>(config.GetInt("port"));
   out.metrics_port = static_cast<int>(config.GetInt("metrics_port"));
+  out.health_port = static_cast<int>(config.GetInt("health_port"));
+  out.insecure_plaintext = config.GetBool("insecure_plaintext");
+  out.tls.cert_file = config.GetString("tls_cert_file");
+  out.tls.key_file = config.GetString("tls_key_file");
+  out.tls.ca_file = config.GetString("tls_ca_file");
+  out.tls.refresh_interval = config.GetDuration("tls_refresh_interval");
+  if (!out.insecure_plaintext) {
+    if (absl::Status files = tls::CheckTlsFiles(out.tls); !files.ok()) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          files.message(),
+          " (env KOSAPO_TLS_CERT_FILE, KOSAPO_TLS_KEY_FILE, "
+          "KOSAPO_TLS_CA_FILE); mutual TLS is required unless "
+          "--insecure_plaintext (KOSAPO_INSECURE_PLAINTEXT) is set for local "
+          "development"));
+    }
+  }
   out.db.url = config.GetString("db_url");
   out.db.schema = config.GetString("db_schema");
   out.db.size = static_cast<int>(config.GetInt("db_pool_size"));

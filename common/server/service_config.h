@@ -14,6 +14,7 @@
 #include "common/base/config.h"
 #include "common/base/log.h"
 #include "common/pg/pool.h"
+#include "common/tls/tls.h"
 
 namespace kosapo::server {
 
@@ -30,6 +31,7 @@ struct ServiceDescriptor {
   std::string default_schema;     // "screening"
   int default_port = 0;
   int default_metrics_port = 0;
+  int default_health_port = 0;
   std::vector<PeerSpec> peers;
   // Declares the service's own options (besides the shared ones); setup
   // reads them from ServiceConfig::options.
@@ -40,6 +42,13 @@ struct ServiceConfig {
   std::string listen_host;
   int port = 0;
   int metrics_port = 0;
+  // Plaintext port serving grpc.health.v1 only, for kubelet's gRPC probes
+  // (which cannot present a client certificate).
+  int health_port = 0;
+  // Mutual TLS on the gRPC port and every channel to peers; empty files only
+  // with insecure_plaintext.
+  tls::TlsFiles tls;
+  bool insecure_plaintext = false;
   pg::PoolOptions db;
   absl::Duration db_startup_timeout;
   int max_threads = 0;

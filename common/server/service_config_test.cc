@@ -1,5 +1,7 @@
 #include "common/server/service_config.h"
 
+#include <cstdlib>
+#include <fstream>
 #include <map>
 
 #include "gmock/gmock.h"
@@ -42,7 +44,8 @@ absl::StatusOr<ServiceConfig> Load(std::map<std::string, std::string> env,
 const std::map<std::string, std::string> kMinimal = {
     {"KOSAPO_DB_URL", "postgresql://kosapo_referral@db/kosapo"},
     {"KOSAPO_JWT_PUBLIC_KEY_FILE", "/keys/jwt.pub"},
-    {"KOSAPO_CASE_ADDRESS", "case:50052"}};
+    {"KOSAPO_CASE_ADDRESS", "case:50052"},
+    {"KOSAPO_INSECURE_PLAINTEXT", "true"}};
 
 TEST(ServiceConfig, MinimalEnvironmentGivesDefaults) {
   auto config = Load(kMinimal);
@@ -96,6 +99,62 @@ TEST(ServiceConfig, FlagsWinOverEnvironment) {
   EXPECT_EQ(config->port, 7000);
   EXPECT_EQ(config->db.size, 3);
   EXPECT_EQ(config->max_threads, 32 * 3);
+}
+
+TEST(ServiceConfig, TlsIsRequiredAndMissingFilesAreNamed) {
+  auto env = kMinimal;
+  env.erase("KOSAPO_INSECURE_PLAINTEXT");
+  env["KOSAPO_TLS_KEY_FILE"] = "/tls/tls.key";
+  auto config = Load(env);
+  ASSERT_FALSE(config.ok());
+  EXPECT_EQ(config.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(config.status().message(),
+              HasSubstr("missing required setting --tls_cert_file, "
+                        "--tls_ca_file"));
+  EXPECT_THAT(config.status().message(), HasSubstr("--insecure_plaintext"));
+}
+
+TEST(ServiceConfig, UnreadableOrNonPemTlsFileIsNamed) {
+  const std::string dir = ::testing::TempDir();
+  std::ofstream(dir + "/cfg-cert.pem")
+      << "-----BEGIN CERTIFICATE-----\nMA==\n-----END CERTIFICATE-----\n";
+  std::ofstream(dir + "/cfg-key.pem") << "not a key\n";
+  auto env = kMinimal;
+  env.erase("KOSAPO_INSECURE_PLAINTEXT");
+  env["KOSAPO_TLS_CERT_FILE"] = dir + "/cfg-cert.pem";
+  env["KOSAPO_TLS_KEY_FILE"] = dir + "/cfg-key.pem";
+  env["KOSAPO_TLS_CA_FILE"] = dir + "/cfg-cert.pem";
+  auto config = Load(env);
+  ASSERT_FALSE(config.ok());
+  EXPECT_THAT(config.status().message(),
+              HasSubstr("--tls_key_file: '" + dir +
+                        "/cfg-key.pem' holds no PEM PRIVATE KEY"));
+  env["KOSAPO_TLS_KEY_FILE"] = dir + "/no-such-key.pem";
+  config = Load(env);
+  ASSERT_FALSE(config.ok());
+  EXPECT_THAT(config.status().message(),
+              HasSubstr("cannot read --tls_key_file"));
+}
+
+TEST(ServiceConfig, TlsFilesAndRefreshIntervalAreRead) {
+  const std::string dir = ::testing::TempDir();
+  std::ofstream(dir + "/cfg2-cert.pem")
+      << "-----BEGIN CERTIFICATE-----\nMA==\n-----END CERTIFICATE-----\n";
+  std::ofstream(dir + "/cfg2-key.pem")
+      << "-----BEGIN PRIVATE KEY-----\nMA==\n-----END PRIVATE KEY-----\n";
+  auto env = kMinimal;
+  env.erase("KOSAPO_INSECURE_PLAINTEXT");
+  env["KOSAPO_TLS_CERT_FILE"] = dir + "/cfg2-cert.pem";
+  env["KOSAPO_TLS_KEY_FILE"] = dir + "/cfg2-key.pem";
+  env["KOSAPO_TLS_CA_FILE"] = dir + "/cfg2-cert.pem";
+  env["KOSAPO_TLS_REFRESH_INTERVAL"] = "5s";
+  env["KOSAPO_HEALTH_PORT"] = "8453";
+  auto config = Load(env);
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_FALSE(config->insecure_plaintext);
+  EXPECT_EQ(config->tls.key_file, dir + "/cfg2-key.pem");
+  EXPECT_EQ(config->tls.refresh_interval, absl::Seconds(5));
+  EXPECT_EQ(config->health_port, 8453);
 }
 
 }  // namespace

@@ -12,6 +12,8 @@
 #include "absl/time/clock.h"
 #include "common/base/config.h"
 #include "common/service/service_main.h"
+#include "common/tls/tls.h"
+#include "gtest/gtest.h"
 #include "kosapo/events/v1/events.grpc.pb.h"
 
 namespace kosapo::testing {
@@ -26,8 +28,17 @@ absl::StatusOr<std::unique_ptr<InProcessService>> InProcessService::Start(
   if (absl::Status written = tokens.WritePublicKey(key_file); !written.ok()) {
     return written;
   }
+  auto pki = TestPki::InDir(work_dir + "/pki");
+  if (!pki.ok()) {
+    return pki.status();
+  }
+  const tls::TlsFiles files = pki->Service(descriptor.name);
   // The same option parsing as the binary, from a test environment.
   std::map<std::string, std::string> env = {
+      {"KOSAPO_HEALTH_PORT", "0"},
+      {"KOSAPO_TLS_CERT_FILE", files.cert_file},
+      {"KOSAPO_TLS_KEY_FILE", files.key_file},
+      {"KOSAPO_TLS_CA_FILE", files.ca_file},
       {"PORT", "0"},
       {"KOSAPO_METRICS_PORT", "0"},
       {"KOSAPO_LISTEN_HOST", "127.0.0.1"},
@@ -69,10 +80,35 @@ absl::StatusOr<std::unique_ptr<InProcessService>> InProcessService::Start(
   }
   auto out = std::unique_ptr<InProcessService>(new InProcessService());
   out->runtime_ = *std::move(runtime);
-  out->channel_ =
-      grpc::CreateChannel(absl::StrCat("127.0.0.1:", out->runtime_->port()),
-                          grpc::InsecureChannelCredentials());
+  out->pki_ = *std::move(pki);
+  out->tls_ = !service_config->insecure_plaintext;
+  out->channel_ = out->ChannelAs(out->pki_->Client("test"));
   return out;
+}
+
+std::string InProcessService::address() const {
+  return absl::StrCat("127.0.0.1:", runtime_->port());
+}
+
+std::shared_ptr<grpc::Channel> InProcessService::ChannelAs(
+    const tls::TlsFiles& files) const {
+  if (!tls_) {
+    return grpc::CreateChannel(address(), grpc::InsecureChannelCredentials());
+  }
+  // A fresh channel of its own: a test's certificate never rides on another
+  // test's connection.
+  grpc::ChannelArguments args;
+  args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
+  return grpc::CreateCustomChannel(address(), tls::ChannelCredentials(files),
+                                   args);
+}
+
+std::shared_ptr<grpc::Channel> InProcessService::service_channel(
+    const std::string& name) const {
+  if (absl::Status issued = pki_->IssueService(name); !issued.ok()) {
+    ADD_FAILURE() << issued;
+  }
+  return ChannelAs(pki_->Service(name));
 }
 
 InProcessService::~InProcessService() {
@@ -91,13 +127,16 @@ std::unique_ptr<grpc::ClientContext> ContextAs(
 std::vector<events::v1::Event> FeedEvents(const InProcessService& service,
                                           const TestTokens& tokens,
                                           const std::string& subject) {
-  auto feed = events::v1::EventFeed::NewStub(service.channel());
+  // The feed is for services: read it as the reporting service would.
+  auto feed =
+      events::v1::EventFeed::NewStub(service.service_channel("reporting"));
   std::vector<events::v1::Event> out;
   int64_t after = 0;
   while (true) {
     grpc::ClientContext context;
-    context.AddMetadata("authorization",
-                        "Bearer " + tokens.Sign(auth::Role::kService, "svc"));
+    context.AddMetadata(
+        "authorization",
+        "Bearer " + tokens.Sign(auth::Role::kService, "service:reporting"));
     events::v1::ListEventsRequest request;
     request.set_after_sequence(after);
     request.set_page_size(1000);

@@ -1,7 +1,8 @@
 // Runs a service in the test process exactly as its binary would (same
 // runtime, migrations, interceptor and handlers) against a test cluster, on a
-// free loopback port, with test tokens. For service tests that need a real
-// gRPC channel but not a separate process.
+// free loopback port, with test tokens and mutual TLS from a test CA
+// (test_pki.h). For service tests that need a real gRPC channel but not a
+// separate process.
 #ifndef KOSAPO_COMMON_SERVICE_IN_PROCESS_H_
 #define KOSAPO_COMMON_SERVICE_IN_PROCESS_H_
 
@@ -10,6 +11,7 @@
 
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -18,6 +20,7 @@
 #include "absl/time/time.h"
 #include "common/server/runtime.h"
 #include "common/testing/pg_cluster.h"
+#include "common/testing/test_pki.h"
 #include "common/testing/test_tokens.h"
 #include "kosapo/events/v1/events.pb.h"
 
@@ -28,18 +31,33 @@ class InProcessService {
   // Starts WithPlatform(definition) against `cluster`'s role for
   // `definition.descriptor.name`. `work_dir` receives the public key file.
   // `env` adds to or overrides the test environment (peer addresses,
-  // KOSAPO_PEER_TOKEN_FILE, the service's own options).
+  // KOSAPO_PEER_TOKEN_FILE, the service's own options). The service serves
+  // mutual TLS with its certificate from the test CA in `work_dir`/pki
+  // (shared by every service started with the same `work_dir`), unless
+  // `env` sets KOSAPO_INSECURE_PLAINTEXT.
   static absl::StatusOr<std::unique_ptr<InProcessService>> Start(
       server::ServiceDefinition definition, const PgCluster& cluster,
       const TestTokens& tokens, const std::string& work_dir,
       const std::map<std::string, std::string>& env = {});
   ~InProcessService();
 
+  // A channel as a client (certificate spiffe://kosapo/client/test).
   std::shared_ptr<grpc::Channel> channel() const { return channel_; }
+  // A channel holding the certificate of service `name` (issued from the
+  // test CA if it has none yet), as that service calls this one.
+  std::shared_ptr<grpc::Channel> service_channel(const std::string& name) const;
+  // A channel presenting `files` (any certificate, from any CA).
+  std::shared_ptr<grpc::Channel> ChannelAs(const tls::TlsFiles& files) const;
   server::ServiceRuntime& runtime() { return *runtime_; }
+  // "127.0.0.1:<port>" of the gRPC port.
+  std::string address() const;
+  bool tls() const { return tls_; }
+  const TestPki& pki() const { return *pki_; }
 
  private:
   std::unique_ptr<server::ServiceRuntime> runtime_;
+  std::optional<TestPki> pki_;
+  bool tls_ = true;
   std::shared_ptr<grpc::Channel> channel_;
 };
 

@@ -40,19 +40,19 @@ try {
 
 const SERVICES = {
   screening: {
-    port: 50051, metrics: 9451, schema: 'screening',
+    port: 50051, metrics: 9451, health: 8451, schema: 'screening',
     grpc: 'kosapo.screening.v1.ScreeningService', peers: [],
   },
   case: {
-    port: 50052, metrics: 9452, schema: 'cases',
+    port: 50052, metrics: 9452, health: 8452, schema: 'cases',
     grpc: 'kosapo.cases.v1.CaseService', peers: ['screening'],
   },
   referral: {
-    port: 50053, metrics: 9453, schema: 'referral',
+    port: 50053, metrics: 9453, health: 8453, schema: 'referral',
     grpc: 'kosapo.referral.v1.ReferralService', peers: ['case'],
   },
   reporting: {
-    port: 50054, metrics: 9454, schema: 'reporting',
+    port: 50054, metrics: 9454, health: 8454, schema: 'reporting',
     grpc: 'kosapo.reporting.v1.ReportingService',
     peers: ['screening', 'case', 'referral'],
   },
@@ -177,6 +177,9 @@ function modelFor(object) {
   const { apiVersion, kind } = object;
   if (CORE_GROUPS.has(apiVersion)) {
     return require(`kubernetes-models/${apiVersion}/${kind}`)[kind];
+  }
+  if (apiVersion === 'cert-manager.io/v1') {
+    return require(`@kubernetes-models/cert-manager/cert-manager.io/v1/${kind}`)[kind];
   }
   if (apiVersion === 'monitoring.coreos.com/v1') {
     return require(
@@ -451,10 +454,29 @@ function publicKeyFile() {
 // and an unreachable database it must not wait for): every value must parse
 // (exit 2 and "invalid configuration" otherwise); it then fails to reach the
 // database (exit 1).
-function startWithConfig(binary, data) {
+let tlsDir = null;
+function tlsFiles(source) {
+  if (!tlsDir) {
+    tlsDir = fs.mkdtempSync(path.join(os.tmpdir(), 'kosapo-deploy-tls-'));
+    process.on('exit', () => fs.rmSync(tlsDir, { recursive: true, force: true }));
+    const run = spawnSync(path.join(source, 'scripts', 'dev-ca.sh'),
+      [tlsDir, '--service', 'check'], { encoding: 'utf8', timeout: 60000 });
+    if (run.status !== 0) throw new Error(`scripts/dev-ca.sh failed: ${run.stderr}`);
+  }
+  const dir = path.join(tlsDir, 'service', 'check');
+  return {
+    KOSAPO_TLS_CERT_FILE: path.join(dir, 'tls.crt'),
+    KOSAPO_TLS_KEY_FILE: path.join(dir, 'tls.key'),
+    KOSAPO_TLS_CA_FILE: path.join(dir, 'ca.crt'),
+  };
+}
+
+function startWithConfig(binary, data, source) {
   const env = {
     PATH: process.env.PATH || '/usr/bin:/bin',
     ...data,
+    // The Secret-backed files, as the mounts would hold them.
+    ...(data.KOSAPO_TLS_CERT_FILE ? tlsFiles(source) : {}),
     KOSAPO_JWT_PUBLIC_KEY_FILE: publicKeyFile(),
     KOSAPO_DB_URL: 'postgresql://kosapo_check:x@127.0.0.1:1/kosapo?connect_timeout=1',
     KOSAPO_DB_STARTUP_TIMEOUT: '0s',
@@ -507,6 +529,8 @@ function checkSecretsByReference(objects, r, readme) {
         if (value.secretKeyRef) referenced.add(value.secretKeyRef.name);
         if (value.secret && value.secret.secretName) referenced.add(value.secret.secretName);
         if (value.passwordSecret) referenced.add(value.passwordSecret.name);
+        // A cert-manager CA Issuer's key pair.
+        if (value.ca && typeof value.ca.secretName === 'string') referenced.add(value.ca.secretName);
         if (value.accessKeyId && value.accessKeyId.name) referenced.add(value.accessKeyId.name);
         if (value.secretAccessKey && value.secretAccessKey.name) {
           referenced.add(value.secretAccessKey.name);
@@ -651,15 +675,17 @@ function checkService(service, objects, ix, r, options, namespace) {
   const container = podSpec.containers[0];
   const where = `${id(deployment)} container ${container.name}`;
   const ports = new Map((container.ports || []).map((p) => [p.name, p.containerPort]));
-  r.expect(ports.get('grpc') === spec.port && ports.get('metrics') === spec.metrics,
-    'ports', where, `expected ports grpc=${spec.port}, metrics=${spec.metrics}`);
+  r.expect(ports.get('grpc') === spec.port && ports.get('metrics') === spec.metrics &&
+    ports.get('health') === spec.health, 'ports', where,
+  `expected ports grpc=${spec.port}, metrics=${spec.metrics}, health=${spec.health}`);
 
-  // Probes: native gRPC on the health service.
+  // Probes: native gRPC on the health service, at the plaintext health port
+  // (the kubelet presents no client certificate to the mutual-TLS port).
   const probe = (kind) => container[kind] || {};
   for (const kind of ['startupProbe', 'livenessProbe', 'readinessProbe']) {
     const p = probe(kind);
-    r.expect(p.grpc && p.grpc.port === spec.port, 'probes', where,
-      `${kind} must be a native gRPC probe on port ${spec.port}`);
+    r.expect(p.grpc && p.grpc.port === spec.health, 'probes', where,
+      `${kind} must be a native gRPC probe on the health port ${spec.health}`);
   }
   r.expect(((probe('livenessProbe').grpc || {}).service || '') === '', 'probes', where,
     'livenessProbe must ask the empty service name (process alive), so a database outage never restarts pods');
@@ -681,8 +707,9 @@ function checkService(service, objects, ix, r, options, namespace) {
   r.expect(dbUrl && dbUrl.valueFrom && dbUrl.valueFrom.secretKeyRef &&
     dbUrl.valueFrom.secretKeyRef.name === `${name}-db`, 'secrets-by-reference', where,
   `KOSAPO_DB_URL must come from the Secret ${name}-db`);
-  r.expect(data.PORT === String(spec.port) && data.KOSAPO_METRICS_PORT === String(spec.metrics),
-    'config', id(configMap), 'PORT and KOSAPO_METRICS_PORT must match the container ports');
+  r.expect(data.PORT === String(spec.port) && data.KOSAPO_METRICS_PORT === String(spec.metrics) &&
+    data.KOSAPO_HEALTH_PORT === String(spec.health), 'config', id(configMap),
+  'PORT, KOSAPO_METRICS_PORT and KOSAPO_HEALTH_PORT must match the container ports');
   r.expect(data.KOSAPO_DB_SCHEMA === spec.schema, 'config', id(configMap),
     `KOSAPO_DB_SCHEMA must be ${spec.schema}`);
 
@@ -721,12 +748,17 @@ function checkService(service, objects, ix, r, options, namespace) {
     'KOSAPO_JWT_PUBLIC_KEY_FILE must be a file of a mounted Secret');
   const peerEnvs = [...(options ? options.env.keys() : [])]
     .filter((env) => /^KOSAPO_[A-Z]+_ADDRESS$/.test(env));
-  if (spec.peers.length) {
-    const tokenVolume = mountOf(data.KOSAPO_PEER_TOKEN_FILE || '');
-    r.expect(tokenVolume && tokenVolume.secret.secretName === `${name}-peer-token`,
-      'secrets-by-reference', id(configMap),
-      `KOSAPO_PEER_TOKEN_FILE must be a file of the mounted Secret ${name}-peer-token`);
+  // Mutual TLS: certificate, key and CA are files of the service's own TLS
+  // Secret (its identity), and plaintext is never configured.
+  for (const env of ['KOSAPO_TLS_CERT_FILE', 'KOSAPO_TLS_KEY_FILE', 'KOSAPO_TLS_CA_FILE']) {
+    const volume = mountOf(data[env] || '');
+    r.expect(volume && volume.secret.secretName === `${name}-tls`, 'tls', id(configMap),
+      `${env} must be a file of the mounted Secret ${name}-tls`);
   }
+  r.expect(!/^(true|1|yes)$/i.test(data.KOSAPO_INSECURE_PLAINTEXT || ''), 'tls', id(configMap),
+    'KOSAPO_INSECURE_PLAINTEXT is for local development only');
+  r.expect(data.KOSAPO_PEER_TOKEN_FILE === undefined, 'tls', id(configMap),
+    'services call peers with their certificates; KOSAPO_PEER_TOKEN_FILE is not used over TLS');
   for (const peer of spec.peers) {
     const env = `KOSAPO_${peer.toUpperCase()}_ADDRESS`;
     r.expect(data[env] === `dns:///${app(peer)}:${SERVICES[peer].port}`, 'peers', id(configMap),
@@ -872,8 +904,14 @@ function checkNetwork(ix, r, workloads) {
     const policy = ix.named('NetworkPolicy', app(service));
     if (!policy) continue;
     const ingressFrom = new Map();
+    // Kubelet probes come from the node's address: the health port (and it
+    // alone) is open to any source.
+    const onlyHealth = (rule) => (rule.ports || []).length > 0 &&
+      rule.ports.every((p) => p.port === spec.health);
+    r.expect((policy.spec.ingress || []).some((rule) => !(rule.from || []).length && onlyHealth(rule)),
+      'network-health-probes', id(policy), `kubelet's probes must reach the health port ${spec.health}`);
     for (const rule of policy.spec.ingress || []) {
-      r.expect((rule.from || []).length > 0 && (rule.ports || []).length > 0,
+      r.expect(((rule.from || []).length > 0 || onlyHealth(rule)) && (rule.ports || []).length > 0,
         'network-exact', id(policy), 'an ingress rule without sources or ports admits everything');
       for (const peer of rule.from || []) {
         const d = describePeer(peer);
@@ -1067,6 +1105,33 @@ function checkDatabase(ix, r, services, isProd) {
   }
 }
 
+// Production: cert-manager issues each service's TLS Secret, naming the
+// service's SPIFFE identity, for server and client use, from an Issuer of
+// the overlay (or a ClusterIssuer), and renews it before it expires.
+function checkCertificates(ix, r) {
+  for (const service of Object.keys(SERVICES)) {
+    const name = app(service);
+    const certificate = ix.all('Certificate').find((c) => c.spec.secretName === `${name}-tls`);
+    if (!r.expect(certificate, 'certificates', name,
+      `no cert-manager Certificate issues the Secret ${name}-tls`)) continue;
+    const spec = certificate.spec;
+    r.expect((spec.uris || []).length === 1 && spec.uris[0] === `spiffe://kosapo/service/${service}`,
+      'certificates', id(certificate), `must name exactly spiffe://kosapo/service/${service} (its identity)`);
+    const usages = spec.usages || [];
+    r.expect(usages.includes('server auth') && usages.includes('client auth'), 'certificates',
+      id(certificate), 'usages must include server auth and client auth (it serves and calls peers)');
+    r.expect((spec.dnsNames || []).includes(name), 'certificates', id(certificate),
+      `dnsNames must include ${name}, the Service clients dial`);
+    const issuer = spec.issuerRef || {};
+    r.expect(issuer.kind === 'ClusterIssuer' || ix.named('Issuer', issuer.name), 'certificates',
+      id(certificate), `its Issuer ${issuer.name} is not in the overlay`);
+    const duration = parseDuration(spec.duration || '2160h');
+    const renewBefore = parseDuration(spec.renewBefore || '720h');
+    r.expect(renewBefore > 0 && renewBefore < duration, 'certificates', id(certificate),
+      'renewBefore must leave time to renew before it expires');
+  }
+}
+
 // Runs every rule on one rendered overlay.
 function checkOverlay(scope, objects, ctx) {
   const r = new Report(scope);
@@ -1090,6 +1155,7 @@ function checkOverlay(scope, objects, ctx) {
   // CloudNativePG labels every instance pod with cnpg.io/cluster.
   workloads.set(DB_CLUSTER, { 'cnpg.io/cluster': DB_CLUSTER });
   checkNetwork(ix, r, workloads);
+  if (/prod/.test(scope)) checkCertificates(ix, r);
   checkMonitoring(ix, r, ctx.readme, ctx.source);
   checkDatabase(ix, r, services, /prod/.test(scope));
   return { r, services };
@@ -1099,6 +1165,26 @@ function checkOverlay(scope, objects, ctx) {
 // Breakages the checks must catch (run on a copy of the production render).
 
 const MUTATIONS = [
+  ['tls', 'the case TLS Secret not mounted', (o) => {
+    const pod = find(o, 'Deployment', 'kosapo-case').spec.template.spec;
+    pod.containers[0].volumeMounts = pod.containers[0].volumeMounts.filter((m) => m.name !== 'tls');
+  }],
+  ['tls', 'referral in plaintext', (o) => {
+    find(o, 'ConfigMap', /^kosapo-referral-/).data.KOSAPO_INSECURE_PLAINTEXT = 'true';
+  }],
+  ['tls', 'reporting presenting screening\'s certificate', (o) => {
+    find(o, 'Deployment', 'kosapo-reporting').spec.template.spec.volumes
+      .find((v) => v.name === 'tls').secret.secretName = 'kosapo-screening-tls';
+  }],
+  ['probes', 'probe on the mutual-TLS port', (o) => {
+    find(o, 'Deployment', 'kosapo-case').spec.template.spec.containers[0].livenessProbe.grpc.port = 50052;
+  }],
+  ['certificates', 'a certificate without its identity', (o) => {
+    find(o, 'Certificate', 'kosapo-referral-tls').spec.uris = ['spiffe://kosapo/service/case'];
+  }],
+  ['network-exact', 'the gRPC port open to any source', (o) => {
+    find(o, 'NetworkPolicy', 'kosapo-case').spec.ingress.push({ ports: [{ port: 50052, protocol: TCP() }] });
+  }],
   ['probes', 'drop the case readiness probe', (o) => {
     delete find(o, 'Deployment', 'kosapo-case').spec.template.spec.containers[0].readinessProbe;
   }],
@@ -1252,7 +1338,7 @@ function main() {
     const startErrors = [];
     for (const [service, info] of Object.entries(services)) {
       if (!info || !options[service]) continue;
-      const error = startWithConfig(options[service].binary, info.data);
+      const error = startWithConfig(options[service].binary, info.data, args.source);
       if (error) startErrors.push(`kosapo-${service} with ${id(info.configMap)}: ${error}`);
     }
     step(`configuration starts the binaries ${name}`, startErrors);

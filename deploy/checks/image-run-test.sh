@@ -2,14 +2,16 @@
 # Runs the screening and case images as a pod would, without a container
 # engine (CTest label "deploy"): each service's root filesystem (assembled by
 # scripts/build-image-stage.sh rootfs from this build) is mounted read-only in
-# a private mount namespace, with a tmpfs on /tmp, the public key and peer
-# token mounted like Secret volumes under /var/run/kosapo, and /etc/hosts like
+# a private mount namespace, with a tmpfs on /tmp, the public key and the
+# service's TLS Secret (from scripts/dev-ca.sh) mounted like Secret volumes
+# under /var/run/kosapo, and /etc/hosts like
 # the kubelet's; the binary runs there as user 65532 with its environment
 # taken from the base ConfigMap (deploy/base/<service>/config.env), against a
 # throwaway PostgreSQL provisioned as deploy/README.md says. Both must
-# migrate and report SERVING on their own health names (case follows the
-# screening feed through dns:///localhost, and checks its Asia/Tokyo time
-# zone at start), then drain and exit 0 on SIGTERM.
+# migrate and report SERVING on their own health names, over mutual TLS and
+# on the plaintext health port the probes use (case follows the screening
+# feed through dns:///localhost with its certificate, and checks its
+# Asia/Tokyo time zone at start), then drain and exit 0 on SIGTERM.
 #
 # Usage: image-run-test.sh SOURCE_DIR BUILD_DIR
 # Needs root (mount namespaces, chroot, user 65532); as another user it says
@@ -56,13 +58,18 @@ while IFS='=' read -r service url; do
 done < <("${pg}" provision "${work}/pg" kosapo screening:screening case:cases 2>>"${work}/pg.log")
 
 # What the Secrets hold.
-mkdir -p "${work}/secrets/jwt" "${work}/secrets/peer-token"
+mkdir -p "${work}/secrets/jwt"
 "${source_dir}/scripts/dev-keys.sh" "${work}/keys" >/dev/null
 cp "${work}/keys/jwt-es256.pub" "${work}/secrets/jwt/jwt.pub"
-"${kosapo}" token mint --private-key-file="${work}/keys/jwt-es256.key" \
-  --algorithm=ES256 --issuer=kosapo --audience=kosapo --subject=service:case \
-  --role=service --ttl=10m >"${work}/secrets/peer-token/token"
+"${source_dir}/scripts/dev-ca.sh" "${work}/ca" >/dev/null
+for service in screening case; do
+  cp -r "${work}/ca/service/${service}" "${work}/secrets/tls-${service}"
+done
 chmod -R a+rX "${work}/secrets"
+# The probes' and this script's client certificate.
+export KOSAPO_TLS_CA="${work}/ca/client/cli/ca.crt" \
+  KOSAPO_TLS_CERT="${work}/ca/client/cli/tls.crt" \
+  KOSAPO_TLS_KEY="${work}/ca/client/cli/tls.key"
 printf '127.0.0.1 localhost\n' >"${work}/hosts"
 
 # The ConfigMap's settings, as the kubelet passes them (envFrom), with the
@@ -73,7 +80,7 @@ pod_env() {
   while IFS='=' read -r key value; do
     [[ -z "${key}" || "${key}" == \#* ]] && continue
     case "${key}" in
-      PORT | KOSAPO_METRICS_PORT) value=0 ;;
+      PORT | KOSAPO_METRICS_PORT | KOSAPO_HEALTH_PORT) value=0 ;;
       KOSAPO_LISTEN_HOST) value=127.0.0.1 ;;
       KOSAPO_SCREENING_ADDRESS) value="dns:///localhost:${PORT_OF[screening]}" ;;
       KOSAPO_DRAIN_DELAY) value=1s ;;
@@ -84,34 +91,37 @@ pod_env() {
   printf '%s\0' "${env[@]}"
 }
 
-declare -A PORT_OF=()
+declare -A PORT_OF=() HEALTH_OF=()
 start_pod() {
   local service="$1" root="${work}/images/$1" log="${work}/$1.log"
   local -a env=()
   mapfile -d '' -t env < <(pod_env "${service}")
   # Mount points the kubelet would create in the container's root.
-  mkdir -p "${root}/var/run/kosapo/jwt" "${root}/var/run/kosapo/peer-token"
+  mkdir -p "${root}/var/run/kosapo/jwt" "${root}/var/run/kosapo/tls"
   [[ -e "${root}/etc/hosts" ]] || touch "${root}/etc/hosts"
   unshare --mount --propagation private bash -c '
     set -e
-    root="$1" work="$2"
-    shift 2
+    root="$1" work="$2" service="$3"
+    shift 3
     mount --bind "${root}" "${root}"
     mount -o remount,bind,ro "${root}"
     mount -t tmpfs -o size=16m,mode=1777 tmpfs "${root}/tmp"
     mount --bind -o ro "${work}/secrets/jwt" "${root}/var/run/kosapo/jwt"
-    mount --bind -o ro "${work}/secrets/peer-token" "${root}/var/run/kosapo/peer-token"
+    mount --bind -o ro "${work}/secrets/tls-${service}" "${root}/var/run/kosapo/tls"
     mount --bind -o ro "${work}/hosts" "${root}/etc/hosts"
     chroot="$(command -v chroot)"
     # The environment is set outside: the image has no env program.
     exec env -i "${@:1:$#-1}" "${chroot}" --userspec=65532:65532 "${root}" "${@: -1}"
-  ' pod "${root}" "${work}" "${env[@]}" "/usr/local/bin/kosapo-${service}" \
+  ' pod "${root}" "${work}" "${service}" "${env[@]}" "/usr/local/bin/kosapo-${service}" \
     >"${log}" 2>&1 &
   PID[${service}]=$!
-  local port=""
+  local port="" health=""
   for _ in $(seq 600); do  # up to a minute on a busy machine
     port="$(grep -o '"message":"serving".*' "${log}" 2>/dev/null |
       grep -o '"port":[0-9]*' | head -n1 | cut -d: -f2 || true)"
+    # From the "serving" line: the "starting" line quotes the setting ("0").
+    health="$(grep '"message":"serving"' "${log}" 2>/dev/null |
+      grep -o '"health_port":[0-9]*' | head -n1 | cut -d: -f2 || true)"
     [[ -n "${port}" ]] && break
     kill -0 "${PID[${service}]}" 2>/dev/null || break
     sleep 0.1
@@ -121,6 +131,7 @@ start_pod() {
     die "kosapo-${service} did not start in its image"
   fi
   PORT_OF[${service}]="${port}"
+  HEALTH_OF[${service}]="${health}"
 }
 
 failures=0
@@ -128,10 +139,18 @@ check_serving() {
   local service="$1" name="$2" out
   if out="$("${kosapo}" health --address="127.0.0.1:${PORT_OF[${service}]}" --service="${name}" \
     --wait=20s 2>&1)"; then
-    echo "ok   kosapo-${service} in its image: ${out}"
+    echo "ok   kosapo-${service} in its image, mutual TLS: ${out}"
   else
-    echo "FAIL kosapo-${service} in its image: ${out}"
+    echo "FAIL kosapo-${service} in its image, mutual TLS: ${out}"
     tail -n 5 "${work}/${service}.log"
+    failures=$((failures + 1))
+  fi
+  # As the kubelet's probe asks: plaintext, on the health port.
+  if out="$("${kosapo}" health --plaintext --address="127.0.0.1:${HEALTH_OF[${service}]}" \
+    --service="${name}" --wait=20s 2>&1)"; then
+    echo "ok   kosapo-${service} health port: ${out}"
+  else
+    echo "FAIL kosapo-${service} health port: ${out}"
     failures=$((failures + 1))
   fi
 }
@@ -150,13 +169,15 @@ for service in case screening; do
   kill -TERM "${PID[${service}]}"
   if [[ "${service}" == case ]]; then
     # The case pod followed the screening feed: through dns:///localhost,
-    # with the token from its mounted file (the stream ends as case drains).
+    # with the certificate from its mounted Secret (the stream ends as case
+    # drains).
+    feed='EventFeed/WatchEvents.*"peer":"service/case".*"role":"service"'
     for _ in $(seq 50); do
-      grep -q 'EventFeed/WatchEvents.*"role":"service"' "${work}/screening.log" && break
+      grep -q "${feed}" "${work}/screening.log" && break
       sleep 0.1
     done
-    if grep -q 'EventFeed/WatchEvents.*"role":"service"' "${work}/screening.log"; then
-      echo "ok   kosapo-case followed the screening feed with its peer token"
+    if grep -q "${feed}" "${work}/screening.log"; then
+      echo "ok   kosapo-case followed the screening feed with its certificate"
     else
       echo "FAIL kosapo-case never called the screening feed as a service"
       failures=$((failures + 1))
@@ -174,5 +195,5 @@ for service in case screening; do
   fi
 done
 
-echo "image run checks: $((7 - failures)) passed, ${failures} failed"
+echo "image run checks: $((9 - failures)) passed, ${failures} failed"
 [[ "${failures}" -eq 0 ]]

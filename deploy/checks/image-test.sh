@@ -122,7 +122,7 @@ for image in "${images[@]}"; do
   expect "${image}: no dpkg records for scanners" test -s "${root}/var/lib/dpkg/status.d/libc6"
   for binary in $("${stage}" binaries "${image}"); do
     case "${binary}" in
-      kosapo) args=(health --address=127.0.0.1:1 --timeout=100ms); want=3 ;;
+      kosapo) args=(health --plaintext --address=127.0.0.1:1 --timeout=100ms); want=3 ;;
       *) args=(--help); want=0 ;;
     esac
     set +e

@@ -54,6 +54,7 @@ server::ServiceDefinition Definition(std::shared_ptr<const Clock> clock) {
   service.descriptor.default_schema = "cases";
   service.descriptor.default_port = 50052;
   service.descriptor.default_metrics_port = 9452;
+  service.descriptor.default_health_port = 8452;
   service.descriptor.peers = {{"screening", "localhost:50051"}};
   service.descriptor.add_options = [](ConfigSpec& spec) {
     spec.AddDuration("urgent_ack_within", "KOSAPO_URGENT_ACK_WITHIN",

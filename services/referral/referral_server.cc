@@ -23,6 +23,7 @@ server::ServiceDefinition Definition(std::shared_ptr<const Clock> clock) {
   service.descriptor.default_schema = "referral";
   service.descriptor.default_port = 50053;
   service.descriptor.default_metrics_port = 9453;
+  service.descriptor.default_health_port = 8453;
   service.descriptor.peers = {{"case", "localhost:50052"}};
   service.descriptor.add_options = [](ConfigSpec& spec) {
     spec.AddString("time_zone", "KOSAPO_TIME_ZONE", "Asia/Tokyo",

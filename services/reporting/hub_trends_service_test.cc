@@ -674,11 +674,32 @@ TEST_F(HubAndTrendsTest, HubReportIsForTheHubsOperatorsAndTheCity) {
       code("H-SCOPE", "2024-08", As(auth::Role::kAnalyst, "user:analyst")),
       grpc::StatusCode::OK);
   EXPECT_FALSE(report.children_listed());
-  // So do other services and dashboards, with their own service identity.
+  // So do other services and dashboards, with their own service identity:
+  // a service token over the connection of that service's certificate, or
+  // the certificate alone.
+  {
+    auto dashboard =
+        v1::ReportingService::NewStub(reporting_->service_channel("dashboard"));
+    v1::GetHubMonthlyReportRequest request;
+    request.set_parent(absl::StrCat("municipalities/", kCity));
+    request.set_hub_code("H-SCOPE");
+    request.set_month("2024-08");
+    auto token = As(auth::Role::kService, "service:dashboard");
+    EXPECT_EQ(dashboard->GetHubMonthlyReport(token.get(), request, &report)
+                  .error_code(),
+              grpc::StatusCode::OK);
+    EXPECT_FALSE(report.children_listed());
+    grpc::ClientContext certificate_only;
+    EXPECT_EQ(
+        dashboard->GetHubMonthlyReport(&certificate_only, request, &report)
+            .error_code(),
+        grpc::StatusCode::OK);
+    EXPECT_FALSE(report.children_listed());
+  }
+  // A service token from a client's connection is refused.
   EXPECT_EQ(
       code("H-SCOPE", "2024-08", As(auth::Role::kService, "service:dashboard")),
-      grpc::StatusCode::OK);
-  EXPECT_FALSE(report.children_listed());
+      grpc::StatusCode::UNAUTHENTICATED);
 
   // Another hub's operator, and staff who are not the hub's or the city's.
   EXPECT_EQ(code("H-SCOPE", "2024-08", Operator("H-NEXT")),

@@ -44,6 +44,7 @@ server::ServiceDefinition Definition() {
   service.descriptor.default_schema = "reporting";
   service.descriptor.default_port = 50054;
   service.descriptor.default_metrics_port = 9454;
+  service.descriptor.default_health_port = 8454;
   service.descriptor.peers = {{"screening", "localhost:50051"},
                               {"case", "localhost:50052"},
                               {"referral", "localhost:50053"}};

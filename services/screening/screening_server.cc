@@ -23,6 +23,7 @@ server::ServiceDefinition Definition(std::shared_ptr<const Clock> clock) {
   service.descriptor.default_schema = "screening";
   service.descriptor.default_port = 50051;
   service.descriptor.default_metrics_port = 9451;
+  service.descriptor.default_health_port = 8451;
   service.migrations = {{"screening", EmbeddedMigrations()}};
   service.setup = [clock](server::ServiceRuntime& runtime) {
     auto* registry =

@@ -96,9 +96,9 @@ class WardTableAcceptanceTest : public ::testing::Test {
   // asking it through its API as the run command does.
   void CatchUp() {
     sample::FeedSources sources;
-    sources.producers = {{"screening", screening_->channel()},
-                         {"case", case_->channel()},
-                         {"referral", referral_->channel()}};
+    sources.producers = {{"screening", screening_->service_channel("sample")},
+                         {"case", case_->service_channel("sample")},
+                         {"referral", referral_->service_channel("sample")}};
     sources.reporting = reporting_->channel();
     sources.sign = [this](const auth::Principal& principal) {
       return tokens_->Sign(principal);

@@ -17,10 +17,12 @@
 #include <pqxx/connection>
 #include <pqxx/nontransaction>
 #include <pqxx/result>
+#include <sstream>
 #include <string>
 #include <thread>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
@@ -29,7 +31,10 @@
 #include "common/auth/jwt.h"
 #include "common/testing/pg_cluster.h"
 #include "common/testing/status_matchers.h"
+#include "common/testing/test_pki.h"
 #include "common/testing/test_tokens.h"
+#include "common/tls/identity.h"
+#include "common/tls/tls.h"
 #include "gmock/gmock.h"
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "grpc/reflection/v1alpha/reflection.grpc.pb.h"
@@ -48,6 +53,7 @@ using ::grpc::health::v1::HealthCheckResponse;
 using ::kosapo::testing::IsOk;
 using ::kosapo::testing::PgCluster;
 using ::kosapo::testing::ServiceProcess;
+using ::testing::AllOf;
 using ::testing::Contains;
 using ::testing::HasSubstr;
 
@@ -88,9 +94,16 @@ class ServicesTest : public ::testing::Test {
     service_token_ =
         new std::string(tokens_->Sign(auth::Role::kService, "service:e2e"));
     std::ofstream(*work_dir_ + "/service.token") << *service_token_;
+    // One CA for the suite: each service's certificate, a client's, and
+    // service "e2e", whose certificate carries the service token above.
+    auto pki = testing::TestPki::InDir(*work_dir_ + "/pki");
+    ASSERT_TRUE(pki.ok()) << pki.status();
+    pki_ = new testing::TestPki(*std::move(pki));
+    ASSERT_THAT(pki_->IssueService("e2e"), IsOk());
 
     processes_ = new std::map<std::string, std::unique_ptr<ServiceProcess>>();
     ports_ = new std::map<std::string, std::pair<int, int>>();
+    health_ports_ = new std::map<std::string, int>();
     for (const auto& service_under_test : Services()) {
       auto process = StartService(service_under_test, "");
       ASSERT_TRUE(process.ok()) << process.status();
@@ -98,6 +111,8 @@ class ServicesTest : public ::testing::Test {
       ASSERT_TRUE(serving.ok()) << serving.status();
       (*ports_)[service_under_test.name] = {
           (*serving)["port"].get<int>(), (*serving)["metrics_port"].get<int>()};
+      (*health_ports_)[service_under_test.name] =
+          (*serving)["health_port"].get<int>();
       (*processes_)[service_under_test.name] = *std::move(process);
     }
   }
@@ -105,6 +120,8 @@ class ServicesTest : public ::testing::Test {
   static void TearDownTestSuite() {
     delete processes_;  // kills what is still running
     delete ports_;
+    delete health_ports_;
+    delete pki_;
     delete tokens_;
     delete service_token_;
     if (work_dir_ != nullptr) {
@@ -121,6 +138,10 @@ class ServicesTest : public ::testing::Test {
         {"KOSAPO_LISTEN_HOST", "127.0.0.1"},
         {"KOSAPO_METRICS_PORT", "0"},
         {"KOSAPO_DB_URL", cluster_->ServiceUrl(service.name)},
+        {"KOSAPO_HEALTH_PORT", "0"},
+        {"KOSAPO_TLS_CERT_FILE", pki_->Service(service.name).cert_file},
+        {"KOSAPO_TLS_KEY_FILE", pki_->Service(service.name).key_file},
+        {"KOSAPO_TLS_CA_FILE", pki_->ca_file()},
         {"KOSAPO_JWT_PUBLIC_KEY_FILE", *work_dir_ + "/jwt.pub"},
         {"KOSAPO_PEER_TOKEN_FILE", *work_dir_ + "/service.token"},
         {"KOSAPO_HEALTH_INTERVAL", "200ms"},
@@ -154,10 +175,29 @@ class ServicesTest : public ::testing::Test {
     return ServiceProcess::Start(std::move(options));
   }
 
+  // A fresh channel to `address` with `credentials`, on a connection of its
+  // own (gRPC would otherwise share one between channels alike).
+  static std::shared_ptr<grpc::Channel> Dial(
+      const std::string& address,
+      const std::shared_ptr<grpc::ChannelCredentials>& credentials) {
+    grpc::ChannelArguments args;
+    args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
+    return grpc::CreateCustomChannel(address, credentials, args);
+  }
+
+  static std::string Address(const std::string& name) {
+    return absl::StrCat("127.0.0.1:", ports_->at(name).first);
+  }
+
+  // As a client (spiffe://kosapo/client/test).
   static std::shared_ptr<grpc::Channel> ChannelTo(const std::string& name) {
-    return grpc::CreateChannel(
-        absl::StrCat("127.0.0.1:", ports_->at(name).first),
-        grpc::InsecureChannelCredentials());
+    return Dial(Address(name), tls::ChannelCredentials(pki_->Client("test")));
+  }
+
+  // As service "e2e", as the services call each other.
+  static std::shared_ptr<grpc::Channel> ServiceChannelTo(
+      const std::string& name) {
+    return Dial(Address(name), tls::ChannelCredentials(pki_->Service("e2e")));
   }
 
   static HealthCheckResponse::ServingStatus Health(
@@ -191,10 +231,13 @@ class ServicesTest : public ::testing::Test {
     return false;
   }
 
+  // Over a connection of service "e2e" unless `as_client`.
   static grpc::Status ListEvents(const std::string& service,
                                  const std::string& token,
-                                 events::v1::ListEventsResponse* response) {
-    auto stub = events::v1::EventFeed::NewStub(ChannelTo(service));
+                                 events::v1::ListEventsResponse* response,
+                                 bool as_client = false) {
+    auto stub = events::v1::EventFeed::NewStub(
+        as_client ? ChannelTo(service) : ServiceChannelTo(service));
     grpc::ClientContext context;
     context.set_deadline(std::chrono::system_clock::now() +
                          std::chrono::seconds(5));
@@ -208,6 +251,8 @@ class ServicesTest : public ::testing::Test {
   static PgCluster* cluster_;
   static std::string* work_dir_;
   static testing::TestTokens* tokens_;
+  static testing::TestPki* pki_;
+  static std::map<std::string, int>* health_ports_;
   static std::string* service_token_;
   static std::map<std::string, std::unique_ptr<ServiceProcess>>* processes_;
   static std::map<std::string, std::pair<int, int>>* ports_;
@@ -216,6 +261,8 @@ class ServicesTest : public ::testing::Test {
 PgCluster* ServicesTest::cluster_ = nullptr;
 std::string* ServicesTest::work_dir_ = nullptr;
 testing::TestTokens* ServicesTest::tokens_ = nullptr;
+testing::TestPki* ServicesTest::pki_ = nullptr;
+std::map<std::string, int>* ServicesTest::health_ports_ = nullptr;
 std::string* ServicesTest::service_token_ = nullptr;
 std::map<std::string, std::unique_ptr<ServiceProcess>>*
     ServicesTest::processes_ = nullptr;
@@ -282,22 +329,36 @@ TEST_F(ServicesTest, ReflectionListsTheServedServices) {
   }
 }
 
-TEST_F(ServicesTest, EventFeedRequiresAServiceToken) {
+TEST_F(ServicesTest, EventFeedIsForServicesByCertificateOrMatchingToken) {
   const std::string analyst_token =
       tokens_->Sign(auth::Role::kAnalyst, "user:analyst-1");
   for (const auto& service : Services()) {
     events::v1::ListEventsResponse response;
-    EXPECT_EQ(ListEvents(service.name, "", &response).error_code(),
+    // A client: no token, a bad one, a user's, or a service token it holds
+    // without the service's certificate.
+    EXPECT_EQ(ListEvents(service.name, "", &response, true).error_code(),
               grpc::StatusCode::UNAUTHENTICATED)
         << service.name;
-    EXPECT_EQ(ListEvents(service.name, "not-a-token", &response).error_code(),
-              grpc::StatusCode::UNAUTHENTICATED)
+    EXPECT_EQ(
+        ListEvents(service.name, "not-a-token", &response, true).error_code(),
+        grpc::StatusCode::UNAUTHENTICATED)
         << service.name;
+    EXPECT_EQ(
+        ListEvents(service.name, analyst_token, &response, true).error_code(),
+        grpc::StatusCode::PERMISSION_DENIED)
+        << service.name;
+    EXPECT_EQ(
+        ListEvents(service.name, *service_token_, &response, true).error_code(),
+        grpc::StatusCode::UNAUTHENTICATED)
+        << service.name;
+    // A user's token forwarded by a service is still the user.
     EXPECT_EQ(ListEvents(service.name, analyst_token, &response).error_code(),
               grpc::StatusCode::PERMISSION_DENIED)
         << service.name;
-    const grpc::Status ok =
-        ListEvents(service.name, *service_token_, &response);
+    // Service "e2e" by its certificate alone, or with its own token.
+    grpc::Status ok = ListEvents(service.name, "", &response);
+    EXPECT_TRUE(ok.ok()) << service.name << ": " << ok.error_message();
+    ok = ListEvents(service.name, *service_token_, &response);
     EXPECT_TRUE(ok.ok()) << service.name << ": " << ok.error_message();
     EXPECT_EQ(response.head_sequence(), 0) << service.name;
   }
@@ -352,7 +413,7 @@ TEST_F(ServicesTest, MetricsCountHandledCallsAndPool) {
 }
 
 TEST_F(ServicesTest, AccessLogHasRequestAndTraceIdsAndNoToken) {
-  auto stub = events::v1::EventFeed::NewStub(ChannelTo("referral"));
+  auto stub = events::v1::EventFeed::NewStub(ServiceChannelTo("referral"));
   grpc::ClientContext context;
   context.AddMetadata("authorization", "Bearer " + *service_token_);
   context.AddMetadata("x-request-id", "e2e-request-1");
@@ -385,6 +446,9 @@ TEST_F(ServicesTest, AccessLogHasRequestAndTraceIdsAndNoToken) {
   EXPECT_EQ(line["method"], "/kosapo.events.v1.EventFeed/ListEvents");
   EXPECT_EQ(line["trace_id"], "4bf92f3577b34da6a3ce929d0e0e4736");
   EXPECT_EQ(line["grpc_code"], "OK");
+  // Who held the connection: the certificate's identity.
+  EXPECT_EQ(line["peer"], "service/e2e");
+  EXPECT_EQ(line["subject"], "service:e2e");
   for (auto& logged : process->Logs()) {
     EXPECT_THAT(logged.dump(), ::testing::Not(HasSubstr(*service_token_)));
   }
@@ -512,9 +576,8 @@ TEST_F(ServicesTest, SigtermDrainsOpenStreamsAndExitsCleanly) {
   ASSERT_TRUE(migrated.ok());
   EXPECT_TRUE((*migrated)["applied"].empty());
 
-  auto channel = grpc::CreateChannel(
-      absl::StrCat("127.0.0.1:", (*serving)["port"].get<int>()),
-      grpc::InsecureChannelCredentials());
+  auto channel = Dial(absl::StrCat("127.0.0.1:", (*serving)["port"].get<int>()),
+                      tls::ChannelCredentials(pki_->Service("e2e")));
   auto stub = events::v1::EventFeed::NewStub(channel);
   grpc::ClientContext watch_context;
   watch_context.AddMetadata("authorization", "Bearer " + *service_token_);
@@ -537,6 +600,215 @@ TEST_F(ServicesTest, SigtermDrainsOpenStreamsAndExitsCleanly) {
   EXPECT_EQ(*code, 0);
   EXPECT_TRUE(
       (*process)->WaitForLog("drained: server stopped", absl::Seconds(1)).ok());
+}
+
+std::string ReadAll(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+// The certificate (PEM) the server presented on a health check over
+// `channel`; empty when the call failed.
+std::string ServedCertificate(const std::shared_ptr<grpc::Channel>& channel) {
+  auto stub = grpc::health::v1::Health::NewStub(channel);
+  grpc::ClientContext context;
+  context.set_deadline(std::chrono::system_clock::now() +
+                       std::chrono::seconds(5));
+  HealthCheckResponse response;
+  if (!stub->Check(&context, HealthCheckRequest(), &response).ok()) {
+    return "";
+  }
+  for (const grpc::string_ref& pem :
+       context.auth_context()->FindPropertyValues("x509_pem_cert")) {
+    return std::string(pem.data(), pem.size());
+  }
+  return "";
+}
+
+TEST_F(ServicesTest, GrpcPortRefusesClientsWithoutACertificateOfItsCa) {
+  for (const auto& service : Services()) {
+    // With the CA's client certificate: answered.
+    EXPECT_EQ(Health(ChannelTo(service.name), service.grpc_service),
+              HealthCheckResponse::SERVING)
+        << service.name;
+    // Plaintext against the TLS port.
+    EXPECT_EQ(
+        Health(Dial(Address(service.name), grpc::InsecureChannelCredentials()),
+               ""),
+        HealthCheckResponse::UNKNOWN)
+        << service.name;
+    // TLS that trusts the server but presents no certificate.
+    grpc::SslCredentialsOptions no_certificate;
+    no_certificate.pem_root_certs = ReadAll(pki_->ca_file());
+    EXPECT_EQ(Health(Dial(Address(service.name),
+                          grpc::SslCredentials(no_certificate)),
+                     ""),
+              HealthCheckResponse::UNKNOWN)
+        << service.name;
+  }
+  // A client certificate of another CA, from a client that trusts the
+  // server: the server refuses it.
+  auto other = testing::TestPki::InDir(*work_dir_ + "/other-pki");
+  ASSERT_TRUE(other.ok()) << other.status();
+  tls::TlsFiles foreign = other->Client("test");
+  foreign.ca_file = pki_->ca_file();
+  EXPECT_EQ(Health(Dial(Address("case"), tls::ChannelCredentials(foreign)), ""),
+            HealthCheckResponse::UNKNOWN);
+  // The same client, trusting the right CA, with the right certificate.
+  EXPECT_EQ(Health(Dial(Address("case"),
+                        tls::ChannelCredentials(pki_->Client("test"))),
+                   ""),
+            HealthCheckResponse::SERVING);
+}
+
+TEST_F(ServicesTest, ServiceTokenFromAClientCertificateIsRefused) {
+  // Even the case service's own token does not make a client the service.
+  const std::string case_token =
+      tokens_->Sign(auth::Role::kService, "service:case");
+  events::v1::ListEventsResponse response;
+  EXPECT_EQ(ListEvents("screening", case_token, &response, true).error_code(),
+            grpc::StatusCode::UNAUTHENTICATED);
+  // From service e2e's connection it names another service: refused too.
+  EXPECT_EQ(ListEvents("screening", case_token, &response).error_code(),
+            grpc::StatusCode::UNAUTHENTICATED);
+  // Over the case service's own certificate it is accepted.
+  auto as_case = events::v1::EventFeed::NewStub(Dial(
+      Address("screening"), tls::ChannelCredentials(pki_->Service("case"))));
+  grpc::ClientContext context;
+  context.AddMetadata("authorization", "Bearer " + case_token);
+  EXPECT_TRUE(
+      as_case->ListEvents(&context, events::v1::ListEventsRequest(), &response)
+          .ok());
+}
+
+TEST_F(ServicesTest, HealthPortAnswersHealthChecksOnlyInPlaintext) {
+  for (const auto& service : Services()) {
+    const std::string address =
+        absl::StrCat("127.0.0.1:", health_ports_->at(service.name));
+    auto channel = Dial(address, grpc::InsecureChannelCredentials());
+    EXPECT_EQ(Health(channel, ""), HealthCheckResponse::SERVING)
+        << service.name;
+    EXPECT_EQ(Health(channel, service.grpc_service),
+              HealthCheckResponse::SERVING)
+        << service.name;
+    // Nothing else: not the feed, not reflection.
+    auto feed = events::v1::EventFeed::NewStub(channel);
+    grpc::ClientContext feed_context;
+    feed_context.AddMetadata("authorization", "Bearer " + *service_token_);
+    events::v1::ListEventsResponse response;
+    EXPECT_EQ(feed->ListEvents(&feed_context, events::v1::ListEventsRequest(),
+                               &response)
+                  .error_code(),
+              grpc::StatusCode::UNIMPLEMENTED)
+        << service.name;
+    auto reflection =
+        grpc::reflection::v1alpha::ServerReflection::NewStub(channel);
+    grpc::ClientContext reflection_context;
+    auto stream = reflection->ServerReflectionInfo(&reflection_context);
+    grpc::reflection::v1alpha::ServerReflectionRequest request;
+    request.set_list_services("");
+    stream->Write(request);
+    stream->WritesDone();
+    grpc::reflection::v1alpha::ServerReflectionResponse ignored;
+    while (stream->Read(&ignored)) {
+    }
+    EXPECT_EQ(stream->Finish().error_code(), grpc::StatusCode::UNIMPLEMENTED)
+        << service.name;
+  }
+}
+
+TEST_F(ServicesTest, RotatedCertificateIsServedWithoutRestart) {
+  // A replica of the screening service with certificate files of its own,
+  // from the suite's CA, checked every second.
+  const std::string dir = *work_dir_ + "/rotate-pki";
+  ASSERT_EQ(std::system(absl::StrCat("mkdir -p '", dir, "' && cp '",
+                                     pki_->dir(), "/ca.crt' '", pki_->dir(),
+                                     "/ca.key' '", dir, "/'")
+                            .c_str()),
+            0);
+  const testing::TestPki rotating = [&] {
+    auto pki = testing::TestPki::InDir(dir);
+    EXPECT_TRUE(pki.ok()) << pki.status();
+    return *std::move(pki);
+  }();
+  const tls::TlsFiles files = rotating.Service("screening");
+  auto process = StartService(Services()[0], "-rotate",
+                              {{"KOSAPO_TLS_CERT_FILE", files.cert_file},
+                               {"KOSAPO_TLS_KEY_FILE", files.key_file},
+                               {"KOSAPO_TLS_REFRESH_INTERVAL", "1s"}});
+  ASSERT_TRUE(process.ok()) << process.status();
+  auto serving = (*process)->WaitForLog("serving", absl::Seconds(60));
+  ASSERT_TRUE(serving.ok()) << serving.status();
+  const std::string address =
+      absl::StrCat("127.0.0.1:", (*serving)["port"].get<int>());
+  auto connect = [&] {
+    return Dial(address, tls::ChannelCredentials(pki_->Client("test")));
+  };
+  const std::string before = ReadAll(files.cert_file);
+  ASSERT_EQ(ServedCertificate(connect()), before);
+
+  ASSERT_THAT(rotating.IssueService("screening", /*renew=*/true), IsOk());
+  const std::string after = ReadAll(files.cert_file);
+  ASSERT_NE(after, before);
+  std::string served;
+  const absl::Time deadline = absl::Now() + absl::Seconds(20);
+  while (served != after && absl::Now() < deadline) {
+    absl::SleepFor(absl::Milliseconds(250));
+    served = ServedCertificate(connect());  // a new connection each time
+  }
+  EXPECT_EQ(served, after) << "the rotated certificate was not served";
+  EXPECT_TRUE((*process)->running());
+  ASSERT_THAT((*process)->Signal(SIGTERM), IsOk());
+  EXPECT_TRUE((*process)->Wait(absl::Seconds(30)).ok());
+}
+
+TEST_F(ServicesTest, PlaintextOnlyWhenConfiguredAndThenLoudlyLogged) {
+  // Without TLS files and without --insecure_plaintext: a configuration
+  // error naming the settings.
+  auto refused = StartService(Services()[1], "-notls",
+                              {{"KOSAPO_TLS_CERT_FILE", ""},
+                               {"KOSAPO_TLS_KEY_FILE", ""},
+                               {"KOSAPO_TLS_CA_FILE", ""}});
+  ASSERT_TRUE(refused.ok());
+  auto code = (*refused)->Wait(absl::Seconds(30));
+  ASSERT_TRUE(code.ok()) << code.status();
+  EXPECT_EQ(*code, 2);
+  EXPECT_THAT((*refused)->Stderr(),
+              AllOf(HasSubstr("--tls_cert_file, --tls_key_file, --tls_ca_file"),
+                    HasSubstr("--insecure_plaintext")));
+
+  auto process = StartService(Services()[1], "-plaintext",
+                              {{"KOSAPO_TLS_CERT_FILE", ""},
+                               {"KOSAPO_TLS_KEY_FILE", ""},
+                               {"KOSAPO_TLS_CA_FILE", ""},
+                               {"KOSAPO_INSECURE_PLAINTEXT", "true"}});
+  ASSERT_TRUE(process.ok());
+  auto serving = (*process)->WaitForLog("serving", absl::Seconds(60));
+  ASSERT_TRUE(serving.ok()) << serving.status();
+  EXPECT_EQ((*serving)["tls"], false);
+  int warnings = 0;
+  for (const nlohmann::json& line : (*process)->Logs()) {
+    if (absl::StartsWith(line.value("message", ""), "INSECURE:")) {
+      EXPECT_EQ(line["severity"], "WARNING") << line.dump();
+      ++warnings;
+    }
+  }
+  EXPECT_EQ(warnings, 1);
+  // Plaintext clients are served, the token alone saying who calls.
+  auto channel = Dial(absl::StrCat("127.0.0.1:", (*serving)["port"].get<int>()),
+                      grpc::InsecureChannelCredentials());
+  EXPECT_EQ(Health(channel, ""), HealthCheckResponse::SERVING);
+  auto feed = events::v1::EventFeed::NewStub(channel);
+  grpc::ClientContext context;
+  context.AddMetadata("authorization", "Bearer " + *service_token_);
+  events::v1::ListEventsResponse response;
+  EXPECT_TRUE(
+      feed->ListEvents(&context, events::v1::ListEventsRequest(), &response)
+          .ok());
+  ASSERT_THAT((*process)->Signal(SIGTERM), IsOk());
+  EXPECT_TRUE((*process)->Wait(absl::Seconds(30)).ok());
 }
 
 // Last: it takes the database away from every service.

@@ -40,10 +40,11 @@ pick_base() {
 }
 grpc_base="$(pick_base)" || fail "no free ports"
 metrics_base="$(pick_base)" || fail "no free ports"
+health_base="$(pick_base)" || fail "no free ports"
 
 export KOSAPO_BUILD_DIR="${build_dir}" KOSAPO_STATE_DIR="${work}/state" \
   KOSAPO_OUT_DIR="${work}/out" KOSAPO_PORT_BASE="${grpc_base}" \
-  KOSAPO_METRICS_PORT_BASE="${metrics_base}"
+  KOSAPO_METRICS_PORT_BASE="${metrics_base}" KOSAPO_HEALTH_PORT_BASE="${health_base}"
 
 "${source_dir}/scripts/run.sh" --short >"${work}/first.log" 2>&1 || {
   tail -n 40 "${work}/first.log" >&2
@@ -61,6 +62,14 @@ grep -q "reproduces .*demo-town.tsv: 108 published values and 72 flags" <<<"${lo
   fail "the reporting service did not reproduce the table: ${log}"
 grep -q "都島区" <<<"${log}" || fail "the table was not printed"
 grep -q "令和5年度 (令和6年3月末)" <<<"${log}" || fail "no city-total row printed"
+
+# Every service served mutual TLS, and none ran in plaintext.
+for service in screening case referral reporting; do
+  grep -q '"message":"serving".*"tls":true' "${work}/state/logs/${service}.log" ||
+    fail "${service} did not serve TLS"
+  ! grep -q 'INSECURE' "${work}/state/logs/${service}.log" ||
+    fail "${service} ran in plaintext"
+done
 
 out="${work}/out"
 [[ "$(head -c 4 "${out}/ward-comparison-fy2023.xlsx" | od -An -c | tr -d ' ')" == 'PK003004' ]] ||

@@ -95,7 +95,9 @@ grpc::Status CallWithBytes(const std::shared_ptr<grpc::Channel>& channel,
                            std::chrono::milliseconds timeout) {
   grpc::GenericStub stub(channel);
   grpc::ClientContext context;
-  context.AddMetadata("authorization", "Bearer " + token);
+  if (!token.empty()) {
+    context.AddMetadata("authorization", "Bearer " + token);
+  }
   context.set_deadline(std::chrono::system_clock::now() + timeout);
   grpc::CompletionQueue queue;
   auto call = stub.PrepareCall(&context, "/" + method, &queue);

@@ -51,7 +51,8 @@ class FourServicesTest : public ::testing::Test {
 
 // One call of `method` ("pkg.Service/Method") with a single request whose
 // encoding is `request` (any bytes, whatever the method's kind: unary or
-// streaming), through the generic stub, as the holder of `token`; the
+// streaming), through the generic stub, as the holder of `token` (none:
+// the connection's certificate alone); the
 // call's final status. Streams the server keeps open end at `timeout`.
 grpc::Status CallWithBytes(
     const std::shared_ptr<grpc::Channel>& channel, const std::string& method,

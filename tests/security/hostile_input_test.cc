@@ -174,8 +174,12 @@ class HostileInputTest : public testing::FourServicesTest {
     if (owner.empty()) {
       owner = "screening";
     }
-    return testing::CallWithBytes(services_->at(owner).channel(), method,
-                                  tokens_->Sign(principal), request);
+    // A service token counts only over its service's own certificate.
+    const auto channel = principal.role == auth::Role::kService
+                             ? services_->at(owner).service_channel("hostile")
+                             : services_->at(owner).channel();
+    return testing::CallWithBytes(channel, method, tokens_->Sign(principal),
+                                  request);
   }
 
   // Every field of every RPC's request that `wanted` accepts, poisoned by

@@ -29,6 +29,12 @@ TEST_F(PermissionWallTest, EveryRpcRefusesExactlyTheRolesTheMatrixRefuses) {
   const auth::PermissionMatrix& matrix = auth::PermissionMatrix::Embedded();
   int refused = 0;
   int allowed = 0;
+  // Services call over a connection holding their own certificate (a
+  // service token is refused from anywhere else); users over a client's.
+  std::map<std::string, std::shared_ptr<grpc::Channel>> as_service;
+  for (const char* name : {"screening", "case", "referral", "reporting"}) {
+    as_service[name] = services_->at(name).service_channel("wall-service");
+  }
   for (const std::string& method : matrix.methods()) {
     const std::string owner = FourServices::ServiceOf(method);
     // The feed is the same code in every service: walk it on each.
@@ -49,29 +55,40 @@ TEST_F(PermissionWallTest, EveryRpcRefusesExactlyTheRolesTheMatrixRefuses) {
         principal.areas = {"A1"};
         principal.schools = {"E1"};
         principal.hubs = {"H1"};
-        // The empty request is a valid encoding of every request.
-        const grpc::Status status =
-            testing::CallWithBytes(services_->at(target).channel(), method,
-                                   tokens_->Sign(principal), "");
-        const std::string wall =
-            absl::StrCat("role ", std::string(auth::RoleName(role)),
-                         " may not call /", method);
-        const bool walled =
-            status.error_code() == grpc::StatusCode::PERMISSION_DENIED &&
-            status.error_message() == wall;
-        const std::string where = absl::StrCat(
-            method, " on ", target, " as ", std::string(auth::RoleName(role)),
-            ": ", status.error_code(), " ", status.error_message());
-        EXPECT_NE(status.error_code(), grpc::StatusCode::UNIMPLEMENTED)
-            << where;
-        EXPECT_NE(status.error_code(), grpc::StatusCode::UNAUTHENTICATED)
-            << where;
-        if (matrix.Allowed(method, role).has_value()) {
-          EXPECT_FALSE(walled) << where;
-          ++allowed;
-        } else {
-          EXPECT_TRUE(walled) << where;
-          ++refused;
+        const bool service = role == auth::Role::kService;
+        const auto& channel =
+            service ? as_service.at(target) : services_->at(target).channel();
+        // A service is walled alike with its token and with its
+        // certificate alone.
+        std::vector<std::string> credentials = {tokens_->Sign(principal)};
+        if (service) {
+          credentials.push_back("");
+        }
+        for (const std::string& token : credentials) {
+          // The empty request is a valid encoding of every request.
+          const grpc::Status status =
+              testing::CallWithBytes(channel, method, token, "");
+          const std::string wall =
+              absl::StrCat("role ", std::string(auth::RoleName(role)),
+                           " may not call /", method);
+          const bool walled =
+              status.error_code() == grpc::StatusCode::PERMISSION_DENIED &&
+              status.error_message() == wall;
+          const std::string where = absl::StrCat(
+              method, " on ", target, " as ", std::string(auth::RoleName(role)),
+              token.empty() ? " (cert)" : "", ": ", status.error_code(), " ",
+              status.error_message());
+          EXPECT_NE(status.error_code(), grpc::StatusCode::UNIMPLEMENTED)
+              << where;
+          EXPECT_NE(status.error_code(), grpc::StatusCode::UNAUTHENTICATED)
+              << where;
+          if (matrix.Allowed(method, role).has_value()) {
+            EXPECT_FALSE(walled) << where;
+            ++allowed;
+          } else {
+            EXPECT_TRUE(walled) << where;
+            ++refused;
+          }
         }
       }
     }

@@ -184,12 +184,19 @@ class CliTest : public ::testing::Test {
     return absl::StrCat("127.0.0.1:", services_->at(service)->runtime().port());
   }
 
-  // The addresses of all four services, as the CLI reads them.
+  // The addresses of all four services and the CLI's client certificate
+  // from the services' test CA, as the CLI reads them.
   static std::map<std::string, std::string> Endpoints() {
+    const testing::TestPki& pki = services_->at("screening")->pki();
+    EXPECT_TRUE(pki.IssueClient("cli").ok());
+    const tls::TlsFiles files = pki.Client("cli");
     return {{"KOSAPO_SCREENING_ADDRESS", Address("screening")},
             {"KOSAPO_CASE_ADDRESS", Address("case")},
             {"KOSAPO_REFERRAL_ADDRESS", Address("referral")},
-            {"KOSAPO_REPORTING_ADDRESS", Address("reporting")}};
+            {"KOSAPO_REPORTING_ADDRESS", Address("reporting")},
+            {"KOSAPO_TLS_CA", files.ca_file},
+            {"KOSAPO_TLS_CERT", files.cert_file},
+            {"KOSAPO_TLS_KEY", files.key_file}};
   }
 
   // Endpoints and a token for `principal` in a file, as a script sets them.
@@ -397,6 +404,28 @@ TEST_F(CliTest, UnreachableServiceExitsThreeSayingHowToStartTheSuite) {
   EXPECT_EQ(result.out, "");
 }
 
+TEST_F(CliTest, WithoutTlsSettingsExitsTwoNamingThemAndPlaintextIsRefused) {
+  std::map<std::string, std::string> env =
+      As(Principal(auth::Role::kWardOfficer, kSampleCity, {"27501"}));
+  std::map<std::string, std::string> no_tls = env;
+  no_tls.erase("KOSAPO_TLS_CERT");
+  no_tls.erase("KOSAPO_TLS_KEY");
+  const CliResult missing = Run({"cases", "list"}, no_tls);
+  EXPECT_EQ(missing.code, 2) << missing.err;
+  EXPECT_THAT(missing.err, AllOf(HasSubstr("--tls-cert (KOSAPO_TLS_CERT)"),
+                                 HasSubstr("--tls-key (KOSAPO_TLS_KEY)"),
+                                 Not(HasSubstr("--tls-ca"))));
+  // Plaintext against the services' TLS ports gets no answer.
+  const CliResult plaintext =
+      Run({"cases", "list", "--plaintext", "--timeout=5s"}, env);
+  EXPECT_EQ(plaintext.code, 3) << plaintext.err;
+  // A flag wins over the variables, as for every setting.
+  const CliResult flags =
+      Run({"cases", "list", "--tls-key=/nonexistent.key"}, env);
+  EXPECT_EQ(flags.code, 2) << flags.err;
+  EXPECT_THAT(flags.err, HasSubstr("cannot read --tls-key file"));
+}
+
 TEST_F(CliTest, MissingOrForeignTokenExitsFour) {
   const CliResult none = Run({"cases", "list"}, Endpoints());
   EXPECT_EQ(none.code, 4);
@@ -439,13 +468,29 @@ TEST_F(CliTest, HealthShowsEveryServiceAndExitsThreeWhenOneIsDown) {
   EXPECT_THAT(one_down.err, HasSubstr("1 of 4 services not serving"));
 
   const CliResult probe = Run({"health", "--address", Address("case"),
-                               "--service=kosapo.cases.v1.CaseService"});
-  EXPECT_EQ(probe.code, 0) << probe.out;
+                               "--service=kosapo.cases.v1.CaseService"},
+                              Endpoints());
+  EXPECT_EQ(probe.code, 0) << probe.out << probe.err;
   EXPECT_EQ(probe.out, absl::StrCat(Address("case"),
                                     " kosapo.cases.v1.CaseService: SERVING\n"));
   const CliResult wrong_name =
-      Run({"health", "--address", Address("case"), "--service=kosapo.Nothing"});
+      Run({"health", "--address", Address("case"), "--service=kosapo.Nothing"},
+          Endpoints());
   EXPECT_EQ(wrong_name.code, 3) << wrong_name.out;
+  // As the kubelet probes: plaintext, on the health port, no certificate.
+  const std::string health_port = absl::StrCat(
+      "127.0.0.1:", services_->at("case")->runtime().health_port());
+  const CliResult kubelet =
+      Run({"health", "--plaintext", "--address", health_port,
+           "--service=kosapo.cases.v1.CaseService"});
+  EXPECT_EQ(kubelet.code, 0) << kubelet.out << kubelet.err;
+  EXPECT_EQ(
+      kubelet.out,
+      absl::StrCat(health_port, " kosapo.cases.v1.CaseService: SERVING\n"));
+  // Without TLS settings the CLI says which are missing (exit 2).
+  const CliResult no_tls = Run({"health", "--address", Address("case")});
+  EXPECT_EQ(no_tls.code, 2);
+  EXPECT_THAT(no_tls.err, HasSubstr("--tls-ca (KOSAPO_TLS_CA)"));
 }
 
 TEST_F(CliTest, TokenMintSignsATokenTheServicesWouldAccept) {

@@ -15,9 +15,11 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
 #include "common/base/status.h"
+#include "common/tls/tls.h"
 #include "nlohmann/json.hpp"
 
 namespace kosapo::cli {
@@ -114,8 +116,60 @@ const ServiceInfo& InfoOf(Service service) {
   return AllServices().front();
 }
 
+std::vector<Flag> TransportFlags() {
+  return {
+      {"tls-ca", "FILE",
+       "CA certificate (PEM) the services' certificates chain to",
+       "KOSAPO_TLS_CA", ""},
+      {"tls-cert", "FILE",
+       "this client's certificate (PEM; URI SAN spiffe://kosapo/client/NAME)",
+       "KOSAPO_TLS_CERT", ""},
+      {"tls-key", "FILE", "the private key (PEM) of --tls-cert",
+       "KOSAPO_TLS_KEY", ""},
+      {"plaintext", "",
+       "no TLS: only for services started with --insecure_plaintext (local "
+       "development)",
+       "KOSAPO_PLAINTEXT", ""},
+  };
+}
+
+absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> TransportCredentials(
+    const Args& args) {
+  KOSAPO_ASSIGN_OR_RETURN(bool plaintext, GetSwitch(args, "plaintext"));
+  if (plaintext) {
+    return grpc::InsecureChannelCredentials();
+  }
+  std::vector<std::string> missing;
+  for (const char* flag : {"tls-ca", "tls-cert", "tls-key"}) {
+    if (!args.Has(flag)) {
+      missing.push_back(
+          absl::StrCat("--", flag, " (", args.Declaration(flag).env, ")"));
+    }
+  }
+  if (!missing.empty()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "the services require mutual TLS: missing ",
+        absl::StrJoin(missing, ", "),
+        ". scripts/run.sh writes them under .kosapo/tls/ (client/cli/"
+        "{ca.crt,tls.crt,tls.key}); --plaintext only for services started "
+        "with --insecure_plaintext"));
+  }
+  for (const char* flag : {"tls-ca", "tls-cert", "tls-key"}) {
+    if (!std::ifstream(args.Get(flag)).good()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("cannot read --", flag, " file ", args.Get(flag), " (",
+                       args.Source(flag), ")"));
+    }
+  }
+  tls::TlsFiles files;
+  files.ca_file = args.Get("tls-ca");
+  files.cert_file = args.Get("tls-cert");
+  files.key_file = args.Get("tls-key");
+  return tls::ChannelCredentials(files);
+}
+
 std::vector<Flag> AddressFlags(const std::vector<Service>& services) {
-  std::vector<Flag> flags;
+  std::vector<Flag> flags = TransportFlags();
   for (Service service : services) {
     const ServiceInfo& info = InfoOf(service);
     flags.push_back({absl::StrCat(info.name, "-address"), "HOST:PORT",
@@ -178,6 +232,7 @@ std::optional<TokenClaims> PeekClaims(absl::string_view token) {
 absl::StatusOr<Session> Session::Open(const Args& args, const EnvLookup& env,
                                       bool need_token) {
   Session session;
+  KOSAPO_ASSIGN_OR_RETURN(session.credentials_, TransportCredentials(args));
   for (const ServiceInfo& info : AllServices()) {
     const std::string flag = absl::StrCat(info.name, "-address");
     // Commands declare only the address flags of the services they call.
@@ -237,8 +292,8 @@ std::shared_ptr<grpc::Channel> Session::Channel(Service service) const {
   grpc::ChannelArguments channel_args;
   channel_args.SetMaxReceiveMessageSize(kMaxMessageBytes);
   channel_args.SetMaxSendMessageSize(kMaxMessageBytes);
-  return grpc::CreateCustomChannel(
-      Address(service), grpc::InsecureChannelCredentials(), channel_args);
+  return grpc::CreateCustomChannel(Address(service), credentials_,
+                                   channel_args);
 }
 
 const std::string& Session::Address(Service service) const {

@@ -12,6 +12,12 @@
 //                                                   KOSAPO_TOKEN)
 //   --municipality       KOSAPO_MUNICIPALITY       (default: the token's)
 //   --timeout            KOSAPO_TIMEOUT            30s per call
+//   --tls-ca, --tls-cert, --tls-key
+//                        KOSAPO_TLS_CA, KOSAPO_TLS_CERT, KOSAPO_TLS_KEY
+//                        mutual TLS: the CA the services' certificates chain
+//                        to, and this client's certificate and key
+//   --plaintext          KOSAPO_PLAINTEXT          no TLS, for services run
+//                                                  with --insecure_plaintext
 // The address variables are the ones the services read for their peers and
 // scripts/run.sh sets, and the defaults are the ports run.sh starts them on.
 #ifndef KOSAPO_TOOLS_CLI_CLIENT_H_
@@ -19,6 +25,7 @@
 
 #include <grpcpp/channel.h>
 #include <grpcpp/client_context.h>
+#include <grpcpp/security/credentials.h>
 #include <grpcpp/support/status.h>
 
 #include <map>
@@ -51,7 +58,15 @@ struct ServiceInfo {
 const std::vector<ServiceInfo>& AllServices();
 const ServiceInfo& InfoOf(Service service);
 
-// The address flags of `services`.
+// The transport flags: --tls-ca, --tls-cert, --tls-key and --plaintext.
+std::vector<Flag> TransportFlags();
+// Mutual TLS from the transport flags, or plaintext with --plaintext;
+// INVALID_ARGUMENT naming the missing flags and variables otherwise, or a
+// file that cannot be read.
+absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> TransportCredentials(
+    const Args& args);
+
+// The address flags of `services`, and the transport flags.
 std::vector<Flag> AddressFlags(const std::vector<Service>& services);
 // --token-file, --municipality and --timeout (with `timeout` as default).
 std::vector<Flag> CallerFlags(absl::string_view timeout = "30s");
@@ -78,6 +93,9 @@ class Session {
                                       bool need_token);
 
   std::shared_ptr<grpc::Channel> Channel(Service service) const;
+  const std::shared_ptr<grpc::ChannelCredentials>& credentials() const {
+    return credentials_;
+  }
   const std::string& Address(Service service) const;
   absl::Duration timeout() const { return timeout_; }
 
@@ -96,6 +114,7 @@ class Session {
 
  private:
   std::map<Service, std::string> addresses_;
+  std::shared_ptr<grpc::ChannelCredentials> credentials_;
   std::string token_;
   std::string municipality_;
   absl::Duration timeout_;

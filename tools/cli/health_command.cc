@@ -35,9 +35,10 @@ struct Probe {
   std::string detail;
 };
 
-void Check(Probe& probe, absl::Duration timeout) {
+void Check(Probe& probe, absl::Duration timeout,
+           const std::shared_ptr<grpc::ChannelCredentials>& credentials) {
   auto stub = grpc::health::v1::Health::NewStub(
-      grpc::CreateChannel(probe.address, grpc::InsecureChannelCredentials()));
+      grpc::CreateChannel(probe.address, credentials));
   grpc::ClientContext context;
   context.set_deadline(std::chrono::system_clock::now() +
                        absl::ToChronoMilliseconds(timeout));
@@ -78,13 +79,16 @@ void Check(Probe& probe, absl::Duration timeout) {
 // Checks every probe at once (an unreachable one costs at most the timeout,
 // not the sum), again every 200ms until all serve or `wait` is over.
 void CheckAll(std::vector<Probe>& probes, absl::Duration timeout,
-              absl::Duration wait) {
+              absl::Duration wait,
+              const std::shared_ptr<grpc::ChannelCredentials>& credentials) {
   const absl::Time give_up = absl::Now() + wait;
   while (true) {
     std::vector<std::thread> threads;
     for (Probe& probe : probes) {
       if (!probe.serving) {
-        threads.emplace_back([&probe, timeout] { Check(probe, timeout); });
+        threads.emplace_back([&probe, timeout, &credentials] {
+          Check(probe, timeout, credentials);
+        });
       }
     }
     for (std::thread& thread : threads) {
@@ -113,9 +117,10 @@ CommandResult RunHealth(const Args& args, Io& io) {
   }
   if (args.Has("address")) {
     // One probe, with kosapo-health's output: "ADDRESS SERVICE: STATUS".
+    KOSAPO_ASSIGN_OR_RETURN(auto credentials, TransportCredentials(args));
     std::vector<Probe> probes = {
         {"", args.Get("address"), args.Get("service")}};
-    CheckAll(probes, timeout, wait);
+    CheckAll(probes, timeout, wait, credentials);
     const Probe& probe = probes[0];
     if (probe.reachable) {
       io.out << probe.address << " "
@@ -132,7 +137,7 @@ CommandResult RunHealth(const Args& args, Io& io) {
     probes.push_back(
         {info.name, session.Address(info.service), info.grpc_name});
   }
-  CheckAll(probes, timeout, wait);
+  CheckAll(probes, timeout, wait, session.credentials());
   size_t address_width = 0;
   for (const Probe& probe : probes) {
     address_width = std::max(address_width, probe.address.size());
@@ -171,7 +176,8 @@ std::vector<Command> HealthCommands() {
       "Asks each service's grpc.health.v1 endpoint for its own name (SERVING\n"
       "only while its database answers), all at once. No token is needed.\n"
       "With --address it asks one server (the empty name, or --service) and\n"
-      "prints \"ADDRESS SERVICE: STATUS\", for probes and scripts.\n";
+      "prints \"ADDRESS SERVICE: STATUS\", for probes and scripts; a\n"
+      "service's plaintext --health_port answers with --plaintext.\n";
   health.flags = AddressFlags({Service::kScreening, Service::kCase,
                                Service::kReferral, Service::kReporting});
   health.flags.push_back(

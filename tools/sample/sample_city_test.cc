@@ -124,9 +124,9 @@ class SampleCityTest : public ::testing::Test {
 
   static sample::FeedSources Sources(const std::string& municipality) {
     sample::FeedSources sources;
-    sources.producers = {{"screening", screening_->channel()},
-                         {"case", case_->channel()},
-                         {"referral", referral_->channel()}};
+    sources.producers = {{"screening", screening_->service_channel("sample")},
+                         {"case", case_->service_channel("sample")},
+                         {"referral", referral_->service_channel("sample")}};
     sources.reporting = reporting_->channel();
     sources.sign = [](const auth::Principal& principal) {
       return tokens_->Sign(principal);
@@ -146,7 +146,7 @@ class SampleCityTest : public ::testing::Test {
       grpc::ClientContext context;
       context.AddMetadata(
           "authorization",
-          "Bearer " + tokens_->Sign(auth::Role::kService, "service:test"));
+          "Bearer " + tokens_->Sign(auth::Role::kService, "service:sample"));
       EXPECT_TRUE(events::v1::EventFeed::NewStub(channel)
                       ->ListEvents(&context, request, &response)
                       .ok());

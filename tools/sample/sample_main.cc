@@ -31,6 +31,7 @@
 #include <atomic>
 #include <condition_variable>
 #include <cstdio>
+#include <cstdlib>
 #include <fstream>
 #include <mutex>
 #include <sstream>
@@ -47,6 +48,7 @@
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "common/auth/jwt.h"
+#include "common/tls/tls.h"
 #include "common/types/api_types.h"
 #include "kosapo/reporting/v1/reporting.grpc.pb.h"
 #include "tools/sample/case_census.h"
@@ -77,6 +79,19 @@ ABSL_FLAG(std::string, screening, "127.0.0.1:50051", "Screening service.");
 ABSL_FLAG(std::string, case_service, "127.0.0.1:50052", "Case service.");
 ABSL_FLAG(std::string, referral, "127.0.0.1:50053", "Referral service.");
 ABSL_FLAG(std::string, reporting, "127.0.0.1:50054", "Reporting service.");
+ABSL_FLAG(std::string, tls_ca_file, "",
+          "CA certificate (PEM) the services' certificates chain to.");
+ABSL_FLAG(std::string, tls_cert_file, "",
+          "This tool's certificate (PEM): a service certificate "
+          "(spiffe://kosapo/service/<--service_name>), since reading the "
+          "feeds' heads is for services.");
+ABSL_FLAG(std::string, tls_key_file, "",
+          "Private key (PEM) of --tls_cert_file.");
+ABSL_FLAG(bool, plaintext, false,
+          "No TLS: only for services started with --insecure_plaintext.");
+ABSL_FLAG(std::string, service_name, "sample",
+          "The service its certificate names; its service token says the "
+          "same (\"service:<name>\").");
 ABSL_FLAG(int, concurrency, 4, "Parallel callers for case-level writes.");
 ABSL_FLAG(absl::Duration, wait, absl::Minutes(5),
           "check: how long to wait for the reporting service to apply the "
@@ -134,8 +149,31 @@ std::function<std::string(const auth::Principal&)> SignWith(
   };
 }
 
+// Mutual TLS from --tls_*, or plaintext with --plaintext; anything else
+// stops the tool naming the flags (exit 2).
+std::shared_ptr<grpc::ChannelCredentials> Credentials() {
+  if (absl::GetFlag(FLAGS_plaintext)) {
+    return grpc::InsecureChannelCredentials();
+  }
+  tls::TlsFiles files;
+  files.ca_file = absl::GetFlag(FLAGS_tls_ca_file);
+  files.cert_file = absl::GetFlag(FLAGS_tls_cert_file);
+  files.key_file = absl::GetFlag(FLAGS_tls_key_file);
+  if (absl::Status checked = tls::CheckTlsFiles(files, "--tls_");
+      !checked.ok()) {
+    std::fprintf(stderr,
+                 "kosapo-sample: %s (or --plaintext for services started "
+                 "with --insecure_plaintext)\n",
+                 std::string(checked.message()).c_str());
+    std::exit(2);
+  }
+  return tls::ChannelCredentials(files);
+}
+
 std::shared_ptr<grpc::Channel> ChannelTo(const std::string& address) {
-  return grpc::CreateChannel(address, grpc::InsecureChannelCredentials());
+  static const std::shared_ptr<grpc::ChannelCredentials> credentials =
+      Credentials();
+  return grpc::CreateChannel(address, credentials);
 }
 
 // Shows how far the load is, every half second on a terminal (one line,
@@ -341,6 +379,7 @@ int Check() {
   sources.reporting = ChannelTo(absl::GetFlag(FLAGS_reporting));
   sources.sign = sign;
   sources.municipality = spec->municipality;
+  sources.service_name = absl::GetFlag(FLAGS_service_name);
   const absl::Time start = absl::Now();
   if (absl::Status caught_up =
           WaitForReporting(sources, absl::GetFlag(FLAGS_wait));

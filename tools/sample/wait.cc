@@ -20,7 +20,9 @@ std::unique_ptr<grpc::ClientContext> As(const FeedSources& sources,
                                         auth::Role role) {
   auth::Principal principal;
   principal.subject =
-      absl::StrCat("sample-wait:", std::string(auth::RoleName(role)));
+      role == auth::Role::kService
+          ? absl::StrCat("service:", sources.service_name)
+          : absl::StrCat("sample-wait:", std::string(auth::RoleName(role)));
   principal.role = role;
   principal.municipality = sources.municipality;
   auto context = std::make_unique<grpc::ClientContext>();

@@ -23,9 +23,12 @@ struct FeedSources {
   std::map<std::string, std::shared_ptr<grpc::Channel>> producers;
   std::shared_ptr<grpc::Channel> reporting;
   // Signs tokens: a service token reads the feeds' heads, an analyst's the
-  // projection status.
+  // projection status. Over mutual TLS the producers' channels must hold
+  // the certificate of service `service_name`, which the service token
+  // names ("service:<service_name>").
   std::function<std::string(const auth::Principal&)> sign;
   std::string municipality;
+  std::string service_name = "sample";
 };
 
 // Reads each producer's head once, then waits until reporting has applied
