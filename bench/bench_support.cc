@@ -225,6 +225,10 @@ absl::StatusOr<int> Suite::Start(const std::string& name,
       {"KOSAPO_DB_URL", cluster_->ServiceUrl(name)},
       {"KOSAPO_JWT_PUBLIC_KEY_FILE", work_dir_ + "/jwt.pub"},
       {"KOSAPO_PEER_TOKEN_FILE", work_dir_ + "/service.token"},
+      // Faults and load, not transport, are under test here: plaintext
+      // with peer tokens (services_e2e_test covers mutual TLS).
+      {"KOSAPO_INSECURE_PLAINTEXT", "true"},
+      {"KOSAPO_HEALTH_PORT", "0"},
       {"KOSAPO_DRAIN_DELAY", "0s"},
       {"KOSAPO_SCREENING_ADDRESS", "127.0.0.1:1"},
       {"KOSAPO_CASE_ADDRESS", "127.0.0.1:1"},

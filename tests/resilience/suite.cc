@@ -122,6 +122,10 @@ std::map<std::string, std::string> Suite::Environment(
       {"KOSAPO_DB_URL", cluster_->ServiceUrl(service)},
       {"KOSAPO_JWT_PUBLIC_KEY_FILE", work_dir_ + "/jwt.pub"},
       {"KOSAPO_PEER_TOKEN_FILE", work_dir_ + "/service.token"},
+      // Faults and load, not transport, are under test here: plaintext
+      // with peer tokens (services_e2e_test covers mutual TLS).
+      {"KOSAPO_INSECURE_PLAINTEXT", "true"},
+      {"KOSAPO_HEALTH_PORT", "0"},
       {"KOSAPO_HEALTH_INTERVAL", "200ms"},
       {"KOSAPO_DRAIN_DELAY", "500ms"},
       {"KOSAPO_SHUTDOWN_TIMEOUT", "5s"},

@@ -123,9 +123,10 @@ class SampleReloadTest : public ::testing::Test {
       context.AddMetadata(
           "authorization",
           "Bearer " + tokens_->Sign(auth::Role::kService, "service:test"));
-      EXPECT_TRUE(events::v1::EventFeed::NewStub(service->channel())
-                      ->ListEvents(&context, request, &response)
-                      .ok());
+      EXPECT_TRUE(
+          events::v1::EventFeed::NewStub(service->service_channel("test"))
+              ->ListEvents(&context, request, &response)
+              .ok());
       heads[source] = response.head_sequence();
     }
     return heads;
