@@ -172,6 +172,7 @@ for service in "${SERVICES[@]}"; do
     KOSAPO_LISTEN_HOST=127.0.0.1 \
     KOSAPO_DB_URL="${DB_URL[${service}]}" \
     KOSAPO_HEALTH_PORT="${HEALTH[${service}]}" \
+    KOSAPO_REFLECTION=true \
     KOSAPO_JWT_PUBLIC_KEY_FILE="${state}/keys/jwt-es256.pub" \
     KOSAPO_TLS_CERT_FILE="${tls}/service/${service}/tls.crt" \
     KOSAPO_TLS_KEY_FILE="${tls}/service/${service}/tls.key" \

@@ -9,6 +9,7 @@
 #include <grpcpp/server_builder.h>
 #include <signal.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -88,6 +89,21 @@ class WithoutPlugins : public grpc::ServerBuilderOption {
   void UpdatePlugins(std::vector<std::unique_ptr<grpc::ServerBuilderPlugin>>*
                          plugins) override {
     plugins->clear();
+  }
+};
+
+// Drops the reflection plugin, for a gRPC port configured without it.
+class WithoutReflection : public grpc::ServerBuilderOption {
+ public:
+  void UpdateArguments(grpc::ChannelArguments*) override {}
+  void UpdatePlugins(std::vector<std::unique_ptr<grpc::ServerBuilderPlugin>>*
+                         plugins) override {
+    plugins->erase(
+        std::remove_if(plugins->begin(), plugins->end(),
+                       [](const std::unique_ptr<grpc::ServerBuilderPlugin>& p) {
+                         return p->name() == "proto_server_reflection";
+                       }),
+        plugins->end());
   }
 };
 
@@ -212,8 +228,13 @@ absl::Status CheckPermissionMatrix(const std::string& grpc_service_name) {
 absl::Status ServiceRuntime::Start() {
   KOSAPO_RETURN_IF_ERROR(CheckPermissionMatrix(descriptor_.grpc_service_name));
   grpc::EnableDefaultHealthCheckService(true);
+  // Reflection is a process-wide builder plugin, registered as soon as the
+  // library is loaded; a server without it drops the plugin.
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
+  if (!config_.reflection) {
+    builder.SetOption(std::make_unique<WithoutReflection>());
+  }
   const std::string address =
       absl::StrCat(config_.listen_host, ":", config_.port);
   if (config_.insecure_plaintext) {

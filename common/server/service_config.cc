@@ -47,6 +47,11 @@ ConfigSpec ServiceConfigSpec(const ServiceDescriptor& service) {
       .AddBool("insecure_plaintext", "KOSAPO_INSECURE_PLAINTEXT", false,
                "Serve and call peers without TLS: local development only "
                "(logged as a warning at every start).")
+      .AddBool("reflection", "KOSAPO_REFLECTION", false,
+               "Serve gRPC server reflection on the gRPC port, so generic "
+               "clients (grpcurl) can discover the APIs without the protos; "
+               "off unless set, as a production port should not describe "
+               "itself.")
       .AddString("db_url", "KOSAPO_DB_URL", "",
                  "PostgreSQL URL of this service's own role, e.g. "
                  "postgresql://kosapo_case:secret@db:5432/kosapo"
@@ -138,6 +143,7 @@ absl::StatusOr<ServiceConfig> LoadServiceConfig(
   out.metrics_port = static_cast<int>(config.GetInt("metrics_port"));
   out.health_port = static_cast<int>(config.GetInt("health_port"));
   out.insecure_plaintext = config.GetBool("insecure_plaintext");
+  out.reflection = config.GetBool("reflection");
   out.tls.cert_file = config.GetString("tls_cert_file");
   out.tls.key_file = config.GetString("tls_key_file");
   out.tls.ca_file = config.GetString("tls_ca_file");

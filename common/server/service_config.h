@@ -49,6 +49,8 @@ struct ServiceConfig {
   // with insecure_plaintext.
   tls::TlsFiles tls;
   bool insecure_plaintext = false;
+  // grpc.reflection on the gRPC port (off by default).
+  bool reflection = false;
   pg::PoolOptions db;
   absl::Duration db_startup_timeout;
   int max_threads = 0;

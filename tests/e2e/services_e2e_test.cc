@@ -139,6 +139,7 @@ class ServicesTest : public ::testing::Test {
         {"KOSAPO_METRICS_PORT", "0"},
         {"KOSAPO_DB_URL", cluster_->ServiceUrl(service.name)},
         {"KOSAPO_HEALTH_PORT", "0"},
+        {"KOSAPO_REFLECTION", "true"},
         {"KOSAPO_TLS_CERT_FILE", pki_->Service(service.name).cert_file},
         {"KOSAPO_TLS_KEY_FILE", pki_->Service(service.name).key_file},
         {"KOSAPO_TLS_CA_FILE", pki_->ca_file()},

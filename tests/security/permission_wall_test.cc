@@ -98,5 +98,20 @@ TEST_F(PermissionWallTest, EveryRpcRefusesExactlyTheRolesTheMatrixRefuses) {
   EXPECT_GT(allowed, 0);
 }
 
+// A production port does not describe itself: gRPC reflection is served
+// only with KOSAPO_REFLECTION=true, which these services do not set (the
+// end-to-end test sets it and lists the services through it).
+TEST_F(PermissionWallTest, ReflectionIsOffUnlessConfigured) {
+  const std::string list_services("\x3a\x00", 2);  // list_services: ""
+  for (const char* name : {"screening", "case", "referral", "reporting"}) {
+    const grpc::Status status = testing::CallWithBytes(
+        services_->at(name).channel(),
+        "grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo", "",
+        list_services);
+    EXPECT_EQ(status.error_code(), grpc::StatusCode::UNIMPLEMENTED)
+        << name << ": " << status.error_message();
+  }
+}
+
 }  // namespace
 }  // namespace kosapo
