@@ -263,6 +263,28 @@ pid_t Suite::pid(const std::string& name) const {
   return processes_.at(name)->pid();
 }
 
+std::string Suite::Postmortem() const {
+  std::string out;
+  for (const auto& [name, process] : processes_) {
+    if (process->running()) {
+      continue;
+    }
+    absl::StrAppend(&out, name, " exited with ",
+                    process->Wait(absl::ZeroDuration()).value_or(-1), "\n");
+    const std::vector<nlohmann::json> logs = process->Logs();
+    const size_t from = logs.size() > 20 ? logs.size() - 20 : 0;
+    for (size_t i = from; i < logs.size(); ++i) {
+      absl::StrAppend(&out, "  ", logs[i].dump(), "\n");
+    }
+    std::string err = process->Stderr();
+    if (err.size() > 4000) {
+      err = err.substr(err.size() - 4000);
+    }
+    absl::StrAppend(&out, "  stderr: ", err, "\n");
+  }
+  return out;
+}
+
 std::string Suite::address(const std::string& name) const {
   return absl::StrCat("127.0.0.1:", ports_.at(name));
 }

@@ -102,6 +102,11 @@ class Suite {
   std::string address(const std::string& name) const;
   std::string work_dir() const { return work_dir_; }
 
+  // Empty while every started service runs; otherwise, for each one that
+  // exited, its exit code and the end of its log and stderr, so a failed
+  // run says which process went away and why.
+  std::string Postmortem() const;
+
  private:
   Suite() = default;
 
