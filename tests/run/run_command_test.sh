@@ -71,6 +71,35 @@ for service in screening case referral reporting; do
     fail "${service} ran in plaintext"
 done
 
+# Logs never carry personal data. Every pupil's and child's name, kana and
+# birth date stored by this run (read back from the database), searched for
+# in the services' logs and the PostgreSQL server log of the run. Birth
+# dates (pupils born before 2019) cannot be confused with the dates of the
+# screening years or of the log timestamps.
+pg="${source_dir}/scripts/pg-local.sh"
+"${pg}" start "${work}/state/pg" >/dev/null
+personal="${work}/personal.txt"
+psql_as() {
+  psql -X -q -At -v ON_ERROR_STOP=1 \
+    "$("${pg}" url "${work}/state/pg" "$1" kosapo)" -c "$2"
+}
+{
+  psql_as screening "SELECT DISTINCT unnest(ARRAY[pupil_name, pupil_kana,
+    birth_date::text]) FROM sheets"
+  psql_as case "SELECT DISTINCT unnest(ARRAY[child_name, child_kana,
+    birth_date::text]) FROM cases"
+} | sort -u | grep -v '^$' >"${personal}" || true
+"${pg}" stop "${work}/state/pg" >/dev/null
+people="$(wc -l <"${personal}")"
+((people > 1000)) ||
+  fail "expected the town's names and birth dates, found ${people} values"
+logs=("${work}/state/logs/"*.log "${work}/state/pg/postgres.log")
+if leaked="$(grep -F -o -h -f "${personal}" "${logs[@]}" | sort | uniq -c | head -n 5)" &&
+  [[ -n "${leaked}" ]]; then
+  fail "personal data in the logs (value, times): ${leaked}"
+fi
+echo "run_command_test: ${people} names, kana and birth dates; none in $(cat "${logs[@]}" | wc -l) log lines"
+
 out="${work}/out"
 [[ "$(head -c 4 "${out}/ward-comparison-fy2023.xlsx" | od -An -c | tr -d ' ')" == 'PK003004' ]] ||
   fail "the XLSX is not a zip"

@@ -36,6 +36,30 @@ const char* OutcomeText(cv1::Outcome outcome) {
                                                    : "other_closure";
 }
 
+// Pupils enrolled in the year per area: the base of every rate, whether
+// the case counts are scanned or read from the year-end totals.
+void AddAreaPupils(pqxx::work& tx, const std::string& municipality,
+                   int fiscal_year, std::map<std::string, WardCounts>& counts) {
+  for (const pqxx::row& row :
+       tx.exec_params("SELECT area_code, sum(pupils)::bigint FROM enrollment"
+                      " WHERE municipality = $1 AND fiscal_year = $2"
+                      " GROUP BY area_code",
+                      municipality, fiscal_year)) {
+    counts[row[0].as<std::string>()].pupils = row[1].as<int64_t>();
+  }
+}
+
+// The case counts in columns 1 to 6 of `row`, in WardCounts' order; every
+// query reading them selects them so.
+void SetCaseCounts(const pqxx::row& row, WardCounts& c) {
+  c.target = row[1].as<int64_t>();
+  c.outreach_done = row[2].as<int64_t>();
+  c.connected = row[3].as<int64_t>();
+  c.preparing = row[4].as<int64_t>();
+  c.unable = row[5].as<int64_t>();
+  c.resolved = row[6].as<int64_t>();
+}
+
 }  // namespace
 
 absl::Status ProjectionStore::ApplyScreening(pqxx::work& tx,
@@ -191,13 +215,7 @@ absl::StatusOr<std::map<std::string, WardCounts>> ProjectionStore::ScanCounts(
       [&](pqxx::work& tx) -> absl::StatusOr<Result> {
         Result counts;
         const std::string day = DayToSql(as_of);
-        for (const pqxx::row& row : tx.exec_params(
-                 "SELECT area_code, sum(pupils)::bigint FROM enrollment"
-                 " WHERE municipality = $1 AND fiscal_year = $2"
-                 " GROUP BY area_code",
-                 municipality, fiscal_year)) {
-          counts[row[0].as<std::string>()].pupils = row[1].as<int64_t>();
-        }
+        AddAreaPupils(tx, municipality, fiscal_year, counts);
         for (const pqxx::row& row : tx.exec_params(
                  // The year's cases are joined in each part rather than
                  // taken from one shared CTE, which PostgreSQL would
@@ -238,12 +256,7 @@ absl::StatusOr<std::map<std::string, WardCounts>> ProjectionStore::ScanCounts(
                  " GROUP BY c.area_code",
                  municipality, fiscal_year, day)) {
           WardCounts& c = counts[row[0].as<std::string>()];
-          c.target = row[1].as<int64_t>();
-          c.outreach_done = row[2].as<int64_t>();
-          c.connected = row[3].as<int64_t>();
-          c.preparing = row[4].as<int64_t>();
-          c.unable = row[5].as<int64_t>();
-          c.resolved = row[6].as<int64_t>();
+          SetCaseCounts(row, c);
         }
         return counts;
       },
@@ -258,13 +271,7 @@ ProjectionStore::YearEndCounts(const std::string& municipality,
       pool_, "read year-end counts",
       [&](pqxx::work& tx) -> absl::StatusOr<Result> {
         Result counts;
-        for (const pqxx::row& row : tx.exec_params(
-                 "SELECT area_code, sum(pupils)::bigint FROM enrollment"
-                 " WHERE municipality = $1 AND fiscal_year = $2"
-                 " GROUP BY area_code",
-                 municipality, fiscal_year)) {
-          counts[row[0].as<std::string>()].pupils = row[1].as<int64_t>();
-        }
+        AddAreaPupils(tx, municipality, fiscal_year, counts);
         for (const pqxx::row& row : tx.exec_params(
                  "SELECT area_code, target, outreach_done, connected,"
                  "       preparing, unable, resolved"
@@ -272,12 +279,7 @@ ProjectionStore::YearEndCounts(const std::string& municipality,
                  " WHERE municipality = $1 AND fiscal_year = $2",
                  municipality, fiscal_year)) {
           WardCounts& c = counts[row[0].as<std::string>()];
-          c.target = row[1].as<int64_t>();
-          c.outreach_done = row[2].as<int64_t>();
-          c.connected = row[3].as<int64_t>();
-          c.preparing = row[4].as<int64_t>();
-          c.unable = row[5].as<int64_t>();
-          c.resolved = row[6].as<int64_t>();
+          SetCaseCounts(row, c);
         }
         return counts;
       },
@@ -303,12 +305,7 @@ absl::StatusOr<std::map<int, WardCounts>> ProjectionStore::EarlierYearTotals(
                  " GROUP BY fiscal_year",
                  municipality, fiscal_year)) {
           WardCounts& c = totals[row[0].as<int>()];
-          c.target = row[1].as<int64_t>();
-          c.outreach_done = row[2].as<int64_t>();
-          c.connected = row[3].as<int64_t>();
-          c.preparing = row[4].as<int64_t>();
-          c.unable = row[5].as<int64_t>();
-          c.resolved = row[6].as<int64_t>();
+          SetCaseCounts(row, c);
         }
         for (const pqxx::row& row : tx.exec_params(
                  "SELECT fiscal_year, sum(pupils)::bigint FROM enrollment"
