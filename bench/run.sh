@@ -71,7 +71,17 @@ echo "## Event propagation and memory"
   --rate="${rate}" --out="${out}/pipeline"
 load_after="$(cut -d' ' -f1-3 /proc/loadavg)"
 
+# RESULTS.md ends with sections written by hand (the resilience tests'
+# findings), after this line; a run rewrites what is above it only.
+kept_marker='<!-- Written by hand from here on; bench/run.sh keeps it. -->'
+results="${root}/bench/RESULTS.md"
 if [[ "${short}" == false ]]; then
+  kept="$(mktemp)"
+  trap 'rm -rf "${out}" "${kept}"' EXIT
+  if [[ -f "${results}" ]]; then
+    awk -v marker="${kept_marker}" '$0 == marker { kept = 1 } kept' \
+      "${results}" >"${kept}"
+  fi
   {
     echo "# kosapo benchmark results"
     echo
@@ -111,6 +121,11 @@ if [[ "${short}" == false ]]; then
     echo "## Event propagation and memory (issue 10, benchmarks 4 and 5)"
     echo
     cat "${out}/pipeline"
-  } >"${root}/bench/RESULTS.md"
+    if [[ -s "${kept}" ]]; then
+      echo
+      cat "${kept}"
+    fi
+  } >"${results}.new"
+  mv "${results}.new" "${results}"
   echo "Wrote bench/RESULTS.md"
 fi
