@@ -30,12 +30,13 @@ unary_seconds=10
 unary_warmup=2
 extractions=300
 rate=20
+token_seconds=3
 short=false
 case "${1:-}" in
   --short)
     short=true; rows=3000; history=20000; surge=500; calls=50
     ward_cases=20000; ward_calls=10; unary_seconds=1; unary_warmup=0.3
-    extractions=40; rate=40
+    extractions=40; rate=40; token_seconds=0.5
     ;;
   --national) national=true ;;
   "") ;;
@@ -45,7 +46,8 @@ esac
 "${root}/scripts/install-deps.sh" >/dev/null
 cmake -S "${root}" -B "${build}" -G Ninja >/dev/null
 cmake --build "${build}" -j "$(nproc)" --target screening_intake_bench \
-  urgent_list_bench ward_comparison_bench unary_bench pipeline_bench
+  urgent_list_bench ward_comparison_bench unary_bench pipeline_bench \
+  token_verify_bench
 
 out="$(mktemp -d)"
 trap 'rm -rf "${out}"' EXIT
@@ -69,6 +71,9 @@ echo "## Unary calls"
 echo "## Event propagation and memory"
 "${build}/bench/pipeline_bench" --extractions="${extractions}" \
   --rate="${rate}" --out="${out}/pipeline"
+echo "## Bearer-token verification"
+"${build}/bench/token_verify_bench" --seconds="${token_seconds}" \
+  --out="${out}/token"
 load_after="$(cut -d' ' -f1-3 /proc/loadavg)"
 
 # RESULTS.md ends with sections written by hand (the resilience tests'
@@ -121,6 +126,10 @@ if [[ "${short}" == false ]]; then
     echo "## Event propagation and memory (issue 10, benchmarks 4 and 5)"
     echo
     cat "${out}/pipeline"
+    echo
+    echo "## Bearer-token verification (the cache of verified tokens)"
+    echo
+    cat "${out}/token"
     if [[ -s "${kept}" ]]; then
       echo
       cat "${kept}"

@@ -7,6 +7,8 @@
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 
+#include <algorithm>
+#include <array>
 #include <climits>
 #include <cmath>
 #include <cstdint>
@@ -20,10 +22,15 @@
 #include <utility>
 #include <vector>
 
+#include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_map.h"
+#include "absl/hash/hash.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/string_view.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 
 namespace kosapo::auth {
@@ -616,13 +623,75 @@ struct TokenVerifier::Key {
   std::map<std::string, UniquePkey, std::less<>> by_id;
 };
 
+// Verified tokens by their exact text, with the principal and the window
+// of validity they were verified for. Sharded so that concurrent calls
+// rarely wait on each other; a full shard is emptied rather than managed
+// as an LRU, which keeps memory bounded (entries x token size, at most
+// kMaxTokenSize each) at the cost of re-verifying after a burst of new
+// tokens.
+class TokenVerifier::Cache {
+ public:
+  explicit Cache(size_t entries)
+      : per_shard_(std::max<size_t>(1, entries / kShards)) {}
+
+  std::optional<Principal> Find(std::string_view token, absl::Time now,
+                                absl::Duration leeway) {
+    Shard& shard = ShardOf(token);
+    absl::MutexLock lock(&shard.mutex);
+    const auto it =
+        shard.entries.find(absl::string_view(token.data(), token.size()));
+    // Outside the window: verified in full again, which refuses it with the
+    // same message as a token never seen.
+    if (it == shard.entries.end() ||
+        now >= it->second.principal.expire_time + leeway ||
+        now + leeway < it->second.not_before) {
+      return std::nullopt;
+    }
+    return it->second.principal;
+  }
+
+  void Add(std::string_view token, const Principal& principal,
+           absl::Time not_before) {
+    Shard& shard = ShardOf(token);
+    absl::MutexLock lock(&shard.mutex);
+    if (shard.entries.size() >= per_shard_) {
+      shard.entries.clear();
+    }
+    shard.entries.insert_or_assign(std::string(token),
+                                   Entry{principal, not_before});
+  }
+
+ private:
+  static constexpr size_t kShards = 16;
+  struct Entry {
+    Principal principal;
+    absl::Time not_before;
+  };
+  struct Shard {
+    absl::Mutex mutex;
+    absl::flat_hash_map<std::string, Entry> entries ABSL_GUARDED_BY(mutex);
+  };
+
+  Shard& ShardOf(std::string_view token) {
+    return shards_[absl::Hash<absl::string_view>{}(
+                       absl::string_view(token.data(), token.size())) %
+                   kShards];
+  }
+
+  const size_t per_shard_;
+  std::array<Shard, kShards> shards_;
+};
+
 TokenVerifier::TokenVerifier(const VerifierOptions& options,
                              std::unique_ptr<Key> key)
     : algorithm_(options.algorithm),
       issuer_(options.issuer),
       audience_(options.audience),
       leeway_(options.leeway),
-      key_(std::move(key)) {}
+      key_(std::move(key)),
+      cache_(options.cache_entries > 0
+                 ? std::make_unique<Cache>(options.cache_entries)
+                 : nullptr) {}
 
 TokenVerifier::~TokenVerifier() = default;
 
@@ -666,6 +735,23 @@ absl::StatusOr<std::unique_ptr<TokenVerifier>> TokenVerifier::Create(
 
 absl::StatusOr<Principal> TokenVerifier::Verify(std::string_view token,
                                                 absl::Time now) const {
+  if (cache_ == nullptr) {
+    absl::Time not_before;
+    return VerifyUncached(token, now, &not_before);
+  }
+  if (std::optional<Principal> cached = cache_->Find(token, now, leeway_)) {
+    return *std::move(cached);
+  }
+  absl::Time not_before;
+  absl::StatusOr<Principal> principal = VerifyUncached(token, now, &not_before);
+  if (principal.ok()) {
+    cache_->Add(token, *principal, not_before);
+  }
+  return principal;
+}
+
+absl::StatusOr<Principal> TokenVerifier::VerifyUncached(
+    std::string_view token, absl::Time now, absl::Time* not_before) const {
   OpenSslErrorScope error_scope;
   if (token.empty() || token.size() > kMaxTokenSize) {
     return Malformed();
@@ -729,8 +815,15 @@ absl::StatusOr<Principal> TokenVerifier::Verify(std::string_view token,
   if (!claims.has_value()) {
     return Malformed();
   }
-  return PrincipalFromClaims(*claims, ClaimChecks{issuer_, audience_, leeway_},
-                             now);
+  absl::StatusOr<Principal> principal = PrincipalFromClaims(
+      *claims, ClaimChecks{issuer_, audience_, leeway_}, now);
+  if (principal.ok()) {
+    // Read and checked already by PrincipalFromClaims.
+    absl::StatusOr<std::optional<absl::Time>> nbf =
+        ReadNumericDate(*claims, "nbf");
+    *not_before = nbf.ok() && nbf->has_value() ? **nbf : absl::InfinitePast();
+  }
+  return principal;
 }
 
 struct TokenSigner::Key {

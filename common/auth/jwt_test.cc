@@ -943,6 +943,109 @@ TEST(TokenVerifier, RejectsSignedTokenLargerThanLimit) {
 }
 
 // ---------------------------------------------------------------------------
+// The cache of verified tokens: what it remembers never outlives the checks.
+
+TEST(TokenVerifierCache, AnswersARepeatedTokenWithTheSamePrincipal) {
+  std::unique_ptr<TokenSigner> signer =
+      MakeSigner(Algorithm::kEs256, Es256Key());
+  std::unique_ptr<TokenVerifier> verifier = Es256Verifier();
+  ASSERT_NE(signer, nullptr);
+  ASSERT_NE(verifier, nullptr);
+  absl::StatusOr<std::string> token =
+      signer->Sign(FullPrincipal(), kNow, absl::Hours(1));
+  ASSERT_THAT(token, IsOk());
+  absl::StatusOr<Principal> first = verifier->Verify(*token, kNow);
+  absl::StatusOr<Principal> again =
+      verifier->Verify(*token, kNow + absl::Minutes(30));
+  ASSERT_THAT(first, IsOk());
+  ASSERT_THAT(again, IsOk());
+  EXPECT_EQ(again->subject, first->subject);
+  EXPECT_EQ(again->role, first->role);
+  EXPECT_EQ(again->municipality, first->municipality);
+  EXPECT_EQ(again->areas, first->areas);
+  EXPECT_EQ(again->schools, first->schools);
+  EXPECT_EQ(again->hubs, first->hubs);
+  EXPECT_EQ(again->expire_time, first->expire_time);
+}
+
+TEST(TokenVerifierCache, ACachedTokenStillExpires) {
+  for (absl::Duration leeway : {absl::ZeroDuration(), absl::Seconds(60)}) {
+    std::unique_ptr<TokenVerifier> verifier = Es256Verifier(leeway);
+    ASSERT_NE(verifier, nullptr);
+    const std::string token =
+        HandSigned(Es256Key(), Header("ES256"), ValidClaims());
+    ASSERT_THAT(verifier->Verify(token, kNow), IsOk());
+    EXPECT_THAT(verifier->Verify(
+                    token, kNow + absl::Hours(1) + leeway - absl::Seconds(1)),
+                IsOk());
+    EXPECT_THAT(verifier->Verify(token, kNow + absl::Hours(1) + leeway),
+                Rejected("token expired"));
+  }
+}
+
+TEST(TokenVerifierCache, ACachedTokenIsNotValidBeforeItsNotBefore) {
+  std::unique_ptr<TokenVerifier> verifier = Es256Verifier();
+  ASSERT_NE(verifier, nullptr);
+  Json claims = ValidClaims();
+  claims["nbf"] = absl::ToUnixSeconds(kNow) + 30;
+  const std::string token = HandSigned(Es256Key(), Header("ES256"), claims);
+  ASSERT_THAT(verifier->Verify(token, kNow), IsOk());  // within the leeway
+  // The clock stepped back: the same token, asked earlier, is refused.
+  EXPECT_THAT(verifier->Verify(token, kNow - absl::Seconds(31)),
+              Rejected("token not yet valid"));
+}
+
+TEST(TokenVerifierCache, OnlyTheExactTokenIsRemembered) {
+  std::unique_ptr<TokenSigner> signer =
+      MakeSigner(Algorithm::kEs256, Es256Key());
+  std::unique_ptr<TokenVerifier> verifier = Es256Verifier();
+  ASSERT_NE(signer, nullptr);
+  ASSERT_NE(verifier, nullptr);
+  absl::StatusOr<std::string> token =
+      signer->Sign(FullPrincipal(), kNow, absl::Hours(1));
+  ASSERT_THAT(token, IsOk());
+  ASSERT_THAT(verifier->Verify(*token, kNow), IsOk());
+
+  // The remembered signature under other claims, and the token with bytes
+  // added: each verified in full, and refused.
+  const std::vector<std::string> parts = Parts(*token);
+  ASSERT_EQ(parts.size(), 3u);
+  Json claims = Json::parse(B64UrlDecode(parts[1]));
+  claims["role"] = "city_operations";
+  EXPECT_THAT(
+      verifier->Verify(
+          absl::StrCat(parts[0], ".", B64Url(claims.dump()), ".", parts[2]),
+          kNow),
+      Rejected("token signature invalid"));
+  EXPECT_THAT(verifier->Verify(absl::StrCat(*token, "AA"), kNow),
+              Rejected("token signature invalid"));
+}
+
+TEST(TokenVerifierCache, ASmallCacheStaysCorrectUnderChurn) {
+  // One entry per shard: every shard is emptied again and again.
+  VerifierOptions options{Algorithm::kEs256, Es256Key().public_pem, kIssuer,
+                          kAudience};
+  options.cache_entries = 16;
+  absl::StatusOr<std::unique_ptr<TokenVerifier>> verifier =
+      TokenVerifier::Create(options);
+  ASSERT_THAT(verifier, IsOk());
+  std::vector<std::string> tokens;
+  for (int i = 0; i < 100; ++i) {
+    Json claims = ValidClaims();
+    claims["sub"] = absl::StrCat("user:", i);
+    tokens.push_back(HandSigned(Es256Key(), Header("ES256"), claims));
+  }
+  for (int round = 0; round < 2; ++round) {
+    for (int i = 0; i < 100; ++i) {
+      absl::StatusOr<Principal> principal =
+          (*verifier)->Verify(tokens[i], kNow);
+      ASSERT_THAT(principal, IsOk());
+      EXPECT_EQ(principal->subject, absl::StrCat("user:", i));
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------
 // Construction.
 
 TEST(TokenVerifier, CreateRejectsKeysThatDoNotFitTheAlgorithm) {
