@@ -10,6 +10,7 @@
 #include "kosapo/screening/v1/events.pb.h"
 #include "services/case/api/case_service.h"
 #include "services/case/store/case_store.h"
+#include "services/case/store/retention_store.h"
 #include "services/case/store/urgent_store.h"
 #include "services/case/store/work_store.h"
 
@@ -65,7 +66,16 @@ server::ServiceDefinition Definition(std::shared_ptr<const Clock> clock) {
                    "Time zone of business dates (\"not after today\", fiscal "
                    "years).")
         .AddBool("follow_screening", "KOSAPO_FOLLOW_SCREENING", true,
-                 "Open cases from the screening service's extraction events.");
+                 "Open cases from the screening service's extraction events.")
+        .AddDuration("retention_period", "KOSAPO_RETENTION_PERIOD",
+                     absl::Hours(24 * 1826), absl::ZeroDuration(),
+                     "How long a case's personal data is kept after the case "
+                     "ended (closed or withdrawn) before it is erased; set it "
+                     "to the city's records-retention rule (default 5 "
+                     "years); 0 keeps it forever.")
+        .AddDuration("retention_interval", "KOSAPO_RETENTION_INTERVAL",
+                     absl::Hours(1), absl::Milliseconds(100),
+                     "How often the retention sweep looks for cases due.");
   };
   service.migrations = {{"case", EmbeddedMigrations()}};
   service.setup = [clock](server::ServiceRuntime& runtime) -> absl::Status {
@@ -78,6 +88,8 @@ server::ServiceDefinition Definition(std::shared_ptr<const Clock> clock) {
     auto* cases = runtime.Keep(std::make_shared<CaseStore>(runtime.pool()));
     auto* work = runtime.Keep(std::make_shared<WorkStore>(runtime.pool()));
     auto* urgent = runtime.Keep(std::make_shared<UrgentStore>(runtime.pool()));
+    auto* retention =
+        runtime.Keep(std::make_shared<RetentionStore>(runtime.pool()));
     runtime.AddService(std::make_shared<CaseServiceImpl>(
         runtime.calls(), *cases, *work, *urgent, std::move(settings)));
     // For the KosapoUrgentReportsUnacknowledged alert (deploy/): the
@@ -89,6 +101,16 @@ server::ServiceDefinition Definition(std::shared_ptr<const Clock> clock) {
          "SELECT count(*) FROM urgent_reports"
          " WHERE ack_time IS NULL AND due_time < now()",
          ""});
+
+    RetentionSettings retention_settings;
+    retention_settings.period = options.GetDuration("retention_period");
+    retention_settings.interval = options.GetDuration("retention_interval");
+    retention_settings.time_zone = options.GetString("time_zone");
+    retention_settings.clock = clock;
+    auto* sweeper = runtime.Keep(std::make_shared<RetentionSweeper>(
+        *retention, std::move(retention_settings)));
+    sweeper->Start();
+    runtime.OnDrain([sweeper] { sweeper->Stop(); });
 
     if (options.GetBool("follow_screening")) {
       KOSAPO_ASSIGN_OR_RETURN(auto channel,

@@ -4,16 +4,22 @@
 // case work. Checks through the public APIs that what was generated is
 // there, that demo-town's table still comes out cell for cell, and that
 // loading a city again changes nothing.
+#include <google/protobuf/util/message_differencer.h>
 #include <grpcpp/client_context.h>
 
 #include <fstream>
 #include <map>
 #include <memory>
+#include <optional>
+#include <pqxx/connection>
+#include <pqxx/nontransaction>
+#include <pqxx/result>
 #include <set>
 #include <string>
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "common/pg/pool.h"
 #include "common/service/in_process.h"
 #include "common/testing/pg_cluster.h"
 #include "common/testing/stdout_capture.h"
@@ -25,6 +31,7 @@
 #include "kosapo/referral/v1/referral.grpc.pb.h"
 #include "kosapo/reporting/v1/reporting.grpc.pb.h"
 #include "services/case/case_server.h"
+#include "services/case/store/retention_store.h"
 #include "services/referral/referral_server.h"
 #include "services/reporting/reporting_server.h"
 #include "services/screening/screening_server.h"
@@ -189,6 +196,82 @@ class SampleCityTest : public ::testing::Test {
             ->GetWardComparison(&context, request, &comparison);
     EXPECT_TRUE(status.ok()) << status.error_message();
     return comparison;
+  }
+
+  // Retention: every case that ended is erased now, as if its period were
+  // over (the case service's own sweep, through its store, with the cutoff
+  // moved to tomorrow). The ward comparison, at the year's end and as of a
+  // day in the year, is the same message before and after, and no ended
+  // case keeps a name.
+  static void ExpectReportUnchangedByErasure(const sample::WardSpec& spec) {
+    const absl::CivilDay mid_year(spec.area_year, 12, 31);
+    auto comparison_as_of = [&](std::optional<absl::CivilDay> day) {
+      if (!day.has_value()) {
+        return Comparison(spec.municipality, spec.area_year);
+      }
+      pv1::GetWardComparisonRequest request;
+      request.set_parent(absl::StrCat("municipalities/", spec.municipality));
+      request.set_fiscal_year(spec.area_year);
+      *request.mutable_as_of() = DateToProto(*day);
+      pv1::WardComparison comparison;
+      grpc::ClientContext context;
+      auth::Principal analyst;
+      analyst.subject = "test:analyst";
+      analyst.role = auth::Role::kAnalyst;
+      analyst.municipality = spec.municipality;
+      context.AddMetadata("authorization", "Bearer " + tokens_->Sign(analyst));
+      const grpc::Status status =
+          pv1::ReportingService::NewStub(reporting_->channel())
+              ->GetWardComparison(&context, request, &comparison);
+      EXPECT_TRUE(status.ok()) << status.error_message();
+      return comparison;
+    };
+    const pv1::WardComparison year_end = comparison_as_of(std::nullopt);
+    const pv1::WardComparison in_year = comparison_as_of(mid_year);
+    ASSERT_GT(year_end.rows_size(), 0);
+
+    pg::PoolOptions options;
+    options.url = SharedPgCluster().ServiceUrl("case");
+    options.schema = SharedPgCluster().Schema("case");
+    options.size = 1;
+    pg::Pool pool(options);
+    cases::RetentionStore retention(pool);
+    const absl::CivilDay tomorrow = *DayIn(absl::Now(), "Asia/Tokyo") + 1;
+    int64_t erased = 0;
+    while (true) {
+      absl::StatusOr<int64_t> batch =
+          retention.EraseEndedBefore(tomorrow, "Asia/Tokyo", 500);
+      ASSERT_TRUE(batch.ok()) << batch.status();
+      erased += *batch;
+      if (*batch == 0) {
+        break;
+      }
+    }
+    pqxx::connection connection(SharedPgCluster().AdminUrl());
+    pqxx::nontransaction tx(connection);
+    const std::string cases_table =
+        absl::StrCat(tx.quote_name(SharedPgCluster().Schema("case")), ".cases");
+    const pqxx::row counts = tx.exec1(absl::StrCat(
+        "SELECT count(*) FILTER (WHERE state <> 'open'),"
+        "       count(*) FILTER (WHERE state <> 'open' AND child_name <> ''),"
+        "       count(*) FILTER (WHERE erase_time IS NOT NULL)"
+        "  FROM ",
+        cases_table));
+    EXPECT_GT(erased, 0);
+    EXPECT_EQ(counts[0].as<int64_t>(), erased) << "every ended case erased";
+    EXPECT_EQ(counts[1].as<int64_t>(), 0) << "an ended case kept its name";
+    EXPECT_EQ(counts[2].as<int64_t>(), erased);
+
+    EXPECT_TRUE(google::protobuf::util::MessageDifferencer::Equals(
+        comparison_as_of(std::nullopt), year_end))
+        << "the year-end comparison changed after erasing " << erased
+        << " cases";
+    EXPECT_TRUE(google::protobuf::util::MessageDifferencer::Equals(
+        comparison_as_of(mid_year), in_year))
+        << "the comparison as of " << mid_year << " changed after erasing "
+        << erased << " cases";
+    std::printf("retention: erased %lld ended cases; comparison unchanged\n",
+                static_cast<long long>(erased));
   }
 
   // The directory, hub usages and visits, and urgent reports of `city`
@@ -406,6 +489,8 @@ TEST_F(SampleCityTest, DemoTownTableStillComesOutWithItsExtrasAndLoadsOnce) {
   const absl::Status again = Load(*city, nullptr);
   ASSERT_TRUE(again.ok()) << again;
   EXPECT_EQ(Heads(), before);
+
+  ExpectReportUnchangedByErasure(*spec);
 }
 
 TEST_F(SampleCityTest, SizeOnlyCityIsScreenedAndFollowedThisYear) {

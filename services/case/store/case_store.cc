@@ -158,7 +158,8 @@ absl::Status CaseStore::ApplyExtractionWithdrawn(
     const screening::v1::ExtractionWithdrawn& event) {
   const pqxx::result rows = tx.exec_params(
       "UPDATE cases SET state = 'withdrawn', withdraw_reason = $2,"
-      " extraction_seq = $3, revision = revision + 1, update_time = now()"
+      " withdraw_time = now(), extraction_seq = $3, revision = revision + 1,"
+      " update_time = now()"
       " WHERE extraction_id = $1 AND extraction_seq < $3"
       "   AND state <> 'withdrawn'"
       " RETURNING id",
@@ -349,8 +350,8 @@ absl::StatusOr<v1::Case> CaseStore::Withdraw(int64_t id,
         }
         KOSAPO_RETURN_IF_ERROR(CheckEtag(record, etag));
         tx.exec_params0(
-            "UPDATE cases SET state = 'withdrawn', withdraw_reason = $2"
-            " WHERE id = $1",
+            "UPDATE cases SET state = 'withdrawn', withdraw_reason = $2,"
+            " withdraw_time = now() WHERE id = $1",
             id, reason);
         Touch(tx, record);
         v1::CaseWithdrawn event;

@@ -22,7 +22,8 @@ const char kCaseColumns[] =
     " c.outcome, coalesce(c.outcome_date::text, '') AS outcome_date,"
     " c.revision,"
     " (extract(epoch FROM c.create_time) * 1000000)::bigint AS create_us,"
-    " (extract(epoch FROM c.update_time) * 1000000)::bigint AS update_us";
+    " (extract(epoch FROM c.update_time) * 1000000)::bigint AS update_us,"
+    " (extract(epoch FROM c.erase_time) * 1000000)::bigint AS erase_us";
 
 CaseRecord CaseFromRow(const pqxx::row& row) {
   CaseRecord record;
@@ -42,8 +43,10 @@ CaseRecord CaseFromRow(const pqxx::row& row) {
   v1::Child* child = c.mutable_child();
   child->set_name(row["child_name"].as<std::string>());
   child->set_kana(row["child_kana"].as<std::string>());
-  *child->mutable_birth_date() =
-      DateFromSql(row["birth_date"].as<std::string>());
+  if (!row["birth_date"].is_null()) {  // null once erased
+    *child->mutable_birth_date() =
+        DateFromSql(row["birth_date"].as<std::string>());
+  }
   child->set_sex(EnumFromText<v1::Sex>(row["sex"].as<std::string>()));
   child->set_school_code(row["school_code"].as<std::string>());
   child->set_grade(row["grade"].as<int>());
@@ -68,6 +71,10 @@ CaseRecord CaseFromRow(const pqxx::row& row) {
   c.set_etag(absl::StrCat(record.revision));
   SetTimestampMicros(row["create_us"].as<int64_t>(), c.mutable_create_time());
   SetTimestampMicros(row["update_us"].as<int64_t>(), c.mutable_update_time());
+  if (!row["erase_us"].is_null()) {
+    record.erased = true;
+    SetTimestampMicros(row["erase_us"].as<int64_t>(), c.mutable_erase_time());
+  }
 
   record.scope.municipality = c.municipality_code();
   record.scope.area_code = c.area_code();
@@ -207,6 +214,13 @@ absl::Status RequireWritable(const CaseRecord& record) {
         absl::StrCat(CaseName(record.id), " was withdrawn"));
   }
   return absl::OkStatus();
+}
+
+absl::Status ErasedError(const CaseRecord& record) {
+  return absl::FailedPreconditionError(absl::StrCat(
+      CaseName(record.id),
+      " ended long ago and its personal data was erased at the end of the "
+      "retention period; nothing more can be recorded on it"));
 }
 
 void Touch(pqxx::work& tx, CaseRecord& record) {

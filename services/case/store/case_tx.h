@@ -44,6 +44,8 @@ struct CaseRecord {
   v1::Case proto;
   // The audit row of this call (LoadCaseAudited), else 0.
   int64_t audit_id = 0;
+  // Its personal data was erased after the retention period.
+  bool erased = false;
 };
 
 // The columns CaseFromRow reads, for SELECT lists ("c." prefixed).
@@ -80,6 +82,10 @@ absl::Status CheckEtag(const CaseRecord& record, absl::string_view etag);
 // FAILED_PRECONDITION for a withdrawn case: nothing more is recorded on it.
 absl::Status RequireWritable(const CaseRecord& record);
 
+// FAILED_PRECONDITION for any write to a case whose personal data was
+// erased: what is left is statistics, and stays as it is.
+absl::Status ErasedError(const CaseRecord& record);
+
 // Ends a write to the case: revision + 1, update time; returns the
 // new etag.
 void Touch(pqxx::work& tx, CaseRecord& record);
@@ -108,6 +114,9 @@ absl::StatusOr<Result> WithCase(pg::Pool& pool, absl::string_view operation,
         absl::StatusOr<Access> access = authorize(record->scope);
         if (!access.ok()) {
           return access.status();
+        }
+        if (write && record->erased) {
+          return ErasedError(*record);
         }
         return fn(tx, *record, *access);  // not OK: rolled back, audit too
       });
