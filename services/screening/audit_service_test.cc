@@ -479,6 +479,10 @@ TEST_F(AuditTest, TrailIsNewestFirstPagedAndOnlyForTheSchoolOrTheCity) {
   // The same pupil id at another school is another pupil.
   ASSERT_TRUE(
       Upsert(round, Pupil("E2", "T1"), Staff("user:trail-x", "E2")).ok());
+  // The pupil in another round: in the pupil's trail, not this sheet's.
+  const std::string next_round = NewRound("trail-next");
+  ASSERT_TRUE(
+      Upsert(next_round, Pupil("E1", "T1"), Staff("user:trail-next")).ok());
 
   const std::string manager = "user:trail-manager";
   std::vector<std::string> seen;
@@ -510,14 +514,17 @@ TEST_F(AuditTest, TrailIsNewestFirstPagedAndOnlyForTheSchoolOrTheCity) {
                           "ListAuditRecords read audit E1:T1"));
 
   // City operations, for the pupil in every round: now with the manager's
-  // reads, newest first, named by what was asked for.
+  // reads (named by the sheet they asked for), newest first.
   const std::string pupil = Parent() + "/schools/E1/pupils/T1";
   v1::ListAuditRecordsResponse all;
   ASSERT_TRUE(Trail(pupil, 0, "", Ops("user:trail-ops"), &all).ok());
-  ASSERT_EQ(all.records_size(), 6);
+  ASSERT_EQ(all.records_size(), 8);
   EXPECT_EQ(all.records(0).method(), "ListAuditRecords");
   EXPECT_EQ(all.records(0).resource(), sheet);
-  EXPECT_EQ(all.records(5).method(), "UpsertSheet");
+  EXPECT_EQ(all.records(2).subject(), "user:trail-next");
+  EXPECT_EQ(all.records(2).resource(), next_round + "/schools/E1/sheets/T1");
+  EXPECT_EQ(all.records(7).subject(), "user:trail-1");
+  EXPECT_EQ(all.records(7).access(), "write");
   EXPECT_TRUE(all.next_page_token().empty());
   EXPECT_THAT(ShortRowsOf("user:trail-ops"),
               ElementsAre("ListAuditRecords read audit E1:T1"));

@@ -208,8 +208,8 @@ absl::StatusOr<DecisionResult> MeetingStore::RecordDecision(
         // A replay of the same decision is audited too: it answers with the
         // stored decision.
         AuditEach(tx, AuditScope{round.municipality, round.round_id},
-                  RecordKind::kDecision,
-                  {PupilKey{meeting.school_code, pupil}}, who, "write");
+                  RecordKind::kDecision, {PupilKey{meeting.school_code, pupil}},
+                  who, "write");
         const pqxx::result previous = tx.exec_params(
             "SELECT meeting_id, outcome, reason FROM decisions"
             " WHERE round_id = $1 AND school_code = $2 AND pupil_id = $3"

@@ -358,8 +358,8 @@ absl::StatusOr<SheetPage> SheetStore::List(const RoundContext& round,
           page.sheets.pop_back();  // only told whether more follow
           page.more = true;
         }
-        AuditEach(tx, ScopeOf(round), RecordKind::kSheet,
-                  PupilsOf(page.sheets), who, "read");
+        AuditEach(tx, ScopeOf(round), RecordKind::kSheet, PupilsOf(page.sheets),
+                  who, "read");
         return page;
       });
 }
