@@ -6,6 +6,7 @@
 #include "common/base/status.h"
 #include "services/screening/api/screening_service.h"
 #include "services/screening/domain/template.h"
+#include "services/screening/store/audit_store.h"
 #include "services/screening/store/meeting_store.h"
 #include "services/screening/store/registry_store.h"
 #include "services/screening/store/sheet_store.h"
@@ -34,6 +35,7 @@ server::ServiceDefinition Definition(std::shared_ptr<const Clock> clock) {
     auto* sheets = runtime.Keep(std::make_shared<SheetStore>(runtime.pool()));
     auto* meetings =
         runtime.Keep(std::make_shared<MeetingStore>(runtime.pool()));
+    auto* audit = runtime.Keep(std::make_shared<AuditStore>(runtime.pool()));
     // The shipped sheet is data: parsed and stored (once) at every start.
     auto shipped = ParseTemplateJson(DefaultTemplateJson());
     if (!shipped.ok()) {
@@ -43,7 +45,7 @@ server::ServiceDefinition Definition(std::shared_ptr<const Clock> clock) {
     KOSAPO_RETURN_IF_ERROR(templates->EnsureShipped(*shipped));
     runtime.AddService(std::make_shared<ScreeningServiceImpl>(
         runtime.calls(), *registry, *templates, *rounds, *sheets, *meetings,
-        clock));
+        *audit, clock));
     return absl::OkStatus();
   };
   return service;

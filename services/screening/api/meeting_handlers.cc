@@ -74,6 +74,7 @@ grpc::Status ScreeningServiceImpl::RecordDecision(
     KOSAPO_RETURN_IF_ERROR(RequireSchoolStaff(call, key.school_code));
     KOSAPO_RETURN_IF_ERROR(
         ValidateDecision(request->outcome(), request->reason()));
+    KOSAPO_ASSIGN_OR_RETURN(const Accessor who, AccessorOf(call, *context));
     KOSAPO_ASSIGN_OR_RETURN(const RoundContext round,
                             RoundFor(call, key.round_parent));
     KOSAPO_ASSIGN_OR_RETURN(
@@ -82,8 +83,7 @@ grpc::Status ScreeningServiceImpl::RecordDecision(
     KOSAPO_ASSIGN_OR_RETURN(
         const DecisionResult result,
         meetings_.RecordDecision(round, meeting, request->pupil_id(),
-                                 request->outcome(), request->reason(),
-                                 ActorOf(call)));
+                                 request->outcome(), request->reason(), who));
     *response->mutable_decision() = result.decision;
     response->set_outcome(result.changed ? v1::ROW_OUTCOME_ACCEPTED
                                          : v1::ROW_OUTCOME_UNCHANGED);
@@ -96,11 +96,12 @@ grpc::Status ScreeningServiceImpl::ListDecisions(
     v1::ListDecisionsResponse* response) {
   return server::Serve(calls_, context, [&](const CallContext& call) {
     KOSAPO_RETURN_IF_ERROR(RequireSchoolStaff(call, request->school_code()));
+    KOSAPO_ASSIGN_OR_RETURN(const Accessor who, AccessorOf(call, *context));
     KOSAPO_ASSIGN_OR_RETURN(const RoundContext round,
                             RoundFor(call, request->parent()));
     KOSAPO_ASSIGN_OR_RETURN(
         std::vector<v1::Decision> decisions,
-        meetings_.ListDecisions(round, request->school_code()));
+        meetings_.ListDecisions(round, request->school_code(), who));
     for (v1::Decision& decision : decisions) {
       *response->add_decisions() = std::move(decision);
     }
@@ -126,11 +127,12 @@ grpc::Status ScreeningServiceImpl::ListExtractions(
       return absl::PermissionDeniedError(absl::StrCat(
           "area ", request->area_code(), " is not the caller's area"));
     }
+    KOSAPO_ASSIGN_OR_RETURN(const Accessor who, AccessorOf(call, *context));
     KOSAPO_ASSIGN_OR_RETURN(const RoundContext round,
                             RoundFor(call, request->parent()));
     KOSAPO_ASSIGN_OR_RETURN(
         std::vector<v1::Extraction> extractions,
-        meetings_.ListExtractions(round, request->area_code()));
+        meetings_.ListExtractions(round, request->area_code(), who));
     for (v1::Extraction& extraction : extractions) {
       *response->add_extractions() = std::move(extraction);
     }

@@ -8,6 +8,7 @@
 #include "common/base/clock.h"
 #include "common/server/call_context.h"
 #include "kosapo/screening/v1/screening.grpc.pb.h"
+#include "services/screening/store/audit_store.h"
 #include "services/screening/store/meeting_store.h"
 #include "services/screening/store/registry_store.h"
 #include "services/screening/store/sheet_store.h"
@@ -20,7 +21,7 @@ class ScreeningServiceImpl final : public v1::ScreeningService::Service {
   ScreeningServiceImpl(const server::CallRegistry& calls,
                        RegistryStore& registry, TemplateStore& templates,
                        RoundStore& rounds, SheetStore& sheets,
-                       MeetingStore& meetings,
+                       MeetingStore& meetings, AuditStore& audit,
                        std::shared_ptr<const Clock> clock = Clock::Real())
       : calls_(calls),
         registry_(registry),
@@ -28,6 +29,7 @@ class ScreeningServiceImpl final : public v1::ScreeningService::Service {
         rounds_(rounds),
         sheets_(sheets),
         meetings_(meetings),
+        audit_(audit),
         clock_(std::move(clock)) {}
 
   // Registry and enrollment: screening_service.cc.
@@ -118,6 +120,11 @@ class ScreeningServiceImpl final : public v1::ScreeningService::Service {
                                const v1::ListExtractionsRequest* request,
                                v1::ListExtractionsResponse* response) override;
 
+  // The audit trail: audit_handlers.cc.
+  grpc::Status ListAuditRecords(
+      grpc::ServerContext* context, const v1::ListAuditRecordsRequest* request,
+      v1::ListAuditRecordsResponse* response) override;
+
  private:
   // The round named by `parent`, for a caller of its municipality.
   absl::StatusOr<RoundContext> RoundFor(const server::CallContext& call,
@@ -131,6 +138,7 @@ class ScreeningServiceImpl final : public v1::ScreeningService::Service {
   RoundStore& rounds_;
   SheetStore& sheets_;
   MeetingStore& meetings_;
+  AuditStore& audit_;
   const std::shared_ptr<const Clock> clock_;
 };
 

@@ -90,11 +90,12 @@ grpc::Status ScreeningServiceImpl::UpsertSheet(
   return server::Serve(calls_, context, [&](const CallContext& call) {
     KOSAPO_RETURN_IF_ERROR(
         RequireSchoolStaff(call, request->sheet().school_code()));
+    KOSAPO_ASSIGN_OR_RETURN(const Accessor who, AccessorOf(call, *context));
     KOSAPO_ASSIGN_OR_RETURN(const RoundContext round,
                             RoundFor(call, request->parent()));
     KOSAPO_ASSIGN_OR_RETURN(const absl::CivilDay today,
                             Today(round.municipality));
-    SheetIntake intake(sheets_, round, call, today);
+    SheetIntake intake(sheets_, round, call, who, today);
     KOSAPO_RETURN_IF_ERROR(intake.Add(1, request->sheet()));
     KOSAPO_RETURN_IF_ERROR(intake.Finish());
     const v1::SheetRowResult& row = intake.results().front();
@@ -102,9 +103,11 @@ grpc::Status ScreeningServiceImpl::UpsertSheet(
       return RowStatus(row);
     }
     response->set_outcome(row.outcome());
+    // A read of its own, audited as one: by now another writer may have
+    // replaced the sheet.
     KOSAPO_ASSIGN_OR_RETURN(*response->mutable_sheet(),
                             sheets_.Get(round, request->sheet().school_code(),
-                                        request->sheet().pupil_id()));
+                                        request->sheet().pupil_id(), who));
     return absl::OkStatus();
   });
 }
@@ -117,6 +120,7 @@ grpc::Status ScreeningServiceImpl::ImportSheets(
     KOSAPO_RETURN_IF_ERROR(auth::RequireRole(
         *call.principal, {auth::Role::kSchoolStaff, auth::Role::kSchoolManager},
         "write screening sheets"));
+    KOSAPO_ASSIGN_OR_RETURN(Accessor who, AccessorOf(call, *context));
     v1::ImportSheetsRequest message;
     if (!reader->Read(&message)) {
       return absl::InvalidArgumentError("the stream sent no message");
@@ -128,7 +132,7 @@ grpc::Status ScreeningServiceImpl::ImportSheets(
     KOSAPO_ASSIGN_OR_RETURN(const RoundContext round, RoundFor(call, parent));
     KOSAPO_ASSIGN_OR_RETURN(const absl::CivilDay today,
                             Today(round.municipality));
-    SheetIntake intake(sheets_, round, call, today);
+    SheetIntake intake(sheets_, round, call, std::move(who), today);
     int64_t line = 0;
     do {
       if (line > 0) {
@@ -155,6 +159,7 @@ grpc::Status ScreeningServiceImpl::ImportSheetsCsv(
     KOSAPO_RETURN_IF_ERROR(auth::RequireRole(
         *call.principal, {auth::Role::kSchoolStaff, auth::Role::kSchoolManager},
         "write screening sheets"));
+    KOSAPO_ASSIGN_OR_RETURN(Accessor who, AccessorOf(call, *context));
     KOSAPO_ASSIGN_OR_RETURN(const RoundContext round,
                             RoundFor(call, request->parent()));
     KOSAPO_ASSIGN_OR_RETURN(const absl::CivilDay today,
@@ -173,7 +178,7 @@ grpc::Status ScreeningServiceImpl::ImportSheetsCsv(
           message.rfind("line ", 0) == 0 ? message
                                          : absl::StrCat("line 1: ", message));
     }
-    SheetIntake intake(sheets_, round, call, today);
+    SheetIntake intake(sheets_, round, call, std::move(who), today);
     for (v1::SheetRowResult& rejected : parsed.rejected) {
       intake.Reject(std::move(rejected));
     }
@@ -194,10 +199,11 @@ grpc::Status ScreeningServiceImpl::GetSheet(grpc::ServerContext* context,
     KOSAPO_ASSIGN_OR_RETURN(const SheetKey key,
                             ParseSheetName(request->name()));
     KOSAPO_RETURN_IF_ERROR(RequireSchoolStaff(call, key.school_code));
+    KOSAPO_ASSIGN_OR_RETURN(const Accessor who, AccessorOf(call, *context));
     KOSAPO_ASSIGN_OR_RETURN(const RoundContext round,
                             RoundFor(call, key.round_parent));
-    KOSAPO_ASSIGN_OR_RETURN(*response,
-                            sheets_.Get(round, key.school_code, key.pupil_id));
+    KOSAPO_ASSIGN_OR_RETURN(
+        *response, sheets_.Get(round, key.school_code, key.pupil_id, who));
     return absl::OkStatus();
   });
 }
@@ -207,21 +213,18 @@ grpc::Status ScreeningServiceImpl::ListSheets(
     v1::ListSheetsResponse* response) {
   return server::Serve(calls_, context, [&](const CallContext& call) {
     KOSAPO_RETURN_IF_ERROR(RequireSchoolStaff(call, request->school_code()));
+    KOSAPO_ASSIGN_OR_RETURN(const Accessor who, AccessorOf(call, *context));
     KOSAPO_ASSIGN_OR_RETURN(const RoundContext round,
                             RoundFor(call, request->parent()));
     KOSAPO_ASSIGN_OR_RETURN(const int limit,
                             server::PageSize(request->page_size(), 200, 1000));
-    KOSAPO_ASSIGN_OR_RETURN(std::vector<v1::Sheet> sheets,
+    KOSAPO_ASSIGN_OR_RETURN(SheetPage page,
                             sheets_.List(round, request->school_code(),
-                                         request->page_token(), limit + 1));
-    const bool more = static_cast<int>(sheets.size()) > limit;
-    if (more) {
-      sheets.pop_back();
-    }
-    for (v1::Sheet& sheet : sheets) {
+                                         request->page_token(), limit, who));
+    for (v1::Sheet& sheet : page.sheets) {
       *response->add_sheets() = std::move(sheet);
     }
-    if (more) {
+    if (page.more) {
       // The last pupil id of the page: the school's own identifier, shown
       // only to that school.
       response->set_next_page_token(
@@ -247,10 +250,12 @@ grpc::Status ScreeningServiceImpl::ListCandidates(
     v1::ListCandidatesResponse* response) {
   return server::Serve(calls_, context, [&](const CallContext& call) {
     KOSAPO_RETURN_IF_ERROR(RequireSchoolStaff(call, request->school_code()));
+    KOSAPO_ASSIGN_OR_RETURN(const Accessor who, AccessorOf(call, *context));
     KOSAPO_ASSIGN_OR_RETURN(const RoundContext round,
                             RoundFor(call, request->parent()));
-    KOSAPO_ASSIGN_OR_RETURN(const std::vector<v1::Sheet> sheets,
-                            sheets_.Candidates(round, request->school_code()));
+    KOSAPO_ASSIGN_OR_RETURN(
+        const std::vector<v1::Sheet> sheets,
+        sheets_.Candidates(round, request->school_code(), who));
     std::vector<Candidate> order;
     std::map<std::string, const v1::Sheet*> by_pupil;
     for (const v1::Sheet& sheet : sheets) {

@@ -1,6 +1,7 @@
 #include "services/screening/api/sheet_intake.h"
 
 #include <algorithm>
+#include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "common/base/status.h"
@@ -24,12 +25,13 @@ SheetWrite PrepareWrite(v1::Sheet sheet, const Template& tmpl) {
 }  // namespace
 
 SheetIntake::SheetIntake(SheetStore& store, const RoundContext& round,
-                         const server::CallContext& call, absl::CivilDay today)
+                         const server::CallContext& call, Accessor who,
+                         absl::CivilDay today)
     : store_(store),
       round_(round),
       call_(call),
       today_(today),
-      actor_{call.principal->subject, call.trace.trace_id} {
+      who_(std::move(who)) {
   pending_.reserve(kBatchSize);
   pending_results_.reserve(kBatchSize);
 }
@@ -92,7 +94,7 @@ absl::Status SheetIntake::Flush() {
   pending_.clear();
   pending_results_.clear();
   written_ = std::async(std::launch::async, [this]() -> Outcomes {
-    return store_.UpsertBatch(round_, writing_, today_, actor_);
+    return store_.UpsertBatch(round_, writing_, today_, who_);
   });
   return absl::OkStatus();
 }

@@ -1,8 +1,9 @@
 // The one path every sheet write takes (single upsert, stream, CSV): check
 // the caller's school and the sheet, score it, batch it, store batches, and
 // keep an outcome per input row. A rejected row is recorded and skipped; it
-// never blocks the others. One batch at a time is written by a writer
-// thread while the caller checks and scores the next one.
+// never blocks the others. Each stored batch is audited as written by the
+// caller (one row per school of the batch). One batch at a time is written by a
+// writer thread while the caller checks and scores the next one.
 #ifndef KOSAPO_SERVICES_SCREENING_API_SHEET_INTAKE_H_
 #define KOSAPO_SERVICES_SCREENING_API_SHEET_INTAKE_H_
 
@@ -26,7 +27,8 @@ class SheetIntake {
   static constexpr size_t kBatchSize = 1000;
 
   SheetIntake(SheetStore& store, const RoundContext& round,
-              const server::CallContext& call, absl::CivilDay today);
+              const server::CallContext& call, Accessor who,
+              absl::CivilDay today);
   // Waits for a batch still being written.
   ~SheetIntake();
   SheetIntake(const SheetIntake&) = delete;
@@ -59,7 +61,7 @@ class SheetIntake {
   const RoundContext& round_;
   const server::CallContext& call_;
   const absl::CivilDay today_;
-  const Actor actor_;
+  const Accessor who_;
   std::vector<v1::SheetRowResult> results_;
   absl::flat_hash_map<std::pair<std::string, std::string>, int64_t>
       seen_;  // -> line

@@ -191,8 +191,9 @@ absl::StatusOr<MeetingRef> MeetingStore::GetMeeting(
 absl::StatusOr<DecisionResult> MeetingStore::RecordDecision(
     const RoundContext& round, const MeetingRef& meeting,
     absl::string_view pupil_id, v1::DecisionOutcome outcome,
-    absl::string_view reason, const Actor& actor) {
+    absl::string_view reason, const Accessor& who) {
   const std::string pupil(pupil_id);
+  const server::Caller& actor = who.caller;
   const std::string outcome_text(OutcomeToDb(outcome));
   return pg::InTransaction(
       pool_, "record decision",
@@ -204,6 +205,11 @@ absl::StatusOr<DecisionResult> MeetingStore::RecordDecision(
           return absl::FailedPreconditionError(
               "pupil_id: the pupil has no sheet in this round and school");
         }
+        // A replay of the same decision is audited too: it answers with the
+        // stored decision.
+        AuditEach(tx, AuditScope{round.municipality, round.round_id},
+                  RecordKind::kDecision, {PupilKey{meeting.school_code, pupil}},
+                  who, "write");
         const pqxx::result previous = tx.exec_params(
             "SELECT meeting_id, outcome, reason FROM decisions"
             " WHERE round_id = $1 AND school_code = $2 AND pupil_id = $3"
@@ -279,7 +285,8 @@ absl::StatusOr<DecisionResult> MeetingStore::RecordDecision(
 }
 
 absl::StatusOr<std::vector<v1::Decision>> MeetingStore::ListDecisions(
-    const RoundContext& round, absl::string_view school_code) {
+    const RoundContext& round, absl::string_view school_code,
+    const Accessor& who) {
   return pg::InTransaction(
       pool_, "list decisions",
       [&](pqxx::work& tx) -> absl::StatusOr<std::vector<v1::Decision>> {
@@ -293,13 +300,20 @@ absl::StatusOr<std::vector<v1::Decision>> MeetingStore::ListDecisions(
                  round.round_id, std::string(school_code))) {
           out.push_back(DecisionFromRow(round, row));
         }
+        std::vector<PupilKey> pupils;
+        for (const v1::Decision& decision : out) {
+          pupils.push_back(
+              PupilKey{std::string(school_code), decision.pupil_id()});
+        }
+        AuditEach(tx, AuditScope{round.municipality, round.round_id},
+                  RecordKind::kDecision, pupils, who, "read");
         return out;
-      },
-      pg::TxOptions::ReadOnly());
+      });
 }
 
 absl::StatusOr<std::vector<v1::Extraction>> MeetingStore::ListExtractions(
-    const RoundContext& round, absl::string_view area_code) {
+    const RoundContext& round, absl::string_view area_code,
+    const Accessor& who) {
   return pg::InTransaction(
       pool_, "list extractions",
       [&](pqxx::work& tx) -> absl::StatusOr<std::vector<v1::Extraction>> {
@@ -311,9 +325,15 @@ absl::StatusOr<std::vector<v1::Extraction>> MeetingStore::ListExtractions(
                             round.round_id, std::string(area_code))) {
           out.push_back(ExtractionFromRow(round, row));
         }
+        std::vector<PupilKey> pupils;
+        for (const v1::Extraction& extraction : out) {
+          pupils.push_back(
+              PupilKey{extraction.school_code(), extraction.pupil_id()});
+        }
+        AuditEach(tx, AuditScope{round.municipality, round.round_id},
+                  RecordKind::kExtraction, pupils, who, "read");
         return out;
-      },
-      pg::TxOptions::ReadOnly());
+      });
 }
 
 }  // namespace kosapo::screening

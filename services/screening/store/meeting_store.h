@@ -1,5 +1,6 @@
 // SQL for screening meeting I: meetings, decisions per pupil with history,
-// and the extraction events they publish through the outbox.
+// and the extraction events they publish through the outbox. Reads and
+// writes of decisions and extractions are audited in their transaction.
 #ifndef KOSAPO_SERVICES_SCREENING_STORE_MEETING_STORE_H_
 #define KOSAPO_SERVICES_SCREENING_STORE_MEETING_STORE_H_
 
@@ -10,6 +11,7 @@
 #include "absl/strings/string_view.h"
 #include "common/pg/pool.h"
 #include "kosapo/screening/v1/screening.pb.h"
+#include "services/screening/store/audit_store.h"
 #include "services/screening/store/registry_store.h"
 #include "services/screening/store/sheet_store.h"
 
@@ -40,17 +42,22 @@ class MeetingStore {
   absl::StatusOr<MeetingRef> GetMeeting(const RoundContext& round,
                                         absl::string_view school_code,
                                         int64_t meeting_id);
-  // FAILED_PRECONDITION when the pupil has no sheet in the round.
+  // Records the decision as `who`'s (decided_by). FAILED_PRECONDITION when
+  // the pupil has no sheet in the round.
   absl::StatusOr<DecisionResult> RecordDecision(const RoundContext& round,
                                                 const MeetingRef& meeting,
                                                 absl::string_view pupil_id,
                                                 v1::DecisionOutcome outcome,
                                                 absl::string_view reason,
-                                                const Actor& actor);
+                                                const Accessor& who);
+  // The school's decisions, read by `who`.
   absl::StatusOr<std::vector<v1::Decision>> ListDecisions(
-      const RoundContext& round, absl::string_view school_code);
+      const RoundContext& round, absl::string_view school_code,
+      const Accessor& who);
+  // The area's extracted pupils, read by `who`.
   absl::StatusOr<std::vector<v1::Extraction>> ListExtractions(
-      const RoundContext& round, absl::string_view area_code);
+      const RoundContext& round, absl::string_view area_code,
+      const Accessor& who);
 
  private:
   pg::Pool& pool_;

@@ -83,7 +83,8 @@ bool AnyStored(pqxx::work& tx, const RoundContext& round,
 // server's log on every re-sent batch; the savepoint covers a pupil stored
 // in between.
 bool InsertAllNew(pqxx::work& tx, const RoundContext& round,
-                  const std::vector<SheetWrite>& batch, const Actor& actor) {
+                  const std::vector<SheetWrite>& batch,
+                  const std::string& filled_by) {
   if (AnyStored(tx, round, batch)) {
     return false;
   }
@@ -104,7 +105,7 @@ bool InsertAllNew(pqxx::work& tx, const RoundContext& round,
           sheet.pupil_name(), sheet.pupil_kana(), DateToSql(sheet.birth_date()),
           std::string(SexToDb(sheet.sex())), write.answers_json, sheet.note(),
           write.score.total, write.triggered_json, write.score.candidate,
-          write.fingerprint, actor.subject);
+          write.fingerprint, filled_by);
     }
     copy.complete();
   } catch (const pqxx::unique_violation&) {
@@ -150,6 +151,19 @@ v1::Sheet SheetFromRow(const RoundContext& round, const pqxx::row& row) {
   SetTimestampMicros(row["update_us"].as<int64_t>(),
                      sheet.mutable_update_time());
   return sheet;
+}
+
+AuditScope ScopeOf(const RoundContext& round) {
+  return AuditScope{round.municipality, round.round_id};
+}
+
+std::vector<PupilKey> PupilsOf(const std::vector<v1::Sheet>& sheets) {
+  std::vector<PupilKey> pupils;
+  pupils.reserve(sheets.size());
+  for (const v1::Sheet& sheet : sheets) {
+    pupils.push_back(PupilKey{sheet.school_code(), sheet.pupil_id()});
+  }
+  return pupils;
 }
 
 }  // namespace
@@ -199,7 +213,8 @@ absl::StatusOr<RoundContext> SheetStore::LoadRound(
 
 absl::StatusOr<std::vector<v1::RowOutcome>> SheetStore::UpsertBatch(
     const RoundContext& round, const std::vector<SheetWrite>& batch,
-    absl::CivilDay today, const Actor& actor) {
+    absl::CivilDay today, const Accessor& who) {
+  const std::string& filled_by = who.caller.subject;
   return pg::InTransaction(
       pool_, "upsert sheets",
       [&](pqxx::work& tx) -> absl::StatusOr<std::vector<v1::RowOutcome>> {
@@ -215,7 +230,17 @@ absl::StatusOr<std::vector<v1::RowOutcome>> SheetStore::UpsertBatch(
             !accepts.ok()) {
           return accepts;
         }
-        if (InsertAllNew(tx, round, batch, actor)) {
+        {
+          std::vector<PupilKey> pupils;
+          pupils.reserve(batch.size());
+          for (const SheetWrite& write : batch) {
+            pupils.push_back(
+                PupilKey{write.sheet.school_code(), write.sheet.pupil_id()});
+          }
+          AuditBatch(tx, ScopeOf(round), RecordKind::kSheet, pupils, who,
+                     "write");
+        }
+        if (InsertAllNew(tx, round, batch, filled_by)) {
           return std::vector<v1::RowOutcome>(batch.size(),
                                              v1::ROW_OUTCOME_ACCEPTED);
         }
@@ -272,7 +297,7 @@ absl::StatusOr<std::vector<v1::RowOutcome>> SheetStore::UpsertBatch(
             "   filled_by = EXCLUDED.filled_by, update_time = now()"
             " WHERE sheets.content_hash <> EXCLUDED.content_hash"
             " RETURNING school_code, pupil_id",
-            round.round_id, round.municipality, actor.subject);
+            round.round_id, round.municipality, filled_by);
         std::map<std::pair<std::string, std::string>, bool> stored;
         for (const pqxx::row& row : accepted) {
           stored[{row[0].as<std::string>(), row[1].as<std::string>()}] = true;
@@ -291,10 +316,10 @@ absl::StatusOr<std::vector<v1::RowOutcome>> SheetStore::UpsertBatch(
 
 absl::StatusOr<v1::Sheet> SheetStore::Get(const RoundContext& round,
                                           absl::string_view school_code,
-                                          absl::string_view pupil_id) {
+                                          absl::string_view pupil_id,
+                                          const Accessor& who) {
   return pg::InTransaction(
-      pool_, "get sheet",
-      [&](pqxx::work& tx) -> absl::StatusOr<v1::Sheet> {
+      pool_, "get sheet", [&](pqxx::work& tx) -> absl::StatusOr<v1::Sheet> {
         const pqxx::result rows = tx.exec_params(
             absl::StrCat("SELECT ", kSheetColumns,
                          " FROM sheets WHERE round_id = $1"
@@ -306,30 +331,37 @@ absl::StatusOr<v1::Sheet> SheetStore::Get(const RoundContext& round,
                                      school_code, pupil_id),
                            " not found"));
         }
+        AuditEach(tx, ScopeOf(round), RecordKind::kSheet,
+                  {PupilKey{std::string(school_code), std::string(pupil_id)}},
+                  who, "read");
         return SheetFromRow(round, rows[0]);
-      },
-      pg::TxOptions::ReadOnly());
+      });
 }
 
-absl::StatusOr<std::vector<v1::Sheet>> SheetStore::List(
-    const RoundContext& round, absl::string_view school_code,
-    absl::string_view after_pupil_id, int limit) {
+absl::StatusOr<SheetPage> SheetStore::List(const RoundContext& round,
+                                           absl::string_view school_code,
+                                           absl::string_view after_pupil_id,
+                                           int limit, const Accessor& who) {
   return pg::InTransaction(
-      pool_, "list sheets",
-      [&](pqxx::work& tx) -> absl::StatusOr<std::vector<v1::Sheet>> {
-        std::vector<v1::Sheet> out;
+      pool_, "list sheets", [&](pqxx::work& tx) -> absl::StatusOr<SheetPage> {
+        SheetPage page;
         for (const pqxx::row& row : tx.exec_params(
                  absl::StrCat("SELECT ", kSheetColumns,
                               " FROM sheets WHERE round_id = $1"
                               " AND school_code = $2 AND pupil_id > $3"
                               " ORDER BY pupil_id LIMIT $4"),
                  round.round_id, std::string(school_code),
-                 std::string(after_pupil_id), limit)) {
-          out.push_back(SheetFromRow(round, row));
+                 std::string(after_pupil_id), limit + 1)) {
+          page.sheets.push_back(SheetFromRow(round, row));
         }
-        return out;
-      },
-      pg::TxOptions::ReadOnly());
+        if (static_cast<int>(page.sheets.size()) > limit) {
+          page.sheets.pop_back();  // only told whether more follow
+          page.more = true;
+        }
+        AuditEach(tx, ScopeOf(round), RecordKind::kSheet, PupilsOf(page.sheets),
+                  who, "read");
+        return page;
+      });
 }
 
 absl::StatusOr<v1::RoundProgress> SheetStore::Progress(
@@ -379,7 +411,8 @@ absl::StatusOr<v1::RoundProgress> SheetStore::Progress(
 }
 
 absl::StatusOr<std::vector<v1::Sheet>> SheetStore::Candidates(
-    const RoundContext& round, absl::string_view school_code) {
+    const RoundContext& round, absl::string_view school_code,
+    const Accessor& who) {
   return pg::InTransaction(
       pool_, "list candidates",
       [&](pqxx::work& tx) -> absl::StatusOr<std::vector<v1::Sheet>> {
@@ -399,9 +432,10 @@ absl::StatusOr<std::vector<v1::Sheet>> SheetStore::Candidates(
           FillScore(row, sheet.mutable_score());
           out.push_back(std::move(sheet));
         }
+        AuditEach(tx, ScopeOf(round), RecordKind::kSheet, PupilsOf(out), who,
+                  "read");
         return out;
-      },
-      pg::TxOptions::ReadOnly());
+      });
 }
 
 }  // namespace kosapo::screening

@@ -1,6 +1,7 @@
 // SQL for pupils' sheets: batched writes (COPY straight into sheets when the
 // batch is new, else an upsert through a COPY-fed staging table), history of
-// replaced versions, reads for the pupil's school.
+// replaced versions, reads for the pupil's school. Every read and write of a
+// pupil's sheet is audited in its transaction (audit_store.h).
 #ifndef KOSAPO_SERVICES_SCREENING_STORE_SHEET_STORE_H_
 #define KOSAPO_SERVICES_SCREENING_STORE_SHEET_STORE_H_
 
@@ -15,6 +16,7 @@
 #include "kosapo/screening/v1/screening.pb.h"
 #include "services/screening/domain/scoring.h"
 #include "services/screening/domain/template.h"
+#include "services/screening/store/audit_store.h"
 #include "services/screening/store/registry_store.h"
 
 namespace kosapo::screening {
@@ -38,6 +40,12 @@ struct SheetWrite {
   std::string fingerprint;
 };
 
+// A page of a school's sheets.
+struct SheetPage {
+  std::vector<v1::Sheet> sheets;
+  bool more = false;  // sheets follow the page
+};
+
 class SheetStore {
  public:
   explicit SheetStore(pg::Pool& pool) : pool_(pool) {}
@@ -47,27 +55,32 @@ class SheetStore {
   absl::StatusOr<RoundContext> LoadRound(absl::string_view municipality,
                                          int64_t round_id);
 
-  // Stores a batch (distinct school + pupil ids) in one transaction; for
-  // each sheet, ACCEPTED or UNCHANGED. FAILED_PRECONDITION, with nothing
-  // stored, when the round is closed or `today` is outside its dates.
+  // Stores a batch (distinct school + pupil ids) in one transaction, with
+  // one audit row per school of the batch (filled_by is `who`); for each
+  // sheet, ACCEPTED or UNCHANGED. FAILED_PRECONDITION, with nothing stored,
+  // when the round is closed or `today` is outside its dates.
   absl::StatusOr<std::vector<v1::RowOutcome>> UpsertBatch(
       const RoundContext& round, const std::vector<SheetWrite>& batch,
-      absl::CivilDay today, const Actor& actor);
+      absl::CivilDay today, const Accessor& who);
 
+  // The sheet, read by `who`.
   absl::StatusOr<v1::Sheet> Get(const RoundContext& round,
                                 absl::string_view school_code,
-                                absl::string_view pupil_id);
-  // Sheets of a school after `after_pupil_id`, by pupil id.
-  absl::StatusOr<std::vector<v1::Sheet>> List(const RoundContext& round,
-                                              absl::string_view school_code,
-                                              absl::string_view after_pupil_id,
-                                              int limit);
+                                absl::string_view pupil_id,
+                                const Accessor& who);
+  // At most `limit` sheets of a school after `after_pupil_id`, by pupil id,
+  // read by `who`.
+  absl::StatusOr<SheetPage> List(const RoundContext& round,
+                                 absl::string_view school_code,
+                                 absl::string_view after_pupil_id, int limit,
+                                 const Accessor& who);
   // Sheets against enrollment per school and area.
   absl::StatusOr<v1::RoundProgress> Progress(const RoundContext& round);
 
-  // The school's candidate sheets (pupil id, grade, score).
+  // The school's candidate sheets (pupil id, grade, score), read by `who`.
   absl::StatusOr<std::vector<v1::Sheet>> Candidates(
-      const RoundContext& round, absl::string_view school_code);
+      const RoundContext& round, absl::string_view school_code,
+      const Accessor& who);
 
  private:
   pg::Pool& pool_;
