@@ -1611,5 +1611,225 @@ TEST_F(ScopeWalk, EveryAllowedRoleGetsExactlyWhatTheMatrixSaysInAndOutOfScope) {
   EXPECT_GT(out_of_scope, 0);
 }
 
+// A call as the "a" person of municipality 1 in `role`; its final status.
+grpc::Status CallAs(FourServices& services, const testing::TestTokens& tokens,
+                    const City& city, Role role, const std::string& method,
+                    const std::string& request) {
+  auth::Principal caller;
+  caller.role = role;
+  caller.subject =
+      absl::StrCat("user:", std::string(auth::RoleName(role)), "-a");
+  caller.municipality = city.code;
+  caller.areas = {city.place[0].area};
+  caller.schools = {city.place[0].school};
+  caller.hubs = {city.place[0].hub};
+  return testing::CallWithBytes(
+      services.at(FourServices::ServiceOf(method)).channel(), method,
+      tokens.Sign(caller), request, std::chrono::seconds(10));
+}
+
+// Request ids are the client's: another user may send one already used
+// (a shared generator, a guess). Idempotency must not hand them the record
+// the first request made when it is outside their scope; the same user's
+// retry still gets it back.
+TEST_F(ScopeWalk, AReplayedRequestIdDoesNotHandBackAnotherUsersRecord) {
+  ASSERT_EQ(setup_error_, nullptr) << *setup_error_;
+  const City& city = cities_[0];
+  const Target own{Where::kOwn, &city, 0};
+  const Target sibling{Where::kSibling, &city, 1};
+  const int year = FiscalYearOf(*today_);
+  auto new_case = [&](const Target& t, const std::string& request_id) {
+    cv1::CreateCaseRequest r;
+    r.set_parent(city.parent);
+    r.set_request_id(request_id);
+    cv1::Case* c = r.mutable_case_();
+    c->set_area_code(t.p().area);
+    c->set_source(cv1::CASE_SOURCE_AGENCY);
+    *c->mutable_opened_date() = Today();
+    c->mutable_child()->set_name("試験 四郎");
+    c->mutable_child()->set_kana(UniqueKana());
+    *c->mutable_child()->mutable_birth_date() =
+        DateToProto(absl::CivilDay(year - 7, 8, 1));
+    return r;
+  };
+  // The ward officer of A2 reuses the request id of A1's new case.
+  const std::string case_id = RequestId();
+  cv1::Case first;
+  ASSERT_TRUE(Cases()
+                  .CreateCase(As(Person(Role::kWardOfficer, city, 0)).get(),
+                              new_case(own, case_id), &first)
+                  .ok());
+  cv1::Case replayed;
+  grpc::Status status =
+      Cases().CreateCase(As(Person(Role::kWardOfficer, city, 1)).get(),
+                         new_case(sibling, case_id), &replayed);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::PERMISSION_DENIED)
+      << "CreateCase replayed by another ward: got " << replayed.name() << " "
+      << status.error_message();
+  cv1::Case retried;
+  ASSERT_TRUE(Cases()
+                  .CreateCase(As(Person(Role::kWardOfficer, city, 0)).get(),
+                              new_case(own, case_id), &retried)
+                  .ok());
+  EXPECT_EQ(retried.name(), first.name());
+
+  // The desk of side b reuses the request id of side a's referral and hub
+  // application, each for a case of its own.
+  for (const std::string method : {"CreateReferral", "CreateHubApplication"}) {
+    SCOPED_TRACE(method);
+    const std::string request_id = RequestId();
+    auto request = [&](const Target& t, const std::string& case_name) {
+      if (method == "CreateReferral") {
+        rv1::CreateReferralRequest r;
+        r.set_parent(city.parent);
+        r.set_request_id(request_id);
+        r.mutable_referral()->set_case_(case_name);
+        r.mutable_referral()->set_support(city.support);
+        *r.mutable_referral()->mutable_proposed_date() = Today();
+        return r.SerializeAsString();
+      }
+      rv1::CreateHubApplicationRequest r;
+      r.set_parent(city.parent);
+      r.set_request_id(request_id);
+      r.mutable_usage()->set_hub_code(t.p().hub);
+      r.mutable_usage()->set_case_(case_name);
+      r.mutable_usage()->mutable_application()->set_applicant(
+          rv1::APPLICANT_CITY);
+      *r.mutable_usage()->mutable_application()->mutable_application_date() =
+          Today();
+      return r.SerializeAsString();
+    };
+    const std::string full = "kosapo.referral.v1.ReferralService/" + method;
+    const std::string a_case = FreshCase(own, Role::kConsultationDesk);
+    const std::string b_case = FreshCase(sibling, Role::kConsultationDesk);
+    auto call = [&](int side, const std::string& body, std::string* answer) {
+      return testing::CallWithBytes(
+          services_->at("referral").channel(), full,
+          tokens_->Sign(Person(Role::kConsultationDesk, city, side)), body,
+          std::chrono::seconds(10), answer);
+    };
+    std::string answer;
+    ASSERT_TRUE(call(0, request(own, a_case), &answer).ok());
+    const std::string first_answer = answer;
+    answer.clear();
+    status = call(1, request(sibling, b_case), &answer);
+    EXPECT_EQ(status.error_code(), grpc::StatusCode::PERMISSION_DENIED)
+        << status.error_message();
+    EXPECT_EQ(answer.find(a_case), std::string::npos)
+        << "the replay handed back side a's record";
+    answer.clear();
+    ASSERT_TRUE(call(0, request(own, a_case), &answer).ok());
+    EXPECT_EQ(answer, first_answer);
+  }
+}
+
+// A record out of scope is refused before anything about its state is
+// said: an answer that a step does not follow from the record's state, or
+// that a version does not exist, would tell the caller about a record they
+// may not see.
+TEST_F(ScopeWalk, OutOfScopeIsRefusedBeforeTheRecordsStateIsChecked) {
+  ASSERT_EQ(setup_error_, nullptr) << *setup_error_;
+  const City& city = cities_[0];
+  const Place& sibling = city.place[1];
+  const Place& foreign = cities_[1].place[0];
+  struct Probe {
+    Role role;
+    std::string method;
+    std::string request;
+  };
+  std::vector<Probe> probes;
+  const std::string rp = "kosapo.referral.v1.ReferralService/";
+  const std::string cp = "kosapo.cases.v1.CaseService/";
+  {  // interviewed already, and in use
+    rv1::RecordPreUseInterviewRequest r;
+    r.set_name(sibling.usage);
+    r.set_request_id(RequestId());
+    *r.mutable_interview()->mutable_interview_date() = Today();
+    r.mutable_interview()->set_notes("面談した");
+    probes.push_back({Role::kHubOperator, rp + "RecordPreUseInterview",
+                      r.SerializeAsString()});
+  }
+  {  // assessed long ago
+    rv1::RecordHubAssessmentRequest r;
+    r.set_name(sibling.usage);
+    r.set_request_id(RequestId());
+    *r.mutable_assessment()->mutable_hearing_date() = Today();
+    r.mutable_assessment()->set_summary("聞き取り");
+    probes.push_back({Role::kConsultationDesk, rp + "RecordHubAssessment",
+                      r.SerializeAsString()});
+  }
+  {  // decided long ago, in the other municipality
+    rv1::DecideHubUsageRequest r;
+    r.set_name(foreign.usage);
+    r.set_request_id(RequestId());
+    r.mutable_decision()->set_approved(true);
+    *r.mutable_decision()->mutable_decision_date() = Today();
+    *r.mutable_decision()->mutable_start_date() = Today();
+    probes.push_back(
+        {Role::kCentreDirector, rp + "DecideHubUsage", r.SerializeAsString()});
+  }
+  {  // no such plan version, in the other municipality
+    rv1::ReviewHubSupportPlanRequest r;
+    r.set_name(foreign.usage);
+    r.set_version(99);
+    *r.mutable_review()->mutable_review_date() = Today();
+    r.set_request_id(RequestId());
+    probes.push_back({Role::kCityOperations, rp + "ReviewHubSupportPlan",
+                      r.SerializeAsString()});
+  }
+  {  // visited today already
+    rv1::RecordHubVisitRequest r;
+    r.set_parent(sibling.usage);
+    r.set_request_id(RequestId());
+    *r.mutable_visit()->mutable_visit_date() = Today();
+    r.mutable_visit()->set_arrival_time("01:00");
+    r.mutable_visit()->set_departure_time("01:10");
+    probes.push_back(
+        {Role::kHubOperator, rp + "RecordHubVisit", r.SerializeAsString()});
+  }
+  {  // sending needs consent, which this referral has not
+    rv1::ChangeReferralStateRequest r;
+    r.set_name(sibling.referral);
+    r.set_state(rv1::REFERRAL_STATE_CONNECTED);
+    *r.mutable_effective_date() = Today();
+    r.set_request_id(RequestId());
+    probes.push_back({Role::kWardOfficer, rp + "ChangeReferralState",
+                      r.SerializeAsString()});
+  }
+  {  // the case is open: nothing to reopen
+    cv1::ReopenCaseRequest r;
+    r.set_name(sibling.case_name);
+    *r.mutable_effective_date() = Today();
+    r.set_reason("再開");
+    r.set_request_id(RequestId());
+    probes.push_back(
+        {Role::kWardOfficer, cp + "ReopenCase", r.SerializeAsString()});
+  }
+  {  // resolved needs the outreach done, which it is not
+    cv1::RecordOutcomeRequest r;
+    r.set_name(sibling.case_name);
+    r.set_outcome(cv1::OUTCOME_IMPROVED_RESOLVED);
+    *r.mutable_effective_date() = Today();
+    r.set_request_id(RequestId());
+    probes.push_back(
+        {Role::kWardOfficer, cp + "RecordOutcome", r.SerializeAsString()});
+  }
+  {  // the sibling case moved into the caller's own area
+    cv1::UpdateCaseRequest r;
+    r.mutable_case_()->set_name(sibling.case_name);
+    r.mutable_case_()->set_area_code(city.place[0].area);
+    r.add_update_mask("area_code");
+    probes.push_back(
+        {Role::kWardOfficer, cp + "UpdateCase", r.SerializeAsString()});
+  }
+  for (const Probe& probe : probes) {
+    const grpc::Status status = CallAs(*services_, *tokens_, city, probe.role,
+                                       probe.method, probe.request);
+    EXPECT_EQ(status.error_code(), grpc::StatusCode::PERMISSION_DENIED)
+        << probe.method << " as " << auth::RoleName(probe.role) << ": "
+        << status.error_message();
+  }
+}
+
 }  // namespace
 }  // namespace kosapo
