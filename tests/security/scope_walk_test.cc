@@ -1498,6 +1498,20 @@ bool HasSibling(auth::Scopes scopes) {
            scopes.Has(Scope::kAny) || scopes.Has(Scope::kAnyCounts));
 }
 
+// The names of the records of a side that an answer could carry.
+std::vector<std::string> RecordNames(const Place& place) {
+  return {place.case_name, place.referral, place.usage,
+          place.urgent,    place.sheet,    place.decision};
+}
+
+// Whether an encoded message holds `name` as a whole string field: its
+// length (one byte, as every name here is shorter than 128) and its bytes,
+// so "cases/1" is not found in "cases/12".
+bool Mentions(const std::string& encoded, const std::string& name) {
+  return encoded.find(static_cast<char>(name.size()) + name) !=
+         std::string::npos;
+}
+
 TEST_F(ScopeWalk, EveryRpcOfTheMatrixHasARequestBuilderOrAnExemption) {
   ASSERT_EQ(setup_error_, nullptr) << *setup_error_;
   const auto builders = Builders();
@@ -1523,6 +1537,9 @@ TEST_F(ScopeWalk, EveryAllowedRoleGetsExactlyWhatTheMatrixSaysInAndOutOfScope) {
   std::map<std::string, std::shared_ptr<grpc::Channel>> channels;
   int calls = 0;
   int out_of_scope = 0;
+  // In-scope answers that name the caller's own records: the leak check
+  // above finds names where they are.
+  int answers_naming_own_records = 0;
   for (const std::string& method : matrix.methods()) {
     auto build = builders.find(method);
     if (build == builders.end()) {
@@ -1597,6 +1614,27 @@ TEST_F(ScopeWalk, EveryAllowedRoleGetsExactlyWhatTheMatrixSaysInAndOutOfScope) {
         }
         EXPECT_EQ(status.error_code(), want)
             << what << ": " << status.error_message();
+        // An in-scope answer names no record out of the caller's scope.
+        if (where == Where::kOwn && status.ok()) {
+          std::vector<std::string> outside;
+          if (HasSibling(*scopes)) {
+            outside = RecordNames(cities_[0].place[1]);
+          }
+          if (!scopes->Has(Scope::kAny) && !scopes->Has(Scope::kAnyCounts)) {
+            for (const Place& place : cities_[1].place) {
+              for (const std::string& name : RecordNames(place)) {
+                outside.push_back(name);
+              }
+            }
+          }
+          for (const std::string& name : outside) {
+            EXPECT_FALSE(Mentions(response, name))
+                << what << ": the answer names " << name;
+          }
+          for (const std::string& name : RecordNames(cities_[0].place[0])) {
+            answers_naming_own_records += Mentions(response, name) ? 1 : 0;
+          }
+        }
       }
       EXPECT_TRUE(walked_in)
           << method << " as " << auth::RoleName(role) << ": no in-scope call";
@@ -1607,8 +1645,10 @@ TEST_F(ScopeWalk, EveryAllowedRoleGetsExactlyWhatTheMatrixSaysInAndOutOfScope) {
     }
   }
   std::cout << "scope walk: " << calls << " calls, " << out_of_scope
-            << " out of scope\n";
+            << " out of scope, " << answers_naming_own_records
+            << " in-scope answers naming the caller's records\n";
   EXPECT_GT(out_of_scope, 0);
+  EXPECT_GT(answers_naming_own_records, 0);
 }
 
 // A call as the "a" person of municipality 1 in `role`; its final status.
