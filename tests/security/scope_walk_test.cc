@@ -1765,110 +1765,175 @@ TEST_F(ScopeWalk, AReplayedRequestIdDoesNotHandBackAnotherUsersRecord) {
 
 // A record out of scope is refused before anything about its state is
 // said: an answer that a step does not follow from the record's state, or
-// that a version does not exist, would tell the caller about a record they
-// may not see.
+// that a date is before the record's own, would tell the caller about a
+// record they may not see. Each request is first sent on the caller's own
+// record, where it must fail for the record's state (so the probe is one),
+// then on the out-of-scope record, where it must be PERMISSION_DENIED.
 TEST_F(ScopeWalk, OutOfScopeIsRefusedBeforeTheRecordsStateIsChecked) {
   ASSERT_EQ(setup_error_, nullptr) << *setup_error_;
-  const City& city = cities_[0];
-  const Place& sibling = city.place[1];
-  const Place& foreign = cities_[1].place[0];
+  const std::string rp = "kosapo.referral.v1.ReferralService/";
+  const std::string cp = "kosapo.cases.v1.CaseService/";
+  const kosapo::type::Date yesterday = DateToProto(*today_ - 1);
   struct Probe {
     Role role;
     std::string method;
-    std::string request;
+    // The other side of municipality 1, else the other municipality.
+    bool sibling;
+    std::function<std::string(const City&, const Place&)> request;
   };
-  std::vector<Probe> probes;
-  const std::string rp = "kosapo.referral.v1.ReferralService/";
-  const std::string cp = "kosapo.cases.v1.CaseService/";
-  {  // interviewed already, and in use
-    rv1::RecordPreUseInterviewRequest r;
-    r.set_name(sibling.usage);
-    r.set_request_id(RequestId());
-    *r.mutable_interview()->mutable_interview_date() = Today();
-    r.mutable_interview()->set_notes("面談した");
-    probes.push_back({Role::kHubOperator, rp + "RecordPreUseInterview",
-                      r.SerializeAsString()});
-  }
-  {  // assessed long ago
-    rv1::RecordHubAssessmentRequest r;
-    r.set_name(sibling.usage);
-    r.set_request_id(RequestId());
-    *r.mutable_assessment()->mutable_hearing_date() = Today();
-    r.mutable_assessment()->set_summary("聞き取り");
-    probes.push_back({Role::kConsultationDesk, rp + "RecordHubAssessment",
-                      r.SerializeAsString()});
-  }
-  {  // decided long ago, in the other municipality
-    rv1::DecideHubUsageRequest r;
-    r.set_name(foreign.usage);
-    r.set_request_id(RequestId());
-    r.mutable_decision()->set_approved(true);
-    *r.mutable_decision()->mutable_decision_date() = Today();
-    *r.mutable_decision()->mutable_start_date() = Today();
-    probes.push_back(
-        {Role::kCentreDirector, rp + "DecideHubUsage", r.SerializeAsString()});
-  }
-  {  // no such plan version, in the other municipality
-    rv1::ReviewHubSupportPlanRequest r;
-    r.set_name(foreign.usage);
-    r.set_version(99);
-    *r.mutable_review()->mutable_review_date() = Today();
-    r.set_request_id(RequestId());
-    probes.push_back({Role::kCityOperations, rp + "ReviewHubSupportPlan",
-                      r.SerializeAsString()});
-  }
-  {  // visited today already
-    rv1::RecordHubVisitRequest r;
-    r.set_parent(sibling.usage);
-    r.set_request_id(RequestId());
-    *r.mutable_visit()->mutable_visit_date() = Today();
-    r.mutable_visit()->set_arrival_time("01:00");
-    r.mutable_visit()->set_departure_time("01:10");
-    probes.push_back(
-        {Role::kHubOperator, rp + "RecordHubVisit", r.SerializeAsString()});
-  }
-  {  // sending needs consent, which this referral has not
-    rv1::ChangeReferralStateRequest r;
-    r.set_name(sibling.referral);
-    r.set_state(rv1::REFERRAL_STATE_CONNECTED);
-    *r.mutable_effective_date() = Today();
-    r.set_request_id(RequestId());
-    probes.push_back({Role::kWardOfficer, rp + "ChangeReferralState",
-                      r.SerializeAsString()});
-  }
-  {  // the case is open: nothing to reopen
-    cv1::ReopenCaseRequest r;
-    r.set_name(sibling.case_name);
-    *r.mutable_effective_date() = Today();
-    r.set_reason("再開");
-    r.set_request_id(RequestId());
-    probes.push_back(
-        {Role::kWardOfficer, cp + "ReopenCase", r.SerializeAsString()});
-  }
-  {  // resolved needs the outreach done, which it is not
-    cv1::RecordOutcomeRequest r;
-    r.set_name(sibling.case_name);
-    r.set_outcome(cv1::OUTCOME_IMPROVED_RESOLVED);
-    *r.mutable_effective_date() = Today();
-    r.set_request_id(RequestId());
-    probes.push_back(
-        {Role::kWardOfficer, cp + "RecordOutcome", r.SerializeAsString()});
-  }
-  {  // the sibling case moved into the caller's own area
-    cv1::UpdateCaseRequest r;
-    r.mutable_case_()->set_name(sibling.case_name);
-    r.mutable_case_()->set_area_code(city.place[0].area);
-    r.add_update_mask("area_code");
-    probes.push_back(
-        {Role::kWardOfficer, cp + "UpdateCase", r.SerializeAsString()});
-  }
+  const std::vector<Probe> probes = {
+      // interviewed already, and in use
+      {Role::kHubOperator, rp + "RecordPreUseInterview", true,
+       [](const City&, const Place& p) {
+         rv1::RecordPreUseInterviewRequest r;
+         r.set_name(p.usage);
+         r.set_request_id(RequestId());
+         *r.mutable_interview()->mutable_interview_date() = Today();
+         r.mutable_interview()->set_notes("面談した");
+         return r.SerializeAsString();
+       }},
+      // assessed already
+      {Role::kConsultationDesk, rp + "RecordHubAssessment", true,
+       [](const City&, const Place& p) {
+         rv1::RecordHubAssessmentRequest r;
+         r.set_name(p.usage);
+         r.set_request_id(RequestId());
+         *r.mutable_assessment()->mutable_hearing_date() = Today();
+         r.mutable_assessment()->set_summary("聞き取り");
+         return r.SerializeAsString();
+       }},
+      // decided already
+      {Role::kCentreDirector, rp + "DecideHubUsage", false,
+       [](const City&, const Place& p) {
+         rv1::DecideHubUsageRequest r;
+         r.set_name(p.usage);
+         r.set_request_id(RequestId());
+         r.mutable_decision()->set_approved(true);
+         *r.mutable_decision()->mutable_decision_date() = Today();
+         *r.mutable_decision()->mutable_start_date() = Today();
+         return r.SerializeAsString();
+       }},
+      // no such plan version
+      {Role::kCityOperations, rp + "ReviewHubSupportPlan", false,
+       [](const City&, const Place& p) {
+         rv1::ReviewHubSupportPlanRequest r;
+         r.set_name(p.usage);
+         r.set_version(99);
+         *r.mutable_review()->mutable_review_date() = Today();
+         r.set_request_id(RequestId());
+         return r.SerializeAsString();
+       }},
+      // visited today already
+      {Role::kHubOperator, rp + "RecordHubVisit", true,
+       [](const City&, const Place& p) {
+         rv1::RecordHubVisitRequest r;
+         r.set_parent(p.usage);
+         r.set_request_id(RequestId());
+         *r.mutable_visit()->mutable_visit_date() = Today();
+         r.mutable_visit()->set_arrival_time("01:00");
+         r.mutable_visit()->set_departure_time("01:10");
+         return r.SerializeAsString();
+       }},
+      // ended before the visit of today
+      {Role::kHubOperator, rp + "EndHubUsage", true,
+       [yesterday](const City&, const Place& p) {
+         rv1::EndHubUsageRequest r;
+         r.set_name(p.usage);
+         *r.mutable_end()->mutable_end_date() = yesterday;
+         r.mutable_end()->set_reason(rv1::HUB_USAGE_END_REASON_MOVED_AWAY);
+         r.set_request_id(RequestId());
+         return r.SerializeAsString();
+       }},
+      // planned before the decision of today
+      {Role::kHubOperator, rp + "RecordHubSupportPlan", true,
+       [yesterday](const City&, const Place& p) {
+         rv1::RecordHubSupportPlanRequest r;
+         r.set_name(p.usage);
+         r.set_request_id(RequestId());
+         *r.mutable_plan()->mutable_plan_date() = yesterday;
+         r.mutable_plan()->add_goals("目標");
+         return r.SerializeAsString();
+       }},
+      // connected straight from proposed
+      {Role::kWardOfficer, rp + "ChangeReferralState", true,
+       [](const City&, const Place& p) {
+         rv1::ChangeReferralStateRequest r;
+         r.set_name(p.referral);
+         r.set_state(rv1::REFERRAL_STATE_CONNECTED);
+         *r.mutable_effective_date() = Today();
+         r.set_request_id(RequestId());
+         return r.SerializeAsString();
+       }},
+      // proposed before the case opened today
+      {Role::kWardOfficer, rp + "CreateReferral", true,
+       [yesterday](const City& city, const Place& p) {
+         rv1::CreateReferralRequest r;
+         r.set_parent(city.parent);
+         r.set_request_id(RequestId());
+         r.mutable_referral()->set_case_(p.case_name);
+         r.mutable_referral()->set_support(city.support);
+         *r.mutable_referral()->mutable_proposed_date() = yesterday;
+         return r.SerializeAsString();
+       }},
+      // the case is open: nothing to reopen
+      {Role::kWardOfficer, cp + "ReopenCase", true,
+       [](const City&, const Place& p) {
+         cv1::ReopenCaseRequest r;
+         r.set_name(p.case_name);
+         *r.mutable_effective_date() = Today();
+         r.set_reason("再開");
+         r.set_request_id(RequestId());
+         return r.SerializeAsString();
+       }},
+      // resolved needs the outreach done, which it is not
+      {Role::kWardOfficer, cp + "RecordOutcome", true,
+       [](const City&, const Place& p) {
+         cv1::RecordOutcomeRequest r;
+         r.set_name(p.case_name);
+         r.set_outcome(cv1::OUTCOME_IMPROVED_RESOLVED);
+         *r.mutable_effective_date() = Today();
+         r.set_request_id(RequestId());
+         return r.SerializeAsString();
+       }},
+      // effective before the case opened today
+      {Role::kWardOfficer, cp + "ChangeApproachStatus", true,
+       [yesterday](const City&, const Place& p) {
+         cv1::ChangeApproachStatusRequest r;
+         r.set_name(p.case_name);
+         r.set_status(cv1::APPROACH_STATUS_OUTREACH_DONE);
+         *r.mutable_effective_date() = yesterday;
+         r.set_request_id(RequestId());
+         return r.SerializeAsString();
+       }},
+  };
+  const City& city = cities_[0];
   for (const Probe& probe : probes) {
-    const grpc::Status status = CallAs(*services_, *tokens_, city, probe.role,
-                                       probe.method, probe.request);
-    EXPECT_EQ(status.error_code(), grpc::StatusCode::PERMISSION_DENIED)
-        << probe.method << " as " << auth::RoleName(probe.role) << ": "
-        << status.error_message();
+    const std::string what = absl::StrCat(
+        probe.method, " as ", std::string(auth::RoleName(probe.role)));
+    const grpc::Status own =
+        CallAs(*services_, *tokens_, city, probe.role, probe.method,
+               probe.request(city, city.place[0]));
+    EXPECT_NE(own.error_code(), grpc::StatusCode::OK)
+        << what << " on the own record: not a probe of its state";
+    EXPECT_NE(own.error_code(), grpc::StatusCode::PERMISSION_DENIED)
+        << what << " on the own record: " << own.error_message();
+    const City& other = probe.sibling ? city : cities_[1];
+    const grpc::Status outside =
+        CallAs(*services_, *tokens_, city, probe.role, probe.method,
+               probe.request(other, other.place[probe.sibling ? 1 : 0]));
+    EXPECT_EQ(outside.error_code(), grpc::StatusCode::PERMISSION_DENIED)
+        << what << " on the out-of-scope record: " << outside.error_message();
   }
+  // Moving the sibling's case into the caller's own area is a write to
+  // that case: refused like any other.
+  cv1::UpdateCaseRequest move;
+  move.mutable_case_()->set_name(city.place[1].case_name);
+  move.mutable_case_()->set_area_code(city.place[0].area);
+  move.add_update_mask("area_code");
+  EXPECT_EQ(CallAs(*services_, *tokens_, city, Role::kWardOfficer,
+                   cp + "UpdateCase", move.SerializeAsString())
+                .error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
 }
 
 }  // namespace
