@@ -23,6 +23,7 @@
 #include <atomic>
 #include <functional>
 #include <iostream>
+#include <limits>
 #include <map>
 #include <memory>
 #include <optional>
@@ -1498,6 +1499,28 @@ bool HasSibling(auth::Scopes scopes) {
            scopes.Has(Scope::kAny) || scopes.Has(Scope::kAnyCounts));
 }
 
+// The head sequence of every service's event feed. Every write appends
+// its events in the transaction that makes it, so a refused call must leave
+// every head where it was: a handler that writes first and refuses after
+// shows here.
+std::vector<int64_t> FeedHeads(
+    std::map<std::string, std::unique_ptr<events::v1::EventFeed::Stub>>&
+        feeds) {
+  std::vector<int64_t> heads;
+  for (auto& [name, feed] : feeds) {
+    grpc::ClientContext context;
+    context.set_deadline(std::chrono::system_clock::now() +
+                         std::chrono::seconds(10));
+    events::v1::ListEventsRequest request;
+    request.set_after_sequence(std::numeric_limits<int64_t>::max() - 1);
+    events::v1::ListEventsResponse response;
+    const grpc::Status status = feed->ListEvents(&context, request, &response);
+    EXPECT_TRUE(status.ok()) << name << " feed: " << status.error_message();
+    heads.push_back(response.head_sequence());
+  }
+  return heads;
+}
+
 // The names of the records of a side that an answer could carry.
 std::vector<std::string> RecordNames(const Place& place) {
   return {place.case_name, place.referral, place.usage,
@@ -1540,6 +1563,11 @@ TEST_F(ScopeWalk, EveryAllowedRoleGetsExactlyWhatTheMatrixSaysInAndOutOfScope) {
   // In-scope answers that name the caller's own records: the leak check
   // above finds names where they are.
   int answers_naming_own_records = 0;
+  std::map<std::string, std::unique_ptr<events::v1::EventFeed::Stub>> feeds;
+  for (const char* name : {"screening", "case", "referral", "reporting"}) {
+    feeds[name] = events::v1::EventFeed::NewStub(
+        services_->at(name).service_channel(kServiceName));
+  }
   for (const std::string& method : matrix.methods()) {
     auto build = builders.find(method);
     if (build == builders.end()) {
@@ -1590,12 +1618,19 @@ TEST_F(ScopeWalk, EveryAllowedRoleGetsExactlyWhatTheMatrixSaysInAndOutOfScope) {
         if (!request.has_value()) {
           continue;
         }
+        const grpc::StatusCode want = Expected(*scopes, where);
+        const bool refused = want != grpc::StatusCode::OK;
+        const std::vector<int64_t> heads_before =
+            refused ? FeedHeads(feeds) : std::vector<int64_t>();
         std::string response;
         const grpc::Status status =
             testing::CallWithBytes(channel, method, token, *request,
                                    std::chrono::seconds(10), &response);
         ++calls;
-        grpc::StatusCode want = Expected(*scopes, where);
+        if (refused) {
+          EXPECT_EQ(FeedHeads(feeds), heads_before)
+              << what << ": refused, but something was written";
+        }
         if (where == Where::kOwn) {
           walked_in = true;
         } else if (want != grpc::StatusCode::OK) {
