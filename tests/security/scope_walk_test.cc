@@ -308,6 +308,17 @@ void ScopeWalkTest::BuildWorld() {
     BuildCases(cities_[c]);
     BuildHubsAndReferrals(cities_[c]);
   }
+  // The reports are projections of the feeds: wait until they hold the
+  // world, so that an aggregate answer is checked with children in it.
+  for (const char* source : {"screening", "case", "referral"}) {
+    if (absl::Status read = testing::WaitForConsumer(
+            testing::SharedPgCluster(), "reporting", source,
+            services_->at(source), *tokens_, absl::Seconds(60));
+        !read.ok()) {
+      throw FixtureError(absl::StrCat("reporting reading ", source,
+                                      "'s feed: ", read.ToString()));
+    }
+  }
   // Names of records that do not exist, in the caller's own municipality,
   // area, school and hub.
   *missing_ = cities_[0];
@@ -1662,12 +1673,30 @@ TEST_F(ScopeWalk, EveryAllowedRoleGetsExactlyWhatTheMatrixSaysInAndOutOfScope) {
               }
             }
           }
+          // Aggregates name no child's record at all, the caller's own
+          // municipality's included.
+          if (scopes->Has(Scope::kCounts) || scopes->Has(Scope::kAnyCounts)) {
+            for (const City* city : {&cities_[0], &cities_[1]}) {
+              for (const Place& place : city->place) {
+                for (const std::string& name : RecordNames(place)) {
+                  outside.push_back(name);
+                }
+              }
+            }
+          }
           for (const std::string& name : outside) {
             EXPECT_FALSE(Mentions(response, name))
                 << what << ": the answer names " << name;
           }
           for (const std::string& name : RecordNames(cities_[0].place[0])) {
             answers_naming_own_records += Mentions(response, name) ? 1 : 0;
+          }
+          // The operator's own monthly report names its children's usages,
+          // which the analyst's (aggregates) must not.
+          if (method ==
+                  "kosapo.reporting.v1.ReportingService/GetHubMonthlyReport" &&
+              role == Role::kHubOperator) {
+            EXPECT_TRUE(Mentions(response, cities_[0].place[0].usage)) << what;
           }
         }
       }
