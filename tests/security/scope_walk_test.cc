@@ -2000,5 +2000,51 @@ TEST_F(ScopeWalk, OutOfScopeIsRefusedBeforeTheRecordsStateIsChecked) {
             grpc::StatusCode::PERMISSION_DENIED);
 }
 
+// The hub scope reaches the child of a case enrolled at the caller's hub,
+// never the household or who works on the case; the case's ward sees both.
+TEST_F(ScopeWalk, HubOperatorsSeeTheChildOnly) {
+  ASSERT_EQ(setup_error_, nullptr) << *setup_error_;
+  const City& city = cities_[0];
+  cv1::GetCaseRequest request;
+  request.set_name(city.place[0].case_name);
+  cv1::Case full;
+  ASSERT_TRUE(Cases()
+                  .GetCase(As(Person(Role::kWardOfficer, city, 0)).get(),
+                           request, &full)
+                  .ok());
+  EXPECT_GT(full.assignees_size(), 0);
+  cv1::Case child_only;
+  ASSERT_TRUE(Cases()
+                  .GetCase(As(Person(Role::kHubOperator, city, 0)).get(),
+                           request, &child_only)
+                  .ok());
+  EXPECT_EQ(child_only.child().kana(), full.child().kana());
+  EXPECT_EQ(child_only.assignees_size(), 0);
+  EXPECT_FALSE(child_only.has_household());
+  EXPECT_TRUE(child_only.source_detail().empty());
+}
+
+// ListReferrals without a case lists the referrals the caller made ("own"):
+// side a's ward officer made side a's, side b's made side b's.
+TEST_F(ScopeWalk, ListReferralsWithoutACaseListsTheCallersOwn) {
+  ASSERT_EQ(setup_error_, nullptr) << *setup_error_;
+  const City& city = cities_[0];
+  rv1::ListReferralsRequest request;
+  request.set_parent(city.parent);
+  rv1::ListReferralsResponse listed;
+  ASSERT_TRUE(Referrals()
+                  .ListReferrals(As(Person(Role::kWardOfficer, city, 0)).get(),
+                                 request, &listed)
+                  .ok());
+  std::set<std::string> names;
+  for (const rv1::Referral& referral : listed.referrals()) {
+    names.insert(referral.name());
+    EXPECT_EQ(referral.referred_by(),
+              Person(Role::kWardOfficer, city, 0).subject);
+  }
+  EXPECT_EQ(names.count(city.place[0].referral), 1u);
+  EXPECT_EQ(names.count(city.place[1].referral), 0u);
+}
+
 }  // namespace
 }  // namespace kosapo
