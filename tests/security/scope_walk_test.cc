@@ -18,6 +18,13 @@
 // S1, hub of A1, subject user:<role>-a). "own" is side a of municipality 1;
 // "sibling" is side b of municipality 1 (A2, S2, the case assigned to
 // user:<role>-b, the hub of A2); "foreign" is side a of municipality 2.
+// Around every refused call no service's event feed may move (nothing was
+// written), and no in-scope answer may name a record out of scope (for
+// aggregates: any child's record).
+//
+// Beside the walk: request ids replayed by another user, writes on
+// out-of-scope records in the wrong state (refused for scope, not state),
+// what a hub operator sees of a case, and ListReferrals' own referrals.
 #include <grpcpp/client_context.h>
 
 #include <atomic>
@@ -732,7 +739,15 @@ class ScopeWalk : public ScopeWalkTest {
     return method == "kosapo.screening.v1.ScreeningService/ImportSheets" ||
            method == "kosapo.screening.v1.ScreeningService/ImportSheetsCsv";
   }
-  static void Walk(const std::string& method, const Builder& build);
+  // A call as the "a" person of `city` in `role`; its final status.
+  static grpc::Status CallAs(const City& city, Role role,
+                             const std::string& method,
+                             const std::string& request) {
+    return testing::CallWithBytes(
+        services_->at(FourServices::ServiceOf(method)).channel(), method,
+        tokens_->Sign(Person(role, city, 0)), request,
+        std::chrono::seconds(10));
+  }
 };
 
 std::map<std::string, Builder> ScopeWalk::Builders() {
@@ -1715,23 +1730,6 @@ TEST_F(ScopeWalk, EveryAllowedRoleGetsExactlyWhatTheMatrixSaysInAndOutOfScope) {
   EXPECT_GT(answers_naming_own_records, 0);
 }
 
-// A call as the "a" person of municipality 1 in `role`; its final status.
-grpc::Status CallAs(FourServices& services, const testing::TestTokens& tokens,
-                    const City& city, Role role, const std::string& method,
-                    const std::string& request) {
-  auth::Principal caller;
-  caller.role = role;
-  caller.subject =
-      absl::StrCat("user:", std::string(auth::RoleName(role)), "-a");
-  caller.municipality = city.code;
-  caller.areas = {city.place[0].area};
-  caller.schools = {city.place[0].school};
-  caller.hubs = {city.place[0].hub};
-  return testing::CallWithBytes(
-      services.at(FourServices::ServiceOf(method)).channel(), method,
-      tokens.Sign(caller), request, std::chrono::seconds(10));
-}
-
 // Request ids are the client's: another user may send one already used
 // (a shared generator, a guess). Idempotency must not hand them the record
 // the first request made when it is outside their scope; the same user's
@@ -1974,16 +1972,15 @@ TEST_F(ScopeWalk, OutOfScopeIsRefusedBeforeTheRecordsStateIsChecked) {
   for (const Probe& probe : probes) {
     const std::string what = absl::StrCat(
         probe.method, " as ", std::string(auth::RoleName(probe.role)));
-    const grpc::Status own =
-        CallAs(*services_, *tokens_, city, probe.role, probe.method,
-               probe.request(city, city.place[0]));
+    const grpc::Status own = CallAs(city, probe.role, probe.method,
+                                    probe.request(city, city.place[0]));
     EXPECT_NE(own.error_code(), grpc::StatusCode::OK)
         << what << " on the own record: not a probe of its state";
     EXPECT_NE(own.error_code(), grpc::StatusCode::PERMISSION_DENIED)
         << what << " on the own record: " << own.error_message();
     const City& other = probe.sibling ? city : cities_[1];
     const grpc::Status outside =
-        CallAs(*services_, *tokens_, city, probe.role, probe.method,
+        CallAs(city, probe.role, probe.method,
                probe.request(other, other.place[probe.sibling ? 1 : 0]));
     EXPECT_EQ(outside.error_code(), grpc::StatusCode::PERMISSION_DENIED)
         << what << " on the out-of-scope record: " << outside.error_message();
@@ -1994,8 +1991,8 @@ TEST_F(ScopeWalk, OutOfScopeIsRefusedBeforeTheRecordsStateIsChecked) {
   move.mutable_case_()->set_name(city.place[1].case_name);
   move.mutable_case_()->set_area_code(city.place[0].area);
   move.add_update_mask("area_code");
-  EXPECT_EQ(CallAs(*services_, *tokens_, city, Role::kWardOfficer,
-                   cp + "UpdateCase", move.SerializeAsString())
+  EXPECT_EQ(CallAs(city, Role::kWardOfficer, cp + "UpdateCase",
+                   move.SerializeAsString())
                 .error_code(),
             grpc::StatusCode::PERMISSION_DENIED);
 }
