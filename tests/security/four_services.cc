@@ -92,7 +92,8 @@ void FourServicesTest::TearDownTestSuite() {
 grpc::Status CallWithBytes(const std::shared_ptr<grpc::Channel>& channel,
                            const std::string& method, const std::string& token,
                            const std::string& request,
-                           std::chrono::milliseconds timeout) {
+                           std::chrono::milliseconds timeout,
+                           std::string* response) {
   grpc::GenericStub stub(channel);
   grpc::ClientContext context;
   if (!token.empty()) {
@@ -117,11 +118,20 @@ grpc::Status CallWithBytes(const std::shared_ptr<grpc::Channel>& channel,
       call->WritesDone(reinterpret_cast<void*>(3));
       step(3);
     }
-    grpc::ByteBuffer response;
+    grpc::ByteBuffer received;
     for (;;) {
-      call->Read(&response, reinterpret_cast<void*>(4));
+      call->Read(&received, reinterpret_cast<void*>(4));
       if (!step(4)) {
         break;
+      }
+      if (response != nullptr) {
+        std::vector<grpc::Slice> slices;
+        (void)received.Dump(&slices);
+        response->clear();
+        for (const grpc::Slice& slice : slices) {
+          response->append(reinterpret_cast<const char*>(slice.begin()),
+                           slice.size());
+        }
       }
     }
   }

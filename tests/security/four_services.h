@@ -54,10 +54,13 @@ class FourServicesTest : public ::testing::Test {
 // streaming), through the generic stub, as the holder of `token` (none:
 // the connection's certificate alone); the
 // call's final status. Streams the server keeps open end at `timeout`.
+// `response`, when given, receives the encoding of the last message the
+// server sent.
 grpc::Status CallWithBytes(
     const std::shared_ptr<grpc::Channel>& channel, const std::string& method,
     const std::string& token, const std::string& request,
-    std::chrono::milliseconds timeout = std::chrono::seconds(3));
+    std::chrono::milliseconds timeout = std::chrono::seconds(3),
+    std::string* response = nullptr);
 
 }  // namespace kosapo::testing
 

@@ -45,6 +45,24 @@ grpc::Status CaseServiceImpl::CreateCase(grpc::ServerContext* context,
         *response,
         cases_.Create(municipality, request->case_(),
                       request->duplicate_override(), caller, assign_caller));
+    // A request id already used in the municipality answers with the case
+    // it opened, which may be another user's: hand it back only to someone
+    // who may work on it.
+    CaseScope scope;
+    scope.municipality = response->municipality_code();
+    scope.area_code = response->area_code();
+    scope.school_code = response->child().school_code();
+    for (const v1::Assignee& assignee : response->assignees()) {
+      scope.assignees.push_back(assignee.subject());
+    }
+    scope.hubs.assign(response->hub_codes().begin(),
+                      response->hub_codes().end());
+    if (AccessTo(principal, scope) != Access::kFull) {
+      response->Clear();
+      return absl::PermissionDeniedError(
+          "request_id: already used for a case outside your scope; send a "
+          "new request id");
+    }
     return absl::OkStatus();
   });
 }

@@ -4,6 +4,7 @@
 // their own hub's children; city operations review the plans. The steps'
 // rules are in domain/hub_rules.h.
 #include <algorithm>
+#include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "common/auth/authorize.h"
@@ -116,9 +117,17 @@ grpc::Status ReferralServiceImpl::CreateHubApplication(
           usage.case_(), " is not open: reopen it before applying"));
     }
     KOSAPO_ASSIGN_OR_RETURN(
-        *response,
+        v1::HubUsage created,
         hubs_.CreateApplication(municipality, usage, access.area_code(),
                                 CallerOf(call, request->request_id())));
+    // A request id already used in the municipality answers with the usage
+    // it made, which may be of another case: hand it back only to someone
+    // who may act on that case.
+    if (created.case_() != usage.case_()) {
+      KOSAPO_RETURN_IF_ERROR(
+          ActOnCase(*context, call, created.case_()).status());
+    }
+    *response = std::move(created);
     return absl::OkStatus();
   });
 }

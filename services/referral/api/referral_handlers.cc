@@ -75,6 +75,13 @@ grpc::Status ReferralServiceImpl::CreateReferral(
         referrals_.Create(municipality, referral, access.area_code(),
                           access.state() == cases::v1::CASE_STATE_OPEN,
                           CallerOf(call, request->request_id())));
+    // A request id already used in the municipality answers with the
+    // referral it made, which may be of another case: hand it back only to
+    // someone who may act on that case.
+    if (created.case_() != referral.case_()) {
+      KOSAPO_RETURN_IF_ERROR(
+          ActOnCase(*context, call, created.case_()).status());
+    }
     *response = AsOf(created, today);
     return absl::OkStatus();
   });
