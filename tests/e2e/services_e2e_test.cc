@@ -281,7 +281,7 @@ TEST_F(ServicesTest, EveryServiceIsAliveAndReadyUnderItsOwnName) {
   }
 }
 
-TEST_F(ServicesTest, EveryServiceMigratedItsOwnSchema) {
+TEST_F(ServicesTest, EveryServiceMigratedItsOwnSchemaAsItsOwner) {
   pqxx::connection admin(cluster_->AdminUrl());
   pqxx::nontransaction tx(admin);
   for (const auto& service : Services()) {
@@ -295,7 +295,12 @@ TEST_F(ServicesTest, EveryServiceMigratedItsOwnSchema) {
                               "schemaname = $1 AND tablename = 'outbox_events'",
                               schema)[0]
                   .as<std::string>(),
-              "kosapo_" + service.name);
+              "kosapo_" + service.name + "_owner");
+    EXPECT_TRUE(tx.exec_params1("SELECT has_table_privilege($1, $2, 'INSERT')",
+                                "kosapo_" + service.name,
+                                schema + ".outbox_events")[0]
+                    .as<bool>())
+        << service.name;
   }
 }
 
