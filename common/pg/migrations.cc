@@ -269,7 +269,21 @@ absl::StatusOr<MigrationReport> Migrate(const std::string& url,
       if (!SchemaExists(tx, schema)) {
         return MissingSchema(schema);
       }
-      migrating_role = tx.exec1("SELECT current_user")[0].as<std::string>();
+      const pqxx::row owner = tx.exec_params1(
+          "SELECT current_user, pg_get_userbyid(nspowner),"
+          "       pg_has_role(current_user, nspowner, 'USAGE')"
+          " FROM pg_namespace WHERE nspname = $1",
+          schema);
+      migrating_role = owner[0].as<std::string>();
+      // Typically a database from when the runtime role owned its schema.
+      if (!owner[2].as<bool>()) {
+        return absl::FailedPreconditionError(absl::StrCat(
+            "schema '", schema, "' is owned by '", owner[1].as<std::string>(),
+            "', not by the migrating role '", migrating_role,
+            "': give it to that role (REASSIGN OWNED BY ",
+            owner[1].as<std::string>(), " TO ", migrating_role,
+            "; see deploy/README.md)"));
+      }
       tx.exec0(absl::StrCat("SET search_path TO ", tx.quote_name(schema)));
       // Session-level: held across the per-migration transactions below and
       // released when the connection closes, even if this process dies.

@@ -309,6 +309,20 @@ TEST_F(MigrateTest, CheckChangesNothingAndNamesWhatIsMissing) {
   EXPECT_THAT(older.unknown, ElementsAre("screening/0002_new.sql"));
 }
 
+TEST_F(MigrateTest, SchemaOwnedByAnotherRoleIsNamed) {
+  {
+    pqxx::connection admin(SharedPgCluster().AdminUrl());
+    pqxx::nontransaction tx(admin);
+    tx.exec0("ALTER SCHEMA " + tx.quote_name(schema_) +
+             " OWNER TO kosapo_screening");
+  }
+  EXPECT_THAT(Run({kLedger}, {"kosapo_screening"}),
+              StatusIs(absl::StatusCode::kFailedPrecondition,
+                       HasSubstr("is owned by 'kosapo_screening', not by the "
+                                 "migrating role 'kosapo_screening_owner'")));
+  EXPECT_FALSE(TableExists("schema_migrations"));
+}
+
 TEST(ConnectionUser, ReadsTheUserOfAUrlOrKeywordString) {
   EXPECT_EQ(ConnectionUser("postgresql://kosapo_case:pw@db:5432/kosapo")
                 .value_or("?"),
