@@ -223,6 +223,7 @@ absl::StatusOr<int> Suite::Start(const std::string& name,
       {"KOSAPO_LISTEN_HOST", "127.0.0.1"},
       {"KOSAPO_METRICS_PORT", "0"},
       {"KOSAPO_DB_URL", cluster_->ServiceUrl(name)},
+      {"KOSAPO_DB_MIGRATION_URL", cluster_->OwnerUrl(name)},
       {"KOSAPO_JWT_PUBLIC_KEY_FILE", work_dir_ + "/jwt.pub"},
       {"KOSAPO_PEER_TOKEN_FILE", work_dir_ + "/service.token"},
       // Faults and load, not transport, are under test here: plaintext

@@ -147,10 +147,10 @@ StoredRow StoredRowOf(const v1::Sheet& sheet,
 }
 
 // Seconds to COPY `rows` in one transaction into copy_baseline, made fresh
-// by `create`.
+// by `create`, as the owner role (the runtime role may not create tables).
 double TimeCopy(const kosapo::testing::PgCluster& cluster, const RoundIds& ids,
                 const std::vector<StoredRow>& rows, const std::string& create) {
-  pqxx::connection connection(cluster.ServiceUrl("screening"));
+  pqxx::connection connection(cluster.OwnerUrl("screening"));
   {
     pqxx::work setup(connection);
     setup.exec0("SET search_path TO " +

@@ -184,12 +184,15 @@ int main(int argc, char** argv) {
   // over the same kind of connection the service uses.
   const std::string db_url = (*suite)->cluster().ServiceUrl("case");
   {
-    pqxx::connection connection(db_url);
+    // Made by the owner, as a migration would be, and granted likewise.
+    pqxx::connection connection((*suite)->cluster().OwnerUrl("case"));
     pqxx::nontransaction tx(connection);
     tx.exec0(
         "CREATE TABLE bench_insert (id bigserial PRIMARY KEY, case_id bigint"
         " NOT NULL, summary text NOT NULL, create_time timestamptz NOT NULL"
         " DEFAULT now())");
+    tx.exec0("GRANT INSERT ON bench_insert TO kosapo_case");
+    tx.exec0("GRANT USAGE ON SEQUENCE bench_insert_id_seq TO kosapo_case");
   }
 
   if (flags.Double("hold") > 0) {

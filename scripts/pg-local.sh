@@ -4,13 +4,22 @@
 # Usage:
 #   pg-local.sh start DATA_DIR [PORT]
 #   pg-local.sh provision DATA_DIR DB_NAME SERVICE:SCHEMA...
-#   pg-local.sh url DATA_DIR SERVICE DB_NAME
+#   pg-local.sh url DATA_DIR SERVICE DB_NAME [--owner]
 #   pg-local.sh admin-url DATA_DIR DB_NAME
 #   pg-local.sh stop DATA_DIR [fast|immediate]
 #   pg-local.sh destroy DATA_DIR
 #   pg-local.sh sweep PARENT_DIR [--destroy]
 #
 # Results go to stdout (a port, URLs); progress and errors go to stderr.
+#
+# Roles: provision makes two login roles per service. kosapo_SERVICE_owner
+# owns the schema and everything in it and runs the migrations;
+# kosapo_SERVICE is the role the service runs as, granted its privileges by
+# the service itself after migrating (common/pg/migrations.h). provision
+# prints SERVICE=URL (runtime) and SERVICE.owner=URL (owner) lines; `url
+# ... --owner` prints the owner's. A data directory provisioned when the
+# runtime role owned the schema is converted: what it owned passes to the
+# owner role.
 #
 # Environment:
 #   KOSAPO_PG_FAST=1   trade durability for speed (fsync and full_page_writes
@@ -35,6 +44,7 @@
 #   external_dir       only as root, when the postgres user cannot reach
 #                      DATA_DIR: the /tmp directory holding pgdata and the log
 #   passwords/SERVICE  password of role kosapo_SERVICE (mode 600)
+#   passwords/SERVICE.owner  password of role kosapo_SERVICE_owner
 set -euo pipefail
 
 readonly PROG="pg-local.sh"
@@ -57,7 +67,7 @@ usage() {
 usage:
   ${PROG} start DATA_DIR [PORT]
   ${PROG} provision DATA_DIR DB_NAME SERVICE:SCHEMA...
-  ${PROG} url DATA_DIR SERVICE DB_NAME
+  ${PROG} url DATA_DIR SERVICE DB_NAME [--owner]
   ${PROG} admin-url DATA_DIR DB_NAME
   ${PROG} stop DATA_DIR [fast|immediate]
   ${PROG} destroy DATA_DIR
@@ -441,14 +451,31 @@ password_of() {
   cat -- "${file}"
 }
 
+# Prints the URL of a service's role: the runtime role, or with KIND=owner
+# the owner role.
 service_url() {
-  local dir="$1" service="$2" db="$3" file
+  local dir="$1" service="$2" db="$3" kind="${4:-runtime}" file role
   file="${dir}/passwords/${service}"
+  role="kosapo_${service}"
+  if [[ "${kind}" == "owner" ]]; then
+    file="${file}.owner"
+    role="${role}_owner"
+  fi
   [[ -s "${file}" ]] ||
-    die "no role for service '${service}' in ${dir}; run provision first"
+    die "no role ${role} in ${dir}; run provision first"
   [[ -s "${dir}/port" ]] || die "${dir} has no port; run start first"
-  printf 'postgresql://kosapo_%s:%s@127.0.0.1:%s/%s\n' \
-    "${service}" "$(<"${file}")" "$(<"${dir}/port")" "${db}"
+  printf 'postgresql://%s:%s@127.0.0.1:%s/%s\n' \
+    "${role}" "$(<"${file}")" "$(<"${dir}/port")" "${db}"
+}
+
+# Prints the SQL that creates login role $1 (if missing) with password $2.
+login_role_sql() {
+  local role="$1" pw="$2"
+  echo "SELECT format('CREATE ROLE %I', '${role}')"
+  echo "  WHERE NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '${role}')"
+  echo "\\gexec"
+  echo "ALTER ROLE \"${role}\" WITH LOGIN NOSUPERUSER NOCREATEDB"
+  echo "  NOCREATEROLE NOREPLICATION NOBYPASSRLS INHERIT PASSWORD '${pw}';"
 }
 
 cmd_provision() {
@@ -461,13 +488,15 @@ cmd_provision() {
   require_ours "${dir}"
   is_running "${dir}" || die "the cluster in ${dir} is not running; start it first"
 
-  local spec service schema role
+  local spec service schema role owner
   local -a services=() schemas=()
   for spec in "$@"; do
     [[ "${spec}" == *:* ]] || die "'${spec}' is not SERVICE:SCHEMA"
     service="${spec%%:*}"
     schema="${spec#*:}"
     valid_name "${service}" || die "invalid service name '${service}'"
+    # PostgreSQL cuts names at 63 bytes: kosapo_SERVICE_owner must fit.
+    ((${#service} <= 50)) || die "service name '${service}' is too long (max 50)"
     valid_name "${schema}" || die "invalid schema name '${schema}'"
     if [[ "${schema}" == "public" || "${schema}" == pg_* ]]; then
       die "schema '${schema}' is reserved"
@@ -483,34 +512,39 @@ cmd_provision() {
   done
 
   # Roles and the database are cluster-wide: made from the postgres database.
-  local i pw
+  local i
   {
     echo "SELECT format('CREATE DATABASE %I', '${db}')"
     echo "  WHERE NOT EXISTS (SELECT FROM pg_database WHERE datname = '${db}')"
     echo "\\gexec"
     for i in "${!services[@]}"; do
-      role="kosapo_${services[i]}"
-      pw="$(password_of "${dir}" "${services[i]}")"
-      echo "SELECT format('CREATE ROLE %I', '${role}')"
-      echo "  WHERE NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '${role}')"
-      echo "\\gexec"
-      echo "ALTER ROLE \"${role}\" WITH LOGIN NOSUPERUSER NOCREATEDB"
-      echo "  NOCREATEROLE NOREPLICATION NOBYPASSRLS INHERIT PASSWORD '${pw}';"
+      login_role_sql "kosapo_${services[i]}" \
+        "$(password_of "${dir}" "${services[i]}")"
+      login_role_sql "kosapo_${services[i]}_owner" \
+        "$(password_of "${dir}" "${services[i]}.owner")"
     done
   } | psql_admin "${dir}" postgres || die "provisioning roles failed"
 
-  # Each role may connect and use only its own schema.
+  # The owner role owns each schema; the runtime role may connect and make
+  # temporary tables, and gets its privileges in the schema from the service
+  # once it has migrated. REASSIGN OWNED converts a data directory from when
+  # the runtime role owned its schema.
   {
     echo "BEGIN;"
     echo "REVOKE ALL ON SCHEMA public FROM PUBLIC;"
     echo "REVOKE CONNECT, TEMPORARY ON DATABASE \"${db}\" FROM PUBLIC;"
     for i in "${!services[@]}"; do
       role="kosapo_${services[i]}"
+      owner="${role}_owner"
       schema="${schemas[i]}"
-      echo "CREATE SCHEMA IF NOT EXISTS \"${schema}\" AUTHORIZATION \"${role}\";"
-      echo "ALTER SCHEMA \"${schema}\" OWNER TO \"${role}\";"
+      echo "CREATE SCHEMA IF NOT EXISTS \"${schema}\" AUTHORIZATION \"${owner}\";"
+      echo "REASSIGN OWNED BY \"${role}\" TO \"${owner}\";"
+      echo "ALTER SCHEMA \"${schema}\" OWNER TO \"${owner}\";"
       echo "GRANT CONNECT, TEMPORARY ON DATABASE \"${db}\" TO \"${role}\";"
+      echo "GRANT CONNECT ON DATABASE \"${db}\" TO \"${owner}\";"
       echo "ALTER ROLE \"${role}\" IN DATABASE \"${db}\""
+      echo "  SET search_path = \"${schema}\";"
+      echo "ALTER ROLE \"${owner}\" IN DATABASE \"${db}\""
       echo "  SET search_path = \"${schema}\";"
     done
     echo "COMMIT;"
@@ -519,17 +553,24 @@ cmd_provision() {
   for service in "${services[@]}"; do
     printf '%s=%s' "${service}" "$(service_url "${dir}" "${service}" "${db}")"
     echo
+    printf '%s.owner=%s' "${service}" \
+      "$(service_url "${dir}" "${service}" "${db}" owner)"
+    echo
   done
 }
 
 cmd_url() {
-  (($# == 3)) || usage
-  local dir
+  (($# == 3 || $# == 4)) || usage
+  local dir kind=runtime
   dir="$(abs_path "$1")"
   valid_name "$2" || die "invalid service name '$2'"
   valid_name "$3" || die "invalid database name '$3'"
+  if (($# == 4)); then
+    [[ "$4" == "--owner" ]] || usage
+    kind=owner
+  fi
   require_ours "${dir}"
-  service_url "${dir}" "$2" "$3"
+  service_url "${dir}" "$2" "$3" "${kind}"
 }
 
 cmd_admin_url() {

@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Starts the whole kosapo suite on this machine and shows it working:
 # installs what is missing (Debian 12), builds, starts a local PostgreSQL in
-# .kosapo/ (no system service needed), provisions one role and schema per
-# service, starts the four services on loopback, loads a sample city
-# through their public gRPC APIs (pupils, cases, outreach, referrals,
+# .kosapo/ (no system service needed), provisions a schema and two roles per
+# service (an owner that migrates, a runtime role the service runs as),
+# starts the four services on loopback, loads a sample city through their
+# public gRPC APIs (pupils, cases, outreach, referrals,
 # outcomes) and checks that the reporting service reproduces the city's
 # published ward comparison cell for cell; then prints it as a table and
 # writes it as XLSX, CSV and HTML under out/.
@@ -171,6 +172,7 @@ for service in "${SERVICES[@]}"; do
     KOSAPO_METRICS_PORT="${METRICS[${service}]}" \
     KOSAPO_LISTEN_HOST=127.0.0.1 \
     KOSAPO_DB_URL="${DB_URL[${service}]}" \
+    KOSAPO_DB_MIGRATION_URL="${DB_URL[${service}.owner]}" \
     KOSAPO_HEALTH_PORT="${HEALTH[${service}]}" \
     KOSAPO_REFLECTION=true \
     KOSAPO_JWT_PUBLIC_KEY_FILE="${state}/keys/jwt-es256.pub" \

@@ -113,30 +113,29 @@ class OutboxTest : public ::testing::Test {
       pqxx::connection admin(SharedPgCluster().AdminUrl());
       pqxx::nontransaction tx(admin);
       tx.exec0("CREATE SCHEMA " + tx.quote_name(producer_schema_) +
-               " AUTHORIZATION kosapo_screening");
+               " AUTHORIZATION kosapo_screening_owner");
       tx.exec0("CREATE SCHEMA " + tx.quote_name(consumer_schema_) +
-               " AUTHORIZATION kosapo_case");
+               " AUTHORIZATION kosapo_case_owner");
     }
+    // Migrated by the owners, used by the runtime roles, as in a service.
     producer_url_ = SharedPgCluster().ServiceUrl("screening");
     consumer_url_ = SharedPgCluster().ServiceUrl("case");
     ASSERT_THAT(
-        pg::Migrate(producer_url_, producer_schema_, {PlatformMigrations()}),
+        pg::Migrate(SharedPgCluster().OwnerUrl("screening"), producer_schema_,
+                    {PlatformMigrations()}, {"kosapo_screening"}),
         IsOk());
+    const pg::MigrationSet applied_table{"test",
+                                         {{1, "0001_applied.sql",
+                                           "CREATE TABLE applied ("
+                                           " sequence bigint PRIMARY KEY,"
+                                           " subject text NOT NULL,"
+                                           " applied_order bigserial)"}}};
     ASSERT_THAT(
-        pg::Migrate(consumer_url_, consumer_schema_, {PlatformMigrations()}),
+        pg::Migrate(SharedPgCluster().OwnerUrl("case"), consumer_schema_,
+                    {PlatformMigrations(), applied_table}, {"kosapo_case"}),
         IsOk());
     producer_pool_ = MakePool(producer_url_, producer_schema_);
     consumer_pool_ = MakePool(consumer_url_, consumer_schema_);
-    ASSERT_THAT(pg::InTransaction(*consumer_pool_, "setup",
-                                  [](pqxx::work& tx) {
-                                    tx.exec0(
-                                        "CREATE TABLE applied ("
-                                        " sequence bigint PRIMARY KEY,"
-                                        " subject text NOT NULL,"
-                                        " applied_order bigserial)");
-                                    return absl::OkStatus();
-                                  }),
-                IsOk());
     auto tokens = testing::TestTokens::Create();
     ASSERT_TRUE(tokens.ok()) << tokens.status();
     tokens_ = *std::move(tokens);

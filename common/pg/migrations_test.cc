@@ -19,7 +19,7 @@ using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
 
-// Each test migrates a schema of its own, owned by the screening role.
+// Each test migrates a schema of its own, owned by the screening owner role.
 class MigrateTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -31,7 +31,7 @@ class MigrateTest : public ::testing::Test {
     pqxx::connection admin(SharedPgCluster().AdminUrl());
     pqxx::nontransaction tx(admin);
     tx.exec0("CREATE SCHEMA " + tx.quote_name(schema_) +
-             " AUTHORIZATION kosapo_screening");
+             " AUTHORIZATION kosapo_screening_owner");
   }
 
   int CountRows(const std::string& table) {
@@ -53,8 +53,32 @@ class MigrateTest : public ::testing::Test {
                 .empty();
   }
 
-  absl::StatusOr<MigrationReport> Run(const std::vector<MigrationSet>& sets) {
-    return Migrate(SharedPgCluster().ServiceUrl("screening"), schema_, sets);
+  absl::StatusOr<MigrationReport> Run(const std::vector<MigrationSet>& sets,
+                                      const MigrateOptions& options = {}) {
+    return Migrate(SharedPgCluster().OwnerUrl("screening"), schema_, sets,
+                   options);
+  }
+
+  // Runs `sql` as the screening runtime role, with this test's schema first
+  // on the search path; returns the error's message, or "" if it succeeded.
+  std::string AsRuntime(const std::string& sql) {
+    return ExecAs(SharedPgCluster().ServiceUrl("screening"), sql);
+  }
+  std::string AsOwner(const std::string& sql) {
+    return ExecAs(SharedPgCluster().OwnerUrl("screening"), sql);
+  }
+  std::string ExecAs(const std::string& url, const std::string& sql) {
+    try {
+      pqxx::connection connection(url);
+      pqxx::nontransaction tx(connection);
+      tx.exec0("SET search_path TO " + tx.quote_name(schema_));
+      tx.exec(sql);
+      return "";
+    } catch (const pqxx::insufficient_privilege& error) {
+      return std::string("42501 ") + error.what();
+    } catch (const pqxx::sql_error& error) {
+      return error.what();
+    }
   }
 
   std::string schema_;
@@ -140,8 +164,180 @@ TEST_F(MigrateTest, RecordedMigrationUnknownToBinaryIsReported) {
   EXPECT_THAT(report.unknown, ElementsAre("screening/0002_b.sql"));
 }
 
+const MigrationSet kLedger{
+    "screening",
+    {{1, "0001_ledger.sql",
+      "CREATE TABLE entries (id bigserial PRIMARY KEY, note text);"
+      "CREATE TABLE ledger_audit (id bigserial PRIMARY KEY, note text);"
+      "CREATE TABLE entry_history (id int, note text);"}}};
+
+constexpr char kPermissionDenied[] = "42501 ERROR:  permission denied";
+
+TEST_F(MigrateTest, RuntimeRoleGetsItsTablesAndNoMore) {
+  ASSERT_OK_AND_ASSIGN(auto report, Run({kLedger}, {"kosapo_screening"}));
+  EXPECT_TRUE(report.granted);
+
+  EXPECT_EQ(AsRuntime("INSERT INTO entries (note) VALUES ('a')"), "");
+  EXPECT_EQ(AsRuntime("UPDATE entries SET note = 'b'"), "");
+  EXPECT_EQ(AsRuntime("SELECT * FROM entries"), "");
+  EXPECT_EQ(AsRuntime("DELETE FROM entries"), "");
+  EXPECT_THAT(AsRuntime("TRUNCATE entries"), HasSubstr(kPermissionDenied));
+  EXPECT_THAT(AsRuntime("CREATE TABLE intruder (id int)"),
+              HasSubstr(kPermissionDenied));
+  EXPECT_THAT(AsRuntime("ALTER TABLE entries ADD COLUMN x int"),
+              HasSubstr("42501 ERROR:  must be owner"));
+  EXPECT_EQ(AsRuntime("SELECT * FROM schema_migrations"), "");
+  EXPECT_THAT(AsRuntime("DELETE FROM schema_migrations"),
+              HasSubstr(kPermissionDenied));
+}
+
+TEST_F(MigrateTest, AppendOnlyTablesTakeInsertsOnly) {
+  ASSERT_THAT(Run({kLedger}, {"kosapo_screening"}), IsOk());
+  for (const std::string table : {"ledger_audit", "entry_history"}) {
+    SCOPED_TRACE(table);
+    EXPECT_EQ(AsRuntime("INSERT INTO " + table + " (note) VALUES ('a')"), "");
+    EXPECT_EQ(AsRuntime("SELECT * FROM " + table), "");
+    // The runtime role is stopped by its privileges...
+    EXPECT_THAT(AsRuntime("UPDATE " + table + " SET note = 'b'"),
+                HasSubstr(kPermissionDenied));
+    EXPECT_THAT(AsRuntime("DELETE FROM " + table),
+                HasSubstr(kPermissionDenied));
+    EXPECT_THAT(AsRuntime("TRUNCATE " + table), HasSubstr(kPermissionDenied));
+    // ...and the owner, which has them all, by the trigger.
+    EXPECT_THAT(AsOwner("UPDATE " + table + " SET note = 'b'"),
+                HasSubstr("is append-only"));
+    EXPECT_THAT(AsOwner("DELETE FROM " + table), HasSubstr("is append-only"));
+    EXPECT_THAT(AsOwner("TRUNCATE " + table), HasSubstr("is append-only"));
+  }
+  EXPECT_EQ(CountRows("ledger_audit"), 1);
+  EXPECT_EQ(CountRows("entry_history"), 1);
+}
+
+TEST_F(MigrateTest, EveryRunGrantsAgainAndCoversNewTables) {
+  MigrationSet service = kLedger;
+  const MigrateOptions options{"kosapo_screening"};
+  ASSERT_THAT(Run({service}, options), IsOk());
+  {
+    // Privileges given by hand beyond the promised ones are taken back.
+    pqxx::connection admin(SharedPgCluster().AdminUrl());
+    pqxx::nontransaction tx(admin);
+    tx.exec0("GRANT TRUNCATE, UPDATE ON " + tx.quote_name(schema_) +
+             ".ledger_audit TO kosapo_screening");
+    tx.exec0("GRANT CREATE ON SCHEMA " + tx.quote_name(schema_) +
+             " TO kosapo_screening");
+  }
+  service.migrations.push_back(
+      {2, "0002_more.sql",
+       "CREATE TABLE more (id int); CREATE TABLE more_audit (id int);"});
+  ASSERT_OK_AND_ASSIGN(auto second, Run({service}, options));
+  EXPECT_THAT(second.applied, ElementsAre("screening/0002_more.sql"));
+  EXPECT_TRUE(second.granted);
+  EXPECT_EQ(AsRuntime("INSERT INTO more VALUES (1)"), "");
+  EXPECT_EQ(AsRuntime("INSERT INTO more_audit VALUES (1)"), "");
+  EXPECT_THAT(AsRuntime("DELETE FROM more_audit"),
+              HasSubstr(kPermissionDenied));
+  EXPECT_THAT(AsRuntime("TRUNCATE ledger_audit"), HasSubstr(kPermissionDenied));
+  EXPECT_THAT(AsRuntime("CREATE TABLE intruder (id int)"),
+              HasSubstr(kPermissionDenied));
+
+  // A start with nothing to apply grants the same again.
+  ASSERT_OK_AND_ASSIGN(auto third, Run({service}, options));
+  EXPECT_THAT(third.applied, IsEmpty());
+  EXPECT_TRUE(third.granted);
+  EXPECT_EQ(AsRuntime("INSERT INTO entries (note) VALUES ('c')"), "");
+  EXPECT_THAT(AsRuntime("UPDATE ledger_audit SET note = 'x'"),
+              HasSubstr(kPermissionDenied));
+}
+
+TEST_F(MigrateTest, NoGrantsWhenTheMigratingRoleIsTheRuntimeRole) {
+  ASSERT_OK_AND_ASSIGN(auto report, Run({kLedger}, {"kosapo_screening_owner"}));
+  EXPECT_FALSE(report.granted);
+  // The trigger still guards the append-only tables.
+  EXPECT_THAT(AsOwner("DELETE FROM ledger_audit"), HasSubstr("append-only"));
+  EXPECT_THAT(AsRuntime("SELECT * FROM " + schema_ + ".entries"),
+              HasSubstr(kPermissionDenied));
+}
+
+TEST_F(MigrateTest, RuntimeRoleThatIsAMemberOfTheOwnerIsRefused) {
+  {
+    pqxx::connection admin(SharedPgCluster().AdminUrl());
+    pqxx::nontransaction tx(admin);
+    tx.exec0("DROP ROLE IF EXISTS mig_member_probe");
+    tx.exec0("CREATE ROLE mig_member_probe IN ROLE kosapo_screening_owner");
+  }
+  EXPECT_THAT(Run({kLedger}, {"mig_member_probe"}),
+              StatusIs(absl::StatusCode::kFailedPrecondition,
+                       HasSubstr("'mig_member_probe' is a member of "
+                                 "'kosapo_screening_owner'")));
+  EXPECT_THAT(Run({kLedger}, {"no_such_role"}),
+              StatusIs(absl::StatusCode::kFailedPrecondition,
+                       HasSubstr("granting to runtime role 'no_such_role'")));
+}
+
+TEST_F(MigrateTest, CheckChangesNothingAndNamesWhatIsMissing) {
+  const std::string runtime = SharedPgCluster().ServiceUrl("screening");
+  EXPECT_THAT(CheckMigrated(SharedPgCluster().OwnerUrl("screening"), schema_,
+                            {kLedger}),
+              StatusIs(absl::StatusCode::kFailedPrecondition,
+                       HasSubstr("never migrated")));
+  EXPECT_FALSE(TableExists("schema_migrations"));
+  // Not yet granted anything, the runtime role cannot even look.
+  EXPECT_THAT(CheckMigrated(runtime, schema_, {kLedger}),
+              StatusIs(absl::StatusCode::kFailedPrecondition,
+                       HasSubstr("permission denied for schema")));
+
+  ASSERT_THAT(Run({kLedger}, {"kosapo_screening"}), IsOk());
+  ASSERT_OK_AND_ASSIGN(auto report, CheckMigrated(runtime, schema_, {kLedger}));
+  EXPECT_THAT(report.applied, IsEmpty());
+
+  MigrationSet newer = kLedger;
+  newer.migrations.push_back({2, "0002_new.sql", "CREATE TABLE n (id int);"});
+  EXPECT_THAT(CheckMigrated(runtime, schema_, {newer}),
+              StatusIs(absl::StatusCode::kFailedPrecondition,
+                       HasSubstr("screening/0002_new.sql is not applied")));
+  EXPECT_FALSE(TableExists("n"));
+
+  MigrationSet edited = kLedger;
+  edited.migrations[0].sql = "CREATE TABLE entries (id int);";
+  EXPECT_THAT(CheckMigrated(runtime, schema_, {edited}),
+              StatusIs(absl::StatusCode::kFailedPrecondition,
+                       HasSubstr("screening/0001_ledger.sql was changed")));
+
+  // An older binary (rolled back) passes, and is told what it does not know.
+  ASSERT_THAT(Run({newer}, {"kosapo_screening"}), IsOk());
+  ASSERT_OK_AND_ASSIGN(auto older, CheckMigrated(runtime, schema_, {kLedger}));
+  EXPECT_THAT(older.unknown, ElementsAre("screening/0002_new.sql"));
+}
+
+TEST_F(MigrateTest, SchemaOwnedByAnotherRoleIsNamed) {
+  {
+    pqxx::connection admin(SharedPgCluster().AdminUrl());
+    pqxx::nontransaction tx(admin);
+    tx.exec0("ALTER SCHEMA " + tx.quote_name(schema_) +
+             " OWNER TO kosapo_screening");
+  }
+  EXPECT_THAT(Run({kLedger}, {"kosapo_screening"}),
+              StatusIs(absl::StatusCode::kFailedPrecondition,
+                       HasSubstr("is owned by 'kosapo_screening', not by the "
+                                 "migrating role 'kosapo_screening_owner'")));
+  EXPECT_FALSE(TableExists("schema_migrations"));
+}
+
+TEST(ConnectionUser, ReadsTheUserOfAUrlOrKeywordString) {
+  EXPECT_EQ(ConnectionUser("postgresql://kosapo_case:pw@db:5432/kosapo")
+                .value_or("?"),
+            "kosapo_case");
+  EXPECT_EQ(
+      ConnectionUser("host=db user=kosapo_case password=pw").value_or("?"),
+      "kosapo_case");
+  EXPECT_EQ(ConnectionUser("postgresql://db/kosapo").value_or("?"), "");
+  auto bad = ConnectionUser("postgresql://u:hunter2@db/kosapo?nonsense=1");
+  EXPECT_THAT(bad, StatusIs(absl::StatusCode::kInvalidArgument));
+  EXPECT_THAT(bad.status().message(), ::testing::Not(HasSubstr("hunter2")));
+}
+
 TEST(Migrate, MissingSchemaIsFailedPrecondition) {
-  EXPECT_THAT(Migrate(SharedPgCluster().ServiceUrl("screening"), "nope", {}),
+  EXPECT_THAT(Migrate(SharedPgCluster().OwnerUrl("screening"), "nope", {}),
               StatusIs(absl::StatusCode::kFailedPrecondition,
                        HasSubstr("schema 'nope' does not exist")));
 }

@@ -18,9 +18,10 @@ using ::kosapo::testing::IsOk;
 using ::kosapo::testing::SharedPgCluster;
 using ::kosapo::testing::StatusIs;
 
+// As the schema's owner: the tests make scratch tables of their own.
 PoolOptions OptionsFor(int size) {
   PoolOptions options;
-  options.url = SharedPgCluster().ServiceUrl("screening");
+  options.url = SharedPgCluster().OwnerUrl("screening");
   options.schema = SharedPgCluster().Schema("screening");
   options.size = size;
   options.acquire_timeout = absl::Milliseconds(200);

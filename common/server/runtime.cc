@@ -156,34 +156,6 @@ ServiceRuntime::~ServiceRuntime() {
   }
 }
 
-absl::Status ServiceRuntime::Migrate(
-    const std::vector<pg::MigrationSet>& sets) {
-  const absl::Time give_up = absl::Now() + config_.db_startup_timeout;
-  absl::Duration backoff = absl::Milliseconds(200);
-  while (true) {
-    auto report = pg::Migrate(config_.db.url, config_.db.schema, sets);
-    if (report.ok()) {
-      log::Info("schema migrated",
-                {{"schema", config_.db.schema}, {"applied", report->applied}});
-      if (!report->unknown.empty()) {
-        log::Warning(
-            "database has migrations this binary does not know; "
-            "a newer version ran here",
-            {{"unknown", report->unknown}});
-      }
-      return absl::OkStatus();
-    }
-    if (report.status().code() != absl::StatusCode::kUnavailable ||
-        absl::Now() + backoff > give_up) {
-      return report.status();
-    }
-    log::Warning("database not reachable yet; retrying migrations",
-                 {{"error", std::string(report.status().message())}});
-    absl::SleepFor(backoff);
-    backoff = std::min(backoff * 2, absl::Seconds(5));
-  }
-}
-
 void ServiceRuntime::AddService(std::shared_ptr<grpc::Service> service) {
   services_.push_back(std::move(service));
 }
@@ -402,13 +374,81 @@ void ServiceRuntime::SetServing(const std::string& name, bool serving) {
   health_port_service_.Set(name, serving);
 }
 
+namespace {
+
+absl::StatusOr<pg::MigrationReport> PrepareSchemaOnce(
+    const ServiceConfig& config, const std::vector<pg::MigrationSet>& sets) {
+  if (config.migrations == MigrationMode::kCheck) {
+    auto report = pg::CheckMigrated(config.db.url, config.db.schema, sets);
+    if (report.status().code() == absl::StatusCode::kFailedPrecondition) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("--migrations=check: ", report.status().message(),
+                       "; apply the migrations first (--migrate_only with "
+                       "--db_migration_url, the schema owner's URL)"));
+    }
+    return report;
+  }
+  if (config.db_migration_url.empty()) {
+    return pg::Migrate(config.db.url, config.db.schema, sets);
+  }
+  return pg::Migrate(config.db_migration_url, config.db.schema, sets,
+                     {config.db_runtime_role});
+}
+
+}  // namespace
+
+absl::Status PrepareSchema(const ServiceConfig& config,
+                           const std::vector<pg::MigrationSet>& sets) {
+  const bool check = config.migrations == MigrationMode::kCheck;
+  const absl::Time give_up = absl::Now() + config.db_startup_timeout;
+  absl::Duration backoff = absl::Milliseconds(200);
+  while (true) {
+    auto report = PrepareSchemaOnce(config, sets);
+    if (report.ok()) {
+      if (check) {
+        log::Info("schema checked: every migration is applied",
+                  {{"schema", config.db.schema}});
+      } else {
+        log::Info("schema migrated", {{"schema", config.db.schema},
+                                      {"applied", report->applied},
+                                      {"granted_to", config.db_runtime_role},
+                                      {"granted", report->granted}});
+      }
+      if (!check && !report->granted) {
+        log::Warning(
+            "INSECURE: the service runs as the role that migrates its schema "
+            "(no --db_migration_url, KOSAPO_DB_MIGRATION_URL, or one with "
+            "the --db_url role): it owns the schema and may alter or drop "
+            "any table, audit tables included; for local development only, "
+            "never in a deployment",
+            {{"schema", config.db.schema}});
+      }
+      if (!report->unknown.empty()) {
+        log::Warning(
+            "database has migrations this binary does not know; "
+            "a newer version ran here",
+            {{"unknown", report->unknown}});
+      }
+      return absl::OkStatus();
+    }
+    if (report.status().code() != absl::StatusCode::kUnavailable ||
+        absl::Now() + backoff > give_up) {
+      return report.status();
+    }
+    log::Warning("database not reachable yet; retrying migrations",
+                 {{"error", std::string(report.status().message())}});
+    absl::SleepFor(backoff);
+    backoff = std::min(backoff * 2, absl::Seconds(5));
+  }
+}
+
 absl::StatusOr<std::unique_ptr<ServiceRuntime>> StartService(
     const ServiceDefinition& service, const ServiceConfig& config) {
   auto runtime = ServiceRuntime::Create(service.descriptor, config);
   if (!runtime.ok()) {
     return runtime.status();
   }
-  absl::Status status = (*runtime)->Migrate(service.migrations);
+  absl::Status status = PrepareSchema(config, service.migrations);
   if (status.ok() && service.setup) {
     status = service.setup(**runtime);
   }
@@ -454,6 +494,18 @@ int RunService(int argc, char** argv, const ServiceDefinition& service) {
   }
   log::Init(descriptor.name, service_config->log_level);
   log::Info("starting", {{"config", config->Describe()}});
+
+  if (service_config->migrate_only) {
+    const absl::Status prepared =
+        PrepareSchema(*service_config, service.migrations);
+    if (!prepared.ok()) {
+      log::Error("migration step failed",
+                 {{"error", std::string(prepared.message())}});
+      return 1;
+    }
+    log::Info("--migrate_only: done");
+    return 0;
+  }
 
   auto runtime = StartService(service, *service_config);
   if (!runtime.ok()) {

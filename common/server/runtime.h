@@ -42,10 +42,6 @@ class ServiceRuntime {
       ServiceDescriptor descriptor, ServiceConfig config);
   ~ServiceRuntime();
 
-  // Applies the migrations, retrying while the database is unreachable for
-  // up to db_startup_timeout.
-  absl::Status Migrate(const std::vector<pg::MigrationSet>& sets);
-
   // Registers a handler; call before Start(). The runtime keeps it alive
   // for as long as its server runs.
   void AddService(std::shared_ptr<grpc::Service> service);
@@ -118,7 +114,16 @@ struct ServiceDefinition {
   std::function<absl::Status(ServiceRuntime&)> setup;
 };
 
-// Creates the runtime, migrates, runs `service.setup` and starts serving:
+// The migration step of a start, as config.migrations says: apply the
+// migrations with the owner's URL (or, without one, the runtime URL, with a
+// warning) and grant the runtime role, or only check that they are applied.
+// Retries while the database is unreachable, for up to db_startup_timeout;
+// each connection it makes is closed when it returns.
+absl::Status PrepareSchema(const ServiceConfig& config,
+                           const std::vector<pg::MigrationSet>& sets);
+
+// Creates the runtime, runs PrepareSchema, runs `service.setup` and starts
+// serving:
 // everything between configuration and the first call. Tests use it to run a
 // service in-process exactly as its binary does.
 absl::StatusOr<std::unique_ptr<ServiceRuntime>> StartService(
@@ -127,7 +132,8 @@ absl::StatusOr<std::unique_ptr<ServiceRuntime>> StartService(
 // The whole life of a service binary: parse flags and environment, start
 // logging, create the runtime, migrate, run `setup`, serve until SIGTERM or
 // SIGINT, drain, exit. Returns the process exit code: 0 after a clean drain,
-// 2 on bad configuration, 1 otherwise. (Services call kosapo::ServiceMain in
+// 2 on bad configuration, 1 otherwise. With --migrate_only it exits after
+// PrepareSchema: 0 when it succeeded. (Services call kosapo::ServiceMain in
 // common/service_main.h, which adds what every service has.)
 int RunService(int argc, char** argv, const ServiceDefinition& service);
 

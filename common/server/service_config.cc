@@ -2,6 +2,7 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "common/pg/migrations.h"
 
 namespace kosapo::server {
 namespace {
@@ -53,12 +54,31 @@ ConfigSpec ServiceConfigSpec(const ServiceDescriptor& service) {
                "off unless set, as a production port should not describe "
                "itself.")
       .AddString("db_url", "KOSAPO_DB_URL", "",
-                 "PostgreSQL URL of this service's own role, e.g. "
+                 "PostgreSQL URL of the role this service runs as, e.g. "
                  "postgresql://kosapo_case:secret@db:5432/kosapo"
-                 "?connect_timeout=5",
+                 "?connect_timeout=5; with --db_migration_url it is granted "
+                 "its privileges in the schema after migrating.",
                  ConfigSpec::StringOptions().Required().Secret())
+      .AddString("db_migration_url", "KOSAPO_DB_MIGRATION_URL", "",
+                 "PostgreSQL URL of the role that owns the schema "
+                 "(kosapo_<service>_owner): migrations run with it, then it "
+                 "grants the --db_url role its privileges, and its "
+                 "connection is closed before serving. Unset: --db_url "
+                 "migrates, so the service runs as its schema's owner "
+                 "(development only; logged as a warning).",
+                 ConfigSpec::StringOptions().Secret())
+      .AddString("migrations", "KOSAPO_MIGRATIONS", "apply",
+                 "apply: apply pending migrations and grant the runtime role "
+                 "at start. check: change nothing and refuse to start unless "
+                 "every migration this binary knows is applied (when an init "
+                 "container or a Job migrates).",
+                 ConfigSpec::StringOptions().OneOf({"apply", "check"}))
+      .AddBool("migrate_only", "KOSAPO_MIGRATE_ONLY", false,
+               "Run the migration step (--migrations) and exit: 0 when done, "
+               "1 when it failed. Needs no TLS or token keys (for a "
+               "Kubernetes init container or Job).")
       .AddString("db_schema", "KOSAPO_DB_SCHEMA", service.default_schema,
-                 "The schema this service owns and migrates.")
+                 "The schema this service uses; its owner role migrates it.")
       .AddInt("db_pool_size", "KOSAPO_DB_POOL_SIZE", 8, 1, 256,
               "Database connections in the pool.")
       .AddDuration("db_statement_timeout", "KOSAPO_DB_STATEMENT_TIMEOUT",
@@ -143,12 +163,14 @@ absl::StatusOr<ServiceConfig> LoadServiceConfig(
   out.metrics_port = static_cast<int>(config.GetInt("metrics_port"));
   out.health_port = static_cast<int>(config.GetInt("health_port"));
   out.insecure_plaintext = config.GetBool("insecure_plaintext");
+  out.migrate_only = config.GetBool("migrate_only");
   out.reflection = config.GetBool("reflection");
   out.tls.cert_file = config.GetString("tls_cert_file");
   out.tls.key_file = config.GetString("tls_key_file");
   out.tls.ca_file = config.GetString("tls_ca_file");
   out.tls.refresh_interval = config.GetDuration("tls_refresh_interval");
-  if (!out.insecure_plaintext) {
+  // Migrating serves nothing: an init container needs no certificate.
+  if (!out.insecure_plaintext && !out.migrate_only) {
     if (absl::Status files = tls::CheckTlsFiles(out.tls); !files.ok()) {
       return absl::InvalidArgumentError(absl::StrCat(
           files.message(),
@@ -164,6 +186,39 @@ absl::StatusOr<ServiceConfig> LoadServiceConfig(
   out.db.statement_timeout = config.GetDuration("db_statement_timeout");
   out.db.acquire_timeout = config.GetDuration("db_acquire_timeout");
   out.db.application_name = absl::StrCat("kosapo-", service.name);
+  out.db_migration_url = config.GetString("db_migration_url");
+  out.migrations = config.GetString("migrations") == "check"
+                       ? MigrationMode::kCheck
+                       : MigrationMode::kApply;
+  if (out.migrations == MigrationMode::kCheck &&
+      !out.db_migration_url.empty()) {
+    return absl::InvalidArgumentError(
+        "--db_migration_url (KOSAPO_DB_MIGRATION_URL) is set, but "
+        "--migrations=check never migrates: give the owner role's URL only "
+        "to the process that migrates");
+  }
+  if (!out.db_migration_url.empty()) {
+    if (absl::Status parsed = pg::ConnectionUser(out.db_migration_url).status();
+        !parsed.ok()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("invalid value for --db_migration_url "
+                       "(KOSAPO_DB_MIGRATION_URL): ",
+                       parsed.message()));
+    }
+    absl::StatusOr<std::string> user = pg::ConnectionUser(out.db.url);
+    if (!user.ok()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("invalid value for --db_url (KOSAPO_DB_URL): ",
+                       user.status().message()));
+    }
+    if (user->empty()) {
+      return absl::InvalidArgumentError(
+          "--db_url (KOSAPO_DB_URL) names no user: with --db_migration_url "
+          "it must name the runtime role, which is granted its privileges "
+          "after migrating");
+    }
+    out.db_runtime_role = *user;
+  }
   out.db_startup_timeout = config.GetDuration("db_startup_timeout");
   out.max_threads = static_cast<int>(config.GetInt("max_threads"));
   if (out.max_threads == 0) {

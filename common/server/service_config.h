@@ -38,6 +38,14 @@ struct ServiceDescriptor {
   std::function<void(ConfigSpec&)> add_options;
 };
 
+// What a start does to the schema before serving.
+enum class MigrationMode {
+  // Apply pending migrations, then grant the runtime role its privileges.
+  kApply,
+  // Change nothing; refuse to start unless every migration is applied.
+  kCheck,
+};
+
 struct ServiceConfig {
   std::string listen_host;
   int port = 0;
@@ -52,6 +60,15 @@ struct ServiceConfig {
   // grpc.reflection on the gRPC port (off by default).
   bool reflection = false;
   pg::PoolOptions db;
+  // URL of the role that owns the schema and migrates it; empty: db.url
+  // migrates (a single-role development setup).
+  std::string db_migration_url;
+  // The user db.url logs in as: the role granted its privileges after
+  // migrating. Empty unless db_migration_url is set.
+  std::string db_runtime_role;
+  MigrationMode migrations = MigrationMode::kApply;
+  // Exit after the migration step instead of serving (an init container).
+  bool migrate_only = false;
   absl::Duration db_startup_timeout;
   int max_threads = 0;
   int max_message_bytes = 0;

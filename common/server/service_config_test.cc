@@ -83,6 +83,53 @@ TEST(ServiceConfig, MissingDatabaseUrlIsNamed) {
   EXPECT_THAT(config.status().message(), HasSubstr("KOSAPO_DB_URL"));
 }
 
+TEST(ServiceConfig, MigrationUrlNamesTheRoleToGrant) {
+  auto env = kMinimal;
+  EXPECT_EQ(Load(env)->migrations, MigrationMode::kApply);
+  EXPECT_EQ(Load(env)->db_runtime_role, "");
+  env["KOSAPO_DB_MIGRATION_URL"] =
+      "postgresql://kosapo_referral_owner:pw@db/kosapo";
+  auto config = Load(env);
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_EQ(config->db_migration_url,
+            "postgresql://kosapo_referral_owner:pw@db/kosapo");
+  EXPECT_EQ(config->db_runtime_role, "kosapo_referral");
+
+  env["KOSAPO_DB_URL"] = "postgresql://db/kosapo";
+  config = Load(env);
+  ASSERT_FALSE(config.ok());
+  EXPECT_THAT(config.status().message(),
+              HasSubstr("--db_url (KOSAPO_DB_URL) names no user"));
+
+  env["KOSAPO_DB_URL"] = "postgresql://kosapo_referral:hunter2@db/k?bogus=1";
+  config = Load(env);
+  ASSERT_FALSE(config.ok());
+  EXPECT_THAT(config.status().message(), HasSubstr("--db_url"));
+  EXPECT_THAT(config.status().message(), ::testing::Not(HasSubstr("hunter2")));
+}
+
+TEST(ServiceConfig, CheckModeRefusesTheOwnersUrl) {
+  auto env = kMinimal;
+  env["KOSAPO_MIGRATIONS"] = "check";
+  ASSERT_EQ(Load(env)->migrations, MigrationMode::kCheck);
+  env["KOSAPO_DB_MIGRATION_URL"] = "postgresql://kosapo_referral_owner@db/k";
+  auto config = Load(env);
+  ASSERT_FALSE(config.ok());
+  EXPECT_THAT(config.status().message(),
+              HasSubstr("--migrations=check never migrates"));
+  env["KOSAPO_MIGRATIONS"] = "later";
+  EXPECT_THAT(Load(env).status().message(), HasSubstr("--migrations"));
+}
+
+TEST(ServiceConfig, MigrateOnlyNeedsNoTls) {
+  auto env = kMinimal;
+  env.erase("KOSAPO_INSECURE_PLAINTEXT");
+  EXPECT_FALSE(Load(env).ok());
+  auto config = Load(env, {"--migrate_only"});
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_TRUE(config->migrate_only);
+}
+
 TEST(ServiceConfig, RejectsUnknownTokenAlgorithm) {
   auto env = kMinimal;
   env["KOSAPO_JWT_ALGORITHM"] = "HS256";

@@ -43,6 +43,7 @@ absl::StatusOr<std::unique_ptr<InProcessService>> InProcessService::Start(
       {"KOSAPO_METRICS_PORT", "0"},
       {"KOSAPO_LISTEN_HOST", "127.0.0.1"},
       {"KOSAPO_DB_URL", cluster.ServiceUrl(descriptor.name)},
+      {"KOSAPO_DB_MIGRATION_URL", cluster.OwnerUrl(descriptor.name)},
       {"KOSAPO_DB_SCHEMA", cluster.Schema(descriptor.name)},
       {"KOSAPO_JWT_PUBLIC_KEY_FILE", key_file},
       {"KOSAPO_HEALTH_INTERVAL", "500ms"},

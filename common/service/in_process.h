@@ -28,8 +28,9 @@ namespace kosapo::testing {
 
 class InProcessService {
  public:
-  // Starts WithPlatform(definition) against `cluster`'s role for
-  // `definition.descriptor.name`. `work_dir` receives the public key file.
+  // Starts WithPlatform(definition) against `cluster`'s roles for
+  // `definition.descriptor.name`: migrated by the owner role, serving as the
+  // runtime role. `work_dir` receives the public key file.
   // `env` adds to or overrides the test environment (peer addresses,
   // KOSAPO_PEER_TOKEN_FILE, the service's own options). The service serves
   // mutual TLS with its certificate from the test CA in `work_dir`/pki

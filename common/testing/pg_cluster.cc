@@ -352,14 +352,22 @@ absl::StatusOr<std::unique_ptr<PgCluster>> PgCluster::Start(
   }
   for (absl::string_view line :
        absl::StrSplit(*out, '\n', absl::SkipWhitespace())) {
+    // "service=url" for the runtime role, "service.owner=url" for the owner.
     std::pair<std::string, std::string> kv =
         absl::StrSplit(line, absl::MaxSplits('=', 1));
-    cluster->service_urls_.insert(std::move(kv));
+    if (absl::EndsWith(kv.first, ".owner")) {
+      kv.first.resize(kv.first.size() - 6);
+      cluster->owner_urls_.insert(std::move(kv));
+    } else {
+      cluster->service_urls_.insert(std::move(kv));
+    }
   }
   for (const std::string& service : services) {
-    if (!cluster->service_urls_.count(service)) {
-      return absl::InternalError(absl::StrCat(
-          "pg-local.sh provision printed no URL for ", service, ": ", *out));
+    if (!cluster->service_urls_.count(service) ||
+        !cluster->owner_urls_.count(service)) {
+      return absl::InternalError(
+          absl::StrCat("pg-local.sh provision printed no URL for ", service,
+                       " or its owner"));
     }
   }
 
@@ -449,6 +457,15 @@ std::string PgCluster::ServiceUrl(std::string_view service) const {
   if (it == service_urls_.end()) {
     ADD_FAILURE() << "PgCluster has no service '" << service << "'";
     // Port 1 on loopback: connecting fails at once with "refused".
+    return absl::StrCat("postgresql://kosapo_unknown@127.0.0.1:1/", db_name_);
+  }
+  return it->second;
+}
+
+std::string PgCluster::OwnerUrl(std::string_view service) const {
+  auto it = owner_urls_.find(service);
+  if (it == owner_urls_.end()) {
+    ADD_FAILURE() << "PgCluster has no service '" << service << "'";
     return absl::StrCat("postgresql://kosapo_unknown@127.0.0.1:1/", db_name_);
   }
   return it->second;

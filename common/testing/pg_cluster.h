@@ -21,8 +21,11 @@ std::string ServiceSchema(std::string_view service);
 
 // A throwaway PostgreSQL 15 cluster for one test binary, run through
 // scripts/pg-local.sh: initdb into a fresh temporary directory, a free port
-// on 127.0.0.1, one login role `kosapo_<service>` per service that can use
-// only its own schema. Durability is off (KOSAPO_PG_FAST=1).
+// on 127.0.0.1, and per service two login roles: `kosapo_<service>_owner`,
+// which owns the service's schema and migrates it, and `kosapo_<service>`,
+// which the service runs as and which has no privileges in the schema until
+// a migration run grants them (pg::Migrate with MigrateOptions). Durability
+// is off (KOSAPO_PG_FAST=1).
 //
 // The destructor stops the server and removes its directory. If the process
 // dies first (a crash, a signal, even SIGKILL) a small guardian process that
@@ -48,6 +51,9 @@ class PgCluster {
   // is the service's schema. Fails the current test for a service that was
   // not passed to Start() and returns a URL nothing listens on.
   std::string ServiceUrl(std::string_view service) const;
+  // A libpq URL that logs in as the service's owner role, which owns its
+  // schema and runs its migrations. Fails the current test like ServiceUrl.
+  std::string OwnerUrl(std::string_view service) const;
   // The schema of a service, as ServiceSchema().
   std::string Schema(std::string_view service) const;
   // A libpq URL that logs in as the superuser over the unix socket, for tests
@@ -76,6 +82,7 @@ class PgCluster {
   int port_ = 0;
   std::string admin_url_;
   std::map<std::string, std::string, std::less<>> service_urls_;
+  std::map<std::string, std::string, std::less<>> owner_urls_;
   int guardian_socket_ = -1;
   pid_t guardian_pid_ = -1;
 };

@@ -71,9 +71,9 @@ TEST(PgClusterStart, RejectsNamesThatAreNotLowerCaseIdentifiers) {
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("twice")));
 }
 
-TEST(SharedPgCluster, ServiceRoleCreatesTablesInItsOwnSchema) {
+TEST(SharedPgCluster, OwnerRoleCreatesTablesInItsOwnSchema) {
   PgCluster& cluster = SharedPgCluster();
-  const std::string url = cluster.ServiceUrl("case");
+  const std::string url = cluster.OwnerUrl("case");
   EXPECT_EQ(cluster.Schema("case"), "cases");
 
   // The shared cluster outlives a test (and --gtest_repeat iterations).
@@ -82,30 +82,46 @@ TEST(SharedPgCluster, ServiceRoleCreatesTablesInItsOwnSchema) {
        "CREATE TABLE own_schema_probe (id int PRIMARY KEY)");
   Exec(url, "INSERT INTO own_schema_probe VALUES (1)");
 
-  EXPECT_EQ(QueryValue(url, "SELECT current_user"), "kosapo_case");
+  EXPECT_EQ(QueryValue(url, "SELECT current_user"), "kosapo_case_owner");
   EXPECT_EQ(QueryValue(url,
                        "SELECT table_schema FROM information_schema.tables"
                        " WHERE table_name = 'own_schema_probe'"),
             "cases");
   EXPECT_EQ(QueryValue(url, "SELECT count(*) FROM cases.own_schema_probe"),
             "1");
+  EXPECT_EQ(QueryValue(url,
+                       "SELECT nspowner::regrole::text FROM pg_namespace"
+                       " WHERE nspname = 'cases'"),
+            "kosapo_case_owner");
 }
 
-TEST(SharedPgCluster, ServiceRoleCannotUseAnotherServicesSchema) {
+TEST(SharedPgCluster, RuntimeRoleCannotCreateInItsOwnSchema) {
   PgCluster& cluster = SharedPgCluster();
-  Exec(cluster.ServiceUrl("screening"),
-       "CREATE TABLE IF NOT EXISTS screening_private (id int)");
-  const std::string referral = cluster.ServiceUrl("referral");
+  const std::string url = cluster.ServiceUrl("case");
+  EXPECT_EQ(QueryValue(url, "SELECT current_user"), "kosapo_case");
+  // Its schema is on its path, but it may not use it until a migration run
+  // grants it (current_schema() skips a schema it has no USAGE on).
+  EXPECT_EQ(QueryValue(url, "SHOW search_path"), "cases");
+  EXPECT_THROW(Exec(url, "CREATE TABLE cases.runtime_probe (id int)"),
+               pqxx::insufficient_privilege);
+}
 
-  EXPECT_THROW(Exec(referral, "SELECT * FROM screening.screening_private"),
-               pqxx::insufficient_privilege);
-  EXPECT_THROW(Exec(referral, "CREATE TABLE screening.intruder (id int)"),
-               pqxx::insufficient_privilege);
-  EXPECT_THROW(Exec(referral, "CREATE TABLE cases.intruder (id int)"),
-               pqxx::insufficient_privilege);
+TEST(SharedPgCluster, ServiceRolesCannotUseAnotherServicesSchema) {
+  PgCluster& cluster = SharedPgCluster();
+  Exec(cluster.OwnerUrl("screening"),
+       "CREATE TABLE IF NOT EXISTS screening_private (id int)");
+  for (const std::string& referral :
+       {cluster.ServiceUrl("referral"), cluster.OwnerUrl("referral")}) {
+    EXPECT_THROW(Exec(referral, "SELECT * FROM screening.screening_private"),
+                 pqxx::insufficient_privilege);
+    EXPECT_THROW(Exec(referral, "CREATE TABLE screening.intruder (id int)"),
+                 pqxx::insufficient_privilege);
+    EXPECT_THROW(Exec(referral, "CREATE TABLE cases.intruder (id int)"),
+                 pqxx::insufficient_privilege);
+  }
   // Only the other schemas are closed to it.
-  EXPECT_NO_THROW(
-      Exec(referral, "CREATE TABLE IF NOT EXISTS referral_own (id int)"));
+  EXPECT_NO_THROW(Exec(cluster.OwnerUrl("referral"),
+                       "CREATE TABLE IF NOT EXISTS referral_own (id int)"));
 }
 
 TEST(SharedPgCluster, ServiceRoleCannotCreateInPublic) {
@@ -129,12 +145,14 @@ TEST(SharedPgCluster, AdminUrlLogsInAsSuperuser) {
 TEST(SharedPgCluster, FailsTheTestForAServiceItWasNotStartedWith) {
   EXPECT_NONFATAL_FAILURE(SharedPgCluster().ServiceUrl("billing"),
                           "no service 'billing'");
+  EXPECT_NONFATAL_FAILURE(SharedPgCluster().OwnerUrl("billing"),
+                          "no service 'billing'");
 }
 
 TEST(PgCluster, StopFailsConnectionsAndRestartBringsTheDataBack) {
   ASSERT_OK_AND_ASSIGN(std::unique_ptr<PgCluster> cluster,
                        PgCluster::Start("outage", {"case"}));
-  const std::string url = cluster->ServiceUrl("case");
+  const std::string url = cluster->OwnerUrl("case");
   Exec(url, "CREATE TABLE survivor (id int)");
   Exec(url, "INSERT INTO survivor VALUES (42)");
   pqxx::connection open_during_outage(url);
@@ -161,7 +179,7 @@ TEST(PgCluster, DestructionRemovesTheDataDirectoryAndTheServer) {
   ASSERT_OK_AND_ASSIGN(std::unique_ptr<PgCluster> cluster,
                        PgCluster::Start("doomed", {"case"}));
   const std::string data_dir = cluster->data_dir();
-  const std::string url = cluster->ServiceUrl("case");
+  const std::string url = cluster->OwnerUrl("case");
   ASSERT_TRUE(std::filesystem::exists(data_dir));
   Exec(url, "CREATE TABLE doomed (id int)");
 

@@ -674,6 +674,47 @@ function checkService(service, objects, ix, r, options, namespace) {
 
   const container = podSpec.containers[0];
   const where = `${id(deployment)} container ${container.name}`;
+
+  // Migrations: an init container runs the same binary with --migrate_only
+  // as the schema's owner (and grants the runtime role); the service
+  // container has the runtime role only, checks that the migrations are
+  // applied, and never sees an owner's password.
+  const envOf = (c) => new Map((c.env || []).map((e) => [e.name, e]));
+  const secretOf = (entry) => entry && entry.valueFrom && entry.valueFrom.secretKeyRef &&
+    entry.valueFrom.secretKeyRef.name;
+  const migrate = (podSpec.initContainers || []).find((c) => c.name === 'migrate');
+  if (r.expect(migrate, 'migrations', id(deployment),
+    'no init container "migrate" running --migrate_only with the owner role')) {
+    const at = `${id(deployment)} init container migrate`;
+    const env = envOf(migrate);
+    r.expect(migrate.image === container.image && !migrate.command &&
+      (migrate.args || []).includes('--migrate_only'), 'migrations', at,
+    'must run the service\'s own image and binary with --migrate_only');
+    r.expect(secretOf(env.get('KOSAPO_DB_MIGRATION_URL')) === `${name}-db-owner`, 'migrations', at,
+      `KOSAPO_DB_MIGRATION_URL must come from the Secret ${name}-db-owner`);
+    r.expect(secretOf(env.get('KOSAPO_DB_URL')) === `${name}-db`, 'migrations', at,
+      `KOSAPO_DB_URL (the role granted to) must come from the Secret ${name}-db`);
+    r.expect(JSON.stringify(migrate.securityContext) === JSON.stringify(container.securityContext),
+      'migrations', at, 'must have the same securityContext as the service container');
+    r.expect(JSON.stringify(migrate.envFrom) === JSON.stringify(container.envFrom), 'migrations', at,
+      'must read the same ConfigMap as the service container');
+    if (options) {
+      for (const entry of migrate.env || []) {
+        r.expect(options.env.has(entry.name), 'config', at,
+          `${entry.name} is not an option of kosapo-${service}`);
+      }
+    }
+  }
+  r.expect((envOf(container).get('KOSAPO_MIGRATIONS') || {}).value === 'check', 'migrations', where,
+    'must run with KOSAPO_MIGRATIONS=check: the init container migrates');
+  const mountedSecrets = (container.volumeMounts || []).map((m) =>
+    ((podSpec.volumes || []).find((v) => v.name === m.name) || {}).secret)
+    .filter(Boolean).map((secret) => secret.secretName);
+  r.expect(!envOf(container).has('KOSAPO_DB_MIGRATION_URL') &&
+    !/-db-owner"/.test(JSON.stringify(container)) &&
+    !mountedSecrets.some((secretName) => /-db-owner$/.test(secretName)), 'migrations', where,
+  'the service container must not see a schema owner\'s Secret (*-db-owner)');
+
   const ports = new Map((container.ports || []).map((p) => [p.name, p.containerPort]));
   r.expect(ports.get('grpc') === spec.port && ports.get('metrics') === spec.metrics &&
     ports.get('health') === spec.health, 'ports', where,
@@ -1076,9 +1117,23 @@ function checkDatabase(ix, r, services, isProd) {
     `managed role ${role} must exist as a plain login role`);
     r.expect(managed && managed.passwordSecret && managed.passwordSecret.name === `${app(service)}-db`,
       'database', id(cluster), `role ${role} must take its password from the Secret ${app(service)}-db (the service's)`);
-    r.expect(new RegExp(`CREATE SCHEMA ${schema} AUTHORIZATION ${role}\\b`).test(sql) &&
-      new RegExp(`GRANT CONNECT, TEMPORARY ON DATABASE kosapo TO ${role}\\b`).test(sql),
-    'database', id(cluster), `bootstrap must create schema ${schema} owned by ${role} and grant it CONNECT, TEMPORARY`);
+    const owner = `${role}_owner`;
+    const managedOwner = roles.get(owner);
+    r.expect(managedOwner && managedOwner.login === true && managedOwner.superuser !== true &&
+      managedOwner.createrole !== true && managedOwner.createdb !== true &&
+      managedOwner.bypassrls !== true && managedOwner.replication !== true &&
+      managedOwner.ensure !== 'absent', 'database', id(cluster),
+    `managed role ${owner} must exist as a plain login role`);
+    r.expect(managedOwner && managedOwner.passwordSecret &&
+      managedOwner.passwordSecret.name === `${app(service)}-db-owner`, 'database', id(cluster),
+    `role ${owner} must take its password from the Secret ${app(service)}-db-owner`);
+    r.expect(!(managed && (managed.inRoles || []).length), 'database', id(cluster),
+      `role ${role} must be a member of no role (a member of ${owner} could act as the owner)`);
+    r.expect(new RegExp(`CREATE SCHEMA ${schema} AUTHORIZATION ${owner}\\b`).test(sql) &&
+      new RegExp(`GRANT CONNECT, TEMPORARY ON DATABASE kosapo TO ${role}\\b`).test(sql) &&
+      new RegExp(`GRANT CONNECT ON DATABASE kosapo TO ${owner}\\b`).test(sql),
+    'database', id(cluster), `bootstrap must create schema ${schema} owned by ${owner}, ` +
+      `grant ${role} CONNECT, TEMPORARY and ${owner} CONNECT`);
     if (info && info.hpa) {
       connections += info.hpa.spec.maxReplicas * Number(info.data.KOSAPO_DB_POOL_SIZE ||
         ((info.options && info.options.env.get('KOSAPO_DB_POOL_SIZE')) || {}).default || 8);
@@ -1241,6 +1296,27 @@ const MUTATIONS = [
   }],
   ['headless-service', 'a virtual IP', (o) => {
     find(o, 'Service', 'kosapo-referral').spec.clusterIP = '10.0.0.10';
+  }],
+  ['migrations', 'the case service container holding the owner\'s password', (o) => {
+    find(o, 'Deployment', 'kosapo-case').spec.template.spec.containers[0].env.push({
+      name: 'KOSAPO_DB_MIGRATION_URL',
+      valueFrom: { secretKeyRef: { name: 'kosapo-case-db-owner', key: 'url' } },
+    });
+  }],
+  ['migrations', 'referral without its migration init container', (o) => {
+    delete find(o, 'Deployment', 'kosapo-referral').spec.template.spec.initContainers;
+  }],
+  ['migrations', 'an init container looser than the service container', (o) => {
+    delete find(o, 'Deployment', 'kosapo-reporting').spec.template.spec.initContainers[0]
+      .securityContext.seccompProfile;
+  }],
+  ['migrations', 'screening serving without checking its migrations', (o) => {
+    const main = find(o, 'Deployment', 'kosapo-screening').spec.template.spec.containers[0];
+    main.env = main.env.filter((e) => e.name !== 'KOSAPO_MIGRATIONS');
+  }],
+  ['database', 'an owner role with the runtime role\'s password', (o) => {
+    find(o, 'Cluster', DB_CLUSTER).spec.managed.roles
+      .find((role) => role.name === 'kosapo_case_owner').passwordSecret.name = 'kosapo-case-db';
   }],
   ['database', 'two instances in production', (o) => {
     find(o, 'Cluster', DB_CLUSTER).spec.instances = 2;

@@ -7,8 +7,10 @@
 # under /var/run/kosapo, and /etc/hosts like
 # the kubelet's; the binary runs there as user 65532 with its environment
 # taken from the base ConfigMap (deploy/base/<service>/config.env), against a
-# throwaway PostgreSQL provisioned as deploy/README.md says. Both must
-# migrate and report SERVING on their own health names, over mutual TLS and
+# throwaway PostgreSQL provisioned as deploy/README.md says. Each runs first
+# as its init container does (--migrate_only as the owner role), then as its
+# main container (runtime role only, KOSAPO_MIGRATIONS=check). Both must
+# report SERVING on their own health names, over mutual TLS and
 # on the plaintext health port the probes use (case follows the screening
 # feed through dns:///localhost with its certificate, and checks its
 # Asia/Tokyo time zone at start), then drain and exit 0 on SIGTERM.
@@ -91,15 +93,15 @@ pod_env() {
   printf '%s\0' "${env[@]}"
 }
 
-declare -A PORT_OF=() HEALTH_OF=()
-start_pod() {
-  local service="$1" root="${work}/images/$1" log="${work}/$1.log"
-  local -a env=()
-  mapfile -d '' -t env < <(pod_env "${service}")
+# Runs kosapo-SERVICE in its image with the environment given after SERVICE,
+# in place of the calling (sub)shell, so that its pid is the service's.
+in_image() {
+  local service="$1" root="${work}/images/$1"
+  shift
   # Mount points the kubelet would create in the container's root.
   mkdir -p "${root}/var/run/kosapo/jwt" "${root}/var/run/kosapo/tls"
   [[ -e "${root}/etc/hosts" ]] || touch "${root}/etc/hosts"
-  unshare --mount --propagation private bash -c '
+  exec unshare --mount --propagation private bash -c '
     set -e
     root="$1" work="$2" service="$3"
     shift 3
@@ -112,8 +114,31 @@ start_pod() {
     chroot="$(command -v chroot)"
     # The environment is set outside: the image has no env program.
     exec env -i "${@:1:$#-1}" "${chroot}" --userspec=65532:65532 "${root}" "${@: -1}"
-  ' pod "${root}" "${work}" "${service}" "${env[@]}" "/usr/local/bin/kosapo-${service}" \
-    >"${log}" 2>&1 &
+  ' pod "${root}" "${work}" "${service}" "$@" "/usr/local/bin/kosapo-${service}"
+}
+
+# The init container: migrates as the owner role, grants the runtime role
+# and exits.
+migrate_pod() {
+  local service="$1" log="${work}/$1-migrate.log"
+  local -a env=()
+  mapfile -d '' -t env < <(pod_env "${service}")
+  env+=("KOSAPO_DB_MIGRATION_URL=${DB_URL[${service}.owner]}"
+    "KOSAPO_MIGRATE_ONLY=true")
+  if ! (in_image "${service}" "${env[@]}") >"${log}" 2>&1; then
+    cat "${log}" >&2
+    die "the migration (init container) of kosapo-${service} failed"
+  fi
+}
+
+declare -A PORT_OF=() HEALTH_OF=()
+# The main container: the runtime role only, checking the migrations.
+start_pod() {
+  local service="$1" log="${work}/$1.log"
+  local -a env=()
+  mapfile -d '' -t env < <(pod_env "${service}")
+  env+=("KOSAPO_MIGRATIONS=check")
+  in_image "${service}" "${env[@]}" >"${log}" 2>&1 &
   PID[${service}]=$!
   local port="" health=""
   for _ in $(seq 600); do  # up to a minute on a busy machine
@@ -155,10 +180,18 @@ check_serving() {
   fi
 }
 
+migrate_pod screening
 start_pod screening
 check_serving screening kosapo.screening.v1.ScreeningService
+migrate_pod case
 start_pod case
 check_serving case kosapo.cases.v1.CaseService
+for service in screening case; do
+  if ! grep -q '"message":"schema checked' "${work}/${service}.log"; then
+    echo "FAIL kosapo-${service} (main container) did not check the migrations"
+    failures=$((failures + 1))
+  fi
+done
 if grep -q '"severity":"error"' "${work}/case.log" "${work}/screening.log"; then
   echo "FAIL errors logged:"
   grep -h '"severity":"error"' "${work}/case.log" "${work}/screening.log" | head -n 5

@@ -138,6 +138,7 @@ class ServicesTest : public ::testing::Test {
         {"KOSAPO_LISTEN_HOST", "127.0.0.1"},
         {"KOSAPO_METRICS_PORT", "0"},
         {"KOSAPO_DB_URL", cluster_->ServiceUrl(service.name)},
+        {"KOSAPO_DB_MIGRATION_URL", cluster_->OwnerUrl(service.name)},
         {"KOSAPO_HEALTH_PORT", "0"},
         {"KOSAPO_REFLECTION", "true"},
         {"KOSAPO_TLS_CERT_FILE", pki_->Service(service.name).cert_file},
@@ -280,7 +281,7 @@ TEST_F(ServicesTest, EveryServiceIsAliveAndReadyUnderItsOwnName) {
   }
 }
 
-TEST_F(ServicesTest, EveryServiceMigratedItsOwnSchema) {
+TEST_F(ServicesTest, EveryServiceMigratedItsOwnSchemaAsItsOwner) {
   pqxx::connection admin(cluster_->AdminUrl());
   pqxx::nontransaction tx(admin);
   for (const auto& service : Services()) {
@@ -294,7 +295,12 @@ TEST_F(ServicesTest, EveryServiceMigratedItsOwnSchema) {
                               "schemaname = $1 AND tablename = 'outbox_events'",
                               schema)[0]
                   .as<std::string>(),
-              "kosapo_" + service.name);
+              "kosapo_" + service.name + "_owner");
+    EXPECT_TRUE(tx.exec_params1("SELECT has_table_privilege($1, $2, 'INSERT')",
+                                "kosapo_" + service.name,
+                                schema + ".outbox_events")[0]
+                    .as<bool>())
+        << service.name;
   }
 }
 
@@ -564,6 +570,88 @@ TEST_F(ServicesTest, AnExtractionInScreeningOpensACaseInTheCaseProcess) {
   EXPECT_EQ(MetricValue(HttpGet(ports_->at("case").second, "/metrics"),
                         "kosapo_case_urgent_reports_overdue"),
             0);
+}
+
+TEST_F(ServicesTest, InitContainerMigratesAndTheServiceOnlyChecks) {
+  // A schema nobody migrated yet, as on a first install.
+  {
+    pqxx::connection admin(cluster_->AdminUrl());
+    pqxx::nontransaction tx(admin);
+    tx.exec0("DROP SCHEMA IF EXISTS e2e_fresh CASCADE");
+    tx.exec0("CREATE SCHEMA e2e_fresh AUTHORIZATION kosapo_case_owner");
+  }
+  const std::map<std::string, std::string> main_container = {
+      {"KOSAPO_DB_SCHEMA", "e2e_fresh"},
+      {"KOSAPO_MIGRATIONS", "check"},
+      {"KOSAPO_DB_MIGRATION_URL", ""}};
+
+  // The service container started before the init container: it refuses.
+  auto early = StartService(Services()[1], "-check-early", main_container);
+  ASSERT_TRUE(early.ok()) << early.status();
+  auto code = (*early)->Wait(absl::Seconds(60));
+  ASSERT_TRUE(code.ok()) << code.status();
+  EXPECT_EQ(*code, 1);
+  auto failed = (*early)->WaitForLog("start-up failed", absl::Seconds(1));
+  ASSERT_TRUE(failed.ok()) << failed.status();
+  EXPECT_THAT((*failed)["error"].get<std::string>(),
+              AllOf(HasSubstr("--migrations=check"), HasSubstr("e2e_fresh")));
+
+  // The init container: the owner migrates and grants, then it exits 0,
+  // with neither TLS files nor token keys.
+  auto init = StartService(Services()[1], "-migrate-only",
+                           {{"KOSAPO_DB_SCHEMA", "e2e_fresh"},
+                            {"KOSAPO_MIGRATE_ONLY", "true"},
+                            {"KOSAPO_TLS_CERT_FILE", "/nonexistent"},
+                            {"KOSAPO_JWT_PUBLIC_KEY_FILE", "/nonexistent"}});
+  ASSERT_TRUE(init.ok()) << init.status();
+  code = (*init)->Wait(absl::Seconds(60));
+  ASSERT_TRUE(code.ok()) << code.status();
+  EXPECT_EQ(*code, 0) << (*init)->Stderr();
+  auto migrated = (*init)->WaitForLog("schema migrated", absl::Seconds(1));
+  ASSERT_TRUE(migrated.ok()) << migrated.status();
+  EXPECT_FALSE((*migrated)["applied"].empty());
+  EXPECT_EQ((*migrated)["granted_to"], "kosapo_case");
+  EXPECT_EQ((*migrated)["granted"], true);
+
+  // Now the service container starts, changing nothing.
+  auto checked = StartService(Services()[1], "-check", main_container);
+  ASSERT_TRUE(checked.ok()) << checked.status();
+  auto serving = (*checked)->WaitForLog("serving", absl::Seconds(60));
+  ASSERT_TRUE(serving.ok()) << serving.status();
+  EXPECT_TRUE((*checked)
+                  ->WaitForLog("schema checked: every migration is "
+                               "applied",
+                               absl::Seconds(1))
+                  .ok());
+  for (const nlohmann::json& line : (*checked)->Logs()) {
+    EXPECT_FALSE(absl::StartsWith(line.value("message", ""), "INSECURE"))
+        << line.dump();
+  }
+  ASSERT_THAT((*checked)->Signal(SIGTERM), IsOk());
+  code = (*checked)->Wait(absl::Seconds(30));
+  ASSERT_TRUE(code.ok()) << code.status();
+  EXPECT_EQ(*code, 0);
+}
+
+TEST_F(ServicesTest, ASingleRoleStartWarnsThatTheServiceOwnsItsSchema) {
+  // One URL, the owner's, as a development setup without a runtime role.
+  auto process = StartService(Services()[1], "-single-role",
+                              {{"KOSAPO_DB_URL", cluster_->OwnerUrl("case")},
+                               {"KOSAPO_DB_MIGRATION_URL", ""}});
+  ASSERT_TRUE(process.ok()) << process.status();
+  ASSERT_TRUE((*process)->WaitForLog("serving", absl::Seconds(60)).ok());
+  int warnings = 0;
+  for (const nlohmann::json& line : (*process)->Logs()) {
+    if (absl::StartsWith(line.value("message", ""),
+                         "INSECURE: the service runs as the role that "
+                         "migrates its schema")) {
+      EXPECT_EQ(line["severity"], "WARNING") << line.dump();
+      ++warnings;
+    }
+  }
+  EXPECT_EQ(warnings, 1);
+  ASSERT_THAT((*process)->Signal(SIGTERM), IsOk());
+  EXPECT_TRUE((*process)->Wait(absl::Seconds(30)).ok());
 }
 
 TEST_F(ServicesTest, SigtermDrainsOpenStreamsAndExitsCleanly) {

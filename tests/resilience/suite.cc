@@ -120,6 +120,7 @@ std::map<std::string, std::string> Suite::Environment(
       {"KOSAPO_LISTEN_HOST", "127.0.0.1"},
       {"KOSAPO_METRICS_PORT", "0"},
       {"KOSAPO_DB_URL", cluster_->ServiceUrl(service)},
+      {"KOSAPO_DB_MIGRATION_URL", cluster_->OwnerUrl(service)},
       {"KOSAPO_JWT_PUBLIC_KEY_FILE", work_dir_ + "/jwt.pub"},
       {"KOSAPO_PEER_TOKEN_FILE", work_dir_ + "/service.token"},
       // Faults and load, not transport, are under test here: plaintext

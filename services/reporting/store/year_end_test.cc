@@ -182,9 +182,9 @@ class YearEndTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
     PgCluster_ = &SharedPgCluster();
-    auto migrated = pg::Migrate(PgCluster_->ServiceUrl("reporting"),
-                                PgCluster_->Schema("reporting"),
-                                WithPlatform(Definition()).migrations);
+    auto migrated = pg::Migrate(
+        PgCluster_->OwnerUrl("reporting"), PgCluster_->Schema("reporting"),
+        WithPlatform(Definition()).migrations, {"kosapo_reporting"});
     ASSERT_TRUE(migrated.ok()) << migrated.status();
     pg::PoolOptions options;
     options.url = PgCluster_->ServiceUrl("reporting");
