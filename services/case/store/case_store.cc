@@ -9,6 +9,7 @@
 #include "absl/strings/str_join.h"
 #include "common/base/proto_time.h"
 #include "common/base/status.h"
+#include "common/crypto/proto_fields.h"
 #include "common/events/outbox.h"
 #include "common/types/api_types.h"
 #include "kosapo/cases/v1/events.pb.h"
@@ -25,6 +26,15 @@ std::string HouseholdJson(const v1::Household& household) {
   options.preserve_proto_field_names = true;
   (void)google::protobuf::util::MessageToJsonString(household, &json, options);
   return json;
+}
+
+std::string ApproachNoteContext(int64_t id) {
+  return crypto::FieldContext("cases.approach_changes.note", CaseName(id));
+}
+
+// Outcome notes and reopening reasons share the column.
+std::string OutcomeNoteContext(int64_t id) {
+  return crypto::FieldContext("cases.outcome_changes.note", CaseName(id));
 }
 
 v1::CaseOpened OpenedEvent(const v1::Case& c) {
@@ -449,6 +459,9 @@ absl::StatusOr<v1::Case> CaseStore::ChangeApproach(
                                 request.reason(), effective));
         KOSAPO_RETURN_IF_ERROR(
             ValidateText(request.note(), 1000, false, "note"));
+        KOSAPO_ASSIGN_OR_RETURN(
+            const std::string note,
+            cipher_.Seal(request.note(), ApproachNoteContext(id)));
         const int64_t record_us =
             tx.exec_params1(
                   "INSERT INTO approach_changes (case_id, status, reason,"
@@ -457,7 +470,7 @@ absl::StatusOr<v1::Case> CaseStore::ChangeApproach(
                   " RETURNING (extract(epoch FROM record_time) * 1000000)"
                   "::bigint",
                   id, ToText(request.status()), ToText(request.reason()),
-                  DayToSql(effective), request.note(), caller.subject,
+                  DayToSql(effective), note, caller.subject,
                   request.request_id())[0]
                 .as<int64_t>();
         KOSAPO_ASSIGN_OR_RETURN(CaseRecord updated, Refresh(tx, id));
@@ -499,7 +512,9 @@ absl::StatusOr<v1::ApproachHistory> CaseStore::ApproachHistory(
               EnumFromText<v1::NotPossibleReason>(row[1].as<std::string>()));
           *change->mutable_effective_date() =
               DateFromSql(row[2].as<std::string>());
-          change->set_note(row[3].as<std::string>());
+          KOSAPO_ASSIGN_OR_RETURN(
+              *change->mutable_note(),
+              cipher_.Open(row[3].as<std::string>(), ApproachNoteContext(id)));
           change->set_recorded_by(row[4].as<std::string>());
           SetTimestampMicros(row[5].as<int64_t>(),
                              change->mutable_record_time());
@@ -540,6 +555,9 @@ absl::StatusOr<v1::Case> CaseStore::RecordOutcome(
                                             request.outcome(), effective));
         KOSAPO_RETURN_IF_ERROR(
             ValidateText(request.note(), 1000, false, "note"));
+        KOSAPO_ASSIGN_OR_RETURN(
+            const std::string note,
+            cipher_.Seal(request.note(), OutcomeNoteContext(id)));
         const int64_t record_us =
             tx.exec_params1(
                   "INSERT INTO outcome_changes (case_id, kind, effective_date,"
@@ -547,8 +565,8 @@ absl::StatusOr<v1::Case> CaseStore::RecordOutcome(
                   " VALUES ($1, $2, $3::date, $4, $5, $6)"
                   " RETURNING (extract(epoch FROM record_time) * 1000000)"
                   "::bigint",
-                  id, ToText(request.outcome()), DayToSql(effective),
-                  request.note(), caller.subject, request.request_id())[0]
+                  id, ToText(request.outcome()), DayToSql(effective), note,
+                  caller.subject, request.request_id())[0]
                 .as<int64_t>();
         KOSAPO_ASSIGN_OR_RETURN(CaseRecord updated, Refresh(tx, id));
         Touch(tx, updated);
@@ -584,6 +602,9 @@ absl::StatusOr<v1::Case> CaseStore::Reopen(int64_t id,
             EffectiveDate(request.effective_date(), "effective_date", today,
                           record.opened));
         KOSAPO_RETURN_IF_ERROR(CheckReopen(LoadOutcomes(tx, id), effective));
+        KOSAPO_ASSIGN_OR_RETURN(
+            const std::string reason,
+            cipher_.Seal(request.reason(), OutcomeNoteContext(id)));
         const int64_t record_us =
             tx.exec_params1(
                   "INSERT INTO outcome_changes (case_id, kind, effective_date,"
@@ -591,7 +612,7 @@ absl::StatusOr<v1::Case> CaseStore::Reopen(int64_t id,
                   " VALUES ($1, 'reopened', $2::date, $3, $4, $5)"
                   " RETURNING (extract(epoch FROM record_time) * 1000000)"
                   "::bigint",
-                  id, DayToSql(effective), request.reason(), caller.subject,
+                  id, DayToSql(effective), reason, caller.subject,
                   request.request_id())[0]
                 .as<int64_t>();
         KOSAPO_ASSIGN_OR_RETURN(CaseRecord updated, Refresh(tx, id));
