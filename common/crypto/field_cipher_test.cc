@@ -203,7 +203,7 @@ TEST(ProtoFieldsTest, SealsOnlyTheNamedTextOfABody) {
   support->set_provider("NPO");
   plan.set_child_wishes_heard(true);
   kosapo::cases::v1::SupportPlan sealed = plan;
-  const std::vector<std::string> paths = {"goals", "supports.description"};
+  constexpr const char* paths[] = {"goals", "supports.description"};
   ASSERT_OK(SealFields(sealed, paths, "cases.support_plans.body", "cases/12",
                        *cipher));
   EXPECT_THAT(sealed.goals(0), StartsWith("enc:v1:"));

@@ -2,6 +2,9 @@
 
 #include <google/protobuf/descriptor.h>
 
+#include <string>
+#include <vector>
+
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
@@ -67,10 +70,10 @@ absl::Status Apply(Message& message, const std::vector<std::string>& names,
                context, cipher, transform);
 }
 
-absl::Status ApplyAll(Message& message, const std::vector<std::string>& paths,
+absl::Status ApplyAll(Message& message, absl::Span<const char* const> paths,
                       absl::string_view place, absl::string_view owner,
                       const FieldCipher& cipher, Transform transform) {
-  for (const std::string& path : paths) {
+  for (absl::string_view path : paths) {
     const std::vector<std::string> names = absl::StrSplit(path, '.');
     if (absl::Status status =
             Apply(message, names, 0,
@@ -89,13 +92,13 @@ std::string FieldContext(absl::string_view place, absl::string_view owner) {
   return absl::StrCat(place, "|", owner);
 }
 
-absl::Status SealFields(Message& message, const std::vector<std::string>& paths,
+absl::Status SealFields(Message& message, absl::Span<const char* const> paths,
                         absl::string_view place, absl::string_view owner,
                         const FieldCipher& cipher) {
   return ApplyAll(message, paths, place, owner, cipher, &FieldCipher::Seal);
 }
 
-absl::Status OpenFields(Message& message, const std::vector<std::string>& paths,
+absl::Status OpenFields(Message& message, absl::Span<const char* const> paths,
                         absl::string_view place, absl::string_view owner,
                         const FieldCipher& cipher) {
   return ApplyAll(message, paths, place, owner, cipher, &FieldCipher::Open);

@@ -8,10 +8,10 @@
 #include <google/protobuf/message.h>
 
 #include <string>
-#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
+#include "absl/types/span.h"
 #include "common/crypto/field_cipher.h"
 
 namespace kosapo::crypto {
@@ -21,11 +21,11 @@ namespace kosapo::crypto {
 // string. Each value is sealed or opened with the context
 // "<place>.<path>|<owner>", e.g. "cases.assessments.body.needs.note|cases/12".
 absl::Status SealFields(google::protobuf::Message& message,
-                        const std::vector<std::string>& paths,
+                        absl::Span<const char* const> paths,
                         absl::string_view place, absl::string_view owner,
                         const FieldCipher& cipher);
 absl::Status OpenFields(google::protobuf::Message& message,
-                        const std::vector<std::string>& paths,
+                        absl::Span<const char* const> paths,
                         absl::string_view place, absl::string_view owner,
                         const FieldCipher& cipher);
 

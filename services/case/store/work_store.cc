@@ -5,6 +5,7 @@
 #include <pqxx/result>
 
 #include "absl/strings/str_cat.h"
+#include "absl/types/span.h"
 #include "common/base/proto_time.h"
 #include "common/base/status.h"
 #include "common/crypto/proto_fields.h"
@@ -28,14 +29,13 @@ std::string BodyJson(const google::protobuf::Message& message) {
 
 // The free text of each body, sealed field by field so that the rest of the
 // JSON (dates, levels, attendee counts) keeps its shape.
-const std::vector<std::string> kConferenceText = {"assessment",
-                                                  "support_policy"};
-const std::vector<std::string> kAssessmentText = {"needs.note"};
-const std::vector<std::string> kPlanText = {"goals", "supports.description"};
+constexpr const char* kConferenceText[] = {"assessment", "support_policy"};
+constexpr const char* kAssessmentText[] = {"needs.note"};
+constexpr const char* kPlanText[] = {"goals", "supports.description"};
 
 // The body of `message` with its `text` fields sealed for case `case_id`.
 absl::StatusOr<std::string> SealedBodyJson(google::protobuf::Message& message,
-                                           const std::vector<std::string>& text,
+                                           absl::Span<const char* const> text,
                                            absl::string_view place,
                                            int64_t case_id,
                                            const crypto::FieldCipher& cipher) {
@@ -46,7 +46,7 @@ absl::StatusOr<std::string> SealedBodyJson(google::protobuf::Message& message,
 
 // Throws pg::StatusError when a sealed field does not open.
 template <typename Message>
-Message FromBody(const std::string& json, const std::vector<std::string>& text,
+Message FromBody(const std::string& json, absl::Span<const char* const> text,
                  absl::string_view place, int64_t case_id,
                  const crypto::FieldCipher& cipher) {
   Message message;

@@ -48,16 +48,14 @@ constexpr char kUsageColumns[] =
 
 // The free text of each recorded step and plan, sealed for the usage's
 // case ("cases/12"), which is known before the usage has an id.
-const std::vector<std::string> kApplicationText = {"applicant_detail",
-                                                   "reason"};
-const std::vector<std::string> kAssessmentText = {"summary"};
-const std::vector<std::string> kDecisionText = {"reason"};
-const std::vector<std::string> kInterviewText = {"notes",
-                                                 "troubles_beyond_hub"};
-const std::vector<std::string> kEndText = {"note"};
-const std::vector<std::string> kPlanText = {"goals", "child_wishes",
-                                            "guardian_wishes"};
-const std::vector<std::string> kReviewText = {"advice"};
+constexpr const char* kApplicationText[] = {"applicant_detail", "reason"};
+constexpr const char* kAssessmentText[] = {"summary"};
+constexpr const char* kDecisionText[] = {"reason"};
+constexpr const char* kInterviewText[] = {"notes", "troubles_beyond_hub"};
+constexpr const char* kEndText[] = {"note"};
+constexpr const char* kPlanText[] = {"goals", "child_wishes",
+                                     "guardian_wishes"};
+constexpr const char* kReviewText[] = {"advice"};
 
 std::string Place(absl::string_view column) {
   return absl::StrCat("referral.", column);
@@ -68,7 +66,7 @@ std::string Place(absl::string_view column) {
 // pg::StatusError when its text does not open.
 template <typename Step>
 void StepFromColumn(const pqxx::row& row, const char* column,
-                    const std::vector<std::string>& text,
+                    absl::Span<const char* const> text,
                     Step* (v1::HubUsage::*mutable_step)(),
                     const crypto::FieldCipher& cipher, v1::HubUsage* usage) {
   const std::string json = row[column].as<std::string>();

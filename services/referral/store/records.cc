@@ -28,7 +28,7 @@ void FromBody(const std::string& json, google::protobuf::Message* message) {
 }
 
 absl::StatusOr<std::string> SealedBody(const google::protobuf::Message& message,
-                                       const std::vector<std::string>& text,
+                                       absl::Span<const char* const> text,
                                        absl::string_view place,
                                        absl::string_view owner,
                                        const crypto::FieldCipher& cipher) {
@@ -39,8 +39,7 @@ absl::StatusOr<std::string> SealedBody(const google::protobuf::Message& message,
   return ToBody(*sealed);
 }
 
-void FromSealedBody(const std::string& json,
-                    const std::vector<std::string>& text,
+void FromSealedBody(const std::string& json, absl::Span<const char* const> text,
                     absl::string_view place, absl::string_view owner,
                     const crypto::FieldCipher& cipher,
                     google::protobuf::Message* message) {

@@ -14,6 +14,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "absl/types/span.h"
 #include "common/crypto/field_cipher.h"
 #include "common/pg/arrays.h"
 #include "common/server/caller.h"
@@ -31,14 +32,13 @@ void FromBody(const std::string& json, google::protobuf::Message* message);
 // ToBody of `message` with its `text` fields (paths as in
 // crypto::SealFields) sealed for `owner` at `place`.
 absl::StatusOr<std::string> SealedBody(const google::protobuf::Message& message,
-                                       const std::vector<std::string>& text,
+                                       absl::Span<const char* const> text,
                                        absl::string_view place,
                                        absl::string_view owner,
                                        const crypto::FieldCipher& cipher);
 // FromBody, then opens the `text` fields; throws pg::StatusError when one
 // does not open (for row decoders inside a transaction).
-void FromSealedBody(const std::string& json,
-                    const std::vector<std::string>& text,
+void FromSealedBody(const std::string& json, absl::Span<const char* const> text,
                     absl::string_view place, absl::string_view owner,
                     const crypto::FieldCipher& cipher,
                     google::protobuf::Message* message);
