@@ -48,6 +48,9 @@ constexpr char kNeedNote[] = "母親の通院に本人が付き添っている�
 constexpr char kGoal[] = "週三日は登校できるようにする。";
 constexpr char kOutcomeNote[] = "転居先の自治体へ引き継いだ。";
 constexpr char kAfterRotation[] = "ローテーション後の記録。";
+constexpr char kGuardian[] = "秘密 花子";
+constexpr char kAddress[] = "大阪市北区天神橋9-9-9";
+constexpr char kHouseholdNote[] = "父親は別居中、接近禁止命令あり。";
 
 class FieldEncryptionTest : public ::testing::Test {
  protected:
@@ -114,6 +117,11 @@ class FieldEncryptionTest : public ::testing::Test {
     c->mutable_child()->mutable_birth_date()->set_year(2014);
     c->mutable_child()->mutable_birth_date()->set_month(4);
     c->mutable_child()->mutable_birth_date()->set_day(2);
+    v1::Guardian* guardian = c->mutable_household()->add_guardians();
+    guardian->set_name(kGuardian);
+    guardian->set_relationship("mother");
+    c->mutable_household()->set_address(kAddress);
+    c->mutable_household()->set_note(kHouseholdNote);
     v1::Case created;
     const grpc::Status status =
         Stub()->CreateCase(Kita().get(), request, &created);
@@ -266,6 +274,14 @@ TEST_F(FieldEncryptionTest, FreeTextIsEncryptedAtRestAndReadsBack) {
   // Each reads back equal through the API.
   auto reads_back = [&](const std::string& when) {
     SCOPED_TRACE(when);
+    v1::GetCaseRequest get;
+    get.set_name(c.name());
+    v1::Case read;
+    ASSERT_TRUE(Stub()->GetCase(Kita().get(), get, &read).ok());
+    EXPECT_EQ(read.household().guardians(0).name(), kGuardian);
+    EXPECT_EQ(read.household().guardians(0).relationship(), "mother");
+    EXPECT_EQ(read.household().address(), kAddress);
+    EXPECT_EQ(read.household().note(), kHouseholdNote);
     v1::ListContactsResponse contacts;
     ASSERT_TRUE(ListContacts(c, &contacts).ok());
     ASSERT_EQ(contacts.contacts_size(), 1);
@@ -317,8 +333,9 @@ TEST_F(FieldEncryptionTest, FreeTextIsEncryptedAtRestAndReadsBack) {
 
   // The database holds none of it in plaintext.
   const std::string dump = DumpSchema();
-  for (const char* text : {kSummary, kUrgent, kAckNote, kApproachNote,
-                           kAssessmentText, kNeedNote, kGoal, kOutcomeNote}) {
+  for (const char* text :
+       {kSummary, kUrgent, kAckNote, kApproachNote, kAssessmentText, kNeedNote,
+        kGoal, kOutcomeNote, kGuardian, kAddress, kHouseholdNote}) {
     EXPECT_THAT(dump, Not(HasSubstr(text))) << text;
   }
   EXPECT_THAT(dump, HasSubstr("北 一郎"));  // the dump does read the rows
@@ -355,12 +372,17 @@ TEST_F(FieldEncryptionTest, FreeTextIsEncryptedAtRestAndReadsBack) {
   ASSERT_OK(crypto::WriteRandomKeyFile(*keys_dir_, "b"));
   ASSERT_OK(Restart("b"));
   reads_back("after rotating to key b");
-  ASSERT_TRUE(RecordContact(other, "fe-rotated", kAfterRotation).ok());
+  const v1::Case fresh = NewCase("あたらしい", "fe-case-3");
+  ASSERT_TRUE(RecordContact(fresh, "fe-rotated", kAfterRotation).ok());
   EXPECT_THAT(
       Sql("SELECT summary FROM contacts WHERE request_id = 'fe-rotated'"),
       StartsWith("enc:v1:b:"));
-  ASSERT_TRUE(ListContacts(other, &moved).ok());
-  EXPECT_EQ(moved.contacts(0).summary(), kAfterRotation);
+  EXPECT_THAT(Sql(absl::StrCat("SELECT household::text FROM cases WHERE id = ",
+                               fresh.name().substr(6))),
+              HasSubstr("enc:v1:b:"));
+  v1::ListContactsResponse fresh_contacts;
+  ASSERT_TRUE(ListContacts(fresh, &fresh_contacts).ok());
+  EXPECT_EQ(fresh_contacts.contacts(0).summary(), kAfterRotation);
 
   // Without key a, its values are refused by name, never returned garbled.
   std::filesystem::rename(*keys_dir_ + "/a.key", *keys_dir_ + "/a.removed");
@@ -370,8 +392,9 @@ TEST_F(FieldEncryptionTest, FreeTextIsEncryptedAtRestAndReadsBack) {
   const grpc::Status missing = ListContacts(c, &without_a);
   EXPECT_EQ(missing.error_code(), grpc::StatusCode::DATA_LOSS);
   EXPECT_THAT(key_log.Finish(), HasSubstr("sealed with field key 'a'"));
-  ASSERT_TRUE(ListContacts(other, &moved).ok());
-  EXPECT_EQ(moved.contacts(0).summary(), kAfterRotation);
+  // A case written under key b alone still reads.
+  ASSERT_TRUE(ListContacts(fresh, &fresh_contacts).ok());
+  EXPECT_EQ(fresh_contacts.contacts(0).summary(), kAfterRotation);
   std::filesystem::rename(*keys_dir_ + "/a.removed", *keys_dir_ + "/a.key");
 
   // An active key without its file stops the service at start.

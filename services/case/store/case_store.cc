@@ -20,7 +20,12 @@ namespace {
 
 constexpr char kExtractionWithdrawn[] = "extraction withdrawn";
 
-std::string HouseholdJson(const v1::Household& household) {
+// The household as stored: its JSON form with the personal fields sealed
+// for cases/{id}.
+absl::StatusOr<std::string> HouseholdJson(v1::Household household, int64_t id,
+                                          const crypto::FieldCipher& cipher) {
+  KOSAPO_RETURN_IF_ERROR(crypto::SealFields(
+      household, kHouseholdText, kHouseholdPlace, CaseName(id), cipher));
   std::string json;
   google::protobuf::util::JsonPrintOptions options;
   options.preserve_proto_field_names = true;
@@ -155,10 +160,11 @@ absl::Status CaseStore::ApplyExtraction(
     tx.exec_params0(
         "UPDATE cases SET state = 'open', withdraw_reason = '' WHERE id = $1",
         id);
-    KOSAPO_ASSIGN_OR_RETURN(CaseRecord reinstated, Refresh(tx, id));
+    KOSAPO_ASSIGN_OR_RETURN(CaseRecord reinstated, Refresh(tx, id, cipher_));
     Touch(tx, reinstated);
   }
-  KOSAPO_ASSIGN_OR_RETURN(const CaseRecord record, LoadCase(tx, id, false));
+  KOSAPO_ASSIGN_OR_RETURN(const CaseRecord record,
+                          LoadCase(tx, id, false, cipher_));
   events::AppendEvent(tx, record.proto.name(), OpenedEvent(record.proto));
   return absl::OkStatus();
 }
@@ -207,7 +213,7 @@ absl::StatusOr<v1::Case> CaseStore::Create(
         if (!replay.empty()) {
           KOSAPO_ASSIGN_OR_RETURN(
               const CaseRecord record,
-              LoadCase(tx, replay[0][0].as<int64_t>(), false));
+              LoadCase(tx, replay[0][0].as<int64_t>(), false, cipher_));
           return record.proto;
         }
         std::vector<std::string> duplicates;
@@ -225,25 +231,27 @@ absl::StatusOr<v1::Case> CaseStore::Create(
               ". Check with SearchCases; to open another anyway, give "
               "duplicate_override with the reason"));
         }
+        // The id first: the household is sealed for it.
         const int64_t id =
-            tx.exec_params1(
-                  "INSERT INTO cases (municipality, area_code, source,"
-                  " source_detail, opened_date, fiscal_year, child_name,"
-                  " child_kana, kana_key, birth_date, sex, school_code, grade,"
-                  " household, youtaikyo, duplicate_override,"
-                  " create_request_id, created_by)"
-                  " VALUES ($1, $2, $3, $4, $5::date, $6, $7, $8, $9,"
-                  " $10::date, $11, $12, $13, $14::jsonb, $15, $16, $17, $18)"
-                  " RETURNING id",
-                  municipality, c.area_code(), ToText(c.source()),
-                  c.source_detail(), opened, FiscalYearOf(opened_day),
-                  c.child().name(), c.child().kana(), kana_key, birth,
-                  ToText(c.child().sex()), c.child().school_code(),
-                  c.child().grade(), HouseholdJson(c.household()),
-                  c.youtaikyo_registered(),
-                  duplicates.empty() ? std::string() : duplicate_override,
-                  caller.request_id, caller.subject)[0]
+            tx.exec1("SELECT nextval(pg_get_serial_sequence('cases', 'id'))")[0]
                 .as<int64_t>();
+        KOSAPO_ASSIGN_OR_RETURN(const std::string household,
+                                HouseholdJson(c.household(), id, cipher_));
+        tx.exec_params0(
+            "INSERT INTO cases (id, municipality, area_code, source,"
+            " source_detail, opened_date, fiscal_year, child_name,"
+            " child_kana, kana_key, birth_date, sex, school_code, grade,"
+            " household, youtaikyo, duplicate_override,"
+            " create_request_id, created_by)"
+            " VALUES ($19, $1, $2, $3, $4, $5::date, $6, $7, $8, $9,"
+            " $10::date, $11, $12, $13, $14::jsonb, $15, $16, $17, $18)",
+            municipality, c.area_code(), ToText(c.source()), c.source_detail(),
+            opened, FiscalYearOf(opened_day), c.child().name(),
+            c.child().kana(), kana_key, birth, ToText(c.child().sex()),
+            c.child().school_code(), c.child().grade(), household,
+            c.youtaikyo_registered(),
+            duplicates.empty() ? std::string() : duplicate_override,
+            caller.request_id, caller.subject, id);
         InsertInitialApproach(tx, id, opened, caller.subject);
         if (assign_caller) {
           tx.exec_params0(
@@ -252,7 +260,7 @@ absl::StatusOr<v1::Case> CaseStore::Create(
               id, caller.subject, caller.role);
         }
         KOSAPO_ASSIGN_OR_RETURN(const CaseRecord record,
-                                LoadCase(tx, id, false));
+                                LoadCase(tx, id, false, cipher_));
         Audit(tx, {id}, caller, "write");
         events::AppendEvent(tx, record.proto.name(), OpenedEvent(record.proto),
                             caller.trace_id);
@@ -262,7 +270,8 @@ absl::StatusOr<v1::Case> CaseStore::Create(
 
 absl::StatusOr<v1::Case> CaseStore::Get(int64_t id, const Caller& caller,
                                         const Authorize& authorize) {
-  return WithCase<v1::Case>(pool_, "get case", id, caller, authorize, false,
+  return WithCase<v1::Case>(pool_, cipher_, "get case", id, caller, authorize,
+                            false,
                             [](pqxx::work&, CaseRecord& record,
                                Access access) -> absl::StatusOr<v1::Case> {
                               return Redacted(record, access);
@@ -275,7 +284,7 @@ absl::StatusOr<v1::Case> CaseStore::Update(int64_t id, const v1::Case& changes,
                                            const Caller& caller,
                                            const Authorize& authorize) {
   return WithCase<v1::Case>(
-      pool_, "update case", id, caller, authorize, true,
+      pool_, cipher_, "update case", id, caller, authorize, true,
       [&](pqxx::work& tx, CaseRecord& record,
           Access) -> absl::StatusOr<v1::Case> {
         KOSAPO_RETURN_IF_ERROR(CheckEtag(record, changes.etag()));
@@ -314,6 +323,8 @@ absl::StatusOr<v1::Case> CaseStore::Update(int64_t id, const v1::Case& changes,
                                             "case.source_detail"));
         KOSAPO_ASSIGN_OR_RETURN(const std::string kana_key,
                                 KanaKey(child.kana(), "case.child.kana"));
+        KOSAPO_ASSIGN_OR_RETURN(const std::string household,
+                                HouseholdJson(merged.household(), id, cipher_));
         tx.exec_params0(
             "UPDATE cases SET child_name = $2, child_kana = $3, kana_key = $4,"
             " birth_date = $5::date, sex = $6, school_code = $7, grade = $8,"
@@ -321,11 +332,12 @@ absl::StatusOr<v1::Case> CaseStore::Update(int64_t id, const v1::Case& changes,
             " source_detail = $12 WHERE id = $1",
             id, child.name(), child.kana(), kana_key,
             DateToSql(child.birth_date()), ToText(child.sex()),
-            child.school_code(), child.grade(),
-            HouseholdJson(merged.household()), merged.youtaikyo_registered(),
-            merged.area_code(), merged.source_detail());
+            child.school_code(), child.grade(), household,
+            merged.youtaikyo_registered(), merged.area_code(),
+            merged.source_detail());
         Touch(tx, record);
-        KOSAPO_ASSIGN_OR_RETURN(CaseRecord updated, LoadCase(tx, id, false));
+        KOSAPO_ASSIGN_OR_RETURN(CaseRecord updated,
+                                LoadCase(tx, id, false, cipher_));
         const v1::Case& before = record.proto;
         const v1::Case& after = updated.proto;
         if (before.area_code() != after.area_code() ||
@@ -351,7 +363,7 @@ absl::StatusOr<v1::Case> CaseStore::Withdraw(int64_t id,
                                              const Caller& caller,
                                              const Authorize& authorize) {
   return WithCase<v1::Case>(
-      pool_, "withdraw case", id, caller, authorize, true,
+      pool_, cipher_, "withdraw case", id, caller, authorize, true,
       [&](pqxx::work& tx, CaseRecord& record,
           Access) -> absl::StatusOr<v1::Case> {
         if (record.state == v1::CASE_STATE_WITHDRAWN) {
@@ -369,7 +381,7 @@ absl::StatusOr<v1::Case> CaseStore::Withdraw(int64_t id,
         event.set_reason(reason);
         events::AppendEvent(tx, event.case_(), event, caller.trace_id);
         KOSAPO_ASSIGN_OR_RETURN(const CaseRecord updated,
-                                LoadCase(tx, id, false));
+                                LoadCase(tx, id, false, cipher_));
         return updated.proto;
       });
 }
@@ -388,7 +400,7 @@ absl::StatusOr<std::vector<CaseRecord>> CaseStore::Search(
                               " AND c.state <> 'withdrawn'"
                               " ORDER BY c.id LIMIT 50"),
                  municipality, kana_key, DayToSql(birth_date))) {
-          records.push_back(CaseFromRow(row));
+          records.push_back(CaseFromRow(row, cipher_, false));
         }
         LoadScopes(tx, records);
         return records;
@@ -423,7 +435,7 @@ absl::StatusOr<std::vector<CaseRecord>> CaseStore::List(
                  sql, filter.municipality, filter.assigned_to, filter.after_id,
                  TextArray(filter.areas), ToText(filter.state),
                  ToText(filter.approach_status), filter.limit)) {
-          records.push_back(CaseFromRow(row));
+          records.push_back(CaseFromRow(row, cipher_, false));
           if (static_cast<int>(ids.size()) < filter.limit) {
             ids.push_back(records.back().id);  // the extra row is not shown
           }
@@ -438,7 +450,7 @@ absl::StatusOr<v1::Case> CaseStore::ChangeApproach(
     int64_t id, const v1::ChangeApproachStatusRequest& request,
     absl::CivilDay today, const Caller& caller, const Authorize& authorize) {
   return WithCase<v1::Case>(
-      pool_, "change approach status", id, caller, authorize, true,
+      pool_, cipher_, "change approach status", id, caller, authorize, true,
       [&](pqxx::work& tx, CaseRecord& record,
           Access) -> absl::StatusOr<v1::Case> {
         if (Replayed(tx, "approach_changes", id, request.request_id())) {
@@ -473,7 +485,7 @@ absl::StatusOr<v1::Case> CaseStore::ChangeApproach(
                   DayToSql(effective), note, caller.subject,
                   request.request_id())[0]
                 .as<int64_t>();
-        KOSAPO_ASSIGN_OR_RETURN(CaseRecord updated, Refresh(tx, id));
+        KOSAPO_ASSIGN_OR_RETURN(CaseRecord updated, Refresh(tx, id, cipher_));
         Touch(tx, updated);
         v1::ApproachStatusChanged event;
         event.set_case_(CaseName(id));
@@ -491,7 +503,7 @@ absl::StatusOr<v1::ApproachHistory> CaseStore::ApproachHistory(
     int64_t id, absl::CivilDay as_of, absl::Time known_at, const Caller& caller,
     const Authorize& authorize) {
   return WithCase<v1::ApproachHistory>(
-      pool_, "get approach history", id, caller, authorize, false,
+      pool_, cipher_, "get approach history", id, caller, authorize, false,
       [&](pqxx::work& tx, CaseRecord&,
           Access) -> absl::StatusOr<v1::ApproachHistory> {
         v1::ApproachHistory history;
@@ -538,7 +550,7 @@ absl::StatusOr<v1::Case> CaseStore::RecordOutcome(
     int64_t id, const v1::RecordOutcomeRequest& request, absl::CivilDay today,
     const Caller& caller, const Authorize& authorize) {
   return WithCase<v1::Case>(
-      pool_, "record outcome", id, caller, authorize, true,
+      pool_, cipher_, "record outcome", id, caller, authorize, true,
       [&](pqxx::work& tx, CaseRecord& record,
           Access) -> absl::StatusOr<v1::Case> {
         if (Replayed(tx, "outcome_changes", id, request.request_id())) {
@@ -568,7 +580,7 @@ absl::StatusOr<v1::Case> CaseStore::RecordOutcome(
                   id, ToText(request.outcome()), DayToSql(effective), note,
                   caller.subject, request.request_id())[0]
                 .as<int64_t>();
-        KOSAPO_ASSIGN_OR_RETURN(CaseRecord updated, Refresh(tx, id));
+        KOSAPO_ASSIGN_OR_RETURN(CaseRecord updated, Refresh(tx, id, cipher_));
         Touch(tx, updated);
         v1::OutcomeRecorded event;
         event.set_case_(CaseName(id));
@@ -587,7 +599,7 @@ absl::StatusOr<v1::Case> CaseStore::Reopen(int64_t id,
                                            const Caller& caller,
                                            const Authorize& authorize) {
   return WithCase<v1::Case>(
-      pool_, "reopen case", id, caller, authorize, true,
+      pool_, cipher_, "reopen case", id, caller, authorize, true,
       [&](pqxx::work& tx, CaseRecord& record,
           Access) -> absl::StatusOr<v1::Case> {
         if (Replayed(tx, "outcome_changes", id, request.request_id())) {
@@ -615,7 +627,7 @@ absl::StatusOr<v1::Case> CaseStore::Reopen(int64_t id,
                   id, DayToSql(effective), reason, caller.subject,
                   request.request_id())[0]
                 .as<int64_t>();
-        KOSAPO_ASSIGN_OR_RETURN(CaseRecord updated, Refresh(tx, id));
+        KOSAPO_ASSIGN_OR_RETURN(CaseRecord updated, Refresh(tx, id, cipher_));
         Touch(tx, updated);
         v1::CaseReopened event;
         event.set_case_(CaseName(id));
@@ -631,7 +643,7 @@ absl::StatusOr<v1::Case> CaseStore::SetHubEnrollment(
     int64_t id, const std::string& hub_code, bool enrolled,
     const Caller& caller, const Authorize& authorize) {
   return WithCase<v1::Case>(
-      pool_, "set hub enrollment", id, caller, authorize, true,
+      pool_, cipher_, "set hub enrollment", id, caller, authorize, true,
       [&](pqxx::work& tx, CaseRecord& record,
           Access) -> absl::StatusOr<v1::Case> {
         const pqxx::result changed =
@@ -654,7 +666,7 @@ absl::StatusOr<v1::Case> CaseStore::SetHubEnrollment(
         event.set_enrolled(enrolled);
         events::AppendEvent(tx, event.case_(), event, caller.trace_id);
         KOSAPO_ASSIGN_OR_RETURN(const CaseRecord updated,
-                                LoadCase(tx, id, false));
+                                LoadCase(tx, id, false, cipher_));
         return updated.proto;
       });
 }
@@ -662,7 +674,7 @@ absl::StatusOr<v1::Case> CaseStore::SetHubEnrollment(
 absl::StatusOr<CaseRecord> CaseStore::Scope(int64_t id) {
   return pg::InTransaction(
       pool_, "read case scope",
-      [&](pqxx::work& tx) { return LoadCase(tx, id, false); },
+      [&](pqxx::work& tx) { return LoadCase(tx, id, false, cipher_); },
       pg::TxOptions::ReadOnly());
 }
 
@@ -671,7 +683,7 @@ CaseStore::AuditTrail(int64_t id, int64_t before_id, int limit,
                       const Caller& caller, const Authorize& authorize) {
   using Page = std::vector<std::pair<int64_t, v1::AuditEntry>>;
   return WithCase<Page>(
-      pool_, "list case audit", id, caller, authorize, false,
+      pool_, cipher_, "list case audit", id, caller, authorize, false,
       [&](pqxx::work& tx, CaseRecord& record, Access) -> absl::StatusOr<Page> {
         Page page;
         // The trail as it was before this call (its own row is written

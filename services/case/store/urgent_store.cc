@@ -76,7 +76,7 @@ absl::StatusOr<v1::UrgentReport> UrgentStore::Raise(
     absl::Time now, absl::Duration ack_within, const Caller& caller,
     const Authorize& may_raise) {
   return WithCase<v1::UrgentReport>(
-      pool_, "raise urgent report", case_id, caller, may_raise, true,
+      pool_, cipher_, "raise urgent report", case_id, caller, may_raise, true,
       [&](pqxx::work& tx, CaseRecord& record,
           Access) -> absl::StatusOr<v1::UrgentReport> {
         const pqxx::result replay = tx.exec_params(
@@ -150,7 +150,7 @@ absl::StatusOr<v1::UrgentReport> UrgentStore::Acknowledge(
           return absl::NotFoundError(absl::StrCat(name, " not found"));
         }
         KOSAPO_ASSIGN_OR_RETURN(const CaseRecord record,
-                                LoadCase(tx, case_id, false));
+                                LoadCase(tx, case_id, false, cipher_));
         v1::UrgentReport report = ReportFromRow(rows[0], now, cipher_);
         KOSAPO_RETURN_IF_ERROR(may_acknowledge(record.scope, report));
         if (report.acknowledged()) {

@@ -157,7 +157,7 @@ absl::StatusOr<v1::Conference> WorkStore::RecordConference(
     int64_t id, const v1::RecordConferenceRequest& request,
     absl::CivilDay today, const Caller& caller, const Authorize& authorize) {
   return WithCase<v1::Conference>(
-      pool_, "record conference", id, caller, authorize, true,
+      pool_, cipher_, "record conference", id, caller, authorize, true,
       [&](pqxx::work& tx, CaseRecord& record,
           Access) -> absl::StatusOr<v1::Conference> {
         const pqxx::result replay = Replay(
@@ -214,7 +214,7 @@ absl::StatusOr<std::vector<v1::Conference>> WorkStore::ListConferences(
     int64_t id, const Caller& caller, const Authorize& authorize) {
   using List = std::vector<v1::Conference>;
   return WithCase<List>(
-      pool_, "list conferences", id, caller, authorize, false,
+      pool_, cipher_, "list conferences", id, caller, authorize, false,
       [&](pqxx::work& tx, CaseRecord&, Access) -> absl::StatusOr<List> {
         List list;
         for (const pqxx::row& row :
@@ -232,7 +232,7 @@ absl::StatusOr<v1::Assessment> WorkStore::RecordAssessment(
     int64_t id, const v1::RecordAssessmentRequest& request,
     absl::CivilDay today, const Caller& caller, const Authorize& authorize) {
   return WithCase<v1::Assessment>(
-      pool_, "record assessment", id, caller, authorize, true,
+      pool_, cipher_, "record assessment", id, caller, authorize, true,
       [&](pqxx::work& tx, CaseRecord& record,
           Access) -> absl::StatusOr<v1::Assessment> {
         const pqxx::result replay = Replay(
@@ -277,7 +277,7 @@ absl::StatusOr<std::vector<v1::Assessment>> WorkStore::ListAssessments(
     int64_t id, const Caller& caller, const Authorize& authorize) {
   using List = std::vector<v1::Assessment>;
   return WithCase<List>(
-      pool_, "list assessments", id, caller, authorize, false,
+      pool_, cipher_, "list assessments", id, caller, authorize, false,
       [&](pqxx::work& tx, CaseRecord&, Access) -> absl::StatusOr<List> {
         List list;
         for (const pqxx::row& row :
@@ -295,7 +295,7 @@ absl::StatusOr<v1::SupportPlan> WorkStore::RecordSupportPlan(
     int64_t id, const v1::RecordSupportPlanRequest& request,
     absl::CivilDay today, const Caller& caller, const Authorize& authorize) {
   return WithCase<v1::SupportPlan>(
-      pool_, "record support plan", id, caller, authorize, true,
+      pool_, cipher_, "record support plan", id, caller, authorize, true,
       [&](pqxx::work& tx, CaseRecord& record,
           Access) -> absl::StatusOr<v1::SupportPlan> {
         const pqxx::result replay =
@@ -347,7 +347,7 @@ absl::StatusOr<std::vector<v1::SupportPlan>> WorkStore::ListSupportPlans(
     int64_t id, const Caller& caller, const Authorize& authorize) {
   using List = std::vector<v1::SupportPlan>;
   return WithCase<List>(
-      pool_, "list support plans", id, caller, authorize, false,
+      pool_, cipher_, "list support plans", id, caller, authorize, false,
       [&](pqxx::work& tx, CaseRecord&, Access) -> absl::StatusOr<List> {
         List list;
         for (const pqxx::row& row : tx.exec_params(
@@ -409,7 +409,7 @@ absl::StatusOr<v1::Contact> WorkStore::RecordContact(
     int64_t id, const v1::RecordContactRequest& request, absl::CivilDay today,
     const Caller& caller, const Authorize& authorize) {
   return WithCase<v1::Contact>(
-      pool_, "record contact", id, caller, authorize, true,
+      pool_, cipher_, "record contact", id, caller, authorize, true,
       [&](pqxx::work& tx, CaseRecord& record,
           Access) -> absl::StatusOr<v1::Contact> {
         const pqxx::result replay =
@@ -447,7 +447,7 @@ absl::StatusOr<std::vector<v1::Contact>> WorkStore::ListContacts(
     const Authorize& authorize) {
   using List = std::vector<v1::Contact>;
   return WithCase<List>(
-      pool_, "list contacts", id, caller, authorize, false,
+      pool_, cipher_, "list contacts", id, caller, authorize, false,
       [&](pqxx::work& tx, CaseRecord&, Access) -> absl::StatusOr<List> {
         List list;
         for (const pqxx::row& row :
