@@ -38,12 +38,12 @@ T ValueOrThrow(absl::StatusOr<T> value) {
   return *std::move(value);
 }
 
-// A StatusError's own status;
-// unique violation -> ALREADY_EXISTS; foreign key, check, not-null ->
-// FAILED_PRECONDITION; serialization failure, deadlock -> ABORTED; broken
-// connection -> UNAVAILABLE; statement timeout -> DEADLINE_EXCEEDED; bad data
-// -> INVALID_ARGUMENT; anything else -> INTERNAL. The SQLSTATE and, where the
-// server names it, the constraint are kept in the message for operators.
+// StatusError -> its own status; unique violation -> ALREADY_EXISTS;
+// foreign key, check, not-null -> FAILED_PRECONDITION; serialization
+// failure, deadlock -> ABORTED; broken connection -> UNAVAILABLE; statement
+// timeout -> DEADLINE_EXCEEDED; bad data -> INVALID_ARGUMENT; anything else
+// -> INTERNAL. The SQLSTATE and, where the server names it, the constraint
+// are kept in the message for operators.
 absl::Status StatusFromException(const std::exception& error,
                                  absl::string_view operation);
 

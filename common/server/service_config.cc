@@ -166,8 +166,9 @@ ConfigSpec ServiceConfigSpec(const ServiceDescriptor& service) {
                    "keys no longer active stay for reading. Required unless "
                    "--insecure_plaintext_fields.")
         .AddString("field_key_id", "KOSAPO_FIELD_KEY_ID", "",
-                   "The key new values are encrypted with: rotate by adding "
-                   "a key file, setting this to its id and restarting.")
+                   "The key new values are encrypted with. Rotate by adding "
+                   "the new key file to every replica and restarting them, "
+                   "then setting this to its id; keys are read at start.")
         .AddBool("insecure_plaintext_fields",
                  "KOSAPO_INSECURE_PLAINTEXT_FIELDS", false,
                  "Store new free text unencrypted: local development only "
