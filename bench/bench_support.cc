@@ -18,6 +18,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
+#include "common/crypto/field_cipher.h"
 
 namespace kosapo::bench {
 
@@ -202,6 +203,11 @@ absl::StatusOr<std::unique_ptr<Suite>> Suite::Create(
       !written.ok()) {
     return written;
   }
+  if (absl::Status written =
+          crypto::WriteRandomKeyFile(suite->work_dir_ + "/field-keys", "bench");
+      !written.ok()) {
+    return written;
+  }
   std::ofstream(suite->work_dir_ + "/service.token")
       << suite->tokens_->Sign(auth::Role::kService, "service:bench");
   return suite;
@@ -226,6 +232,8 @@ absl::StatusOr<int> Suite::Start(const std::string& name,
       {"KOSAPO_DB_MIGRATION_URL", cluster_->OwnerUrl(name)},
       {"KOSAPO_JWT_PUBLIC_KEY_FILE", work_dir_ + "/jwt.pub"},
       {"KOSAPO_PEER_TOKEN_FILE", work_dir_ + "/service.token"},
+      {"KOSAPO_FIELD_KEYS_DIR", work_dir_ + "/field-keys"},
+      {"KOSAPO_FIELD_KEY_ID", "bench"},
       // Faults and load, not transport, are under test here: plaintext
       // with peer tokens (services_e2e_test covers mutual TLS).
       {"KOSAPO_INSECURE_PLAINTEXT", "true"},

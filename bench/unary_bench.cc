@@ -39,6 +39,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
 #include "bench/bench_support.h"
+#include "common/crypto/field_cipher.h"
 #include "common/pg/pool.h"
 #include "common/types/api_types.h"
 #include "kosapo/bench/v1/echo.grpc.pb.h"
@@ -226,8 +227,13 @@ int main(int argc, char** argv) {
   pool_options.schema = (*suite)->cluster().Schema("case");
   pool_options.size = 64;
   kosapo::pg::Pool pool(pool_options);
-  kosapo::cases::CaseStore case_store(pool);
-  kosapo::cases::WorkStore work_store(pool);
+  // The case service's field key (bench_support), so these stores seal and
+  // open text as the service does.
+  auto cipher = kosapo::crypto::FieldCipher::FromDir(
+      (*suite)->work_dir() + "/field-keys", "bench");
+  kosapo::bench::CheckOk(cipher.status(), "field keys of the bench suite");
+  kosapo::cases::CaseStore case_store(pool, **cipher);
+  kosapo::cases::WorkStore work_store(pool, **cipher);
   kosapo::auth::Principal officer;
   officer.subject = "user:bench-officer-0";
   officer.role = Role::kWardOfficer;

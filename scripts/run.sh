@@ -162,6 +162,8 @@ done < <("${root}/scripts/pg-local.sh" provision "${state}/pg" kosapo \
 tls="${state}/tls"
 "${root}/scripts/dev-ca.sh" "${tls}" >/dev/null
 "${root}/scripts/dev-ca.sh" "${tls}" --service sample >/dev/null
+# Case and referral encrypt notes and other free text at rest.
+field_key_id="$("${root}/scripts/dev-field-keys.sh" "${state}/field-keys")"
 export KOSAPO_TLS_CA="${tls}/client/cli/ca.crt" \
   KOSAPO_TLS_CERT="${tls}/client/cli/tls.crt" \
   KOSAPO_TLS_KEY="${tls}/client/cli/tls.key"
@@ -179,6 +181,8 @@ for service in "${SERVICES[@]}"; do
     KOSAPO_TLS_CERT_FILE="${tls}/service/${service}/tls.crt" \
     KOSAPO_TLS_KEY_FILE="${tls}/service/${service}/tls.key" \
     KOSAPO_TLS_CA_FILE="${tls}/service/${service}/ca.crt" \
+    KOSAPO_FIELD_KEYS_DIR="${state}/field-keys" \
+    KOSAPO_FIELD_KEY_ID="${field_key_id}" \
     KOSAPO_SCREENING_ADDRESS="127.0.0.1:${PORT[screening]}" \
     KOSAPO_CASE_ADDRESS="127.0.0.1:${PORT[case]}" \
     KOSAPO_REFERRAL_ADDRESS="127.0.0.1:${PORT[referral]}" \

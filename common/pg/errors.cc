@@ -33,6 +33,9 @@ bool IsRetryable(const std::exception& error) {
 
 absl::Status StatusFromException(const std::exception& error,
                                  absl::string_view operation) {
+  if (const auto* raised = dynamic_cast<const StatusError*>(&error)) {
+    return raised->status();
+  }
   const std::string prefix = absl::StrCat("database ", operation, ": ");
   if (dynamic_cast<const pqxx::in_doubt_error*>(&error) != nullptr) {
     return absl::UnavailableError(absl::StrCat(

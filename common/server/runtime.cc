@@ -209,6 +209,15 @@ absl::Status ServiceRuntime::Start() {
   }
   const std::string address =
       absl::StrCat(config_.listen_host, ":", config_.port);
+  if (config_.insecure_plaintext_fields) {
+    log::Warning(
+        "INSECURE: --insecure_plaintext_fields is set: new notes, contact "
+        "summaries and urgent report details are stored unencrypted; for "
+        "local development only, never in a deployment");
+  } else if (config_.field_cipher != nullptr) {
+    log::Info("field encryption",
+              {{"active_key_id", config_.field_cipher->active_key_id()}});
+  }
   if (config_.insecure_plaintext) {
     log::Warning(
         "INSECURE: --insecure_plaintext is set: gRPC without TLS, callers "

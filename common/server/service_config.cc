@@ -15,6 +15,41 @@ std::string PeerEnv(const PeerSpec& peer) {
   return absl::StrCat("KOSAPO_", absl::AsciiStrToUpper(peer.name), "_ADDRESS");
 }
 
+// The keys of a service with field_keys; INVALID_ARGUMENT names the setting
+// or the key file.
+absl::StatusOr<std::shared_ptr<const crypto::FieldCipher>> LoadFieldCipher(
+    const Config& config) {
+  const std::string& dir = config.GetString("field_keys_dir");
+  const std::string& key_id = config.GetString("field_key_id");
+  const bool plaintext = config.GetBool("insecure_plaintext_fields");
+  if (plaintext) {
+    if (!dir.empty() || !key_id.empty()) {
+      return absl::InvalidArgumentError(
+          "--insecure_plaintext_fields (env KOSAPO_INSECURE_PLAINTEXT_FIELDS) "
+          "contradicts --field_keys_dir and --field_key_id: set either");
+    }
+    return crypto::FieldCipher::Plaintext();
+  }
+  if (dir.empty() || key_id.empty()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "missing required setting --",
+        dir.empty() ? "field_keys_dir (env KOSAPO_FIELD_KEYS_DIR)"
+                    : "field_key_id (env KOSAPO_FIELD_KEY_ID)",
+        ": free text about children is encrypted at rest with keys from files "
+        "(scripts/dev-field-keys.sh makes a development set) unless "
+        "--insecure_plaintext_fields (KOSAPO_INSECURE_PLAINTEXT_FIELDS) is set "
+        "for local development"));
+  }
+  auto cipher = crypto::FieldCipher::FromDir(dir, key_id);
+  if (!cipher.ok()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(cipher.status().message(),
+                     " (--field_keys_dir, --field_key_id; env "
+                     "KOSAPO_FIELD_KEYS_DIR, KOSAPO_FIELD_KEY_ID)"));
+  }
+  return *std::move(cipher);
+}
+
 }  // namespace
 
 ConfigSpec ServiceConfigSpec(const ServiceDescriptor& service) {
@@ -144,6 +179,21 @@ ConfigSpec ServiceConfigSpec(const ServiceDescriptor& service) {
                  "Lowest severity logged.",
                  ConfigSpec::StringOptions().OneOf(
                      {"debug", "info", "warning", "error"}));
+  if (service.field_keys) {
+    spec.AddString("field_keys_dir", "KOSAPO_FIELD_KEYS_DIR", "",
+                   "Directory of <key id>.key files (32 random bytes in "
+                   "base64) encrypting free text about children at rest; "
+                   "keys no longer active stay for reading. Required unless "
+                   "--insecure_plaintext_fields.")
+        .AddString("field_key_id", "KOSAPO_FIELD_KEY_ID", "",
+                   "The key new values are encrypted with. Rotate by adding "
+                   "the new key file to every replica and restarting them, "
+                   "then setting this to its id; keys are read at start.")
+        .AddBool("insecure_plaintext_fields",
+                 "KOSAPO_INSECURE_PLAINTEXT_FIELDS", false,
+                 "Store new free text unencrypted: local development only "
+                 "(logged as a warning at every start).");
+  }
   for (const PeerSpec& peer : service.peers) {
     spec.AddString(PeerFlag(peer), PeerEnv(peer), peer.default_address,
                    absl::StrCat("host:port of the ", peer.name, " service."));
@@ -179,6 +229,16 @@ absl::StatusOr<ServiceConfig> LoadServiceConfig(
           "--insecure_plaintext (KOSAPO_INSECURE_PLAINTEXT) is set for local "
           "development"));
     }
+  }
+  // Migrating reads and writes no free text: the init container that runs
+  // it gets neither the keys nor a certificate.
+  if (service.field_keys && !out.migrate_only) {
+    auto cipher = LoadFieldCipher(config);
+    if (!cipher.ok()) {
+      return cipher.status();
+    }
+    out.field_cipher = *std::move(cipher);
+    out.insecure_plaintext_fields = !out.field_cipher->encrypts();
   }
   out.db.url = config.GetString("db_url");
   out.db.schema = config.GetString("db_schema");

@@ -5,6 +5,7 @@
 
 #include <functional>
 #include <map>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -13,6 +14,7 @@
 #include "common/auth/jwt.h"
 #include "common/base/config.h"
 #include "common/base/log.h"
+#include "common/crypto/field_cipher.h"
 #include "common/pg/pool.h"
 #include "common/tls/tls.h"
 
@@ -33,6 +35,10 @@ struct ServiceDescriptor {
   int default_metrics_port = 0;
   int default_health_port = 0;
   std::vector<PeerSpec> peers;
+  // Keeps free text about children encrypted at rest: takes
+  // --field_keys_dir, --field_key_id and --insecure_plaintext_fields, and
+  // refuses to start without keys unless the last is set.
+  bool field_keys = false;
   // Declares the service's own options (besides the shared ones); setup
   // reads them from ServiceConfig::options.
   std::function<void(ConfigSpec&)> add_options;
@@ -59,6 +65,10 @@ struct ServiceConfig {
   bool insecure_plaintext = false;
   // grpc.reflection on the gRPC port (off by default).
   bool reflection = false;
+  // Seals and opens free-text fields (services with field_keys only):
+  // keyed, or Plaintext() with insecure_plaintext_fields.
+  std::shared_ptr<const crypto::FieldCipher> field_cipher;
+  bool insecure_plaintext_fields = false;
   pg::PoolOptions db;
   // URL of the role that owns the schema and migrates it; empty: db.url
   // migrates (a single-role development setup).

@@ -23,8 +23,10 @@ ServiceDescriptor Referral() {
 }
 
 absl::StatusOr<ServiceConfig> Load(std::map<std::string, std::string> env,
-                                   std::vector<std::string> args = {}) {
-  const ServiceDescriptor descriptor = Referral();
+                                   std::vector<std::string> args = {},
+                                   bool field_keys = false) {
+  ServiceDescriptor descriptor = Referral();
+  descriptor.field_keys = field_keys;
   auto config =
       ServiceConfigSpec(descriptor)
           .Parse(args,
@@ -130,6 +132,17 @@ TEST(ServiceConfig, MigrateOnlyNeedsNoTls) {
   EXPECT_TRUE(config->migrate_only);
 }
 
+TEST(ServiceConfig, MigrateOnlyNeedsNoFieldKeys) {
+  // The init container migrates as the owner role; it is given neither
+  // the keys nor a certificate.
+  auto env = kMinimal;
+  env.erase("KOSAPO_INSECURE_PLAINTEXT");
+  auto config = Load(env, {"--migrate_only"}, true);
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_EQ(config->field_cipher, nullptr);
+  EXPECT_FALSE(Load(env, {}, true).ok());
+}
+
 TEST(ServiceConfig, RejectsUnknownTokenAlgorithm) {
   auto env = kMinimal;
   env["KOSAPO_JWT_ALGORITHM"] = "HS256";
@@ -159,6 +172,45 @@ TEST(ServiceConfig, TlsIsRequiredAndMissingFilesAreNamed) {
               HasSubstr("missing required setting --tls_cert_file, "
                         "--tls_ca_file"));
   EXPECT_THAT(config.status().message(), HasSubstr("--insecure_plaintext"));
+}
+
+TEST(ServiceConfig, FieldKeysAreRequiredAndCheckedAtStart) {
+  auto missing = Load(kMinimal, {}, true);
+  EXPECT_EQ(missing.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(missing.status().message(),
+              HasSubstr("missing required setting --field_keys_dir (env "
+                        "KOSAPO_FIELD_KEYS_DIR)"));
+  EXPECT_THAT(missing.status().message(),
+              HasSubstr("--insecure_plaintext_fields"));
+
+  const std::string dir = ::testing::TempDir() + "/cfg-field-keys";
+  ASSERT_TRUE(crypto::WriteRandomKeyFile(dir, "k1").ok());
+  auto env = kMinimal;
+  env["KOSAPO_FIELD_KEYS_DIR"] = dir;
+  auto no_id = Load(env, {}, true);
+  EXPECT_THAT(no_id.status().message(),
+              HasSubstr("--field_key_id (env KOSAPO_FIELD_KEY_ID)"));
+  env["KOSAPO_FIELD_KEY_ID"] = "k2";
+  auto unknown = Load(env, {}, true);
+  EXPECT_EQ(unknown.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(unknown.status().message(), HasSubstr("'k2' has no file k2.key"));
+  env["KOSAPO_FIELD_KEY_ID"] = "k1";
+  auto keyed = Load(env, {}, true);
+  ASSERT_TRUE(keyed.ok()) << keyed.status();
+  EXPECT_TRUE(keyed->field_cipher->encrypts());
+  EXPECT_FALSE(keyed->insecure_plaintext_fields);
+
+  env["KOSAPO_INSECURE_PLAINTEXT_FIELDS"] = "true";
+  EXPECT_THAT(Load(env, {}, true).status().message(), HasSubstr("contradicts"));
+  auto plaintext = kMinimal;
+  plaintext["KOSAPO_INSECURE_PLAINTEXT_FIELDS"] = "true";
+  auto development = Load(plaintext, {}, true);
+  ASSERT_TRUE(development.ok()) << development.status();
+  EXPECT_FALSE(development->field_cipher->encrypts());
+  EXPECT_TRUE(development->insecure_plaintext_fields);
+  // Services that hold no free text take none of these settings.
+  EXPECT_TRUE(Load(kMinimal).ok());
+  EXPECT_EQ(Load(kMinimal)->field_cipher, nullptr);
 }
 
 TEST(ServiceConfig, UnreadableOrNonPemTlsFileIsNamed) {

@@ -3,6 +3,7 @@
 #include <grpcpp/create_channel.h>
 #include <grpcpp/security/credentials.h>
 
+#include <filesystem>
 #include <map>
 #include <pqxx/connection>
 #include <pqxx/nontransaction>
@@ -11,6 +12,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "common/base/config.h"
+#include "common/crypto/field_cipher.h"
 #include "common/service/service_main.h"
 #include "common/tls/tls.h"
 #include "gtest/gtest.h"
@@ -33,6 +35,16 @@ absl::StatusOr<std::unique_ptr<InProcessService>> InProcessService::Start(
     return pki.status();
   }
   const tls::TlsFiles files = pki->Service(descriptor.name);
+  // Services started with the same `work_dir` share the key, as replicas
+  // do; a test restarting a service on the same directory reads its rows.
+  const std::string field_keys_dir = work_dir + "/field-keys";
+  if (!std::filesystem::exists(field_keys_dir + "/test.key")) {
+    if (absl::Status written =
+            crypto::WriteRandomKeyFile(field_keys_dir, "test");
+        !written.ok()) {
+      return written;
+    }
+  }
   // The same option parsing as the binary, from a test environment.
   std::map<std::string, std::string> env = {
       {"KOSAPO_HEALTH_PORT", "0"},
@@ -49,6 +61,8 @@ absl::StatusOr<std::unique_ptr<InProcessService>> InProcessService::Start(
       {"KOSAPO_HEALTH_INTERVAL", "500ms"},
       {"KOSAPO_DRAIN_DELAY", "0s"},
       {"KOSAPO_SHUTDOWN_TIMEOUT", "2s"},
+      {"KOSAPO_FIELD_KEYS_DIR", field_keys_dir},
+      {"KOSAPO_FIELD_KEY_ID", "test"},
   };
   for (const auto& [name, value] : extra_env) {
     env[name] = value;

@@ -35,7 +35,9 @@ class InProcessService {
   // KOSAPO_PEER_TOKEN_FILE, the service's own options). The service serves
   // mutual TLS with its certificate from the test CA in `work_dir`/pki
   // (shared by every service started with the same `work_dir`), unless
-  // `env` sets KOSAPO_INSECURE_PLAINTEXT.
+  // `env` sets KOSAPO_INSECURE_PLAINTEXT. Case and referral encrypt free
+  // text with the field key "test" in `work_dir`/field-keys (made once per
+  // directory); `env` may point them elsewhere.
   static absl::StatusOr<std::unique_ptr<InProcessService>> Start(
       server::ServiceDefinition definition, const PgCluster& cluster,
       const TestTokens& tokens, const std::string& work_dir,

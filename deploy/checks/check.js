@@ -43,13 +43,15 @@ const SERVICES = {
     port: 50051, metrics: 9451, health: 8451, schema: 'screening',
     grpc: 'kosapo.screening.v1.ScreeningService', peers: [],
   },
+  // fieldKeys: holds free text about children, encrypted at rest with keys
+  // from its Secret kosapo-<service>-field-keys.
   case: {
     port: 50052, metrics: 9452, health: 8452, schema: 'cases',
-    grpc: 'kosapo.cases.v1.CaseService', peers: ['screening'],
+    grpc: 'kosapo.cases.v1.CaseService', peers: ['screening'], fieldKeys: true,
   },
   referral: {
     port: 50053, metrics: 9453, health: 8453, schema: 'referral',
-    grpc: 'kosapo.referral.v1.ReferralService', peers: ['case'],
+    grpc: 'kosapo.referral.v1.ReferralService', peers: ['case'], fieldKeys: true,
   },
   reporting: {
     port: 50054, metrics: 9454, health: 8454, schema: 'reporting',
@@ -471,12 +473,27 @@ function tlsFiles(source) {
   };
 }
 
+// A key directory holding the ConfigMap's active field key, as the mounted
+// Secret would.
+let fieldKeysDir = null;
+function fieldKeys(data) {
+  if (!fieldKeysDir) {
+    fieldKeysDir = fs.mkdtempSync(path.join(os.tmpdir(), 'kosapo-deploy-field-keys-'));
+    process.on('exit', () => fs.rmSync(fieldKeysDir, { recursive: true, force: true }));
+  }
+  const id = data.KOSAPO_FIELD_KEY_ID || 'none';
+  fs.writeFileSync(path.join(fieldKeysDir, `${id}.key`), crypto.randomBytes(32).toString('base64'),
+    { mode: 0o600 });
+  return { KOSAPO_FIELD_KEYS_DIR: fieldKeysDir };
+}
+
 function startWithConfig(binary, data, source) {
   const env = {
     PATH: process.env.PATH || '/usr/bin:/bin',
     ...data,
     // The Secret-backed files, as the mounts would hold them.
     ...(data.KOSAPO_TLS_CERT_FILE ? tlsFiles(source) : {}),
+    ...(data.KOSAPO_FIELD_KEYS_DIR ? fieldKeys(data) : {}),
     KOSAPO_JWT_PUBLIC_KEY_FILE: publicKeyFile(),
     KOSAPO_DB_URL: 'postgresql://kosapo_check:x@127.0.0.1:1/kosapo?connect_timeout=1',
     KOSAPO_DB_STARTUP_TIMEOUT: '0s',
@@ -800,6 +817,21 @@ function checkService(service, objects, ix, r, options, namespace) {
     'KOSAPO_INSECURE_PLAINTEXT is for local development only');
   r.expect(data.KOSAPO_PEER_TOKEN_FILE === undefined, 'tls', id(configMap),
     'services call peers with their certificates; KOSAPO_PEER_TOKEN_FILE is not used over TLS');
+  // Field encryption: the key directory is the service's own mounted
+  // Secret (a Secret volume is readOnly and without subPath, checked above),
+  // an active key is named, and free text is never stored in plaintext.
+  if (spec.fieldKeys) {
+    const dir = data.KOSAPO_FIELD_KEYS_DIR || '';
+    const mount = (container.volumeMounts || []).find((m) => m.mountPath === dir);
+    const volume = mount && (podSpec.volumes || []).find((v) => v.name === mount.name);
+    r.expect(volume && volume.secret && volume.secret.secretName === `${name}-field-keys` &&
+      !volume.secret.items, 'field-keys', id(configMap),
+    `KOSAPO_FIELD_KEYS_DIR must be the mount of the whole Secret ${name}-field-keys`);
+    r.expect(/^[A-Za-z0-9_-]+$/.test(data.KOSAPO_FIELD_KEY_ID || ''), 'field-keys', id(configMap),
+      'KOSAPO_FIELD_KEY_ID must name the active key (a <id>.key file of the Secret)');
+  }
+  r.expect(!/^(true|1|yes)$/i.test(data.KOSAPO_INSECURE_PLAINTEXT_FIELDS || ''), 'field-keys',
+    id(configMap), 'KOSAPO_INSECURE_PLAINTEXT_FIELDS is for local development only');
   for (const peer of spec.peers) {
     const env = `KOSAPO_${peer.toUpperCase()}_ADDRESS`;
     r.expect(data[env] === `dns:///${app(peer)}:${SERVICES[peer].port}`, 'peers', id(configMap),
@@ -1230,6 +1262,18 @@ const MUTATIONS = [
   ['tls', 'reporting presenting screening\'s certificate', (o) => {
     find(o, 'Deployment', 'kosapo-reporting').spec.template.spec.volumes
       .find((v) => v.name === 'tls').secret.secretName = 'kosapo-screening-tls';
+  }],
+  ['field-keys', 'the referral field keys not mounted', (o) => {
+    const pod = find(o, 'Deployment', 'kosapo-referral').spec.template.spec;
+    pod.containers[0].volumeMounts =
+      pod.containers[0].volumeMounts.filter((m) => m.name !== 'field-keys');
+  }],
+  ['field-keys', 'case reading referral\'s field keys', (o) => {
+    find(o, 'Deployment', 'kosapo-case').spec.template.spec.volumes
+      .find((v) => v.name === 'field-keys').secret.secretName = 'kosapo-referral-field-keys';
+  }],
+  ['field-keys', 'case storing free text in plaintext', (o) => {
+    find(o, 'ConfigMap', /^kosapo-case-/).data.KOSAPO_INSECURE_PLAINTEXT_FIELDS = 'true';
   }],
   ['probes', 'probe on the mutual-TLS port', (o) => {
     find(o, 'Deployment', 'kosapo-case').spec.template.spec.containers[0].livenessProbe.grpc.port = 50052;

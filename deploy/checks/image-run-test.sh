@@ -67,6 +67,10 @@ cp "${work}/keys/jwt-es256.pub" "${work}/secrets/jwt/jwt.pub"
 for service in screening case; do
   cp -r "${work}/ca/service/${service}" "${work}/secrets/tls-${service}"
 done
+# Case's field encryption key, under the id its ConfigMap makes active.
+field_key_id="$(sed -n 's/^KOSAPO_FIELD_KEY_ID=//p' "${source_dir}/deploy/base/case/config.env")"
+mkdir -p "${work}/secrets/field-keys-case"
+openssl rand -base64 32 >"${work}/secrets/field-keys-case/${field_key_id}.key"
 chmod -R a+rX "${work}/secrets"
 # The probes' and this script's client certificate.
 export KOSAPO_TLS_CA="${work}/ca/client/cli/ca.crt" \
@@ -99,7 +103,8 @@ in_image() {
   local service="$1" root="${work}/images/$1"
   shift
   # Mount points the kubelet would create in the container's root.
-  mkdir -p "${root}/var/run/kosapo/jwt" "${root}/var/run/kosapo/tls"
+  mkdir -p "${root}/var/run/kosapo/jwt" "${root}/var/run/kosapo/tls" \
+    "${root}/var/run/kosapo/field-keys"
   [[ -e "${root}/etc/hosts" ]] || touch "${root}/etc/hosts"
   exec unshare --mount --propagation private bash -c '
     set -e
@@ -110,6 +115,9 @@ in_image() {
     mount -t tmpfs -o size=16m,mode=1777 tmpfs "${root}/tmp"
     mount --bind -o ro "${work}/secrets/jwt" "${root}/var/run/kosapo/jwt"
     mount --bind -o ro "${work}/secrets/tls-${service}" "${root}/var/run/kosapo/tls"
+    if [[ -d "${work}/secrets/field-keys-${service}" ]]; then
+      mount --bind -o ro "${work}/secrets/field-keys-${service}" "${root}/var/run/kosapo/field-keys"
+    fi
     mount --bind -o ro "${work}/hosts" "${root}/etc/hosts"
     chroot="$(command -v chroot)"
     # The environment is set outside: the image has no env program.

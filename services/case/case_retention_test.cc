@@ -64,6 +64,18 @@ struct Personal {
     }
     return all;
   }
+  // Those stored as plain text; the rest is encrypted at rest (field
+  // encryption), so a dump never shows it, erased or not.
+  std::vector<std::string> Plain() const {
+    std::vector<std::string> plain;
+    for (const std::string* value :
+         {&name, &kana, &source_detail, &withdraw_reason}) {
+      if (!value->empty()) {
+        plain.push_back(*value);
+      }
+    }
+    return plain;
+  }
 };
 
 Personal PersonalOf(const std::string& tag, const std::string& kana) {
@@ -248,6 +260,36 @@ class CaseRetentionTest : public ::testing::Test {
     return dump;
   }
 
+  // How many free texts about case `id` are stored, encrypted or not: the
+  // household, contact summaries, approach and outcome notes, urgent report
+  // details and acknowledgement notes.
+  static int64_t FreeTextLeft(int64_t id) {
+    pqxx::connection connection(SharedPgCluster().AdminUrl());
+    pqxx::nontransaction tx(connection);
+    const std::string s = tx.quote_name(SharedPgCluster().Schema("case"));
+    return tx
+        .exec_params1(
+            absl::StrCat(
+                "SELECT (SELECT count(*) FROM ", s,
+                ".cases WHERE id = $1 AND household <> '{}')"
+                " + (SELECT count(*) FROM ",
+                s,
+                ".contacts WHERE case_id = $1 AND summary <> '')"
+                " + (SELECT count(*) FROM ",
+                s,
+                ".approach_changes WHERE case_id = $1 AND note <> '')"
+                " + (SELECT count(*) FROM ",
+                s,
+                ".outcome_changes WHERE case_id = $1 AND note <> '')"
+                " + (SELECT count(*) FROM ",
+                s,
+                ".urgent_reports WHERE case_id = $1 AND description <> '')"
+                " + (SELECT count(*) FROM ",
+                s, ".urgent_reports WHERE case_id = $1 AND ack_note <> '')"),
+            id)[0]
+        .as<int64_t>();
+  }
+
   static int64_t IdOf(const v1::Case& c) {
     return *ParseCaseName(c.name(), "name");
   }
@@ -293,9 +335,11 @@ TEST_F(CaseRetentionTest, EndedCasesAreErasedAfterThePeriodAndNothingElse) {
            {open, open_personal},
            {withdrawn, withdrawn_personal}}) {
     const std::string dump = DumpOf(IdOf(c));
-    for (const std::string& value : personal.All()) {
+    for (const std::string& value : personal.Plain()) {
       ASSERT_THAT(dump, HasSubstr(value)) << "the fixture stored " << value;
     }
+    ASSERT_EQ(FreeTextLeft(IdOf(c)), personal.outcome_note.empty() ? 5 : 6)
+        << c.name();
   }
 
   // 100 days on, the first case ended 400 days ago: it goes, the others
@@ -324,15 +368,18 @@ TEST_F(CaseRetentionTest, EndedCasesAreErasedAfterThePeriodAndNothingElse) {
     EXPECT_THAT(old_dump, ::testing::Not(HasSubstr(value)));
   }
   EXPECT_THAT(old_dump, ::testing::Not(HasSubstr("2013-07-21")));
+  EXPECT_EQ(FreeTextLeft(IdOf(old_case)), 0);
   for (const auto& [c, personal] : std::vector<std::pair<v1::Case, Personal>>{
            {recent, recent_personal},
            {open, open_personal},
            {withdrawn, withdrawn_personal}}) {
     EXPECT_FALSE(Get(c.name()).has_erase_time()) << c.name();
     const std::string dump = DumpOf(IdOf(c));
-    for (const std::string& value : personal.All()) {
+    for (const std::string& value : personal.Plain()) {
       EXPECT_THAT(dump, HasSubstr(value)) << c.name();
     }
+    EXPECT_EQ(FreeTextLeft(IdOf(c)), personal.outcome_note.empty() ? 5 : 6)
+        << c.name();
   }
 
   // Readable as what it is; the erasure is in its audit trail; no writes.
@@ -385,6 +432,7 @@ TEST_F(CaseRetentionTest, EndedCasesAreErasedAfterThePeriodAndNothingElse) {
     for (const std::string& value : personal.All()) {
       EXPECT_THAT(dump, ::testing::Not(HasSubstr(value))) << c.name();
     }
+    EXPECT_EQ(FreeTextLeft(IdOf(c)), 0) << c.name();
   }
   // The withdrawal event is still in the feed, without its reason.
   {
@@ -407,9 +455,10 @@ TEST_F(CaseRetentionTest, EndedCasesAreErasedAfterThePeriodAndNothingElse) {
   absl::SleepFor(absl::Milliseconds(300));  // a few more sweeps
   EXPECT_FALSE(Get(open.name()).has_erase_time());
   const std::string open_dump = DumpOf(IdOf(open));
-  for (const std::string& value : open_personal.All()) {
+  for (const std::string& value : open_personal.Plain()) {
     EXPECT_THAT(open_dump, HasSubstr(value));
   }
+  EXPECT_EQ(FreeTextLeft(IdOf(open)), 5);
 }
 
 }  // namespace

@@ -57,6 +57,7 @@ server::ServiceDefinition Definition(std::shared_ptr<const Clock> clock) {
   service.descriptor.default_metrics_port = 9452;
   service.descriptor.default_health_port = 8452;
   service.descriptor.peers = {{"screening", "localhost:50051"}};
+  service.descriptor.field_keys = true;
   service.descriptor.add_options = [](ConfigSpec& spec) {
     spec.AddDuration("urgent_ack_within", "KOSAPO_URGENT_ACK_WITHIN",
                      absl::Hours(2), absl::Minutes(1),
@@ -85,9 +86,13 @@ server::ServiceDefinition Definition(std::shared_ptr<const Clock> clock) {
     settings.time_zone = options.GetString("time_zone");
     settings.urgent_ack_within = options.GetDuration("urgent_ack_within");
     KOSAPO_RETURN_IF_ERROR(DayIn(clock->Now(), settings.time_zone).status());
-    auto* cases = runtime.Keep(std::make_shared<CaseStore>(runtime.pool()));
-    auto* work = runtime.Keep(std::make_shared<WorkStore>(runtime.pool()));
-    auto* urgent = runtime.Keep(std::make_shared<UrgentStore>(runtime.pool()));
+    const crypto::FieldCipher& cipher = *runtime.config().field_cipher;
+    auto* cases =
+        runtime.Keep(std::make_shared<CaseStore>(runtime.pool(), cipher));
+    auto* work =
+        runtime.Keep(std::make_shared<WorkStore>(runtime.pool(), cipher));
+    auto* urgent =
+        runtime.Keep(std::make_shared<UrgentStore>(runtime.pool(), cipher));
     auto* retention =
         runtime.Keep(std::make_shared<RetentionStore>(runtime.pool()));
     runtime.AddService(std::make_shared<CaseServiceImpl>(

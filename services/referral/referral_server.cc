@@ -25,6 +25,7 @@ server::ServiceDefinition Definition(std::shared_ptr<const Clock> clock) {
   service.descriptor.default_metrics_port = 9453;
   service.descriptor.default_health_port = 8453;
   service.descriptor.peers = {{"case", "localhost:50052"}};
+  service.descriptor.field_keys = true;
   service.descriptor.add_options = [](ConfigSpec& spec) {
     spec.AddString("time_zone", "KOSAPO_TIME_ZONE", "Asia/Tokyo",
                    "Time zone of business dates (\"not after today\") and of "
@@ -49,10 +50,12 @@ server::ServiceDefinition Definition(std::shared_ptr<const Clock> clock) {
     KOSAPO_RETURN_IF_ERROR(DayIn(clock->Now(), settings.time_zone).status());
     auto* directory =
         runtime.Keep(std::make_shared<DirectoryStore>(runtime.pool()));
+    const crypto::FieldCipher& cipher = *runtime.config().field_cipher;
     auto* referrals =
-        runtime.Keep(std::make_shared<ReferralStore>(runtime.pool()));
+        runtime.Keep(std::make_shared<ReferralStore>(runtime.pool(), cipher));
     KOSAPO_ASSIGN_OR_RETURN(auto channel, runtime.peers().Channel("case"));
-    auto* hubs = runtime.Keep(std::make_shared<HubStore>(runtime.pool()));
+    auto* hubs =
+        runtime.Keep(std::make_shared<HubStore>(runtime.pool(), cipher));
     auto* cases = runtime.Keep(std::make_shared<CaseClient>(
         channel, runtime.peers(), runtime.config().peer_timeout));
     auto* enrollment = runtime.Keep(std::make_shared<EnrollmentSync>(

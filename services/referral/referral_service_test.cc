@@ -9,6 +9,9 @@
 
 #include <fstream>
 #include <memory>
+#include <pqxx/connection>
+#include <pqxx/nontransaction>
+#include <pqxx/result>
 #include <set>
 #include <string>
 #include <vector>
@@ -1384,6 +1387,75 @@ TEST_F(ReferralServiceTest, ProblemsNotedOnVisitsGoOnTheFeedWithoutTheNote) {
   EXPECT_TRUE(recorded.problem_noted());
   EXPECT_EQ(recorded.usage(), usage.name());
   EXPECT_THAT(events[0].payload().value(), ::testing::Not(HasSubstr("あざ")));
+}
+
+// Free text about the child is encrypted at rest (services/case's
+// field_encryption_test covers keys and rotation): it reads back equal, and
+// no row of the referral schema, as a dump shows it, holds it in plaintext.
+TEST_F(ReferralServiceTest, FreeTextIsEncryptedAtRest) {
+  NewHub("H-SEAL", 25);
+  const v1::HubUsage usage = ReadyUsage("ふうかん", "H-SEAL", "seal");
+  v1::HubVisit visit;
+  v1::RecordHubVisitRequest noted;
+  noted.set_parent(usage.name());
+  noted.set_request_id("seal-visit");
+  *noted.mutable_visit()->mutable_visit_date() =
+      DateToProto(LatestWeekday(absl::Weekday::tuesday, Today() - 1));
+  noted.mutable_visit()->set_arrival_time("16:30");
+  noted.mutable_visit()->set_departure_time("19:00");
+  noted.mutable_visit()->set_problem_noted(true);
+  noted.mutable_visit()->set_problem_note("首に赤い跡があった");
+  ASSERT_TRUE(Referrals()
+                  ->RecordHubVisit(Operator("H-SEAL").get(), noted, &visit)
+                  .ok());
+  EXPECT_EQ(visit.problem_note(), "首に赤い跡があった");
+  const v1::HubUsage read = GetUsage(usage, Desk());
+  EXPECT_EQ(read.application().reason(), "放課後に一人で過ごす時間が長い");
+  EXPECT_EQ(read.assessment().summary(), "母子家庭。母は夜勤が多い。");
+  EXPECT_EQ(read.interview().troubles_beyond_hub(), "家賃の滞納がある");
+
+  const cv1::Case c = NewCase("ふうかんにばん", "seal-case");
+  v1::Referral referral;
+  ASSERT_TRUE(
+      Propose(c, NewLearningSupport("seal-support"), "seal-1", &referral).ok());
+  ASSERT_TRUE(Consent(referral, v1::SHARING_BASIS_OTHER_LEGAL_BASIS, 20,
+                      "seal-consent", &referral, "児童福祉法に基づき祖母が同意")
+                  .ok());
+  ASSERT_TRUE(Step(referral, v1::REFERRAL_STATE_SENT, DaysAgo(10), "seal-sent",
+                   &referral)
+                  .ok());
+  ASSERT_TRUE(Step(referral, v1::REFERRAL_STATE_DECLINED, DaysAgo(5),
+                   "seal-declined", &referral, "父親が支援の利用を拒否")
+                  .ok());
+  v1::GetReferralRequest get;
+  get.set_name(referral.name());
+  ASSERT_TRUE(Referrals()->GetReferral(Officer().get(), get, &referral).ok());
+  EXPECT_EQ(referral.purpose(), "放課後の学習支援を依頼");
+  EXPECT_EQ(referral.consent().note(), "児童福祉法に基づき祖母が同意");
+  EXPECT_EQ(referral.steps(referral.steps_size() - 1).reason(),
+            "父親が支援の利用を拒否");
+
+  pqxx::connection connection(SharedPgCluster().AdminUrl());
+  pqxx::nontransaction tx(connection);
+  const std::string schema = SharedPgCluster().Schema("referral");
+  std::string dump;
+  for (const pqxx::row& table :
+       tx.exec_params("SELECT table_name FROM information_schema.tables"
+                      " WHERE table_schema = $1 AND table_type = 'BASE TABLE'",
+                      schema)) {
+    for (const pqxx::row& row : tx.exec(absl::StrCat(
+             "SELECT row_to_json(t)::text FROM ", tx.quote_name(schema), ".",
+             tx.quote_name(table[0].as<std::string>()), " t"))) {
+      absl::StrAppend(&dump, row[0].as<std::string>(), "\n");
+    }
+  }
+  EXPECT_THAT(dump, HasSubstr("H-SEAL"));  // the dump does read the rows
+  for (const char* text :
+       {"首に赤い跡", "放課後に一人で", "母子家庭", "家賃の滞納", "絵を描く",
+        "豊中市立第一小学校", "放課後の学習支援", "祖母が同意",
+        "支援の利用を拒否"}) {
+    EXPECT_THAT(dump, ::testing::Not(HasSubstr(text))) << text;
+  }
 }
 
 TEST_F(ReferralServiceTest, OperatorsSeeOnlyTheirHub) {

@@ -29,6 +29,7 @@
 #include "absl/strings/strip.h"
 #include "absl/time/clock.h"
 #include "common/auth/jwt.h"
+#include "common/crypto/field_cipher.h"
 #include "common/testing/pg_cluster.h"
 #include "common/testing/status_matchers.h"
 #include "common/testing/test_pki.h"
@@ -91,6 +92,8 @@ class ServicesTest : public ::testing::Test {
     ASSERT_TRUE(tokens.ok()) << tokens.status();
     tokens_ = tokens->release();
     ASSERT_THAT(tokens_->WritePublicKey(*work_dir_ + "/jwt.pub"), IsOk());
+    ASSERT_THAT(crypto::WriteRandomKeyFile(*work_dir_ + "/field-keys", "e2e"),
+                IsOk());
     service_token_ =
         new std::string(tokens_->Sign(auth::Role::kService, "service:e2e"));
     std::ofstream(*work_dir_ + "/service.token") << *service_token_;
@@ -146,6 +149,8 @@ class ServicesTest : public ::testing::Test {
         {"KOSAPO_TLS_CA_FILE", pki_->ca_file()},
         {"KOSAPO_JWT_PUBLIC_KEY_FILE", *work_dir_ + "/jwt.pub"},
         {"KOSAPO_PEER_TOKEN_FILE", *work_dir_ + "/service.token"},
+        {"KOSAPO_FIELD_KEYS_DIR", *work_dir_ + "/field-keys"},
+        {"KOSAPO_FIELD_KEY_ID", "e2e"},
         {"KOSAPO_HEALTH_INTERVAL", "200ms"},
         {"KOSAPO_DRAIN_DELAY", "1s"},
         {"KOSAPO_SHUTDOWN_TIMEOUT", "5s"},

@@ -15,6 +15,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "common/crypto/field_cipher.h"
 #include "common/types/api_types.h"
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "kosapo/events/v1/events.grpc.pb.h"
@@ -92,6 +93,11 @@ absl::StatusOr<std::unique_ptr<Suite>> Suite::Start(const std::string& label,
       !s.ok()) {
     return s;
   }
+  if (absl::Status s = crypto::WriteRandomKeyFile(
+          suite->work_dir_ + "/field-keys", "resilience");
+      !s.ok()) {
+    return s;
+  }
   std::ofstream(suite->work_dir_ + "/service.token")
       << suite->tokens_->Sign(auth::Role::kService, "service:resilience");
   for (const std::string& service : ServiceNames()) {
@@ -123,6 +129,8 @@ std::map<std::string, std::string> Suite::Environment(
       {"KOSAPO_DB_MIGRATION_URL", cluster_->OwnerUrl(service)},
       {"KOSAPO_JWT_PUBLIC_KEY_FILE", work_dir_ + "/jwt.pub"},
       {"KOSAPO_PEER_TOKEN_FILE", work_dir_ + "/service.token"},
+      {"KOSAPO_FIELD_KEYS_DIR", work_dir_ + "/field-keys"},
+      {"KOSAPO_FIELD_KEY_ID", "resilience"},
       // Faults and load, not transport, are under test here: plaintext
       // with peer tokens (services_e2e_test covers mutual TLS).
       {"KOSAPO_INSECURE_PLAINTEXT", "true"},

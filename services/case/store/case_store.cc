@@ -9,6 +9,7 @@
 #include "absl/strings/str_join.h"
 #include "common/base/proto_time.h"
 #include "common/base/status.h"
+#include "common/crypto/proto_fields.h"
 #include "common/events/outbox.h"
 #include "common/types/api_types.h"
 #include "kosapo/cases/v1/events.pb.h"
@@ -19,12 +20,26 @@ namespace {
 
 constexpr char kExtractionWithdrawn[] = "extraction withdrawn";
 
-std::string HouseholdJson(const v1::Household& household) {
+// The household as stored: its JSON form with the personal fields sealed
+// for cases/{id}.
+absl::StatusOr<std::string> HouseholdJson(v1::Household household, int64_t id,
+                                          const crypto::FieldCipher& cipher) {
+  KOSAPO_RETURN_IF_ERROR(crypto::SealFields(
+      household, kHouseholdText, kHouseholdPlace, CaseName(id), cipher));
   std::string json;
   google::protobuf::util::JsonPrintOptions options;
   options.preserve_proto_field_names = true;
   (void)google::protobuf::util::MessageToJsonString(household, &json, options);
   return json;
+}
+
+std::string ApproachNoteContext(int64_t id) {
+  return crypto::FieldContext("cases.approach_changes.note", CaseName(id));
+}
+
+// Outcome notes and reopening reasons share the column.
+std::string OutcomeNoteContext(int64_t id) {
+  return crypto::FieldContext("cases.outcome_changes.note", CaseName(id));
 }
 
 v1::CaseOpened OpenedEvent(const v1::Case& c) {
@@ -145,10 +160,11 @@ absl::Status CaseStore::ApplyExtraction(
     tx.exec_params0(
         "UPDATE cases SET state = 'open', withdraw_reason = '' WHERE id = $1",
         id);
-    KOSAPO_ASSIGN_OR_RETURN(CaseRecord reinstated, Refresh(tx, id));
+    KOSAPO_ASSIGN_OR_RETURN(CaseRecord reinstated, Refresh(tx, id, cipher_));
     Touch(tx, reinstated);
   }
-  KOSAPO_ASSIGN_OR_RETURN(const CaseRecord record, LoadCase(tx, id, false));
+  KOSAPO_ASSIGN_OR_RETURN(const CaseRecord record,
+                          LoadCase(tx, id, false, cipher_));
   events::AppendEvent(tx, record.proto.name(), OpenedEvent(record.proto));
   return absl::OkStatus();
 }
@@ -198,7 +214,7 @@ absl::StatusOr<v1::Case> CaseStore::Create(
         if (!replay.empty()) {
           KOSAPO_ASSIGN_OR_RETURN(
               const CaseRecord record,
-              LoadCase(tx, replay[0][0].as<int64_t>(), false));
+              LoadCase(tx, replay[0][0].as<int64_t>(), false, cipher_));
           return record.proto;
         }
         std::vector<std::string> duplicates;
@@ -216,25 +232,27 @@ absl::StatusOr<v1::Case> CaseStore::Create(
               ". Check with SearchCases; to open another anyway, give "
               "duplicate_override with the reason"));
         }
+        // The id first: the household is sealed for it.
         const int64_t id =
-            tx.exec_params1(
-                  "INSERT INTO cases (municipality, area_code, source,"
-                  " source_detail, opened_date, fiscal_year, child_name,"
-                  " child_kana, kana_key, birth_date, sex, school_code, grade,"
-                  " household, youtaikyo, duplicate_override,"
-                  " create_request_id, created_by)"
-                  " VALUES ($1, $2, $3, $4, $5::date, $6, $7, $8, $9,"
-                  " $10::date, $11, $12, $13, $14::jsonb, $15, $16, $17, $18)"
-                  " RETURNING id",
-                  municipality, c.area_code(), ToText(c.source()),
-                  c.source_detail(), opened, FiscalYearOf(opened_day),
-                  c.child().name(), c.child().kana(), kana_key, birth,
-                  ToText(c.child().sex()), c.child().school_code(),
-                  c.child().grade(), HouseholdJson(c.household()),
-                  c.youtaikyo_registered(),
-                  duplicates.empty() ? std::string() : duplicate_override,
-                  caller.request_id, caller.subject)[0]
+            tx.exec1("SELECT nextval(pg_get_serial_sequence('cases', 'id'))")[0]
                 .as<int64_t>();
+        KOSAPO_ASSIGN_OR_RETURN(const std::string household,
+                                HouseholdJson(c.household(), id, cipher_));
+        tx.exec_params0(
+            "INSERT INTO cases (id, municipality, area_code, source,"
+            " source_detail, opened_date, fiscal_year, child_name,"
+            " child_kana, kana_key, birth_date, sex, school_code, grade,"
+            " household, youtaikyo, duplicate_override,"
+            " create_request_id, created_by)"
+            " VALUES ($19, $1, $2, $3, $4, $5::date, $6, $7, $8, $9,"
+            " $10::date, $11, $12, $13, $14::jsonb, $15, $16, $17, $18)",
+            municipality, c.area_code(), ToText(c.source()), c.source_detail(),
+            opened, FiscalYearOf(opened_day), c.child().name(),
+            c.child().kana(), kana_key, birth, ToText(c.child().sex()),
+            c.child().school_code(), c.child().grade(), household,
+            c.youtaikyo_registered(),
+            duplicates.empty() ? std::string() : duplicate_override,
+            caller.request_id, caller.subject, id);
         InsertInitialApproach(tx, id, opened, caller.subject);
         if (assign_caller) {
           tx.exec_params0(
@@ -243,7 +261,7 @@ absl::StatusOr<v1::Case> CaseStore::Create(
               id, caller.subject, caller.role);
         }
         KOSAPO_ASSIGN_OR_RETURN(const CaseRecord record,
-                                LoadCase(tx, id, false));
+                                LoadCase(tx, id, false, cipher_));
         Audit(tx, {id}, caller, "write");
         events::AppendEvent(tx, record.proto.name(), OpenedEvent(record.proto),
                             caller.trace_id);
@@ -253,7 +271,8 @@ absl::StatusOr<v1::Case> CaseStore::Create(
 
 absl::StatusOr<v1::Case> CaseStore::Get(int64_t id, const Caller& caller,
                                         const Authorize& authorize) {
-  return WithCase<v1::Case>(pool_, "get case", id, caller, authorize, false,
+  return WithCase<v1::Case>(pool_, cipher_, "get case", id, caller, authorize,
+                            false,
                             [](pqxx::work&, CaseRecord& record,
                                Access access) -> absl::StatusOr<v1::Case> {
                               return Redacted(record, access);
@@ -266,7 +285,7 @@ absl::StatusOr<v1::Case> CaseStore::Update(int64_t id, const v1::Case& changes,
                                            const Caller& caller,
                                            const Authorize& authorize) {
   return WithCase<v1::Case>(
-      pool_, "update case", id, caller, authorize, true,
+      pool_, cipher_, "update case", id, caller, authorize, true,
       [&](pqxx::work& tx, CaseRecord& record,
           Access) -> absl::StatusOr<v1::Case> {
         KOSAPO_RETURN_IF_ERROR(CheckEtag(record, changes.etag()));
@@ -305,6 +324,8 @@ absl::StatusOr<v1::Case> CaseStore::Update(int64_t id, const v1::Case& changes,
                                             "case.source_detail"));
         KOSAPO_ASSIGN_OR_RETURN(const std::string kana_key,
                                 KanaKey(child.kana(), "case.child.kana"));
+        KOSAPO_ASSIGN_OR_RETURN(const std::string household,
+                                HouseholdJson(merged.household(), id, cipher_));
         tx.exec_params0(
             "UPDATE cases SET child_name = $2, child_kana = $3, kana_key = $4,"
             " birth_date = $5::date, sex = $6, school_code = $7, grade = $8,"
@@ -312,11 +333,12 @@ absl::StatusOr<v1::Case> CaseStore::Update(int64_t id, const v1::Case& changes,
             " source_detail = $12 WHERE id = $1",
             id, child.name(), child.kana(), kana_key,
             DateToSql(child.birth_date()), ToText(child.sex()),
-            child.school_code(), child.grade(),
-            HouseholdJson(merged.household()), merged.youtaikyo_registered(),
-            merged.area_code(), merged.source_detail());
+            child.school_code(), child.grade(), household,
+            merged.youtaikyo_registered(), merged.area_code(),
+            merged.source_detail());
         Touch(tx, record);
-        KOSAPO_ASSIGN_OR_RETURN(CaseRecord updated, LoadCase(tx, id, false));
+        KOSAPO_ASSIGN_OR_RETURN(CaseRecord updated,
+                                LoadCase(tx, id, false, cipher_));
         const v1::Case& before = record.proto;
         const v1::Case& after = updated.proto;
         if (before.area_code() != after.area_code() ||
@@ -342,7 +364,7 @@ absl::StatusOr<v1::Case> CaseStore::Withdraw(int64_t id,
                                              const Caller& caller,
                                              const Authorize& authorize) {
   return WithCase<v1::Case>(
-      pool_, "withdraw case", id, caller, authorize, true,
+      pool_, cipher_, "withdraw case", id, caller, authorize, true,
       [&](pqxx::work& tx, CaseRecord& record,
           Access) -> absl::StatusOr<v1::Case> {
         if (record.state == v1::CASE_STATE_WITHDRAWN) {
@@ -360,7 +382,7 @@ absl::StatusOr<v1::Case> CaseStore::Withdraw(int64_t id,
         event.set_reason(reason);
         events::AppendEvent(tx, event.case_(), event, caller.trace_id);
         KOSAPO_ASSIGN_OR_RETURN(const CaseRecord updated,
-                                LoadCase(tx, id, false));
+                                LoadCase(tx, id, false, cipher_));
         return updated.proto;
       });
 }
@@ -379,7 +401,7 @@ absl::StatusOr<std::vector<CaseRecord>> CaseStore::Search(
                               " AND c.state <> 'withdrawn'"
                               " ORDER BY c.id LIMIT 50"),
                  municipality, kana_key, DayToSql(birth_date))) {
-          records.push_back(CaseFromRow(row));
+          records.push_back(CaseFromRow(row, cipher_, false));
         }
         LoadScopes(tx, records);
         return records;
@@ -414,7 +436,7 @@ absl::StatusOr<std::vector<CaseRecord>> CaseStore::List(
                  sql, filter.municipality, filter.assigned_to, filter.after_id,
                  TextArray(filter.areas), ToText(filter.state),
                  ToText(filter.approach_status), filter.limit)) {
-          records.push_back(CaseFromRow(row));
+          records.push_back(CaseFromRow(row, cipher_, false));
           if (static_cast<int>(ids.size()) < filter.limit) {
             ids.push_back(records.back().id);  // the extra row is not shown
           }
@@ -429,7 +451,7 @@ absl::StatusOr<v1::Case> CaseStore::ChangeApproach(
     int64_t id, const v1::ChangeApproachStatusRequest& request,
     absl::CivilDay today, const Caller& caller, const Authorize& authorize) {
   return WithCase<v1::Case>(
-      pool_, "change approach status", id, caller, authorize, true,
+      pool_, cipher_, "change approach status", id, caller, authorize, true,
       [&](pqxx::work& tx, CaseRecord& record,
           Access) -> absl::StatusOr<v1::Case> {
         if (Replayed(tx, "approach_changes", id, request.request_id())) {
@@ -450,6 +472,9 @@ absl::StatusOr<v1::Case> CaseStore::ChangeApproach(
                                 request.reason(), effective));
         KOSAPO_RETURN_IF_ERROR(
             ValidateText(request.note(), 1000, false, "note"));
+        KOSAPO_ASSIGN_OR_RETURN(
+            const std::string note,
+            cipher_.Seal(request.note(), ApproachNoteContext(id)));
         const int64_t record_us =
             tx.exec_params1(
                   "INSERT INTO approach_changes (case_id, status, reason,"
@@ -458,10 +483,10 @@ absl::StatusOr<v1::Case> CaseStore::ChangeApproach(
                   " RETURNING (extract(epoch FROM record_time) * 1000000)"
                   "::bigint",
                   id, ToText(request.status()), ToText(request.reason()),
-                  DayToSql(effective), request.note(), caller.subject,
+                  DayToSql(effective), note, caller.subject,
                   request.request_id())[0]
                 .as<int64_t>();
-        KOSAPO_ASSIGN_OR_RETURN(CaseRecord updated, Refresh(tx, id));
+        KOSAPO_ASSIGN_OR_RETURN(CaseRecord updated, Refresh(tx, id, cipher_));
         Touch(tx, updated);
         v1::ApproachStatusChanged event;
         event.set_case_(CaseName(id));
@@ -479,7 +504,7 @@ absl::StatusOr<v1::ApproachHistory> CaseStore::ApproachHistory(
     int64_t id, absl::CivilDay as_of, absl::Time known_at, const Caller& caller,
     const Authorize& authorize) {
   return WithCase<v1::ApproachHistory>(
-      pool_, "get approach history", id, caller, authorize, false,
+      pool_, cipher_, "get approach history", id, caller, authorize, false,
       [&](pqxx::work& tx, CaseRecord&,
           Access) -> absl::StatusOr<v1::ApproachHistory> {
         v1::ApproachHistory history;
@@ -500,7 +525,9 @@ absl::StatusOr<v1::ApproachHistory> CaseStore::ApproachHistory(
               EnumFromText<v1::NotPossibleReason>(row[1].as<std::string>()));
           *change->mutable_effective_date() =
               DateFromSql(row[2].as<std::string>());
-          change->set_note(row[3].as<std::string>());
+          KOSAPO_ASSIGN_OR_RETURN(
+              *change->mutable_note(),
+              cipher_.Open(row[3].as<std::string>(), ApproachNoteContext(id)));
           change->set_recorded_by(row[4].as<std::string>());
           SetTimestampMicros(row[5].as<int64_t>(),
                              change->mutable_record_time());
@@ -524,7 +551,7 @@ absl::StatusOr<v1::Case> CaseStore::RecordOutcome(
     int64_t id, const v1::RecordOutcomeRequest& request, absl::CivilDay today,
     const Caller& caller, const Authorize& authorize) {
   return WithCase<v1::Case>(
-      pool_, "record outcome", id, caller, authorize, true,
+      pool_, cipher_, "record outcome", id, caller, authorize, true,
       [&](pqxx::work& tx, CaseRecord& record,
           Access) -> absl::StatusOr<v1::Case> {
         if (Replayed(tx, "outcome_changes", id, request.request_id())) {
@@ -541,6 +568,9 @@ absl::StatusOr<v1::Case> CaseStore::RecordOutcome(
                                             request.outcome(), effective));
         KOSAPO_RETURN_IF_ERROR(
             ValidateText(request.note(), 1000, false, "note"));
+        KOSAPO_ASSIGN_OR_RETURN(
+            const std::string note,
+            cipher_.Seal(request.note(), OutcomeNoteContext(id)));
         const int64_t record_us =
             tx.exec_params1(
                   "INSERT INTO outcome_changes (case_id, kind, effective_date,"
@@ -548,10 +578,10 @@ absl::StatusOr<v1::Case> CaseStore::RecordOutcome(
                   " VALUES ($1, $2, $3::date, $4, $5, $6)"
                   " RETURNING (extract(epoch FROM record_time) * 1000000)"
                   "::bigint",
-                  id, ToText(request.outcome()), DayToSql(effective),
-                  request.note(), caller.subject, request.request_id())[0]
+                  id, ToText(request.outcome()), DayToSql(effective), note,
+                  caller.subject, request.request_id())[0]
                 .as<int64_t>();
-        KOSAPO_ASSIGN_OR_RETURN(CaseRecord updated, Refresh(tx, id));
+        KOSAPO_ASSIGN_OR_RETURN(CaseRecord updated, Refresh(tx, id, cipher_));
         Touch(tx, updated);
         v1::OutcomeRecorded event;
         event.set_case_(CaseName(id));
@@ -570,7 +600,7 @@ absl::StatusOr<v1::Case> CaseStore::Reopen(int64_t id,
                                            const Caller& caller,
                                            const Authorize& authorize) {
   return WithCase<v1::Case>(
-      pool_, "reopen case", id, caller, authorize, true,
+      pool_, cipher_, "reopen case", id, caller, authorize, true,
       [&](pqxx::work& tx, CaseRecord& record,
           Access) -> absl::StatusOr<v1::Case> {
         if (Replayed(tx, "outcome_changes", id, request.request_id())) {
@@ -585,6 +615,9 @@ absl::StatusOr<v1::Case> CaseStore::Reopen(int64_t id,
             EffectiveDate(request.effective_date(), "effective_date", today,
                           record.opened));
         KOSAPO_RETURN_IF_ERROR(CheckReopen(LoadOutcomes(tx, id), effective));
+        KOSAPO_ASSIGN_OR_RETURN(
+            const std::string reason,
+            cipher_.Seal(request.reason(), OutcomeNoteContext(id)));
         const int64_t record_us =
             tx.exec_params1(
                   "INSERT INTO outcome_changes (case_id, kind, effective_date,"
@@ -592,10 +625,10 @@ absl::StatusOr<v1::Case> CaseStore::Reopen(int64_t id,
                   " VALUES ($1, 'reopened', $2::date, $3, $4, $5)"
                   " RETURNING (extract(epoch FROM record_time) * 1000000)"
                   "::bigint",
-                  id, DayToSql(effective), request.reason(), caller.subject,
+                  id, DayToSql(effective), reason, caller.subject,
                   request.request_id())[0]
                 .as<int64_t>();
-        KOSAPO_ASSIGN_OR_RETURN(CaseRecord updated, Refresh(tx, id));
+        KOSAPO_ASSIGN_OR_RETURN(CaseRecord updated, Refresh(tx, id, cipher_));
         Touch(tx, updated);
         v1::CaseReopened event;
         event.set_case_(CaseName(id));
@@ -611,7 +644,7 @@ absl::StatusOr<v1::Case> CaseStore::SetHubEnrollment(
     int64_t id, const std::string& hub_code, bool enrolled,
     const Caller& caller, const Authorize& authorize) {
   return WithCase<v1::Case>(
-      pool_, "set hub enrollment", id, caller, authorize, true,
+      pool_, cipher_, "set hub enrollment", id, caller, authorize, true,
       [&](pqxx::work& tx, CaseRecord& record,
           Access) -> absl::StatusOr<v1::Case> {
         const pqxx::result changed =
@@ -634,7 +667,7 @@ absl::StatusOr<v1::Case> CaseStore::SetHubEnrollment(
         event.set_enrolled(enrolled);
         events::AppendEvent(tx, event.case_(), event, caller.trace_id);
         KOSAPO_ASSIGN_OR_RETURN(const CaseRecord updated,
-                                LoadCase(tx, id, false));
+                                LoadCase(tx, id, false, cipher_));
         return updated.proto;
       });
 }
@@ -642,7 +675,7 @@ absl::StatusOr<v1::Case> CaseStore::SetHubEnrollment(
 absl::StatusOr<CaseRecord> CaseStore::Scope(int64_t id) {
   return pg::InTransaction(
       pool_, "read case scope",
-      [&](pqxx::work& tx) { return LoadCase(tx, id, false); },
+      [&](pqxx::work& tx) { return LoadCase(tx, id, false, cipher_); },
       pg::TxOptions::ReadOnly());
 }
 
@@ -651,7 +684,7 @@ CaseStore::AuditTrail(int64_t id, int64_t before_id, int limit,
                       const Caller& caller, const Authorize& authorize) {
   using Page = std::vector<std::pair<int64_t, v1::AuditEntry>>;
   return WithCase<Page>(
-      pool_, "list case audit", id, caller, authorize, false,
+      pool_, cipher_, "list case audit", id, caller, authorize, false,
       [&](pqxx::work& tx, CaseRecord& record, Access) -> absl::StatusOr<Page> {
         Page page;
         // The trail as it was before this call (its own row is written

@@ -13,6 +13,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/civil_time.h"
 #include "absl/time/time.h"
+#include "common/crypto/field_cipher.h"
 #include "common/pg/pool.h"
 #include "kosapo/cases/v1/cases.pb.h"
 #include "kosapo/screening/v1/events.pb.h"
@@ -33,7 +34,9 @@ struct CaseFilter {
 
 class CaseStore {
  public:
-  explicit CaseStore(pg::Pool& pool) : pool_(pool) {}
+  // Approach and outcome notes are sealed with `cipher`.
+  CaseStore(pg::Pool& pool, const crypto::FieldCipher& cipher)
+      : pool_(pool), cipher_(cipher) {}
 
   // Feed intake, inside the consumer's transaction. One case per
   // extraction: a re-delivered event changes nothing; a pupil extracted
@@ -103,6 +106,7 @@ class CaseStore {
 
  private:
   pg::Pool& pool_;
+  const crypto::FieldCipher& cipher_;
 };
 
 }  // namespace kosapo::cases

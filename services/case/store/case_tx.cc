@@ -7,6 +7,8 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/base/proto_time.h"
+#include "common/crypto/proto_fields.h"
+#include "common/pg/errors.h"
 #include "common/types/api_types.h"
 #include "services/case/domain/enum_text.h"
 
@@ -25,7 +27,8 @@ const char kCaseColumns[] =
     " (extract(epoch FROM c.update_time) * 1000000)::bigint AS update_us,"
     " (extract(epoch FROM c.erase_time) * 1000000)::bigint AS erase_us";
 
-CaseRecord CaseFromRow(const pqxx::row& row) {
+CaseRecord CaseFromRow(const pqxx::row& row, const crypto::FieldCipher& cipher,
+                       bool household) {
   CaseRecord record;
   record.id = row["id"].as<int64_t>();
   record.revision = row["revision"].as<int64_t>();
@@ -50,11 +53,19 @@ CaseRecord CaseFromRow(const pqxx::row& row) {
   child->set_sex(EnumFromText<v1::Sex>(row["sex"].as<std::string>()));
   child->set_school_code(row["school_code"].as<std::string>());
   child->set_grade(row["grade"].as<int>());
-  // Written by this service from a validated message: it parses.
-  google::protobuf::util::JsonParseOptions options;
-  options.ignore_unknown_fields = true;
-  (void)google::protobuf::util::JsonStringToMessage(
-      row["household"].as<std::string>(), c.mutable_household(), options);
+  if (household) {
+    // Written by this service from a validated message: it parses.
+    google::protobuf::util::JsonParseOptions options;
+    options.ignore_unknown_fields = true;
+    (void)google::protobuf::util::JsonStringToMessage(
+        row["household"].as<std::string>(), c.mutable_household(), options);
+    const absl::Status opened =
+        crypto::OpenFields(*c.mutable_household(), kHouseholdText,
+                           kHouseholdPlace, CaseName(record.id), cipher);
+    if (!opened.ok()) {
+      throw pg::StatusError(opened);
+    }
+  }
   c.set_youtaikyo_registered(row["youtaikyo"].as<bool>());
   c.set_lead(LeadOf(c.youtaikyo_registered()));
   c.set_state(record.state);
@@ -100,11 +111,12 @@ std::string LoadCaseSql(absl::string_view prefix, absl::string_view columns,
       lock ? " FOR UPDATE OF c" : "");
 }
 
-absl::StatusOr<CaseRecord> CaseWithScope(const pqxx::result& rows, int64_t id) {
+absl::StatusOr<CaseRecord> CaseWithScope(const pqxx::result& rows, int64_t id,
+                                         const crypto::FieldCipher& cipher) {
   if (rows.empty()) {
     return absl::NotFoundError(absl::StrCat(CaseName(id), " not found"));
   }
-  CaseRecord record = CaseFromRow(rows[0]);
+  CaseRecord record = CaseFromRow(rows[0], cipher);
   const nlohmann::json assignees =
       nlohmann::json::parse(rows[0]["assignees_json"].as<std::string>());
   for (const nlohmann::json& pair : assignees) {
@@ -124,13 +136,16 @@ absl::StatusOr<CaseRecord> CaseWithScope(const pqxx::result& rows, int64_t id) {
 
 }  // namespace
 
-absl::StatusOr<CaseRecord> LoadCase(pqxx::work& tx, int64_t id, bool lock) {
-  return CaseWithScope(tx.exec_params(LoadCaseSql("", "", lock), id), id);
+absl::StatusOr<CaseRecord> LoadCase(pqxx::work& tx, int64_t id, bool lock,
+                                    const crypto::FieldCipher& cipher) {
+  return CaseWithScope(tx.exec_params(LoadCaseSql("", "", lock), id), id,
+                       cipher);
 }
 
 absl::StatusOr<CaseRecord> LoadCaseAudited(pqxx::work& tx, int64_t id,
                                            bool lock, const Caller& caller,
-                                           absl::string_view access) {
+                                           absl::string_view access,
+                                           const crypto::FieldCipher& cipher) {
   // Each statement is a round trip, and every call on a case starts here:
   // the audit row goes in with the load. When the call then fails, the
   // transaction rolls back and takes the audit row with it, as if it had
@@ -142,7 +157,7 @@ absl::StatusOr<CaseRecord> LoadCaseAudited(pqxx::work& tx, int64_t id,
                   ", (SELECT id FROM audit) AS audit_id", lock),
       id, caller.subject, caller.role, caller.method, std::string(access),
       caller.request_id);
-  absl::StatusOr<CaseRecord> record = CaseWithScope(rows, id);
+  absl::StatusOr<CaseRecord> record = CaseWithScope(rows, id, cipher);
   if (record.ok()) {
     record->audit_id = rows[0]["audit_id"].as<int64_t>();
   }
@@ -232,7 +247,8 @@ void Touch(pqxx::work& tx, CaseRecord& record) {
   record.proto.set_etag(absl::StrCat(record.revision));
 }
 
-absl::StatusOr<CaseRecord> Refresh(pqxx::work& tx, int64_t id) {
+absl::StatusOr<CaseRecord> Refresh(pqxx::work& tx, int64_t id,
+                                   const crypto::FieldCipher& cipher) {
   tx.exec_params0(
       "UPDATE cases c SET approach_status = a.status,"
       "       approach_reason = a.reason"
@@ -258,7 +274,7 @@ absl::StatusOr<CaseRecord> Refresh(pqxx::work& tx, int64_t id) {
       "         LIMIT 1) o ON true"
       " WHERE c.id = $1",
       id);
-  return LoadCase(tx, id, false);
+  return LoadCase(tx, id, false, cipher);
 }
 
 }  // namespace kosapo::cases

@@ -16,6 +16,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/civil_time.h"
+#include "common/crypto/field_cipher.h"
 #include "common/pg/arrays.h"
 #include "common/pg/pool.h"
 #include "common/pg/transaction.h"
@@ -51,17 +52,28 @@ struct CaseRecord {
 // The columns CaseFromRow reads, for SELECT lists ("c." prefixed).
 extern const char kCaseColumns[];
 
+// The household's sealed fields (crypto::SealFields paths) and their place.
+inline constexpr const char* kHouseholdText[] = {
+    "note",           "address",        "phone",
+    "guardians.name", "guardians.kana", "guardians.phone"};
+inline constexpr char kHouseholdPlace[] = "cases.cases.household";
+
 // Builds the API form of a row of kCaseColumns; LoadScopes adds its
-// assignees and hubs.
-CaseRecord CaseFromRow(const pqxx::row& row);
+// assignees and hubs. The household is opened with `cipher` (throws
+// pg::StatusError when it does not open), or left out when `household` is
+// false (lists, which never show it).
+CaseRecord CaseFromRow(const pqxx::row& row, const crypto::FieldCipher& cipher,
+                       bool household = true);
 
 // Loads cases/{id} (FOR UPDATE when `lock`), or NOT_FOUND.
-absl::StatusOr<CaseRecord> LoadCase(pqxx::work& tx, int64_t id, bool lock);
+absl::StatusOr<CaseRecord> LoadCase(pqxx::work& tx, int64_t id, bool lock,
+                                    const crypto::FieldCipher& cipher);
 // LoadCase, writing the case's audit row (`access` "read" or "write") in
 // the same statement: the caller must roll back unless the call succeeds.
 absl::StatusOr<CaseRecord> LoadCaseAudited(pqxx::work& tx, int64_t id,
                                            bool lock, const Caller& caller,
-                                           absl::string_view access);
+                                           absl::string_view access,
+                                           const crypto::FieldCipher& cipher);
 // Loads the assignees and hubs of several cases at once and fills them in.
 void LoadScopes(pqxx::work& tx, std::vector<CaseRecord>& records);
 
@@ -92,22 +104,24 @@ void Touch(pqxx::work& tx, CaseRecord& record);
 
 // Recomputes the case's current approach status and state/outcome columns
 // from its histories, and reloads it.
-absl::StatusOr<CaseRecord> Refresh(pqxx::work& tx, int64_t id);
+absl::StatusOr<CaseRecord> Refresh(pqxx::work& tx, int64_t id,
+                                   const crypto::FieldCipher& cipher);
 
 // Runs `fn` on cases/{id} in one transaction: load (locked for a write)
 // and audit, authorize, fn; the audit row stays only when all succeed. A
 // write must call Touch itself when it changed the case (a replay of a
 // request that already took effect changes nothing).
 template <typename Result>
-absl::StatusOr<Result> WithCase(pg::Pool& pool, absl::string_view operation,
-                                int64_t id, const Caller& caller,
-                                const Authorize& authorize, bool write,
-                                const std::function<absl::StatusOr<Result>(
-                                    pqxx::work&, CaseRecord&, Access)>& fn) {
+absl::StatusOr<Result> WithCase(
+    pg::Pool& pool, const crypto::FieldCipher& cipher,
+    absl::string_view operation, int64_t id, const Caller& caller,
+    const Authorize& authorize, bool write,
+    const std::function<absl::StatusOr<Result>(pqxx::work&, CaseRecord&,
+                                               Access)>& fn) {
   return pg::InTransaction(
       pool, operation, [&](pqxx::work& tx) -> absl::StatusOr<Result> {
-        absl::StatusOr<CaseRecord> record =
-            LoadCaseAudited(tx, id, write, caller, write ? "write" : "read");
+        absl::StatusOr<CaseRecord> record = LoadCaseAudited(
+            tx, id, write, caller, write ? "write" : "read", cipher);
         if (!record.ok()) {
           return record.status();
         }

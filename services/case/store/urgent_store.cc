@@ -6,7 +6,9 @@
 #include "absl/strings/str_cat.h"
 #include "common/base/proto_time.h"
 #include "common/base/status.h"
+#include "common/crypto/proto_fields.h"
 #include "common/events/outbox.h"
+#include "common/pg/errors.h"
 #include "kosapo/cases/v1/events.pb.h"
 #include "services/case/domain/enum_text.h"
 
@@ -22,7 +24,19 @@ constexpr char kReportColumns[] =
     " coalesce((extract(epoch FROM ack_time) * 1000000)::bigint, 0) AS ack_us,"
     " ack_by, ack_note";
 
-v1::UrgentReport ReportFromRow(const pqxx::row& row, absl::Time now) {
+std::string DescriptionContext(int64_t case_id) {
+  return crypto::FieldContext("cases.urgent_reports.description",
+                              CaseName(case_id));
+}
+
+std::string AckNoteContext(int64_t case_id) {
+  return crypto::FieldContext("cases.urgent_reports.ack_note",
+                              CaseName(case_id));
+}
+
+// Throws pg::StatusError when a sealed field does not open.
+v1::UrgentReport ReportFromRow(const pqxx::row& row, absl::Time now,
+                               const crypto::FieldCipher& cipher) {
   v1::UrgentReport report;
   const int64_t case_id = row["case_id"].as<int64_t>();
   report.set_name(ChildName(case_id, "urgentReports", row["id"].as<int64_t>()));
@@ -30,7 +44,8 @@ v1::UrgentReport ReportFromRow(const pqxx::row& row, absl::Time now) {
   report.set_area_code(row["area_code"].as<std::string>());
   report.set_category(
       EnumFromText<v1::UrgentCategory>(row["category"].as<std::string>()));
-  report.set_description(row["description"].as<std::string>());
+  report.set_description(pg::ValueOrThrow(cipher.Open(
+      row["description"].as<std::string>(), DescriptionContext(case_id))));
   report.set_raised_by(row["raised_by"].as<std::string>());
   report.set_raised_by_role(row["raised_by_role"].as<std::string>());
   SetTimestampMicros(row["raise_us"].as<int64_t>(),
@@ -44,7 +59,8 @@ v1::UrgentReport ReportFromRow(const pqxx::row& row, absl::Time now) {
   if (ack_us != 0) {
     report.set_acknowledged(true);
     report.set_acknowledged_by(row["ack_by"].as<std::string>());
-    report.set_acknowledge_note(row["ack_note"].as<std::string>());
+    report.set_acknowledge_note(pg::ValueOrThrow(cipher.Open(
+        row["ack_note"].as<std::string>(), AckNoteContext(case_id))));
     SetTimestampMicros(ack_us, report.mutable_acknowledge_time());
     report.set_overdue(ack_us > due_us);
   } else {
@@ -60,7 +76,7 @@ absl::StatusOr<v1::UrgentReport> UrgentStore::Raise(
     absl::Time now, absl::Duration ack_within, const Caller& caller,
     const Authorize& may_raise) {
   return WithCase<v1::UrgentReport>(
-      pool_, "raise urgent report", case_id, caller, may_raise, true,
+      pool_, cipher_, "raise urgent report", case_id, caller, may_raise, true,
       [&](pqxx::work& tx, CaseRecord& record,
           Access) -> absl::StatusOr<v1::UrgentReport> {
         const pqxx::result replay = tx.exec_params(
@@ -69,7 +85,7 @@ absl::StatusOr<v1::UrgentReport> UrgentStore::Raise(
                          " AND request_id = $2"),
             case_id, request.request_id());
         if (!replay.empty()) {
-          return ReportFromRow(replay[0], now);
+          return ReportFromRow(replay[0], now, cipher_);
         }
         KOSAPO_RETURN_IF_ERROR(RequireWritable(record));
         // Routed to the person in charge with the lead's role, else to the
@@ -83,6 +99,9 @@ absl::StatusOr<v1::UrgentReport> UrgentStore::Raise(
           }
         }
         const v1::UrgentReport& in = request.report();
+        KOSAPO_ASSIGN_OR_RETURN(
+            const std::string description,
+            cipher_.Seal(in.description(), DescriptionContext(case_id)));
         const pqxx::row row = tx.exec_params1(
             absl::StrCat(
                 "INSERT INTO urgent_reports (case_id, municipality, area_code,"
@@ -94,11 +113,10 @@ absl::StatusOr<v1::UrgentReport> UrgentStore::Raise(
                 " $10, $11, $12) RETURNING ",
                 kReportColumns),
             case_id, record.scope.municipality, record.scope.area_code,
-            ToText(in.category()), in.description(), caller.subject,
-            caller.role, absl::ToUnixMicros(now),
-            absl::ToUnixMicros(now + ack_within), ToText(lead), routed_to,
-            request.request_id());
-        v1::UrgentReport stored = ReportFromRow(row, now);
+            ToText(in.category()), description, caller.subject, caller.role,
+            absl::ToUnixMicros(now), absl::ToUnixMicros(now + ack_within),
+            ToText(lead), routed_to, request.request_id());
+        v1::UrgentReport stored = ReportFromRow(row, now, cipher_);
         v1::UrgentReportRaised event;
         event.set_report(stored.name());
         event.set_case_(stored.case_());
@@ -132,12 +150,14 @@ absl::StatusOr<v1::UrgentReport> UrgentStore::Acknowledge(
           return absl::NotFoundError(absl::StrCat(name, " not found"));
         }
         KOSAPO_ASSIGN_OR_RETURN(const CaseRecord record,
-                                LoadCase(tx, case_id, false));
-        v1::UrgentReport report = ReportFromRow(rows[0], now);
+                                LoadCase(tx, case_id, false, cipher_));
+        v1::UrgentReport report = ReportFromRow(rows[0], now, cipher_);
         KOSAPO_RETURN_IF_ERROR(may_acknowledge(record.scope, report));
         if (report.acknowledged()) {
           return report;
         }
+        KOSAPO_ASSIGN_OR_RETURN(const std::string sealed_note,
+                                cipher_.Seal(note, AckNoteContext(case_id)));
         const pqxx::row row = tx.exec_params1(
             absl::StrCat("UPDATE urgent_reports SET"
                          " ack_time = to_timestamp($2::double precision"
@@ -145,8 +165,8 @@ absl::StatusOr<v1::UrgentReport> UrgentStore::Acknowledge(
                          " ack_by = $3, ack_note = $4 WHERE id = $1"
                          " RETURNING ",
                          kReportColumns),
-            report_id, absl::ToUnixMicros(now), caller.subject, note);
-        report = ReportFromRow(row, now);
+            report_id, absl::ToUnixMicros(now), caller.subject, sealed_note);
+        report = ReportFromRow(row, now, cipher_);
         Audit(tx, {case_id}, caller, "write");
         v1::UrgentReportAcknowledged event;
         event.set_report(report.name());
@@ -196,7 +216,7 @@ UrgentStore::ListOpen(const UrgentFilter& filter, int audited,
                             filter.routed_to, filter.lead, filter.overdue_only,
                             absl::ToUnixMicros(filter.now), after_due,
                             filter.after_id, filter.limit)) {
-          v1::UrgentReport report = ReportFromRow(row, filter.now);
+          v1::UrgentReport report = ReportFromRow(row, filter.now, cipher_);
           row_case_ids.push_back(row["case_id"].as<int64_t>());
           page.emplace_back(row["due_us"].as<int64_t>(), std::move(report));
         }

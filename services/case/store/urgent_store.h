@@ -12,6 +12,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "common/crypto/field_cipher.h"
 #include "common/pg/pool.h"
 #include "kosapo/cases/v1/cases.pb.h"
 #include "services/case/store/case_tx.h"
@@ -37,7 +38,9 @@ struct UrgentFilter {
 
 class UrgentStore {
  public:
-  explicit UrgentStore(pg::Pool& pool) : pool_(pool) {}
+  // Descriptions and acknowledgement notes are sealed with `cipher`.
+  UrgentStore(pg::Pool& pool, const crypto::FieldCipher& cipher)
+      : pool_(pool), cipher_(cipher) {}
 
   // `may_raise` decides from the case's scope; `now` and `ack_within` set
   // raise and due time.
@@ -60,6 +63,7 @@ class UrgentStore {
 
  private:
   pg::Pool& pool_;
+  const crypto::FieldCipher& cipher_;
 };
 
 }  // namespace kosapo::cases

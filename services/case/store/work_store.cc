@@ -5,9 +5,12 @@
 #include <pqxx/result>
 
 #include "absl/strings/str_cat.h"
+#include "absl/types/span.h"
 #include "common/base/proto_time.h"
 #include "common/base/status.h"
+#include "common/crypto/proto_fields.h"
 #include "common/events/outbox.h"
+#include "common/pg/errors.h"
 #include "common/types/api_types.h"
 #include "kosapo/cases/v1/events.pb.h"
 #include "services/case/domain/enum_text.h"
@@ -24,22 +27,54 @@ std::string BodyJson(const google::protobuf::Message& message) {
   return json;
 }
 
+// The free text of each body, sealed field by field so that the rest of the
+// JSON (dates, levels, attendee counts) keeps its shape.
+constexpr const char* kConferenceText[] = {"assessment", "support_policy"};
+constexpr const char* kAssessmentText[] = {"needs.note"};
+constexpr const char* kPlanText[] = {"goals", "supports.description"};
+
+// The body of `message` with its `text` fields sealed for case `case_id`.
+absl::StatusOr<std::string> SealedBodyJson(google::protobuf::Message& message,
+                                           absl::Span<const char* const> text,
+                                           absl::string_view place,
+                                           int64_t case_id,
+                                           const crypto::FieldCipher& cipher) {
+  KOSAPO_RETURN_IF_ERROR(
+      crypto::SealFields(message, text, place, CaseName(case_id), cipher));
+  return BodyJson(message);
+}
+
+// Throws pg::StatusError when a sealed field does not open.
 template <typename Message>
-Message FromBody(const std::string& json) {
+Message FromBody(const std::string& json, absl::Span<const char* const> text,
+                 absl::string_view place, int64_t case_id,
+                 const crypto::FieldCipher& cipher) {
   Message message;
   google::protobuf::util::JsonParseOptions options;
   options.ignore_unknown_fields = true;
   // Written by BodyJson from a validated message: it parses.
   (void)google::protobuf::util::JsonStringToMessage(json, &message, options);
+  const absl::Status opened =
+      crypto::OpenFields(message, text, place, CaseName(case_id), cipher);
+  if (!opened.ok()) {
+    throw pg::StatusError(opened);
+  }
   return message;
+}
+
+std::string SummaryContext(int64_t case_id) {
+  return crypto::FieldContext("cases.contacts.summary", CaseName(case_id));
 }
 
 constexpr char kConferenceColumns[] =
     "id, case_id, kind, conference_date::text, body::text, recorded_by,"
     " (extract(epoch FROM create_time) * 1000000)::bigint";
 
-v1::Conference ConferenceFromRow(const pqxx::row& row) {
-  v1::Conference c = FromBody<v1::Conference>(row[4].as<std::string>());
+v1::Conference ConferenceFromRow(const pqxx::row& row,
+                                 const crypto::FieldCipher& cipher) {
+  v1::Conference c = FromBody<v1::Conference>(
+      row[4].as<std::string>(), kConferenceText, "cases.conferences.body",
+      row[1].as<int64_t>(), cipher);
   c.set_name(
       ChildName(row[1].as<int64_t>(), "conferences", row[0].as<int64_t>()));
   c.set_kind(EnumFromText<v1::ConferenceKind>(row[2].as<std::string>()));
@@ -53,8 +88,11 @@ constexpr char kAssessmentColumns[] =
     "case_id, version, assessed_date::text, body::text, recorded_by,"
     " (extract(epoch FROM create_time) * 1000000)::bigint";
 
-v1::Assessment AssessmentFromRow(const pqxx::row& row) {
-  v1::Assessment a = FromBody<v1::Assessment>(row[3].as<std::string>());
+v1::Assessment AssessmentFromRow(const pqxx::row& row,
+                                 const crypto::FieldCipher& cipher) {
+  v1::Assessment a = FromBody<v1::Assessment>(
+      row[3].as<std::string>(), kAssessmentText, "cases.assessments.body",
+      row[0].as<int64_t>(), cipher);
   a.set_version(row[1].as<int>());
   a.set_name(ChildName(row[0].as<int64_t>(), "assessments", a.version()));
   *a.mutable_assessed_date() = DateFromSql(row[2].as<std::string>());
@@ -67,8 +105,11 @@ constexpr char kPlanColumns[] =
     "case_id, version, plan_date::text, review_date::text, body::text,"
     " recorded_by, (extract(epoch FROM create_time) * 1000000)::bigint";
 
-v1::SupportPlan PlanFromRow(const pqxx::row& row) {
-  v1::SupportPlan p = FromBody<v1::SupportPlan>(row[4].as<std::string>());
+v1::SupportPlan PlanFromRow(const pqxx::row& row,
+                            const crypto::FieldCipher& cipher) {
+  v1::SupportPlan p = FromBody<v1::SupportPlan>(
+      row[4].as<std::string>(), kPlanText, "cases.support_plans.body",
+      row[0].as<int64_t>(), cipher);
   p.set_version(row[1].as<int>());
   p.set_name(ChildName(row[0].as<int64_t>(), "plans", p.version()));
   *p.mutable_plan_date() = DateFromSql(row[2].as<std::string>());
@@ -82,13 +123,15 @@ constexpr char kContactColumns[] =
     "id, case_id, kind, contact_date::text, staff, summary,"
     " (extract(epoch FROM create_time) * 1000000)::bigint";
 
-v1::Contact ContactFromRow(const pqxx::row& row) {
+v1::Contact ContactFromRow(const pqxx::row& row,
+                           const crypto::FieldCipher& cipher) {
   v1::Contact c;
   c.set_name(ChildName(row[1].as<int64_t>(), "contacts", row[0].as<int64_t>()));
   c.set_kind(EnumFromText<v1::ContactKind>(row[2].as<std::string>()));
   *c.mutable_contact_date() = DateFromSql(row[3].as<std::string>());
   c.set_staff(row[4].as<std::string>());
-  c.set_summary(row[5].as<std::string>());
+  c.set_summary(pg::ValueOrThrow(cipher.Open(
+      row[5].as<std::string>(), SummaryContext(row[1].as<int64_t>()))));
   SetTimestampMicros(row[6].as<int64_t>(), c.mutable_create_time());
   return c;
 }
@@ -114,13 +157,13 @@ absl::StatusOr<v1::Conference> WorkStore::RecordConference(
     int64_t id, const v1::RecordConferenceRequest& request,
     absl::CivilDay today, const Caller& caller, const Authorize& authorize) {
   return WithCase<v1::Conference>(
-      pool_, "record conference", id, caller, authorize, true,
+      pool_, cipher_, "record conference", id, caller, authorize, true,
       [&](pqxx::work& tx, CaseRecord& record,
           Access) -> absl::StatusOr<v1::Conference> {
         const pqxx::result replay = Replay(
             tx, kConferenceColumns, "conferences", id, request.request_id());
         if (!replay.empty()) {
-          return ConferenceFromRow(replay[0]);
+          return ConferenceFromRow(replay[0], cipher_);
         }
         KOSAPO_RETURN_IF_ERROR(CheckWritable(record, request.etag()));
         const v1::Conference& in = request.conference();
@@ -133,14 +176,18 @@ absl::StatusOr<v1::Conference> WorkStore::RecordConference(
         body.set_assessment(in.assessment());
         body.set_support_policy(in.support_policy());
         *body.mutable_persons_in_charge() = in.persons_in_charge();
+        KOSAPO_ASSIGN_OR_RETURN(
+            const std::string body_json,
+            SealedBodyJson(body, kConferenceText, "cases.conferences.body", id,
+                           cipher_));
         const pqxx::row row = tx.exec_params1(
             absl::StrCat("INSERT INTO conferences (case_id, kind,"
                          " conference_date, body, recorded_by, request_id)"
                          " VALUES ($1, $2, $3::date, $4::jsonb, $5, $6)"
                          " RETURNING ",
                          kConferenceColumns),
-            id, ToText(in.kind()), DayToSql(date), BodyJson(body),
-            caller.subject, request.request_id());
+            id, ToText(in.kind()), DayToSql(date), body_json, caller.subject,
+            request.request_id());
         // The meeting names who is in charge from now on.
         if (in.persons_in_charge_size() > 0) {
           tx.exec_params0("DELETE FROM case_assignees WHERE case_id = $1", id);
@@ -152,7 +199,7 @@ absl::StatusOr<v1::Conference> WorkStore::RecordConference(
           }
         }
         Touch(tx, record);
-        v1::Conference stored = ConferenceFromRow(row);
+        v1::Conference stored = ConferenceFromRow(row, cipher_);
         v1::ConferenceRecorded event;
         event.set_case_(CaseName(id));
         event.set_conference(stored.name());
@@ -167,7 +214,7 @@ absl::StatusOr<std::vector<v1::Conference>> WorkStore::ListConferences(
     int64_t id, const Caller& caller, const Authorize& authorize) {
   using List = std::vector<v1::Conference>;
   return WithCase<List>(
-      pool_, "list conferences", id, caller, authorize, false,
+      pool_, cipher_, "list conferences", id, caller, authorize, false,
       [&](pqxx::work& tx, CaseRecord&, Access) -> absl::StatusOr<List> {
         List list;
         for (const pqxx::row& row :
@@ -175,7 +222,7 @@ absl::StatusOr<std::vector<v1::Conference>> WorkStore::ListConferences(
                                          " FROM conferences WHERE case_id = $1"
                                          " ORDER BY conference_date, id"),
                             id)) {
-          list.push_back(ConferenceFromRow(row));
+          list.push_back(ConferenceFromRow(row, cipher_));
         }
         return list;
       });
@@ -185,13 +232,13 @@ absl::StatusOr<v1::Assessment> WorkStore::RecordAssessment(
     int64_t id, const v1::RecordAssessmentRequest& request,
     absl::CivilDay today, const Caller& caller, const Authorize& authorize) {
   return WithCase<v1::Assessment>(
-      pool_, "record assessment", id, caller, authorize, true,
+      pool_, cipher_, "record assessment", id, caller, authorize, true,
       [&](pqxx::work& tx, CaseRecord& record,
           Access) -> absl::StatusOr<v1::Assessment> {
         const pqxx::result replay = Replay(
             tx, kAssessmentColumns, "assessments", id, request.request_id());
         if (!replay.empty()) {
-          return AssessmentFromRow(replay[0]);
+          return AssessmentFromRow(replay[0], cipher_);
         }
         KOSAPO_RETURN_IF_ERROR(CheckWritable(record, request.etag()));
         const v1::Assessment& in = request.assessment();
@@ -201,6 +248,10 @@ absl::StatusOr<v1::Assessment> WorkStore::RecordAssessment(
                           record.opened));
         v1::Assessment body;
         *body.mutable_needs() = in.needs();
+        KOSAPO_ASSIGN_OR_RETURN(
+            const std::string body_json,
+            SealedBodyJson(body, kAssessmentText, "cases.assessments.body", id,
+                           cipher_));
         const pqxx::row row = tx.exec_params1(
             absl::StrCat(
                 "INSERT INTO assessments (case_id, version, assessed_date,"
@@ -209,10 +260,10 @@ absl::StatusOr<v1::Assessment> WorkStore::RecordAssessment(
                 "               FROM assessments WHERE case_id = $1),"
                 " $2::date, $3::jsonb, $4, $5) RETURNING ",
                 kAssessmentColumns),
-            id, DayToSql(date), BodyJson(body), caller.subject,
+            id, DayToSql(date), body_json, caller.subject,
             request.request_id());
         Touch(tx, record);
-        v1::Assessment stored = AssessmentFromRow(row);
+        v1::Assessment stored = AssessmentFromRow(row, cipher_);
         v1::AssessmentRecorded event;
         event.set_case_(CaseName(id));
         event.set_version(stored.version());
@@ -226,7 +277,7 @@ absl::StatusOr<std::vector<v1::Assessment>> WorkStore::ListAssessments(
     int64_t id, const Caller& caller, const Authorize& authorize) {
   using List = std::vector<v1::Assessment>;
   return WithCase<List>(
-      pool_, "list assessments", id, caller, authorize, false,
+      pool_, cipher_, "list assessments", id, caller, authorize, false,
       [&](pqxx::work& tx, CaseRecord&, Access) -> absl::StatusOr<List> {
         List list;
         for (const pqxx::row& row :
@@ -234,7 +285,7 @@ absl::StatusOr<std::vector<v1::Assessment>> WorkStore::ListAssessments(
                                          " FROM assessments WHERE case_id = $1"
                                          " ORDER BY version DESC"),
                             id)) {
-          list.push_back(AssessmentFromRow(row));
+          list.push_back(AssessmentFromRow(row, cipher_));
         }
         return list;
       });
@@ -244,13 +295,13 @@ absl::StatusOr<v1::SupportPlan> WorkStore::RecordSupportPlan(
     int64_t id, const v1::RecordSupportPlanRequest& request,
     absl::CivilDay today, const Caller& caller, const Authorize& authorize) {
   return WithCase<v1::SupportPlan>(
-      pool_, "record support plan", id, caller, authorize, true,
+      pool_, cipher_, "record support plan", id, caller, authorize, true,
       [&](pqxx::work& tx, CaseRecord& record,
           Access) -> absl::StatusOr<v1::SupportPlan> {
         const pqxx::result replay =
             Replay(tx, kPlanColumns, "support_plans", id, request.request_id());
         if (!replay.empty()) {
-          return PlanFromRow(replay[0]);
+          return PlanFromRow(replay[0], cipher_);
         }
         KOSAPO_RETURN_IF_ERROR(CheckWritable(record, request.etag()));
         const v1::SupportPlan& in = request.plan();
@@ -262,6 +313,10 @@ absl::StatusOr<v1::SupportPlan> WorkStore::RecordSupportPlan(
         *body.mutable_supports() = in.supports();
         body.set_child_wishes_heard(in.child_wishes_heard());
         body.set_guardian_wishes_heard(in.guardian_wishes_heard());
+        KOSAPO_ASSIGN_OR_RETURN(
+            const std::string body_json,
+            SealedBodyJson(body, kPlanText, "cases.support_plans.body", id,
+                           cipher_));
         const pqxx::row row = tx.exec_params1(
             absl::StrCat(
                 "INSERT INTO support_plans (case_id, version, plan_date,"
@@ -270,9 +325,9 @@ absl::StatusOr<v1::SupportPlan> WorkStore::RecordSupportPlan(
                 "               FROM support_plans WHERE case_id = $1),"
                 " $2::date, $3::date, $4::jsonb, $5, $6) RETURNING ",
                 kPlanColumns),
-            id, DayToSql(date), DateToSql(in.review_date()), BodyJson(body),
+            id, DayToSql(date), DateToSql(in.review_date()), body_json,
             caller.subject, request.request_id());
-        v1::SupportPlan stored = PlanFromRow(row);
+        v1::SupportPlan stored = PlanFromRow(row, cipher_);
         tx.exec_params0(
             "UPDATE cases SET plan_version = $2, plan_review_date = $3::date"
             " WHERE id = $1",
@@ -292,7 +347,7 @@ absl::StatusOr<std::vector<v1::SupportPlan>> WorkStore::ListSupportPlans(
     int64_t id, const Caller& caller, const Authorize& authorize) {
   using List = std::vector<v1::SupportPlan>;
   return WithCase<List>(
-      pool_, "list support plans", id, caller, authorize, false,
+      pool_, cipher_, "list support plans", id, caller, authorize, false,
       [&](pqxx::work& tx, CaseRecord&, Access) -> absl::StatusOr<List> {
         List list;
         for (const pqxx::row& row : tx.exec_params(
@@ -300,7 +355,7 @@ absl::StatusOr<std::vector<v1::SupportPlan>> WorkStore::ListSupportPlans(
                               " FROM support_plans WHERE case_id = $1"
                               " ORDER BY version DESC"),
                  id)) {
-          list.push_back(PlanFromRow(row));
+          list.push_back(PlanFromRow(row, cipher_));
         }
         return list;
       });
@@ -354,13 +409,13 @@ absl::StatusOr<v1::Contact> WorkStore::RecordContact(
     int64_t id, const v1::RecordContactRequest& request, absl::CivilDay today,
     const Caller& caller, const Authorize& authorize) {
   return WithCase<v1::Contact>(
-      pool_, "record contact", id, caller, authorize, true,
+      pool_, cipher_, "record contact", id, caller, authorize, true,
       [&](pqxx::work& tx, CaseRecord& record,
           Access) -> absl::StatusOr<v1::Contact> {
         const pqxx::result replay =
             Replay(tx, kContactColumns, "contacts", id, request.request_id());
         if (!replay.empty()) {
-          return ContactFromRow(replay[0]);
+          return ContactFromRow(replay[0], cipher_);
         }
         KOSAPO_RETURN_IF_ERROR(CheckWritable(record, ""));
         const v1::Contact& in = request.contact();
@@ -368,14 +423,16 @@ absl::StatusOr<v1::Contact> WorkStore::RecordContact(
             const absl::CivilDay date,
             EffectiveDate(in.contact_date(), "contact.contact_date", today,
                           record.opened));
+        KOSAPO_ASSIGN_OR_RETURN(const std::string summary,
+                                cipher_.Seal(in.summary(), SummaryContext(id)));
         const pqxx::row row = tx.exec_params1(
             absl::StrCat("INSERT INTO contacts (case_id, kind, contact_date,"
                          " staff, summary, request_id)"
                          " VALUES ($1, $2, $3::date, $4, $5, $6) RETURNING ",
                          kContactColumns),
-            id, ToText(in.kind()), DayToSql(date), caller.subject, in.summary(),
+            id, ToText(in.kind()), DayToSql(date), caller.subject, summary,
             request.request_id());
-        v1::Contact stored = ContactFromRow(row);
+        v1::Contact stored = ContactFromRow(row, cipher_);
         v1::ContactRecorded event;
         event.set_case_(CaseName(id));
         event.set_kind(stored.kind());
@@ -390,7 +447,7 @@ absl::StatusOr<std::vector<v1::Contact>> WorkStore::ListContacts(
     const Authorize& authorize) {
   using List = std::vector<v1::Contact>;
   return WithCase<List>(
-      pool_, "list contacts", id, caller, authorize, false,
+      pool_, cipher_, "list contacts", id, caller, authorize, false,
       [&](pqxx::work& tx, CaseRecord&, Access) -> absl::StatusOr<List> {
         List list;
         for (const pqxx::row& row :
@@ -399,7 +456,7 @@ absl::StatusOr<std::vector<v1::Contact>> WorkStore::ListContacts(
                                          "   AND ($2 = 0 OR id < $2)"
                                          " ORDER BY id DESC LIMIT $3"),
                             id, before_id, limit)) {
-          list.push_back(ContactFromRow(row));
+          list.push_back(ContactFromRow(row, cipher_));
         }
         return list;
       });

@@ -9,6 +9,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/civil_time.h"
+#include "common/crypto/field_cipher.h"
 #include "common/pg/pool.h"
 #include "kosapo/cases/v1/cases.pb.h"
 #include "services/case/store/case_tx.h"
@@ -29,7 +30,10 @@ struct OverdueFilter {
 
 class WorkStore {
  public:
-  explicit WorkStore(pg::Pool& pool) : pool_(pool) {}
+  // The free text of conferences, assessments, plans and contacts is
+  // sealed with `cipher`.
+  WorkStore(pg::Pool& pool, const crypto::FieldCipher& cipher)
+      : pool_(pool), cipher_(cipher) {}
 
   // Each write is idempotent on the request's request_id and checks the
   // case's etag when one is given. Dates are checked against `today` and
@@ -64,6 +68,7 @@ class WorkStore {
 
  private:
   pg::Pool& pool_;
+  const crypto::FieldCipher& cipher_;
 };
 
 }  // namespace kosapo::cases

@@ -10,6 +10,7 @@
 #include "absl/strings/str_split.h"
 #include "common/base/proto_time.h"
 #include "common/base/status.h"
+#include "common/crypto/proto_fields.h"
 #include "common/events/outbox.h"
 #include "common/pg/transaction.h"
 #include "common/types/api_types.h"
@@ -45,19 +46,38 @@ constexpr char kUsageColumns[] =
     " (extract(epoch FROM u.create_time) * 1000000)::bigint AS create_us,"
     " (extract(epoch FROM u.update_time) * 1000000)::bigint AS update_us";
 
+// The free text of each recorded step and plan, sealed for the usage's
+// case ("cases/12"), which is known before the usage has an id.
+constexpr const char* kApplicationText[] = {"applicant_detail", "reason"};
+constexpr const char* kAssessmentText[] = {"summary"};
+constexpr const char* kDecisionText[] = {"reason"};
+constexpr const char* kInterviewText[] = {"notes", "troubles_beyond_hub"};
+constexpr const char* kEndText[] = {"note"};
+constexpr const char* kPlanText[] = {"goals", "child_wishes",
+                                     "guardian_wishes"};
+constexpr const char* kReviewText[] = {"advice"};
+
+std::string Place(absl::string_view column) {
+  return absl::StrCat("referral.", column);
+}
+
 // Parses the step recorded in `column` into `out`; a step not yet
-// recorded (an empty column) leaves the field unset.
+// recorded (an empty column) leaves the field unset. Throws
+// pg::StatusError when its text does not open.
 template <typename Step>
 void StepFromColumn(const pqxx::row& row, const char* column,
+                    absl::Span<const char* const> text,
                     Step* (v1::HubUsage::*mutable_step)(),
-                    v1::HubUsage* usage) {
+                    const crypto::FieldCipher& cipher, v1::HubUsage* usage) {
   const std::string json = row[column].as<std::string>();
   if (!json.empty()) {
-    FromBody(json, (usage->*mutable_step)());
+    FromSealedBody(json, text, Place(absl::StrCat("hub_usages.", column)),
+                   usage->case_(), cipher, (usage->*mutable_step)());
   }
 }
 
-UsageRecord UsageFromRow(const pqxx::row& row) {
+UsageRecord UsageFromRow(const pqxx::row& row,
+                         const crypto::FieldCipher& cipher) {
   UsageRecord record;
   record.id = row["id"].as<int64_t>();
   record.revision = row["revision"].as<int64_t>();
@@ -69,11 +89,16 @@ UsageRecord UsageFromRow(const pqxx::row& row) {
   u.set_case_(row["case_name"].as<std::string>());
   u.set_area_code(row["area_code"].as<std::string>());
   u.set_state(EnumFromText<v1::HubUsageState>(row["state"].as<std::string>()));
-  FromBody(row["application"].as<std::string>(), u.mutable_application());
-  StepFromColumn(row, "assessment", &v1::HubUsage::mutable_assessment, &u);
-  StepFromColumn(row, "decision", &v1::HubUsage::mutable_decision, &u);
-  StepFromColumn(row, "interview", &v1::HubUsage::mutable_interview, &u);
-  StepFromColumn(row, "end_record", &v1::HubUsage::mutable_end, &u);
+  StepFromColumn(row, "application", kApplicationText,
+                 &v1::HubUsage::mutable_application, cipher, &u);
+  StepFromColumn(row, "assessment", kAssessmentText,
+                 &v1::HubUsage::mutable_assessment, cipher, &u);
+  StepFromColumn(row, "decision", kDecisionText,
+                 &v1::HubUsage::mutable_decision, cipher, &u);
+  StepFromColumn(row, "interview", kInterviewText,
+                 &v1::HubUsage::mutable_interview, cipher, &u);
+  StepFromColumn(row, "end_record", kEndText, &v1::HubUsage::mutable_end,
+                 cipher, &u);
   const std::string started = row["started_date"].as<std::string>();
   if (!started.empty()) {
     *u.mutable_started_date() = DateFromSql(started);
@@ -86,7 +111,8 @@ UsageRecord UsageFromRow(const pqxx::row& row) {
 }
 
 // Fills in the plans of each record, newest version first.
-void LoadPlans(pqxx::work& tx, std::vector<UsageRecord>& records) {
+void LoadPlans(pqxx::work& tx, std::vector<UsageRecord>& records,
+               const crypto::FieldCipher& cipher) {
   if (records.empty()) {
     return;
   }
@@ -106,17 +132,20 @@ void LoadPlans(pqxx::work& tx, std::vector<UsageRecord>& records) {
                       " FROM hub_plans WHERE usage_id = ANY($1::bigint[])"
                       " ORDER BY usage_id, version DESC",
                       ids)) {
-    v1::HubSupportPlan* plan =
-        by_id.at(row[0].as<int64_t>())->proto.add_plans();
-    FromBody(row[1].as<std::string>(), plan);
+    v1::HubUsage& usage = by_id.at(row[0].as<int64_t>())->proto;
+    v1::HubSupportPlan* plan = usage.add_plans();
+    FromSealedBody(row[1].as<std::string>(), kPlanText, Place("hub_plans.body"),
+                   usage.case_(), cipher, plan);
     const std::string review = row[2].as<std::string>();
     if (!review.empty()) {
-      FromBody(review, plan->mutable_review());
+      FromSealedBody(review, kReviewText, Place("hub_plans.review"),
+                     usage.case_(), cipher, plan->mutable_review());
     }
   }
 }
 
-absl::StatusOr<UsageRecord> Load(pqxx::work& tx, int64_t id, bool lock) {
+absl::StatusOr<UsageRecord> Load(pqxx::work& tx, int64_t id, bool lock,
+                                 const crypto::FieldCipher& cipher) {
   const pqxx::result rows = tx.exec_params(
       absl::StrCat("SELECT ", kUsageColumns, kUsageFrom, " WHERE u.id = $1",
                    lock ? " FOR UPDATE OF u" : ""),
@@ -125,8 +154,8 @@ absl::StatusOr<UsageRecord> Load(pqxx::work& tx, int64_t id, bool lock) {
     return absl::NotFoundError(
         absl::StrCat(ResourceName(kHubUsages, id), " not found"));
   }
-  std::vector<UsageRecord> records = {UsageFromRow(rows[0])};
-  LoadPlans(tx, records);
+  std::vector<UsageRecord> records = {UsageFromRow(rows[0], cipher)};
+  LoadPlans(tx, records, cipher);
   return std::move(records.front());
 }
 
@@ -161,13 +190,14 @@ void SetEnrollment(pqxx::work& tx, const v1::HubUsage& usage, bool enrolled) {
 // check the caller, answer a retried request with the usage as it is, check
 // the etag, act, count the revision, audit.
 absl::StatusOr<v1::HubUsage> WithUsage(
-    pg::Pool& pool, absl::string_view operation, int64_t id,
-    const std::string& request_id, const std::string& etag,
-    const Caller& caller, const UsageCheck& may_write,
+    pg::Pool& pool, const crypto::FieldCipher& cipher,
+    absl::string_view operation, int64_t id, const std::string& request_id,
+    const std::string& etag, const Caller& caller, const UsageCheck& may_write,
     const std::function<absl::Status(pqxx::work&, const v1::HubUsage&)>& fn) {
   return pg::InTransaction(
       pool, operation, [&](pqxx::work& tx) -> absl::StatusOr<v1::HubUsage> {
-        KOSAPO_ASSIGN_OR_RETURN(const UsageRecord record, Load(tx, id, true));
+        KOSAPO_ASSIGN_OR_RETURN(const UsageRecord record,
+                                Load(tx, id, true, cipher));
         KOSAPO_RETURN_IF_ERROR(may_write(record.proto));
         KOSAPO_ASSIGN_OR_RETURN(
             const bool first,
@@ -184,7 +214,8 @@ absl::StatusOr<v1::HubUsage> WithUsage(
         Audit(tx, {record.proto.name()}, caller, "write");
         // Last: its event holds the feed's sequence lock until commit.
         KOSAPO_RETURN_IF_ERROR(fn(tx, record.proto));
-        KOSAPO_ASSIGN_OR_RETURN(const UsageRecord updated, Load(tx, id, false));
+        KOSAPO_ASSIGN_OR_RETURN(const UsageRecord updated,
+                                Load(tx, id, false, cipher));
         return updated.proto;
       });
 }
@@ -196,7 +227,13 @@ constexpr char kVisitColumns[] =
     " recorded_by,"
     " (extract(epoch FROM record_time) * 1000000)::bigint AS record_us";
 
-v1::HubVisit VisitFromRow(const pqxx::row& row) {
+std::string ProblemNoteOwner(int64_t usage_id) {
+  return ResourceName(kHubUsages, usage_id);
+}
+
+// Throws pg::StatusError when the problem note does not open.
+v1::HubVisit VisitFromRow(const pqxx::row& row,
+                          const crypto::FieldCipher& cipher) {
   v1::HubVisit visit;
   const int64_t usage_id = row["usage_id"].as<int64_t>();
   visit.set_name(VisitName(usage_id, row["id"].as<int64_t>()));
@@ -214,7 +251,9 @@ v1::HubVisit VisitFromRow(const pqxx::row& row) {
   visit.set_over_capacity(row["over_capacity"].as<bool>());
   visit.set_over_capacity_reason(row["over_capacity_reason"].as<std::string>());
   visit.set_problem_noted(row["problem_noted"].as<bool>());
-  visit.set_problem_note(row["problem_note"].as<std::string>());
+  visit.set_problem_note(OpenOrThrow(
+      cipher, row["problem_note"].as<std::string>(),
+      Place("hub_visits.problem_note"), ProblemNoteOwner(usage_id)));
   visit.set_recorded_by(row["recorded_by"].as<std::string>());
   SetTimestampMicros(row["record_us"].as<int64_t>(),
                      visit.mutable_record_time());
@@ -251,8 +290,9 @@ absl::StatusOr<v1::HubUsage> HubStore::CreateApplication(
             " AND create_request_id = $2",
             municipality, caller.request_id);
         if (!replay.empty()) {
-          KOSAPO_ASSIGN_OR_RETURN(const UsageRecord record,
-                                  Load(tx, replay[0][0].as<int64_t>(), false));
+          KOSAPO_ASSIGN_OR_RETURN(
+              const UsageRecord record,
+              Load(tx, replay[0][0].as<int64_t>(), false, cipher_));
           return record.proto;
         }
         const pqxx::result hub = tx.exec_params(
@@ -276,6 +316,10 @@ absl::StatusOr<v1::HubUsage> HubStore::CreateApplication(
         v1::HubApplication application = input.application();
         application.set_recorded_by(caller.subject);
         SetTimestampMicros(NowMicros(tx), application.mutable_record_time());
+        KOSAPO_ASSIGN_OR_RETURN(const std::string application_body,
+                                SealedBody(application, kApplicationText,
+                                           Place("hub_usages.application"),
+                                           input.case_(), cipher_));
         const int64_t id =
             tx.exec_params1(
                   "INSERT INTO hub_usages (municipality, hub_code, support_id,"
@@ -284,10 +328,11 @@ absl::StatusOr<v1::HubUsage> HubStore::CreateApplication(
                   " VALUES ($1, $2, $3, $4, $5, 'applied', $6::jsonb, $7)"
                   " RETURNING id",
                   municipality, input.hub_code(), hub[0][0].as<int64_t>(),
-                  input.case_(), area_code, ToBody(application),
+                  input.case_(), area_code, application_body,
                   caller.request_id)[0]
                 .as<int64_t>();
-        KOSAPO_ASSIGN_OR_RETURN(const UsageRecord record, Load(tx, id, false));
+        KOSAPO_ASSIGN_OR_RETURN(const UsageRecord record,
+                                Load(tx, id, false, cipher_));
         Audit(tx, {record.proto.name()}, caller, "write");
         const v1::HubUsage& u = record.proto;
         v1::HubApplicationReceived event;
@@ -342,8 +387,9 @@ absl::StatusOr<v1::HubUsage> HubStore::Get(int64_t id, const Caller& caller,
                                            const UsageCheck& may_read) {
   return pg::InTransaction(pool_, "get hub usage",
                            [&](pqxx::work& tx) -> absl::StatusOr<v1::HubUsage> {
-                             KOSAPO_ASSIGN_OR_RETURN(const UsageRecord record,
-                                                     Load(tx, id, false));
+                             KOSAPO_ASSIGN_OR_RETURN(
+                                 const UsageRecord record,
+                                 Load(tx, id, false, cipher_));
                              KOSAPO_RETURN_IF_ERROR(may_read(record.proto));
                              Audit(tx, {record.proto.name()}, caller, "read");
                              return record.proto;
@@ -355,8 +401,8 @@ absl::StatusOr<v1::HubUsage> HubStore::RecordAssessment(
     const std::string& lead_role, absl::CivilDay today, const Caller& caller,
     const UsageCheck& may_write) {
   return WithUsage(
-      pool_, "record hub assessment", id, request.request_id(), request.etag(),
-      caller, may_write,
+      pool_, cipher_, "record hub assessment", id, request.request_id(),
+      request.etag(), caller, may_write,
       [&](pqxx::work& tx, const v1::HubUsage& usage) -> absl::Status {
         KOSAPO_ASSIGN_OR_RETURN(const absl::CivilDay hearing,
                                 CheckAssessment(usage, request.assessment(),
@@ -365,10 +411,14 @@ absl::StatusOr<v1::HubUsage> HubStore::RecordAssessment(
         assessment.set_led_by_role(lead_role);
         assessment.set_led_by(caller.subject);
         SetTimestampMicros(NowMicros(tx), assessment.mutable_record_time());
+        KOSAPO_ASSIGN_OR_RETURN(
+            const std::string assessment_body,
+            SealedBody(assessment, kAssessmentText,
+                       Place("hub_usages.assessment"), usage.case_(), cipher_));
         tx.exec_params0(
             "UPDATE hub_usages SET state = 'assessed',"
             " assessment = $2::jsonb WHERE id = $1",
-            id, ToBody(assessment));
+            id, assessment_body);
         v1::HubAssessmentRecorded event;
         event.set_usage(usage.name());
         event.set_case_(usage.case_());
@@ -384,18 +434,22 @@ absl::StatusOr<v1::HubUsage> HubStore::Decide(
     int64_t id, const v1::DecideHubUsageRequest& request, absl::CivilDay today,
     const Caller& caller, const UsageCheck& may_write) {
   return WithUsage(
-      pool_, "decide hub usage", id, request.request_id(), request.etag(),
-      caller, may_write,
+      pool_, cipher_, "decide hub usage", id, request.request_id(),
+      request.etag(), caller, may_write,
       [&](pqxx::work& tx, const v1::HubUsage& usage) -> absl::Status {
         KOSAPO_RETURN_IF_ERROR(CheckDecision(usage, request.decision(), today));
         v1::HubDecision decision = request.decision();
         decision.set_decided_by(caller.subject);
         SetTimestampMicros(NowMicros(tx), decision.mutable_record_time());
         const bool approved = decision.approved();
+        KOSAPO_ASSIGN_OR_RETURN(
+            const std::string decision_body,
+            SealedBody(decision, kDecisionText, Place("hub_usages.decision"),
+                       usage.case_(), cipher_));
         tx.exec_params0(
             "UPDATE hub_usages SET state = $2, decision = $3::jsonb"
             " WHERE id = $1",
-            id, approved ? "approved" : "rejected", ToBody(decision));
+            id, approved ? "approved" : "rejected", decision_body);
         if (approved) {
           SetEnrollment(tx, usage, true);
         }
@@ -417,7 +471,7 @@ absl::StatusOr<v1::HubUsage> HubStore::RecordInterview(
     int64_t id, const v1::RecordPreUseInterviewRequest& request,
     absl::CivilDay today, const Caller& caller, const UsageCheck& may_write) {
   return WithUsage(
-      pool_, "record pre-use interview", id, request.request_id(),
+      pool_, cipher_, "record pre-use interview", id, request.request_id(),
       request.etag(), caller, may_write,
       [&](pqxx::work& tx, const v1::HubUsage& usage) -> absl::Status {
         KOSAPO_RETURN_IF_ERROR(
@@ -425,9 +479,13 @@ absl::StatusOr<v1::HubUsage> HubStore::RecordInterview(
         v1::PreUseInterview interview = request.interview();
         interview.set_interviewed_by(caller.subject);
         SetTimestampMicros(NowMicros(tx), interview.mutable_record_time());
+        KOSAPO_ASSIGN_OR_RETURN(
+            const std::string interview_body,
+            SealedBody(interview, kInterviewText, Place("hub_usages.interview"),
+                       usage.case_(), cipher_));
         tx.exec_params0(
             "UPDATE hub_usages SET interview = $2::jsonb WHERE id = $1", id,
-            ToBody(interview));
+            interview_body);
         v1::HubInterviewRecorded event;
         event.set_usage(usage.name());
         event.set_hub_code(usage.hub_code());
@@ -441,7 +499,7 @@ absl::StatusOr<v1::HubUsage> HubStore::RecordPlan(
     int64_t id, const v1::RecordHubSupportPlanRequest& request,
     absl::CivilDay today, const Caller& caller, const UsageCheck& may_write) {
   return WithUsage(
-      pool_, "record hub support plan", id, request.request_id(),
+      pool_, cipher_, "record hub support plan", id, request.request_id(),
       request.etag(), caller, may_write,
       [&](pqxx::work& tx, const v1::HubUsage& usage) -> absl::Status {
         KOSAPO_RETURN_IF_ERROR(CheckPlan(usage, request.plan(), today));
@@ -450,10 +508,14 @@ absl::StatusOr<v1::HubUsage> HubStore::RecordPlan(
         plan.set_version(usage.plans_size() + 1);
         plan.set_recorded_by(caller.subject);
         SetTimestampMicros(NowMicros(tx), plan.mutable_record_time());
+        KOSAPO_ASSIGN_OR_RETURN(
+            const std::string plan_body,
+            SealedBody(plan, kPlanText, Place("hub_plans.body"), usage.case_(),
+                       cipher_));
         tx.exec_params0(
             "INSERT INTO hub_plans (usage_id, version, plan_date, body)"
             " VALUES ($1, $2, $3::date, $4::jsonb)",
-            id, plan.version(), DateToSql(plan.plan_date()), ToBody(plan));
+            id, plan.version(), DateToSql(plan.plan_date()), plan_body);
         v1::HubSupportPlanRecorded event;
         event.set_usage(usage.name());
         event.set_hub_code(usage.hub_code());
@@ -470,18 +532,22 @@ absl::StatusOr<v1::HubUsage> HubStore::ReviewPlan(
     int64_t id, const v1::ReviewHubSupportPlanRequest& request,
     absl::CivilDay today, const Caller& caller, const UsageCheck& may_write) {
   return WithUsage(
-      pool_, "review hub support plan", id, request.request_id(), "", caller,
-      may_write,
+      pool_, cipher_, "review hub support plan", id, request.request_id(), "",
+      caller, may_write,
       [&](pqxx::work& tx, const v1::HubUsage& usage) -> absl::Status {
         KOSAPO_RETURN_IF_ERROR(
             CheckPlanReview(usage, request.version(), request.review(), today));
         v1::HubPlanReview review = request.review();
         review.set_reviewed_by(caller.subject);
         SetTimestampMicros(NowMicros(tx), review.mutable_record_time());
+        KOSAPO_ASSIGN_OR_RETURN(
+            const std::string review_body,
+            SealedBody(review, kReviewText, Place("hub_plans.review"),
+                       usage.case_(), cipher_));
         tx.exec_params0(
             "UPDATE hub_plans SET review = $3::jsonb"
             " WHERE usage_id = $1 AND version = $2",
-            id, request.version(), ToBody(review));
+            id, request.version(), review_body);
         v1::HubSupportPlanReviewed event;
         event.set_usage(usage.name());
         event.set_hub_code(usage.hub_code());
@@ -498,7 +564,8 @@ absl::StatusOr<v1::HubVisit> HubStore::RecordVisit(
   return pg::InTransaction(
       pool_, "record hub visit",
       [&](pqxx::work& tx) -> absl::StatusOr<v1::HubVisit> {
-        KOSAPO_ASSIGN_OR_RETURN(const UsageRecord record, Load(tx, id, true));
+        KOSAPO_ASSIGN_OR_RETURN(const UsageRecord record,
+                                Load(tx, id, true, cipher_));
         const v1::HubUsage& usage = record.proto;
         KOSAPO_RETURN_IF_ERROR(may_write(usage));
         const pqxx::result replay =
@@ -507,7 +574,7 @@ absl::StatusOr<v1::HubVisit> HubStore::RecordVisit(
                                         " AND request_id = $2"),
                            id, request.request_id());
         if (!replay.empty()) {
-          return VisitFromRow(replay[0]);
+          return VisitFromRow(replay[0], cipher_);
         }
         const v1::Support hub = LoadHub(tx, usage.support());
         const v1::HubVisit& visit = request.visit();
@@ -538,6 +605,11 @@ absl::StatusOr<v1::HubVisit> HubStore::RecordVisit(
             const bool over_capacity,
             CheckCapacity(times.day, others, hub.hub().daily_capacity(),
                           visit.over_capacity_reason()));
+        KOSAPO_ASSIGN_OR_RETURN(
+            const std::string problem_note,
+            cipher_.Seal(visit.problem_note(),
+                         crypto::FieldContext(Place("hub_visits.problem_note"),
+                                              ProblemNoteOwner(id))));
         const pqxx::row row = tx.exec_params1(
             absl::StrCat(
                 "INSERT INTO hub_visits (usage_id, hub_code, visit_date,"
@@ -551,8 +623,8 @@ absl::StatusOr<v1::HubVisit> HubStore::RecordVisit(
             TextArray({visit.services_delivered().begin(),
                        visit.services_delivered().end()}),
             over_capacity, visit.over_capacity_reason(), visit.problem_noted(),
-            visit.problem_note(), caller.subject, request.request_id());
-        const v1::HubVisit recorded = VisitFromRow(row);
+            problem_note, caller.subject, request.request_id());
+        const v1::HubVisit recorded = VisitFromRow(row, cipher_);
         // The first visit starts the usage; an earlier one recorded late
         // moves the start back.
         const bool first = usage.state() == v1::HUB_USAGE_STATE_APPROVED;
@@ -597,8 +669,8 @@ absl::StatusOr<v1::HubUsage> HubStore::End(
     int64_t id, const v1::EndHubUsageRequest& request, absl::CivilDay today,
     const Caller& caller, const UsageCheck& may_write) {
   return WithUsage(
-      pool_, "end hub usage", id, request.request_id(), request.etag(), caller,
-      may_write,
+      pool_, cipher_, "end hub usage", id, request.request_id(), request.etag(),
+      caller, may_write,
       [&](pqxx::work& tx, const v1::HubUsage& usage) -> absl::Status {
         const std::string last = tx.exec_params1(
                                        "SELECT coalesce(max(visit_date)::text,"
@@ -615,10 +687,14 @@ absl::StatusOr<v1::HubUsage> HubStore::End(
         v1::HubUsageEnd end = request.end();
         end.set_ended_by(caller.subject);
         SetTimestampMicros(NowMicros(tx), end.mutable_record_time());
+        KOSAPO_ASSIGN_OR_RETURN(
+            const std::string end_body,
+            SealedBody(end, kEndText, Place("hub_usages.end_record"),
+                       usage.case_(), cipher_));
         tx.exec_params0(
             "UPDATE hub_usages SET state = 'ended', end_record = $2::jsonb"
             " WHERE id = $1",
-            id, ToBody(end));
+            id, end_body);
         SetEnrollment(tx, usage, false);
         v1::HubUsageEnded event;
         event.set_usage(usage.name());
@@ -648,9 +724,9 @@ absl::StatusOr<std::vector<v1::HubUsage>> HubStore::List(
                               " ORDER BY u.id LIMIT $6 + 1"),
                  filter.municipality, filter.after_id, filter.hub_code,
                  filter.case_name, ToText(filter.state), filter.limit)) {
-          records.push_back(UsageFromRow(row));
+          records.push_back(UsageFromRow(row, cipher_));
         }
-        LoadPlans(tx, records);
+        LoadPlans(tx, records, cipher_);
         std::vector<v1::HubUsage> out;
         std::vector<std::string> shown;
         for (UsageRecord& record : records) {
@@ -676,7 +752,7 @@ absl::StatusOr<std::vector<v1::HubVisit>> HubStore::ListVisits(
                               "   AND visit_date BETWEEN $2::date AND $3::date"
                               " ORDER BY visit_date, arrival_minute, id"),
                  hub_code, DayToSql(from), DayToSql(to))) {
-          out.push_back(VisitFromRow(row));
+          out.push_back(VisitFromRow(row, cipher_));
         }
         return out;
       },

@@ -50,7 +50,10 @@ struct UsageFilter {
 
 class HubStore {
  public:
-  explicit HubStore(pg::Pool& pool) : pool_(pool) {}
+  // The free text of applications, assessments, decisions, interviews,
+  // plans, reviews, ends and visits' problem notes is sealed with `cipher`.
+  HubStore(pg::Pool& pool, const crypto::FieldCipher& cipher)
+      : pool_(pool), cipher_(cipher) {}
 
   // A new application for `input.case` (whose area is `area_code`) at the
   // hub `input.hub_code` of `municipality`. ALREADY_EXISTS names the
@@ -118,6 +121,7 @@ class HubStore {
 
  private:
   pg::Pool& pool_;
+  const crypto::FieldCipher& cipher_;
 };
 
 }  // namespace kosapo::referral

@@ -3,9 +3,13 @@
 
 #include <google/protobuf/util/json_util.h>
 
+#include <memory>
 #include <pqxx/result>
 
 #include "absl/strings/str_cat.h"
+#include "common/base/status.h"
+#include "common/crypto/proto_fields.h"
+#include "common/pg/errors.h"
 
 namespace kosapo::referral {
 
@@ -21,6 +25,37 @@ void FromBody(const std::string& json, google::protobuf::Message* message) {
   google::protobuf::util::JsonParseOptions options;
   options.ignore_unknown_fields = true;
   (void)google::protobuf::util::JsonStringToMessage(json, message, options);
+}
+
+absl::StatusOr<std::string> SealedBody(const google::protobuf::Message& message,
+                                       absl::Span<const char* const> text,
+                                       absl::string_view place,
+                                       absl::string_view owner,
+                                       const crypto::FieldCipher& cipher) {
+  std::unique_ptr<google::protobuf::Message> sealed(message.New());
+  sealed->CopyFrom(message);
+  KOSAPO_RETURN_IF_ERROR(
+      crypto::SealFields(*sealed, text, place, owner, cipher));
+  return ToBody(*sealed);
+}
+
+void FromSealedBody(const std::string& json, absl::Span<const char* const> text,
+                    absl::string_view place, absl::string_view owner,
+                    const crypto::FieldCipher& cipher,
+                    google::protobuf::Message* message) {
+  FromBody(json, message);
+  const absl::Status opened =
+      crypto::OpenFields(*message, text, place, owner, cipher);
+  if (!opened.ok()) {
+    throw pg::StatusError(opened);
+  }
+}
+
+std::string OpenOrThrow(const crypto::FieldCipher& cipher,
+                        const std::string& stored, absl::string_view place,
+                        absl::string_view owner) {
+  return pg::ValueOrThrow(
+      cipher.Open(stored, crypto::FieldContext(place, owner)));
 }
 
 int64_t NowMicros(pqxx::work& tx) {

@@ -14,6 +14,8 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "absl/types/span.h"
+#include "common/crypto/field_cipher.h"
 #include "common/pg/arrays.h"
 #include "common/server/caller.h"
 
@@ -26,6 +28,24 @@ using Caller = server::Caller;
 // are written by this service from validated messages, so they parse.
 std::string ToBody(const google::protobuf::Message& message);
 void FromBody(const std::string& json, google::protobuf::Message* message);
+
+// ToBody of `message` with its `text` fields (paths as in
+// crypto::SealFields) sealed for `owner` at `place`.
+absl::StatusOr<std::string> SealedBody(const google::protobuf::Message& message,
+                                       absl::Span<const char* const> text,
+                                       absl::string_view place,
+                                       absl::string_view owner,
+                                       const crypto::FieldCipher& cipher);
+// FromBody, then opens the `text` fields; throws pg::StatusError when one
+// does not open (for row decoders inside a transaction).
+void FromSealedBody(const std::string& json, absl::Span<const char* const> text,
+                    absl::string_view place, absl::string_view owner,
+                    const crypto::FieldCipher& cipher,
+                    google::protobuf::Message* message);
+// A sealed column value opened, or throws pg::StatusError.
+std::string OpenOrThrow(const crypto::FieldCipher& cipher,
+                        const std::string& stored, absl::string_view place,
+                        absl::string_view owner);
 
 // A PostgreSQL array literal of `values` ("{\"a\",\"b\"}"), for $n::text[].
 using pg::TextArray;

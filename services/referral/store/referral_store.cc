@@ -8,6 +8,7 @@
 #include "absl/strings/str_join.h"
 #include "common/base/proto_time.h"
 #include "common/base/status.h"
+#include "common/crypto/proto_fields.h"
 #include "common/events/outbox.h"
 #include "common/pg/transaction.h"
 #include "common/types/api_types.h"
@@ -35,7 +36,16 @@ constexpr char kReferralColumns[] =
     " (extract(epoch FROM create_time) * 1000000)::bigint AS create_us,"
     " (extract(epoch FROM update_time) * 1000000)::bigint AS update_us";
 
-ReferralRecord RecordFromRow(const pqxx::row& row) {
+// Step reasons and notes and consent notes are sealed for their referral;
+// the purpose for the referral's case, as it is written before the referral
+// has an id.
+std::string StepOwner(int64_t referral_id) {
+  return ResourceName(kReferrals, referral_id);
+}
+
+// Throws pg::StatusError when the purpose does not open.
+ReferralRecord RecordFromRow(const pqxx::row& row,
+                             const crypto::FieldCipher& cipher) {
   ReferralRecord record;
   record.id = row["id"].as<int64_t>();
   record.revision = row["revision"].as<int64_t>();
@@ -52,7 +62,8 @@ ReferralRecord RecordFromRow(const pqxx::row& row) {
   r.set_state(EnumFromText<v1::ReferralState>(row["state"].as<std::string>()));
   *r.mutable_proposed_date() =
       DateFromSql(row["proposed_date"].as<std::string>());
-  r.set_purpose(row["purpose"].as<std::string>());
+  r.set_purpose(OpenOrThrow(cipher, row["purpose"].as<std::string>(),
+                            "referral.referrals.purpose", r.case_()));
   const std::string due = row["answer_due_date"].as<std::string>();
   if (!due.empty()) {
     *r.mutable_answer_due_date() = DateFromSql(due);
@@ -68,7 +79,9 @@ ReferralRecord RecordFromRow(const pqxx::row& row) {
 }
 
 // Fills in the steps and the latest consent of each record.
-void LoadHistories(pqxx::work& tx, std::vector<ReferralRecord>& records) {
+// Throws pg::StatusError when a reason or note does not open.
+void LoadHistories(pqxx::work& tx, std::vector<ReferralRecord>& records,
+                   const crypto::FieldCipher& cipher) {
   if (records.empty()) {
     return;
   }
@@ -94,8 +107,12 @@ void LoadHistories(pqxx::work& tx, std::vector<ReferralRecord>& records) {
     v1::ReferralStep* step = record.proto.add_steps();
     step->set_state(EnumFromText<v1::ReferralState>(row[1].as<std::string>()));
     *step->mutable_effective_date() = DateFromSql(row[2].as<std::string>());
-    step->set_reason(row[3].as<std::string>());
-    step->set_note(row[4].as<std::string>());
+    step->set_reason(OpenOrThrow(cipher, row[3].as<std::string>(),
+                                 "referral.referral_steps.reason",
+                                 StepOwner(record.id)));
+    step->set_note(OpenOrThrow(cipher, row[4].as<std::string>(),
+                               "referral.referral_steps.note",
+                               StepOwner(record.id)));
     step->set_recorded_by(row[5].as<std::string>());
     step->set_recorded_by_role(row[6].as<std::string>());
     SetTimestampMicros(row[7].as<int64_t>(), step->mutable_record_time());
@@ -113,14 +130,17 @@ void LoadHistories(pqxx::work& tx, std::vector<ReferralRecord>& records) {
     consent->set_basis(
         EnumFromText<v1::SharingBasis>(row[1].as<std::string>()));
     *consent->mutable_given_date() = DateFromSql(row[2].as<std::string>());
-    consent->set_note(row[3].as<std::string>());
+    consent->set_note(OpenOrThrow(cipher, row[3].as<std::string>(),
+                                  "referral.referral_consents.note",
+                                  StepOwner(record.id)));
     consent->set_recorded_by(row[4].as<std::string>());
     SetTimestampMicros(row[5].as<int64_t>(), consent->mutable_record_time());
     record.facts.has_consent = true;
   }
 }
 
-absl::StatusOr<ReferralRecord> Load(pqxx::work& tx, int64_t id, bool lock) {
+absl::StatusOr<ReferralRecord> Load(pqxx::work& tx, int64_t id, bool lock,
+                                    const crypto::FieldCipher& cipher) {
   const pqxx::result rows = tx.exec_params(
       absl::StrCat("SELECT ", kReferralColumns, " FROM referrals WHERE id = $1",
                    lock ? " FOR UPDATE" : ""),
@@ -129,8 +149,8 @@ absl::StatusOr<ReferralRecord> Load(pqxx::work& tx, int64_t id, bool lock) {
     return absl::NotFoundError(
         absl::StrCat(ResourceName(kReferrals, id), " not found"));
   }
-  std::vector<ReferralRecord> records = {RecordFromRow(rows[0])};
-  LoadHistories(tx, records);
+  std::vector<ReferralRecord> records = {RecordFromRow(rows[0], cipher)};
+  LoadHistories(tx, records, cipher);
   return std::move(records.front());
 }
 
@@ -138,14 +158,14 @@ absl::StatusOr<ReferralRecord> Load(pqxx::work& tx, int64_t id, bool lock) {
 // answer a retried request with the referral as it is, check the etag, act,
 // audit. `fn` returns the referral after the write.
 absl::StatusOr<v1::Referral> WithReferral(
-    pg::Pool& pool, absl::string_view operation, int64_t id,
-    const std::string& request_id, const std::string& etag,
-    const Caller& caller,
+    pg::Pool& pool, const crypto::FieldCipher& cipher,
+    absl::string_view operation, int64_t id, const std::string& request_id,
+    const std::string& etag, const Caller& caller,
     const std::function<absl::Status(pqxx::work&, const ReferralRecord&)>& fn) {
   return pg::InTransaction(
       pool, operation, [&](pqxx::work& tx) -> absl::StatusOr<v1::Referral> {
         KOSAPO_ASSIGN_OR_RETURN(const ReferralRecord record,
-                                Load(tx, id, true));
+                                Load(tx, id, true, cipher));
         KOSAPO_ASSIGN_OR_RETURN(
             const bool first,
             FirstWrite(tx, record.proto.name(), request_id, caller.method));
@@ -162,23 +182,35 @@ absl::StatusOr<v1::Referral> WithReferral(
         // Last: its event holds the feed's sequence lock until commit.
         KOSAPO_RETURN_IF_ERROR(fn(tx, record));
         KOSAPO_ASSIGN_OR_RETURN(const ReferralRecord updated,
-                                Load(tx, id, false));
+                                Load(tx, id, false, cipher));
         return updated.proto;
       });
 }
 
 // Appends a step and returns its record time (microseconds).
-int64_t InsertStep(pqxx::work& tx, int64_t id, v1::ReferralState state,
-                   absl::CivilDay effective, const std::string& reason,
-                   const std::string& note, const Caller& caller) {
+absl::StatusOr<int64_t> InsertStep(pqxx::work& tx, int64_t id,
+                                   v1::ReferralState state,
+                                   absl::CivilDay effective,
+                                   const std::string& reason,
+                                   const std::string& note,
+                                   const Caller& caller,
+                                   const crypto::FieldCipher& cipher) {
+  KOSAPO_ASSIGN_OR_RETURN(
+      const std::string sealed_reason,
+      cipher.Seal(reason, crypto::FieldContext("referral.referral_steps.reason",
+                                               StepOwner(id))));
+  KOSAPO_ASSIGN_OR_RETURN(
+      const std::string sealed_note,
+      cipher.Seal(note, crypto::FieldContext("referral.referral_steps.note",
+                                             StepOwner(id))));
   return tx
       .exec_params1(
           "INSERT INTO referral_steps (referral_id, state, effective_date,"
           " reason, note, recorded_by, recorded_by_role)"
           " VALUES ($1, $2, $3::date, $4, $5, $6, $7)"
           " RETURNING (extract(epoch FROM record_time) * 1000000)::bigint",
-          id, ToText(state), DayToSql(effective), reason, note, caller.subject,
-          caller.role)[0]
+          id, ToText(state), DayToSql(effective), sealed_reason, sealed_note,
+          caller.subject, caller.role)[0]
       .as<int64_t>();
 }
 
@@ -196,8 +228,9 @@ absl::StatusOr<v1::Referral> ReferralStore::Create(
             " AND create_request_id = $2",
             municipality, caller.request_id);
         if (!replay.empty()) {
-          KOSAPO_ASSIGN_OR_RETURN(const ReferralRecord record,
-                                  Load(tx, replay[0][0].as<int64_t>(), false));
+          KOSAPO_ASSIGN_OR_RETURN(
+              const ReferralRecord record,
+              Load(tx, replay[0][0].as<int64_t>(), false, cipher_));
           return record.proto;
         }
         // After the replay: a retry answers as first even when the case
@@ -226,6 +259,11 @@ absl::StatusOr<v1::Referral> ReferralStore::Create(
               " and is ", open[0][1].as<std::string>()));
         }
         const std::string proposed = DateToSql(input.proposed_date());
+        KOSAPO_ASSIGN_OR_RETURN(
+            const std::string purpose,
+            cipher_.Seal(input.purpose(),
+                         crypto::FieldContext("referral.referrals.purpose",
+                                              input.case_())));
         const int64_t id =
             tx.exec_params1(
                   "INSERT INTO referrals (municipality, case_name, area_code,"
@@ -235,13 +273,14 @@ absl::StatusOr<v1::Referral> ReferralStore::Create(
                   " $9, $10) RETURNING id",
                   municipality, input.case_(), area_code, support_id,
                   support[0][0].as<int64_t>(), support[0][1].as<std::string>(),
-                  proposed, input.purpose(), caller.subject,
-                  caller.request_id)[0]
+                  proposed, purpose, caller.subject, caller.request_id)[0]
                 .as<int64_t>();
-        InsertStep(tx, id, v1::REFERRAL_STATE_PROPOSED, DayFromSql(proposed),
-                   "", "", caller);
+        KOSAPO_RETURN_IF_ERROR(InsertStep(tx, id, v1::REFERRAL_STATE_PROPOSED,
+                                          DayFromSql(proposed), "", "", caller,
+                                          cipher_)
+                                   .status());
         KOSAPO_ASSIGN_OR_RETURN(const ReferralRecord record,
-                                Load(tx, id, false));
+                                Load(tx, id, false, cipher_));
         Audit(tx, {record.proto.name()}, caller, "write");
         const v1::Referral& r = record.proto;
         v1::ReferralProposed event;
@@ -280,7 +319,7 @@ absl::StatusOr<v1::Referral> ReferralStore::Get(int64_t id,
                            [&](pqxx::work& tx) -> absl::StatusOr<v1::Referral> {
                              KOSAPO_ASSIGN_OR_RETURN(
                                  const ReferralRecord record,
-                                 Load(tx, id, false));
+                                 Load(tx, id, false, cipher_));
                              Audit(tx, {record.proto.name()}, caller, "read");
                              return record.proto;
                            });
@@ -290,17 +329,22 @@ absl::StatusOr<v1::Referral> ReferralStore::RecordConsent(
     int64_t id, const v1::RecordReferralConsentRequest& request,
     absl::CivilDay today, const Caller& caller) {
   return WithReferral(
-      pool_, "record referral consent", id, request.request_id(),
+      pool_, cipher_, "record referral consent", id, request.request_id(),
       request.etag(), caller,
       [&](pqxx::work& tx, const ReferralRecord& record) -> absl::Status {
         const v1::SharingConsent& consent = request.consent();
         KOSAPO_RETURN_IF_ERROR(
             CheckConsent(record.facts.state, consent, today));
+        KOSAPO_ASSIGN_OR_RETURN(
+            const std::string note,
+            cipher_.Seal(consent.note(),
+                         crypto::FieldContext("referral.referral_consents.note",
+                                              StepOwner(id))));
         tx.exec_params0(
             "INSERT INTO referral_consents (referral_id, basis, given_date,"
             " note, recorded_by) VALUES ($1, $2, $3::date, $4, $5)",
-            id, ToText(consent.basis()), DateToSql(consent.given_date()),
-            consent.note(), caller.subject);
+            id, ToText(consent.basis()), DateToSql(consent.given_date()), note,
+            caller.subject);
         v1::ReferralConsentRecorded event;
         event.set_referral(record.proto.name());
         event.set_case_(record.proto.case_());
@@ -315,16 +359,17 @@ absl::StatusOr<v1::Referral> ReferralStore::ChangeState(
     int64_t id, const v1::ChangeReferralStateRequest& request,
     absl::CivilDay today, int answer_days, const Caller& caller) {
   return WithReferral(
-      pool_, "change referral state", id, request.request_id(), request.etag(),
-      caller,
+      pool_, cipher_, "change referral state", id, request.request_id(),
+      request.etag(), caller,
       [&](pqxx::work& tx, const ReferralRecord& record) -> absl::Status {
         KOSAPO_ASSIGN_OR_RETURN(
             const StateChange change,
             CheckStateChange(record.facts, request, today, answer_days));
         const v1::ReferralState target = request.state();
-        const int64_t record_us =
+        KOSAPO_ASSIGN_OR_RETURN(
+            const int64_t record_us,
             InsertStep(tx, id, target, change.effective, request.reason(),
-                       request.note(), caller);
+                       request.note(), caller, cipher_));
         const bool sent = target == v1::REFERRAL_STATE_SENT;
         tx.exec_params0(
             "UPDATE referrals SET state = $2,"
@@ -370,13 +415,14 @@ absl::StatusOr<v1::Referral> ReferralStore::Revoke(
     int64_t id, const v1::RevokeReferralRequest& request, absl::CivilDay today,
     const Caller& caller) {
   return WithReferral(
-      pool_, "revoke referral", id, request.request_id(), request.etag(),
-      caller,
+      pool_, cipher_, "revoke referral", id, request.request_id(),
+      request.etag(), caller,
       [&](pqxx::work& tx, const ReferralRecord& record) -> absl::Status {
         KOSAPO_RETURN_IF_ERROR(CheckRevoke(record.facts, request.reason()));
-        const int64_t record_us =
+        KOSAPO_ASSIGN_OR_RETURN(
+            const int64_t record_us,
             InsertStep(tx, id, v1::REFERRAL_STATE_REVOKED, today,
-                       request.reason(), "", caller);
+                       request.reason(), "", caller, cipher_));
         tx.exec_params0("UPDATE referrals SET state = 'revoked' WHERE id = $1",
                         id);
         const v1::Referral& r = record.proto;
@@ -409,9 +455,9 @@ absl::StatusOr<std::vector<v1::Referral>> ReferralStore::List(
                      " ORDER BY id LIMIT $6 + 1"),
                  filter.municipality, filter.after_id, filter.case_name,
                  filter.referred_by, ToText(filter.state), filter.limit)) {
-          records.push_back(RecordFromRow(row));
+          records.push_back(RecordFromRow(row, cipher_));
         }
-        LoadHistories(tx, records);
+        LoadHistories(tx, records, cipher_);
         std::vector<v1::Referral> out;
         std::vector<std::string> shown;
         for (ReferralRecord& record : records) {

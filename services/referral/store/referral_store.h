@@ -49,7 +49,10 @@ struct OverdueFilter {
 
 class ReferralStore {
  public:
-  explicit ReferralStore(pg::Pool& pool) : pool_(pool) {}
+  // Purposes, step reasons and notes, and consent notes are sealed with
+  // `cipher`.
+  ReferralStore(pg::Pool& pool, const crypto::FieldCipher& cipher)
+      : pool_(pool), cipher_(cipher) {}
 
   // A proposed referral of `input.case` (whose area is `area_code`) to
   // `input.support`, which must be a support of `municipality`.
@@ -85,6 +88,7 @@ class ReferralStore {
 
  private:
   pg::Pool& pool_;
+  const crypto::FieldCipher& cipher_;
 };
 
 }  // namespace kosapo::referral
