@@ -984,6 +984,15 @@ std::map<std::string, Builder> ScopeWalk::Builders() {
     r.set_school_code(t.p().school);
     return Encode(r);
   };
+  // The trail of the pupil's sheet in the round (who looked at it). A trail
+  // is a query over accesses, not a record: a sheet nobody stored or read
+  // has an empty one (OK), so there is no missing-record call.
+  b[sp + "ListAuditRecords"] = [](const Target& t, Role) -> Request {
+    if (t.missing()) return std::nullopt;
+    sv1::ListAuditRecordsRequest r;
+    r.set_parent(t.p().sheet);
+    return Encode(r);
+  };
   b[sp + "ListExtractions"] = [](const Target& t, Role) -> Request {
     sv1::ListExtractionsRequest r;
     r.set_parent(t.city->round);

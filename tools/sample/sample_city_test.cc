@@ -179,11 +179,16 @@ class SampleCityTest : public ::testing::Test {
     return context;
   }
 
-  static pv1::WardComparison Comparison(const std::string& municipality,
-                                        int fiscal_year) {
+  // The comparison at the year's end, or as of `as_of`.
+  static pv1::WardComparison Comparison(
+      const std::string& municipality, int fiscal_year,
+      std::optional<absl::CivilDay> as_of = std::nullopt) {
     pv1::GetWardComparisonRequest request;
     request.set_parent(absl::StrCat("municipalities/", municipality));
     request.set_fiscal_year(fiscal_year);
+    if (as_of.has_value()) {
+      *request.mutable_as_of() = DateToProto(*as_of);
+    }
     pv1::WardComparison comparison;
     grpc::ClientContext context;
     auth::Principal analyst;
@@ -206,25 +211,7 @@ class SampleCityTest : public ::testing::Test {
   static void ExpectReportUnchangedByErasure(const sample::WardSpec& spec) {
     const absl::CivilDay mid_year(spec.area_year, 12, 31);
     auto comparison_as_of = [&](std::optional<absl::CivilDay> day) {
-      if (!day.has_value()) {
-        return Comparison(spec.municipality, spec.area_year);
-      }
-      pv1::GetWardComparisonRequest request;
-      request.set_parent(absl::StrCat("municipalities/", spec.municipality));
-      request.set_fiscal_year(spec.area_year);
-      *request.mutable_as_of() = DateToProto(*day);
-      pv1::WardComparison comparison;
-      grpc::ClientContext context;
-      auth::Principal analyst;
-      analyst.subject = "test:analyst";
-      analyst.role = auth::Role::kAnalyst;
-      analyst.municipality = spec.municipality;
-      context.AddMetadata("authorization", "Bearer " + tokens_->Sign(analyst));
-      const grpc::Status status =
-          pv1::ReportingService::NewStub(reporting_->channel())
-              ->GetWardComparison(&context, request, &comparison);
-      EXPECT_TRUE(status.ok()) << status.error_message();
-      return comparison;
+      return Comparison(spec.municipality, spec.area_year, day);
     };
     const pv1::WardComparison year_end = comparison_as_of(std::nullopt);
     const pv1::WardComparison in_year = comparison_as_of(mid_year);
