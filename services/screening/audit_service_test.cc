@@ -24,6 +24,7 @@
 #include "gtest/gtest.h"
 #include "kosapo/screening/v1/screening.grpc.pb.h"
 #include "services/screening/screening_server.h"
+#include "services/screening/testing/seed.h"
 
 namespace kosapo::screening {
 namespace {
@@ -61,37 +62,18 @@ struct Row {
 class AuditTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    auto tokens = testing::TestTokens::Create();
+    auto tokens = kosapo::testing::TestTokens::Create();
     ASSERT_TRUE(tokens.ok()) << tokens.status();
     tokens_ = tokens->release();
-    auto service = testing::InProcessService::Start(
+    auto service = kosapo::testing::InProcessService::Start(
         Definition(), SharedPgCluster(), *tokens_,
         SharedPgCluster().data_dir());
     ASSERT_TRUE(service.ok()) << service.status();
     service_ = service->release();
     auto stub = v1::ScreeningService::NewStub(service_->channel());
-    v1::UpsertMunicipalityRequest municipality;
-    municipality.mutable_municipality()->set_code(kCity);
-    municipality.mutable_municipality()->set_display_name("監査市");
-    v1::Municipality m;
-    ASSERT_TRUE(stub->UpsertMunicipality(Ops().get(), municipality, &m).ok());
-    v1::UpsertAreaRequest area;
-    area.set_parent(Parent());
-    area.mutable_area()->set_code("A1");
-    area.mutable_area()->set_display_name("中央区");
-    area.mutable_area()->set_display_order(1);
-    v1::Area a;
-    ASSERT_TRUE(stub->UpsertArea(Ops().get(), area, &a).ok());
-    for (const char* code : {"E1", "E2"}) {
-      v1::UpsertSchoolRequest school;
-      school.set_parent(Parent());
-      school.mutable_school()->set_code(code);
-      school.mutable_school()->set_display_name(absl::StrCat("小学校", code));
-      school.mutable_school()->set_kind(v1::SCHOOL_KIND_ELEMENTARY);
-      school.mutable_school()->set_area_code("A1");
-      v1::School s;
-      ASSERT_TRUE(stub->UpsertSchool(Ops().get(), school, &s).ok());
-    }
+    const absl::Status seeded =
+        screening::testing::SeedCity(*stub, *tokens_, kCity, {"E1", "E2"});
+    ASSERT_TRUE(seeded.ok()) << seeded;
   }
 
   static void TearDownTestSuite() {
@@ -224,12 +206,12 @@ class AuditTest : public ::testing::Test {
     return out;
   }
 
-  static testing::TestTokens* tokens_;
-  static testing::InProcessService* service_;
+  static kosapo::testing::TestTokens* tokens_;
+  static kosapo::testing::InProcessService* service_;
 };
 
-testing::TestTokens* AuditTest::tokens_ = nullptr;
-testing::InProcessService* AuditTest::service_ = nullptr;
+kosapo::testing::TestTokens* AuditTest::tokens_ = nullptr;
+kosapo::testing::InProcessService* AuditTest::service_ = nullptr;
 
 TEST_F(AuditTest, SingleReadsAndWritesRecordWhoRoleMethodRecordAndPurpose) {
   const std::string round = NewRound("single");

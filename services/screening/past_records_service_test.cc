@@ -19,6 +19,7 @@
 #include "kosapo/screening/v1/events.pb.h"
 #include "kosapo/screening/v1/screening.grpc.pb.h"
 #include "services/screening/screening_server.h"
+#include "services/screening/testing/seed.h"
 
 namespace kosapo::screening {
 namespace {
@@ -46,38 +47,21 @@ kosapo::type::Date DateOf(absl::CivilDay day) {
 class PastRecordsTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    auto tokens = testing::TestTokens::Create();
+    auto tokens = kosapo::testing::TestTokens::Create();
     ASSERT_TRUE(tokens.ok()) << tokens.status();
     tokens_ = tokens->release();
     // The last day of FY2022.
     clock_ = new std::shared_ptr<FakeClock>(
         std::make_shared<FakeClock>(NoonInTokyo(absl::CivilDay(2023, 3, 31))));
-    auto service = testing::InProcessService::Start(
+    auto service = kosapo::testing::InProcessService::Start(
         Definition(*clock_), SharedPgCluster(), *tokens_,
         SharedPgCluster().data_dir());
     ASSERT_TRUE(service.ok()) << service.status();
     service_ = service->release();
     auto stub = Stub();
-    v1::UpsertMunicipalityRequest municipality;
-    municipality.mutable_municipality()->set_code(kCity);
-    municipality.mutable_municipality()->set_display_name("記録市");
-    v1::Municipality m;
-    ASSERT_TRUE(stub->UpsertMunicipality(Ops().get(), municipality, &m).ok());
-    v1::UpsertAreaRequest area;
-    area.set_parent(Parent());
-    area.mutable_area()->set_code("A1");
-    area.mutable_area()->set_display_name("中央区");
-    area.mutable_area()->set_display_order(1);
-    v1::Area a;
-    ASSERT_TRUE(stub->UpsertArea(Ops().get(), area, &a).ok());
-    v1::UpsertSchoolRequest school;
-    school.set_parent(Parent());
-    school.mutable_school()->set_code("E1");
-    school.mutable_school()->set_display_name("第一小学校");
-    school.mutable_school()->set_kind(v1::SCHOOL_KIND_ELEMENTARY);
-    school.mutable_school()->set_area_code("A1");
-    v1::School s;
-    ASSERT_TRUE(stub->UpsertSchool(Ops().get(), school, &s).ok());
+    const absl::Status seeded =
+        screening::testing::SeedCity(*stub, *tokens_, kCity);
+    ASSERT_TRUE(seeded.ok()) << seeded;
   }
 
   static void TearDownTestSuite() {
@@ -97,7 +81,7 @@ class PastRecordsTest : public ::testing::Test {
     principal.municipality = kCity;
     principal.schools = std::move(schools);
     principal.areas = std::move(areas);
-    return testing::ContextAs(*tokens_, principal);
+    return kosapo::testing::ContextAs(*tokens_, principal);
   }
   static std::unique_ptr<grpc::ClientContext> Ops() {
     return As(auth::Role::kCityOperations);
@@ -165,14 +149,14 @@ class PastRecordsTest : public ::testing::Test {
     return Stub()->RecordMeeting(Staff().get(), request, recorded);
   }
 
-  static testing::TestTokens* tokens_;
+  static kosapo::testing::TestTokens* tokens_;
   static std::shared_ptr<FakeClock>* clock_;
-  static testing::InProcessService* service_;
+  static kosapo::testing::InProcessService* service_;
 };
 
-testing::TestTokens* PastRecordsTest::tokens_ = nullptr;
+kosapo::testing::TestTokens* PastRecordsTest::tokens_ = nullptr;
 std::shared_ptr<FakeClock>* PastRecordsTest::clock_ = nullptr;
-testing::InProcessService* PastRecordsTest::service_ = nullptr;
+kosapo::testing::InProcessService* PastRecordsTest::service_ = nullptr;
 
 TEST_F(PastRecordsTest, RegularRoundRefusesSheetsAfterItsDatesAcrossTheYear) {
   SetToday(absl::CivilDay(2023, 3, 31));
@@ -294,8 +278,8 @@ TEST_F(PastRecordsTest, PastRecordRoundTakesTheYearsSheetsAndExtractions) {
   EXPECT_EQ(decision.outcome(), v1::ROW_OUTCOME_ACCEPTED);
 
   // The extraction is on the feed dated as the meeting, in its year.
-  const auto events =
-      testing::FeedEvents(*service_, *tokens_, decision.decision().name());
+  const auto events = kosapo::testing::FeedEvents(*service_, *tokens_,
+                                                  decision.decision().name());
   ASSERT_EQ(events.size(), 1u);
   v1::PupilExtracted extracted;
   ASSERT_TRUE(events[0].payload().UnpackTo(&extracted));

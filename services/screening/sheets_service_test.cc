@@ -26,6 +26,7 @@
 #include "kosapo/screening/v1/events.pb.h"
 #include "kosapo/screening/v1/screening.grpc.pb.h"
 #include "services/screening/screening_server.h"
+#include "services/screening/testing/seed.h"
 
 namespace kosapo::screening {
 namespace {
@@ -43,37 +44,18 @@ int CurrentFiscalYear() {
 class SheetsTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    auto tokens = testing::TestTokens::Create();
+    auto tokens = kosapo::testing::TestTokens::Create();
     ASSERT_TRUE(tokens.ok()) << tokens.status();
     tokens_ = tokens->release();
-    auto service = testing::InProcessService::Start(
+    auto service = kosapo::testing::InProcessService::Start(
         Definition(), SharedPgCluster(), *tokens_,
         SharedPgCluster().data_dir());
     ASSERT_TRUE(service.ok()) << service.status();
     service_ = service->release();
     auto stub = v1::ScreeningService::NewStub(service_->channel());
-    v1::UpsertMunicipalityRequest municipality;
-    municipality.mutable_municipality()->set_code(kCity);
-    municipality.mutable_municipality()->set_display_name("シート市");
-    v1::Municipality m;
-    ASSERT_TRUE(stub->UpsertMunicipality(Ops().get(), municipality, &m).ok());
-    v1::UpsertAreaRequest area;
-    area.set_parent(Parent());
-    area.mutable_area()->set_code("A1");
-    area.mutable_area()->set_display_name("中央区");
-    area.mutable_area()->set_display_order(1);
-    v1::Area a;
-    ASSERT_TRUE(stub->UpsertArea(Ops().get(), area, &a).ok());
-    for (const char* code : {"E1", "E2"}) {
-      v1::UpsertSchoolRequest school;
-      school.set_parent(Parent());
-      school.mutable_school()->set_code(code);
-      school.mutable_school()->set_display_name(absl::StrCat("小学校", code));
-      school.mutable_school()->set_kind(v1::SCHOOL_KIND_ELEMENTARY);
-      school.mutable_school()->set_area_code("A1");
-      v1::School s;
-      ASSERT_TRUE(stub->UpsertSchool(Ops().get(), school, &s).ok());
-    }
+    const absl::Status seeded =
+        screening::testing::SeedCity(*stub, *tokens_, kCity, {"E1", "E2"});
+    ASSERT_TRUE(seeded.ok()) << seeded;
   }
 
   static void TearDownTestSuite() {
@@ -176,12 +158,12 @@ class SheetsTest : public ::testing::Test {
         .as<int>();
   }
 
-  static testing::TestTokens* tokens_;
-  static testing::InProcessService* service_;
+  static kosapo::testing::TestTokens* tokens_;
+  static kosapo::testing::InProcessService* service_;
 };
 
-testing::TestTokens* SheetsTest::tokens_ = nullptr;
-testing::InProcessService* SheetsTest::service_ = nullptr;
+kosapo::testing::TestTokens* SheetsTest::tokens_ = nullptr;
+kosapo::testing::InProcessService* SheetsTest::service_ = nullptr;
 
 TEST_F(SheetsTest, ResubmissionIsUnchangedAndCorrectionKeepsHistory) {
   const std::string round = NewRound("resubmit");
@@ -475,10 +457,10 @@ TEST_F(SheetsTest, CandidatesComeMostConcerningFirstWithReasons) {
 }
 
 // Events on the screening feed about `subject`.
-std::vector<events::v1::Event> EventsAbout(testing::InProcessService& service,
-                                           testing::TestTokens& tokens,
-                                           const std::string& subject) {
-  return testing::FeedEvents(service, tokens, subject);
+std::vector<events::v1::Event> EventsAbout(
+    kosapo::testing::InProcessService& service,
+    kosapo::testing::TestTokens& tokens, const std::string& subject) {
+  return kosapo::testing::FeedEvents(service, tokens, subject);
 }
 
 TEST_F(SheetsTest, MeetingDecisionsPublishExtractionsExactlyOnce) {
@@ -675,7 +657,8 @@ TEST_F(SheetsTest, ProgressCountsSheetsAgainstEnrollment) {
 TEST_F(SheetsTest, PupilNamesAndBirthDatesNeverReachTheLogs) {
   const std::string round = NewRound("privacy");
   // Capture this process's stdout, where the service logs.
-  testing::StdoutCapture capture(SharedPgCluster().data_dir() + "-privacy.log");
+  kosapo::testing::StdoutCapture capture(SharedPgCluster().data_dir() +
+                                         "-privacy.log");
   v1::Sheet sheet = Pupil("E1", "Z-PRIVACY-7F3A");
   sheet.set_pupil_name("秘密 花子");
   sheet.set_pupil_kana("ヒミツ ハナコ");

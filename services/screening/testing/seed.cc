@@ -31,9 +31,10 @@ std::unique_ptr<grpc::ClientContext> ContextAs(
   return context;
 }
 
-absl::StatusOr<std::string> SeedMeeting(
-    v1::ScreeningService::Stub& stub, const kosapo::testing::TestTokens& tokens,
-    const std::string& city) {
+absl::Status SeedCity(v1::ScreeningService::Stub& stub,
+                      const kosapo::testing::TestTokens& tokens,
+                      const std::string& city,
+                      const std::vector<std::string>& schools) {
   const std::string parent = absl::StrCat("municipalities/", city);
   auto ops = [&] {
     return ContextAs(tokens, auth::Role::kCityOperations, city);
@@ -58,17 +59,32 @@ absl::StatusOr<std::string> SeedMeeting(
       !s.ok()) {
     return s;
   }
-  v1::UpsertSchoolRequest school;
-  school.set_parent(parent);
-  school.mutable_school()->set_code("E1");
-  school.mutable_school()->set_display_name("北小学校");
-  school.mutable_school()->set_kind(v1::SCHOOL_KIND_ELEMENTARY);
-  school.mutable_school()->set_area_code("A1");
-  v1::School s;
-  if (absl::Status st =
-          Check(stub.UpsertSchool(ops().get(), school, &s), "school");
-      !st.ok()) {
-    return st;
+  for (const std::string& code : schools) {
+    v1::UpsertSchoolRequest school;
+    school.set_parent(parent);
+    school.mutable_school()->set_code(code);
+    school.mutable_school()->set_display_name(absl::StrCat("小学校", code));
+    school.mutable_school()->set_kind(v1::SCHOOL_KIND_ELEMENTARY);
+    school.mutable_school()->set_area_code("A1");
+    v1::School registered;
+    if (absl::Status s = Check(
+            stub.UpsertSchool(ops().get(), school, &registered), "school");
+        !s.ok()) {
+      return s;
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::string> SeedMeeting(
+    v1::ScreeningService::Stub& stub, const kosapo::testing::TestTokens& tokens,
+    const std::string& city) {
+  const std::string parent = absl::StrCat("municipalities/", city);
+  auto ops = [&] {
+    return ContextAs(tokens, auth::Role::kCityOperations, city);
+  };
+  if (absl::Status s = SeedCity(stub, tokens, city); !s.ok()) {
+    return s;
   }
 
   auto today = DayIn(absl::Now(), "Asia/Tokyo");

@@ -7,7 +7,9 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
+#include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "common/testing/test_tokens.h"
 #include "kosapo/screening/v1/screening.grpc.pb.h"
@@ -23,6 +25,12 @@ inline constexpr char kPupilKana[] = "やまだ たろう";
 std::unique_ptr<grpc::ClientContext> ContextAs(
     const kosapo::testing::TestTokens& tokens, auth::Role role,
     const std::string& city);
+
+// Registers `city` with one area, A1, and `schools` in it (elementary).
+absl::Status SeedCity(v1::ScreeningService::Stub& stub,
+                      const kosapo::testing::TestTokens& tokens,
+                      const std::string& city,
+                      const std::vector<std::string>& schools = {"E1"});
 
 // Registers everything up to meeting I; returns the meeting's name.
 absl::StatusOr<std::string> SeedMeeting(
