@@ -1,5 +1,8 @@
 #include "common/server/call_context.h"
 
+#include <memory>
+#include <utility>
+
 #include "common/server/grpc_status.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -44,18 +47,23 @@ TEST(RequestId, KeepsSafeIdsAndReplacesOthers) {
   EXPECT_NE(NewRequestId(), NewRequestId());
 }
 
-TEST(Serve, RejectsUnauthenticatedCallerWithoutRunningHandler) {
+// Serves one call with `context`; `ran` says whether the handler ran.
+grpc::Status ServeWith(std::shared_ptr<CallContext> context, bool& ran) {
   CallRegistry calls;
   grpc::ServerContext server_context;
+  calls.Put(&server_context, std::move(context));
+  ran = false;
+  return Serve(calls, &server_context, [&](const CallContext&) {
+    ran = true;
+    return absl::OkStatus();
+  });
+}
+
+TEST(Serve, RejectsUnauthenticatedCallerWithoutRunningHandler) {
   auto context = std::make_shared<CallContext>();
   context->principal = absl::UnauthenticatedError("token expired");
-  calls.Put(&server_context, context);
   bool ran = false;
-  const grpc::Status status =
-      Serve(calls, &server_context, [&](const CallContext&) {
-        ran = true;
-        return absl::OkStatus();
-      });
+  const grpc::Status status = ServeWith(context, ran);
   EXPECT_EQ(status.error_code(), grpc::StatusCode::UNAUTHENTICATED);
   EXPECT_EQ(status.error_message(), "token expired");
   EXPECT_FALSE(ran);
@@ -106,20 +114,13 @@ TEST(Serve, HidesInternalDetailsAndExceptionsBehindRequestId) {
 }
 
 TEST(Serve, RefusesWhatTheMatrixRefusesWithoutRunningHandler) {
-  CallRegistry calls;
-  grpc::ServerContext server_context;
   auto context = std::make_shared<CallContext>();
   context->method = "/kosapo.cases.v1.CaseService/GetCase";
   auth::Principal principal;
   principal.role = auth::Role::kAnalyst;
   context->principal = principal;  // no scope: the matrix said no
-  calls.Put(&server_context, context);
   bool ran = false;
-  const grpc::Status status =
-      Serve(calls, &server_context, [&](const CallContext&) {
-        ran = true;
-        return absl::OkStatus();
-      });
+  const grpc::Status status = ServeWith(context, ran);
   EXPECT_EQ(status.error_code(), grpc::StatusCode::PERMISSION_DENIED);
   EXPECT_EQ(status.error_message(),
             "role analyst may not call /kosapo.cases.v1.CaseService/GetCase");
@@ -127,21 +128,14 @@ TEST(Serve, RefusesWhatTheMatrixRefusesWithoutRunningHandler) {
 }
 
 TEST(Serve, RefusesWhatTheInputWallRefusedWithoutRunningHandler) {
-  CallRegistry calls;
-  grpc::ServerContext server_context;
   auto context = std::make_shared<CallContext>();
   auth::Principal principal;
   principal.role = auth::Role::kWardOfficer;
   context->principal = principal;
   context->scope = auth::Scopes{auth::Scope::kArea};
   context->input = absl::InvalidArgumentError("note: contains U+0000");
-  calls.Put(&server_context, context);
   bool ran = false;
-  const grpc::Status status =
-      Serve(calls, &server_context, [&](const CallContext&) {
-        ran = true;
-        return absl::OkStatus();
-      });
+  const grpc::Status status = ServeWith(context, ran);
   EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
   EXPECT_EQ(status.error_message(), "note: contains U+0000");
   EXPECT_FALSE(ran);

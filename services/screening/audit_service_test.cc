@@ -110,6 +110,27 @@ class AuditTest : public ::testing::Test {
     return v1::ScreeningService::NewStub(service_->channel());
   }
 
+  // A school meeting of E1 today in `round`, recorded by `who`; its name,
+  // or empty (with the failure reported) when it could not be recorded.
+  std::string MeetingOfToday(const std::string& round,
+                             const std::string& request_id,
+                             const std::string& who) {
+    v1::RecordMeetingRequest request;
+    request.set_parent(round);
+    request.set_request_id(request_id);
+    request.mutable_meeting()->set_school_code("E1");
+    *request.mutable_meeting()->mutable_meeting_date() =
+        DateToProto(*DayIn(absl::Now(), "Asia/Tokyo"));
+    v1::Attendee* attendee = request.mutable_meeting()->add_attendees();
+    attendee->set_role("principal");
+    attendee->set_count(1);
+    v1::Meeting recorded;
+    const grpc::Status status =
+        Stub()->RecordMeeting(Staff(who).get(), request, &recorded);
+    EXPECT_TRUE(status.ok()) << status.error_message();
+    return recorded.name();
+  }
+
   std::string NewRound(const std::string& request_id) {
     const int year = CurrentFiscalYear();
     v1::CreateRoundRequest request;
@@ -274,22 +295,10 @@ TEST_F(AuditTest, RefusedOrFailedCallsLeaveNoRow) {
   EXPECT_EQ(Upsert(closed_round, Pupil("E1", "RF3"), Staff(who)).error_code(),
             grpc::StatusCode::FAILED_PRECONDITION);
   // A decision about a pupil without a sheet.
-  v1::RecordMeetingRequest meeting;
-  meeting.set_parent(round);
-  meeting.set_request_id("refused-meeting");
-  const absl::CivilDay today = *kosapo::DayIn(absl::Now(), "Asia/Tokyo");
-  meeting.mutable_meeting()->set_school_code("E1");
-  meeting.mutable_meeting()->mutable_meeting_date()->set_year(
-      static_cast<int32_t>(today.year()));
-  meeting.mutable_meeting()->mutable_meeting_date()->set_month(today.month());
-  meeting.mutable_meeting()->mutable_meeting_date()->set_day(today.day());
-  v1::Attendee* attendee = meeting.mutable_meeting()->add_attendees();
-  attendee->set_role("principal");
-  attendee->set_count(1);
-  v1::Meeting recorded;
-  ASSERT_TRUE(Stub()->RecordMeeting(Staff(who).get(), meeting, &recorded).ok());
+  const std::string meeting = MeetingOfToday(round, "refused-meeting", who);
+  ASSERT_FALSE(meeting.empty());
   v1::RecordDecisionRequest decide;
-  decide.set_meeting(recorded.name());
+  decide.set_meeting(meeting);
   decide.set_pupil_id("NOSHEET");
   decide.set_outcome(v1::DECISION_OUTCOME_EXTRACT);
   decide.set_reason("理由");
@@ -345,22 +354,10 @@ TEST_F(AuditTest, DecisionsAndExtractionsAreAuditedPerPupil) {
   ASSERT_TRUE(
       Upsert(round, Pupil("E1", "D1", true), Staff("user:dec-setup")).ok());
   const std::string who = "user:decisions";
-  v1::RecordMeetingRequest meeting;
-  meeting.set_parent(round);
-  meeting.set_request_id("decisions-meeting");
-  const absl::CivilDay today = *kosapo::DayIn(absl::Now(), "Asia/Tokyo");
-  meeting.mutable_meeting()->set_school_code("E1");
-  meeting.mutable_meeting()->mutable_meeting_date()->set_year(
-      static_cast<int32_t>(today.year()));
-  meeting.mutable_meeting()->mutable_meeting_date()->set_month(today.month());
-  meeting.mutable_meeting()->mutable_meeting_date()->set_day(today.day());
-  v1::Attendee* attendee = meeting.mutable_meeting()->add_attendees();
-  attendee->set_role("principal");
-  attendee->set_count(1);
-  v1::Meeting recorded;
-  ASSERT_TRUE(Stub()->RecordMeeting(Staff(who).get(), meeting, &recorded).ok());
+  const std::string meeting = MeetingOfToday(round, "decisions-meeting", who);
+  ASSERT_FALSE(meeting.empty());
   v1::RecordDecisionRequest decide;
-  decide.set_meeting(recorded.name());
+  decide.set_meeting(meeting);
   decide.set_pupil_id("D1");
   decide.set_outcome(v1::DECISION_OUTCOME_EXTRACT);
   decide.set_reason("欠席が続く");
