@@ -9,6 +9,7 @@
 #include <pqxx/nontransaction>
 #include <pqxx/result>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "common/base/config.h"
@@ -130,6 +131,31 @@ InProcessService::~InProcessService() {
   if (runtime_ != nullptr) {
     runtime_->Drain();
   }
+}
+
+std::map<std::string, std::string> PeerEnv(
+    const std::map<std::string, InProcessService*>& peers,
+    const std::string& peer_token_file, int pool_size) {
+  std::map<std::string, std::string> env = {
+      {"KOSAPO_PEER_TOKEN_FILE", peer_token_file},
+      {"KOSAPO_DB_POOL_SIZE", absl::StrCat(pool_size)}};
+  for (const auto& [name, peer] : peers) {
+    if (peer != nullptr) {
+      env[absl::StrCat("KOSAPO_", absl::AsciiStrToUpper(name), "_ADDRESS")] =
+          absl::StrCat("127.0.0.1:", peer->runtime().port());
+    }
+  }
+  return env;
+}
+
+std::map<std::string, std::string> PeerEnv(
+    const std::map<std::string, std::unique_ptr<InProcessService>>& peers,
+    const std::string& peer_token_file, int pool_size) {
+  std::map<std::string, InProcessService*> started;
+  for (const auto& [name, peer] : peers) {
+    started[name] = peer.get();
+  }
+  return PeerEnv(started, peer_token_file, pool_size);
 }
 
 std::unique_ptr<grpc::ClientContext> ContextAs(

@@ -64,6 +64,16 @@ class InProcessService {
   std::shared_ptr<grpc::Channel> channel_;
 };
 
+// The environment of a service started after `peers` (by service name,
+// "screening"; null entries skipped): each peer's address, the token file it
+// calls them with, and a database pool of `pool_size`.
+std::map<std::string, std::string> PeerEnv(
+    const std::map<std::string, InProcessService*>& peers,
+    const std::string& peer_token_file, int pool_size = 4);
+std::map<std::string, std::string> PeerEnv(
+    const std::map<std::string, std::unique_ptr<InProcessService>>& peers,
+    const std::string& peer_token_file, int pool_size = 4);
+
 // A client context carrying a bearer token for `principal`.
 std::unique_ptr<grpc::ClientContext> ContextAs(
     const TestTokens& tokens, const auth::Principal& principal);

@@ -69,18 +69,10 @@ class WardTableAcceptanceTest : public ::testing::Test {
   }
 
   std::map<std::string, std::string> Env() const {
-    std::map<std::string, std::string> env = {
-        {"KOSAPO_PEER_TOKEN_FILE", token_file_}, {"KOSAPO_DB_POOL_SIZE", "6"}};
-    for (const auto& [peer, service] : std::map<std::string, InProcessService*>{
-             {"SCREENING", screening_.get()},
-             {"CASE", case_.get()},
-             {"REFERRAL", referral_.get()}}) {
-      if (service != nullptr) {
-        env[absl::StrCat("KOSAPO_", peer, "_ADDRESS")] =
-            absl::StrCat("127.0.0.1:", service->runtime().port());
-      }
-    }
-    return env;
+    return testing::PeerEnv({{"screening", screening_.get()},
+                             {"case", case_.get()},
+                             {"referral", referral_.get()}},
+                            token_file_, 6);
   }
 
   std::unique_ptr<InProcessService> Start(

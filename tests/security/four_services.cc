@@ -33,16 +33,8 @@ absl::StatusOr<std::unique_ptr<FourServices>> FourServices::Start(
            {"case", cases::Definition()},
            {"referral", referral::Definition()},
            {"reporting", reporting::Definition()}}) {
-    std::map<std::string, std::string> env = {
-        {"KOSAPO_PEER_TOKEN_FILE", peer_token}, {"KOSAPO_DB_POOL_SIZE", "4"}};
-    for (const auto& [peer, started] : four->services_) {
-      env[absl::StrCat("KOSAPO_",
-                       peer == "screening" ? "SCREENING"
-                       : peer == "case"    ? "CASE"
-                                           : "REFERRAL",
-                       "_ADDRESS")] =
-          absl::StrCat("127.0.0.1:", started->runtime().port());
-    }
+    const std::map<std::string, std::string> env =
+        PeerEnv(four->services_, peer_token);
     auto service = InProcessService::Start(
         std::move(definition), SharedPgCluster(), tokens, work_dir, env);
     if (!service.ok()) {

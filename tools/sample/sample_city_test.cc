@@ -74,18 +74,9 @@ class SampleCityTest : public ::testing::Test {
   }
 
   static std::map<std::string, std::string> Env() {
-    std::map<std::string, std::string> env = {
-        {"KOSAPO_PEER_TOKEN_FILE", token_file_}, {"KOSAPO_DB_POOL_SIZE", "4"}};
-    for (const auto& [peer, service] :
-         std::map<std::string, InProcessService*>{{"SCREENING", screening_},
-                                                  {"CASE", case_},
-                                                  {"REFERRAL", referral_}}) {
-      if (service != nullptr) {
-        env[absl::StrCat("KOSAPO_", peer, "_ADDRESS")] =
-            absl::StrCat("127.0.0.1:", service->runtime().port());
-      }
-    }
-    return env;
+    return testing::PeerEnv(
+        {{"screening", screening_}, {"case", case_}, {"referral", referral_}},
+        token_file_);
   }
 
   static std::unique_ptr<InProcessService> Start(
