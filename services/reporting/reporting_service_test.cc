@@ -16,6 +16,7 @@
 #include <pqxx/connection>
 #include <pqxx/nontransaction>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -507,6 +508,9 @@ TEST_F(ReportingTest, FlagDirectionsAreConfiguration) {
     area.mutable_area()->set_code(absl::StrCat("A", n));
     area.mutable_area()->set_display_name(absl::StrCat("区", n));
     area.mutable_area()->set_display_order(n);
+    if (n == 1) {  // A2 has no English name: its English label is the code
+      area.mutable_area()->set_display_name_en("Ward One");
+    }
     sv1::Area a;
     ASSERT_TRUE(screening
                     ->UpsertArea(testing::ContextAs(*tokens_, operations).get(),
@@ -547,7 +551,9 @@ TEST_F(ReportingTest, FlagDirectionsAreConfiguration) {
         testing::ContextAs(*tokens_, officer).get(), approach, &changed);
     ASSERT_TRUE(done.ok()) << done.error_message();
   }
-  // Which cells of column 5 are flagged, by area, under the running rules.
+  // Which cells of column 5 are flagged, by area, under the running rules;
+  // the rows' labels as the last call gave them.
+  std::map<std::string, std::pair<std::string, std::string>> labels;
   auto flagged_in_column5 = [&]() {
     CatchUp();
     v1::GetWardComparisonRequest request;
@@ -564,12 +570,17 @@ TEST_F(ReportingTest, FlagDirectionsAreConfiguration) {
       if (row.kind() == v1::ROW_KIND_AREA) {
         EXPECT_EQ(row.cells(4).column(), 5);
         flagged[row.area_code()] = row.cells(4).flagged();
+        labels[row.area_code()] = {row.label_ja(), row.label_en()};
       }
     }
     return flagged;
   };
   using Flags = std::map<std::string, bool>;
   EXPECT_EQ(flagged_in_column5(), (Flags{{"A1", true}, {"A2", false}}));
+  EXPECT_EQ(labels["A1"],
+            std::make_pair(std::string("区1"), std::string("Ward One")));
+  EXPECT_EQ(labels["A2"],
+            std::make_pair(std::string("区2"), std::string("A2")));
 
   StartReporting({{"KOSAPO_FLAG_DIRECTIONS", "5=higher"}});
   EXPECT_EQ(flagged_in_column5(), (Flags{{"A1", false}, {"A2", true}}));

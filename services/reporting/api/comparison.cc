@@ -102,7 +102,8 @@ v1::WardRow AreaRow(const AreaInfo& area, int fiscal_year, absl::CivilDay as_of,
       MakeRow(v1::ROW_KIND_AREA, fiscal_year, as_of, ward, suppress_below);
   row.set_area_code(area.code);
   row.set_label_ja(area.display_name);
-  row.set_label_en(area.code);
+  row.set_label_en(area.display_name_en.empty() ? area.code
+                                                : area.display_name_en);
   row.set_display_order(area.display_order);
   for (v1::Cell& cell : *row.mutable_cells()) {
     cell.set_flagged(!cell.suppressed() &&

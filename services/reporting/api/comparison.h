@@ -19,6 +19,8 @@ struct AreaInfo {
   std::string code;
   std::string display_name;
   int display_order = 0;
+  // "" when the city gave none: the row's English label is then the code.
+  std::string display_name_en;
 };
 
 struct YearTotal {

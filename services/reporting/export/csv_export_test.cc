@@ -79,7 +79,7 @@ TEST(CsvExport, NeutralisesFormulasInLabelsButKeepsThePublishedDash) {
   input.areas[3].display_name = "-";
   input.areas[4].display_name = "\tTab";
   // An area with nothing counted: every rate has a zero denominator.
-  input.areas.push_back({"EMPTY", "空の区", 99});
+  input.areas.push_back({"EMPTY", "空の区", 99, ""});
   const v1::WardComparison comparison = BuildComparison(input);
   ASSERT_GE(CountDashes(comparison), 10);
 

@@ -69,13 +69,16 @@ absl::Status ProjectionStore::ApplyScreening(pqxx::work& tx,
     sv1::AreaChanged area;
     KOSAPO_RETURN_IF_ERROR(Unpack(event, &area));
     tx.exec_params0(
-        "INSERT INTO areas (municipality, code, display_name, display_order)"
-        " VALUES ($1, $2, $3, $4)"
+        "INSERT INTO areas (municipality, code, display_name, display_order,"
+        " display_name_en)"
+        " VALUES ($1, $2, $3, $4, $5)"
         " ON CONFLICT (municipality, code) DO UPDATE SET"
         " display_name = excluded.display_name,"
-        " display_order = excluded.display_order",
+        " display_order = excluded.display_order,"
+        " display_name_en = excluded.display_name_en",
         area.municipality_code(), area.area().code(),
-        area.area().display_name(), area.area().display_order());
+        area.area().display_name(), area.area().display_order(),
+        area.area().display_name_en());
   } else if (payload.Is<sv1::EnrollmentLoaded>()) {
     sv1::EnrollmentLoaded loaded;
     KOSAPO_RETURN_IF_ERROR(Unpack(event, &loaded));
@@ -188,11 +191,12 @@ absl::StatusOr<std::vector<AreaInfo>> ProjectionStore::Areas(
       [&](pqxx::work& tx) -> absl::StatusOr<std::vector<AreaInfo>> {
         std::vector<AreaInfo> areas;
         for (const pqxx::row& row : tx.exec_params(
-                 "SELECT code, display_name, display_order FROM areas"
+                 "SELECT code, display_name, display_order, display_name_en"
+                 "  FROM areas"
                  " WHERE municipality = $1 ORDER BY display_order, code",
                  municipality)) {
           areas.push_back({row[0].as<std::string>(), row[1].as<std::string>(),
-                           row[2].as<int>()});
+                           row[2].as<int>(), row[3].as<std::string>()});
         }
         return areas;
       },

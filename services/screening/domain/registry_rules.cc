@@ -93,6 +93,10 @@ absl::Status ValidateArea(const v1::Area& area) {
   if (area.display_order() <= 0) {
     return absl::InvalidArgumentError("area.display_order: must be 1 or more");
   }
+  if (area.display_name_en().size() > 200) {
+    return absl::InvalidArgumentError(
+        "area.display_name_en: longer than 200 bytes");
+  }
   return absl::OkStatus();
 }
 

@@ -32,6 +32,7 @@ v1::Area AreaFromRow(absl::string_view municipality, const pqxx::row& row) {
   out.set_name(AreaName(municipality, out.code()));
   out.set_display_name(row["display_name"].as<std::string>());
   out.set_display_order(row["display_order"].as<int>());
+  out.set_display_name_en(row["display_name_en"].as<std::string>());
   return out;
 }
 
@@ -169,20 +170,24 @@ absl::StatusOr<v1::Area> RegistryStore::UpsertArea(
         }
         const pqxx::result changed = tx.exec_params(
             "INSERT INTO areas (municipality, code, display_name, "
-            "display_order)"
-            " VALUES ($1, $2, $3, $4)"
+            "display_order, display_name_en)"
+            " VALUES ($1, $2, $3, $4, $5)"
             " ON CONFLICT (municipality, code) DO UPDATE SET"
             "   display_name = EXCLUDED.display_name,"
-            "   display_order = EXCLUDED.display_order"
-            " WHERE (areas.display_name, areas.display_order)"
+            "   display_order = EXCLUDED.display_order,"
+            "   display_name_en = EXCLUDED.display_name_en"
+            " WHERE (areas.display_name, areas.display_order,"
+            "        areas.display_name_en)"
             "   IS DISTINCT FROM (EXCLUDED.display_name, "
-            "EXCLUDED.display_order)"
-            " RETURNING code, display_name, display_order",
-            m, area.code(), area.display_name(), area.display_order());
+            "EXCLUDED.display_order, EXCLUDED.display_name_en)"
+            " RETURNING code, display_name, display_order, display_name_en",
+            m, area.code(), area.display_name(), area.display_order(),
+            area.display_name_en());
         if (changed.empty()) {
           return AreaFromRow(
               m, tx.exec_params1(
-                     "SELECT code, display_name, display_order"
+                     "SELECT code, display_name, display_order,"
+                     " display_name_en"
                      " FROM areas WHERE municipality = $1 AND code = $2",
                      m, area.code()));
         }
@@ -203,7 +208,8 @@ absl::StatusOr<std::vector<v1::Area>> RegistryStore::ListAreas(
       [&](pqxx::work& tx) -> absl::StatusOr<std::vector<v1::Area>> {
         std::vector<v1::Area> areas;
         for (const pqxx::row& row : tx.exec_params(
-                 "SELECT code, display_name, display_order FROM areas"
+                 "SELECT code, display_name, display_order, display_name_en"
+                 "  FROM areas"
                  " WHERE municipality = $1 ORDER BY display_order",
                  m)) {
           areas.push_back(AreaFromRow(m, row));

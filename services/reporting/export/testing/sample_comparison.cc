@@ -50,7 +50,7 @@ ComparisonInput PublishedInput() {
       }
       continue;
     }
-    input.areas.push_back({row.area_code, row.label, row.display_order});
+    input.areas.push_back({row.area_code, row.label, row.display_order, ""});
     input.counts[row.area_code] = CountsOf(row);
   }
   return input;
