@@ -8,6 +8,7 @@
 #include "common/base/log.h"
 #include "common/base/status.h"
 #include "common/events/consumer.h"
+#include "services/reporting/api/access.h"
 #include "services/reporting/api/reporting_service.h"
 #include "services/reporting/store/projection_store.h"
 
@@ -57,6 +58,12 @@ server::ServiceDefinition Definition() {
         "Which way is worse per rate column of the ward comparison, changing "
         "the defaults (DESIGN.md): comma-separated column=lower|higher|none, "
         "e.g. \"12=none,17=higher\". Empty: the defaults.");
+    spec.AddInt("analyst_suppress_below", "KOSAPO_ANALYST_SUPPRESS_BELOW", 0, 0,
+                kMaxSuppressBelow,
+                "Small-cell suppression analysts always get, whatever they "
+                "ask for: counts below this (and rates built on them) are "
+                "\"-\" in their comparisons, trends and exports. 0: the "
+                "published table's policy, nothing suppressed unless asked.");
   };
   service.migrations = {{"reporting", EmbeddedMigrations()}};
   service.setup = [](server::ServiceRuntime& runtime) -> absl::Status {
@@ -77,10 +84,13 @@ server::ServiceDefinition Definition() {
     }
     log::Info("ward comparison flag directions",
               {{"worse_is", FormatFlagRules(*flag_rules)}});
+    const int64_t analyst_suppress_below =
+        runtime.config().options.GetInt("analyst_suppress_below");
     auto* projections =
         runtime.Keep(std::make_shared<ProjectionStore>(runtime.pool()));
     runtime.AddService(std::make_shared<ReportingServiceImpl>(
-        runtime.calls(), *projections, time_zone, *flag_rules));
+        runtime.calls(), *projections, time_zone, *flag_rules,
+        static_cast<int>(analyst_suppress_below)));
     KOSAPO_RETURN_IF_ERROR(
         Follow(runtime, "screening",
                [projections](pqxx::work& tx, const events::v1::Event& event) {

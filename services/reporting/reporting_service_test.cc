@@ -15,6 +15,7 @@
 #include <memory>
 #include <pqxx/connection>
 #include <pqxx/nontransaction>
+#include <set>
 #include <string>
 #include <utility>
 #include <vector>
@@ -185,6 +186,82 @@ class ReportingTest : public ::testing::Test {
             ->ChangeApproachStatus(As(auth::Role::kWardOfficer).get(), request,
                                    &out);
     EXPECT_TRUE(done.ok()) << done.error_message();
+  }
+
+  // A town of its own with areas A1 (English name "Ward One") and A2 (none),
+  // two cases in each, outreach done for one in A1 and both in A2: column 5
+  // (④/②) is 50.0 in A1, 100.0 in A2 and 75.0 in the town. Request ids and
+  // names start with `tag`. Returns the town's city operations.
+  static auth::Principal SeedTwoWardTown(const std::string& town,
+                                         const std::string& tag) {
+    const std::string parent = absl::StrCat("municipalities/", town);
+    auth::Principal officer;
+    officer.subject = absl::StrCat("user:", tag, "-officer");
+    officer.role = auth::Role::kWardOfficer;
+    officer.municipality = town;
+    officer.areas = {"A1", "A2"};
+    auth::Principal operations = officer;
+    operations.subject = absl::StrCat("user:", tag, "-operations");
+    operations.role = auth::Role::kCityOperations;
+    auto screening = sv1::ScreeningService::NewStub(screening_->channel());
+    sv1::UpsertMunicipalityRequest municipality;
+    municipality.mutable_municipality()->set_code(town);
+    municipality.mutable_municipality()->set_display_name(
+        absl::StrCat(tag, "町"));
+    sv1::Municipality stored;
+    EXPECT_TRUE(
+        screening
+            ->UpsertMunicipality(testing::ContextAs(*tokens_, operations).get(),
+                                 municipality, &stored)
+            .ok());
+    for (int n : {1, 2}) {
+      sv1::UpsertAreaRequest area;
+      area.set_parent(parent);
+      area.mutable_area()->set_code(absl::StrCat("A", n));
+      area.mutable_area()->set_display_name(absl::StrCat("区", n));
+      area.mutable_area()->set_display_order(n);
+      if (n == 1) {
+        area.mutable_area()->set_display_name_en("Ward One");
+      }
+      sv1::Area a;
+      EXPECT_TRUE(
+          screening
+              ->UpsertArea(testing::ContextAs(*tokens_, operations).get(), area,
+                           &a)
+              .ok());
+    }
+    auto cases = cv1::CaseService::NewStub(case_->channel());
+    for (int n = 0; n < 4; ++n) {
+      cv1::CreateCaseRequest request;
+      request.set_parent(parent);
+      request.set_request_id(absl::StrCat(tag, "-case-", n));
+      cv1::Case* c = request.mutable_case_();
+      c->set_area_code(n < 2 ? "A1" : "A2");
+      c->set_source(cv1::CASE_SOURCE_AGENCY);
+      *c->mutable_opened_date() = DateToProto(FiscalYearStart());
+      c->mutable_child()->set_name(absl::StrCat(tag, " ", n));
+      c->mutable_child()->set_kana(
+          std::vector<std::string>{"はた", "はだ", "ばた", "ぱた"}[n]);
+      *c->mutable_child()->mutable_birth_date() =
+          DateToProto(absl::CivilDay(2014, 5, 1) + n);
+      cv1::Case created;
+      const grpc::Status opened = cases->CreateCase(
+          testing::ContextAs(*tokens_, officer).get(), request, &created);
+      EXPECT_TRUE(opened.ok()) << opened.error_message();
+      if (n == 0) {
+        continue;
+      }
+      cv1::ChangeApproachStatusRequest approach;
+      approach.set_name(created.name());
+      approach.set_status(cv1::APPROACH_STATUS_OUTREACH_DONE);
+      *approach.mutable_effective_date() = DateToProto(FiscalYearStart());
+      approach.set_request_id(absl::StrCat(tag, "-outreach-", n));
+      cv1::Case changed;
+      const grpc::Status done = cases->ChangeApproachStatus(
+          testing::ContextAs(*tokens_, officer).get(), approach, &changed);
+      EXPECT_TRUE(done.ok()) << done.error_message();
+    }
+    return operations;
   }
 
   static absl::CivilDay FiscalYearStart() {
@@ -484,73 +561,8 @@ TEST_F(ReportingTest, ExportChecksTheFormatAndTheCaller) {
 TEST_F(ReportingTest, FlagDirectionsAreConfiguration) {
   constexpr char kTown[] = "27207";
   const std::string parent = absl::StrCat("municipalities/", kTown);
-  auth::Principal officer;
-  officer.subject = "user:flags-officer";
-  officer.role = auth::Role::kWardOfficer;
-  officer.municipality = kTown;
-  officer.areas = {"A1", "A2"};
-  auth::Principal operations = officer;
-  operations.subject = "user:flags-operations";
-  operations.role = auth::Role::kCityOperations;
-  auto screening = sv1::ScreeningService::NewStub(screening_->channel());
-  sv1::UpsertMunicipalityRequest municipality;
-  municipality.mutable_municipality()->set_code(kTown);
-  municipality.mutable_municipality()->set_display_name("旗町");
-  sv1::Municipality stored;
-  ASSERT_TRUE(
-      screening
-          ->UpsertMunicipality(testing::ContextAs(*tokens_, operations).get(),
-                               municipality, &stored)
-          .ok());
-  for (int n : {1, 2}) {
-    sv1::UpsertAreaRequest area;
-    area.set_parent(parent);
-    area.mutable_area()->set_code(absl::StrCat("A", n));
-    area.mutable_area()->set_display_name(absl::StrCat("区", n));
-    area.mutable_area()->set_display_order(n);
-    if (n == 1) {  // A2 has no English name: its English label is the code
-      area.mutable_area()->set_display_name_en("Ward One");
-    }
-    sv1::Area a;
-    ASSERT_TRUE(screening
-                    ->UpsertArea(testing::ContextAs(*tokens_, operations).get(),
-                                 area, &a)
-                    .ok());
-  }
-  // Two cases in each area; outreach done for one in A1 and both in A2:
-  // column 5 (④/②) is 50.0 in A1, 100.0 in A2 and 75.0 in the city.
-  auto cases = cv1::CaseService::NewStub(case_->channel());
+  const auth::Principal operations = SeedTwoWardTown(kTown, "flags");
   const int year = FiscalYearOf(Today());
-  for (int n = 0; n < 4; ++n) {
-    cv1::CreateCaseRequest request;
-    request.set_parent(parent);
-    request.set_request_id(absl::StrCat("flags-case-", n));
-    cv1::Case* c = request.mutable_case_();
-    c->set_area_code(n < 2 ? "A1" : "A2");
-    c->set_source(cv1::CASE_SOURCE_AGENCY);
-    *c->mutable_opened_date() = DateToProto(FiscalYearStart());
-    c->mutable_child()->set_name(absl::StrCat("旗 ", n));
-    c->mutable_child()->set_kana(
-        std::vector<std::string>{"はた", "はだ", "ばた", "ぱた"}[n]);
-    *c->mutable_child()->mutable_birth_date() =
-        DateToProto(absl::CivilDay(2014, 5, 1) + n);
-    cv1::Case created;
-    const grpc::Status opened = cases->CreateCase(
-        testing::ContextAs(*tokens_, officer).get(), request, &created);
-    ASSERT_TRUE(opened.ok()) << opened.error_message();
-    if (n == 0) {
-      continue;
-    }
-    cv1::ChangeApproachStatusRequest approach;
-    approach.set_name(created.name());
-    approach.set_status(cv1::APPROACH_STATUS_OUTREACH_DONE);
-    *approach.mutable_effective_date() = DateToProto(FiscalYearStart());
-    approach.set_request_id(absl::StrCat("flags-outreach-", n));
-    cv1::Case changed;
-    const grpc::Status done = cases->ChangeApproachStatus(
-        testing::ContextAs(*tokens_, officer).get(), approach, &changed);
-    ASSERT_TRUE(done.ok()) << done.error_message();
-  }
   // Which cells of column 5 are flagged, by area, under the running rules;
   // the rows' labels as the last call gave them.
   std::map<std::string, std::pair<std::string, std::string>> labels;
@@ -602,6 +614,116 @@ TEST_F(ReportingTest, FlagDirectionsAreConfiguration) {
       << refused.status();
   EXPECT_NE(refused.status().message().find("sideways"), std::string::npos)
       << refused.status();
+  StartReporting();
+}
+
+// Small-cell suppression: a suppressed cell carries no number, only "-";
+// analysts get at least the city's minimum (--analyst_suppress_below)
+// whatever they ask for, while city operations get what they ask for; the
+// answer says which threshold was applied. The town has counts 2 (cases
+// per area), 1 and 2 (outreach done per area), 4 and 3 in its total.
+TEST_F(ReportingTest, AnalystsGetAtLeastTheCitysSuppression) {
+  constexpr char kTown[] = "27208";
+  const auth::Principal operations = SeedTwoWardTown(kTown, "cells");
+  auth::Principal analyst = operations;
+  analyst.subject = "user:cells-analyst";
+  analyst.role = auth::Role::kAnalyst;
+  StartReporting({{"KOSAPO_ANALYST_SUPPRESS_BELOW", "3"}});
+  CatchUp();
+  auto comparison_as = [&](const auth::Principal& who, int suppress_below) {
+    v1::GetWardComparisonRequest request;
+    request.set_parent(absl::StrCat("municipalities/", kTown));
+    request.set_fiscal_year(FiscalYearOf(Today()));
+    request.set_suppress_below(suppress_below);
+    v1::WardComparison comparison;
+    const grpc::Status status =
+        v1::ReportingService::NewStub(reporting_->channel())
+            ->GetWardComparison(testing::ContextAs(*tokens_, who).get(),
+                                request, &comparison);
+    EXPECT_TRUE(status.ok()) << status.error_message();
+    return comparison;
+  };
+  // Which cells are hidden, as (area or city, column); and no hidden cell
+  // may carry a number.
+  auto hidden = [](const v1::WardComparison& comparison) {
+    std::set<std::pair<std::string, int>> cells;
+    for (const v1::WardRow& row : comparison.rows()) {
+      if (row.kind() == v1::ROW_KIND_EARLIER_CITY_TOTAL) {
+        continue;
+      }
+      for (const v1::Cell& cell : row.cells()) {
+        if (!cell.suppressed()) {
+          continue;
+        }
+        cells.insert({row.area_code(), cell.column()});
+        EXPECT_EQ(cell.published(), "-");
+        EXPECT_EQ(cell.count(), 0) << row.area_code() << " " << cell.column();
+        EXPECT_EQ(cell.numerator(), 0) << row.area_code() << cell.column();
+        EXPECT_EQ(cell.denominator(), 0) << row.area_code() << cell.column();
+        EXPECT_FALSE(cell.flagged());
+      }
+    }
+    return cells;
+  };
+  const v1::WardComparison open = comparison_as(operations, 0);
+  EXPECT_EQ(open.suppress_below(), 0);
+  EXPECT_TRUE(hidden(open).empty());
+  const v1::WardRow* a1 = RowOf(open, v1::ROW_KIND_AREA, "A1");
+  ASSERT_NE(a1, nullptr);
+  ASSERT_EQ(a1->cells(3).count(), 1);  // column 4, outreach done in A1
+
+  // The analyst asks for nothing suppressed and gets the town's minimum: the
+  // 1 and 2 of the areas are hidden, with the rates built on them, while the
+  // town's 4 and 3 stay.
+  const v1::WardComparison minimum = comparison_as(analyst, 0);
+  EXPECT_EQ(minimum.suppress_below(), 3);
+  const std::set<std::pair<std::string, int>> hidden_by_minimum =
+      hidden(minimum);
+  for (const std::string area : {"A1", "A2"}) {
+    EXPECT_TRUE(hidden_by_minimum.count({area, 2})) << area;
+    EXPECT_TRUE(hidden_by_minimum.count({area, 4})) << area;
+    EXPECT_TRUE(hidden_by_minimum.count({area, 5})) << area;  // ④/②
+  }
+  EXPECT_FALSE(hidden_by_minimum.count({kTown, 2}));
+  EXPECT_FALSE(hidden_by_minimum.count({kTown, 4}));
+  const v1::WardRow* town = RowOf(minimum, v1::ROW_KIND_CITY_TOTAL);
+  ASSERT_NE(town, nullptr);
+  EXPECT_EQ(town->cells(1).count(), 4);
+  EXPECT_EQ(town->cells(3).count(), 3);
+
+  // More than the minimum is granted; city operations may ask for any.
+  const v1::WardComparison stricter = comparison_as(analyst, 5);
+  EXPECT_EQ(stricter.suppress_below(), 5);
+  EXPECT_TRUE(hidden(stricter).count({kTown, 2}));
+  const v1::WardComparison chosen = comparison_as(operations, 2);
+  EXPECT_EQ(chosen.suppress_below(), 2);
+  const std::set<std::pair<std::string, int>> hidden_by_choice = hidden(chosen);
+  EXPECT_TRUE(hidden_by_choice.count({"A1", 4}));  // the 1
+  EXPECT_TRUE(hidden_by_choice.count({"A1", 5}));
+  for (const auto& cell : std::vector<std::pair<std::string, int>>{
+           {"A1", 2}, {"A2", 2}, {"A2", 4}, {kTown, 2}, {kTown, 4}}) {
+    EXPECT_FALSE(hidden_by_choice.count(cell)) << cell.first << cell.second;
+  }
+
+  // The trends of the same town apply the same minimum.
+  v1::GetWardTrendsRequest trends_request;
+  trends_request.set_parent(absl::StrCat("municipalities/", kTown));
+  trends_request.set_from_fiscal_year(FiscalYearOf(Today()));
+  trends_request.set_to_fiscal_year(FiscalYearOf(Today()));
+  trends_request.set_area_code("A1");
+  v1::WardTrends trends;
+  ASSERT_TRUE(v1::ReportingService::NewStub(reporting_->channel())
+                  ->GetWardTrends(testing::ContextAs(*tokens_, analyst).get(),
+                                  trends_request, &trends)
+                  .ok());
+  EXPECT_EQ(trends.suppress_below(), 3);
+  bool area_hidden = false;
+  for (const v1::WardRow& row : trends.rows()) {
+    if (row.kind() == v1::ROW_KIND_AREA) {
+      area_hidden = row.cells(3).suppressed() && row.cells(3).count() == 0;
+    }
+  }
+  EXPECT_TRUE(area_hidden);
   StartReporting();
 }
 

@@ -19,6 +19,19 @@ absl::Status RequireAggregateReader(const auth::Principal& principal,
       action);
 }
 
+absl::StatusOr<int> SuppressionThreshold(const auth::Principal& principal,
+                                         int requested, int analyst_minimum,
+                                         absl::string_view field) {
+  if (requested < 0 || requested > kMaxSuppressBelow) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(field, ": 0 (off) to ", kMaxSuppressBelow));
+  }
+  if (principal.role == Role::kAnalyst) {
+    return std::max(requested, analyst_minimum);
+  }
+  return requested;
+}
+
 absl::StatusOr<bool> HubReportAccess(const auth::Principal& principal,
                                      absl::string_view hub_code) {
   switch (principal.role) {

@@ -18,6 +18,17 @@ namespace kosapo::reporting {
 absl::Status RequireAggregateReader(const auth::Principal& principal,
                                     absl::string_view action);
 
+// The highest small-cell threshold a request or the configuration may set.
+inline constexpr int kMaxSuppressBelow = 1000;
+
+// The small-cell threshold a report is built with: `requested` (0 to 1000,
+// INVALID_ARGUMENT naming `field` otherwise), raised to `analyst_minimum`
+// for analysts, whose exports may leave the city's offices: the city sets
+// the minimum, an analyst cannot ask for less.
+absl::StatusOr<int> SuppressionThreshold(const auth::Principal& principal,
+                                         int requested, int analyst_minimum,
+                                         absl::string_view field);
+
 // A hub's monthly report: the hub's own operators, the centre director,
 // city operations, analysts and other services. Whether the caller may see
 // the lists that name usages and cases (not analysts and services, who see

@@ -39,6 +39,16 @@ bool Hidden(int64_t count, int threshold) {
   return threshold > 0 && count > 0 && count < threshold;
 }
 
+// A hidden cell carries no number at all: a "-" over an intact count would
+// hide nothing from a client that reads the fields.
+void Suppress(v1::Cell& cell) {
+  cell.set_suppressed(true);
+  cell.set_published("-");
+  cell.clear_count();
+  cell.clear_numerator();
+  cell.clear_denominator();
+}
+
 v1::WardRow MakeRow(v1::RowKind kind, int fiscal_year, absl::CivilDay as_of,
                     const WardRow& row, int suppress_below) {
   v1::WardRow out;
@@ -55,15 +65,13 @@ v1::WardRow MakeRow(v1::RowKind kind, int fiscal_year, absl::CivilDay as_of,
       cell->set_published(rate.Published());
       if (Hidden(rate.numerator, suppress_below) ||
           Hidden(rate.denominator, suppress_below)) {
-        cell->set_suppressed(true);
-        cell->set_published("-");
+        Suppress(*cell);
       }
     } else {
       cell->set_count(row.count[column]);
       cell->set_published(absl::StrCat(row.count[column]));
       if (Hidden(row.count[column], suppress_below)) {
-        cell->set_suppressed(true);
-        cell->set_published("-");
+        Suppress(*cell);
       }
     }
   }
@@ -139,6 +147,7 @@ v1::WardComparison BuildComparison(const ComparisonInput& input) {
   out.set_municipality_code(input.municipality);
   out.set_fiscal_year(input.fiscal_year);
   *out.mutable_as_of() = DateToProto(input.as_of);
+  out.set_suppress_below(input.suppress_below);
   AddColumns(out.mutable_columns());
   for (const YearTotal& year : input.earlier) {
     *out.add_rows() = CityRow(v1::ROW_KIND_EARLIER_CITY_TOTAL,
@@ -165,6 +174,7 @@ v1::WardTrends BuildTrends(const TrendsInput& input) {
   if (input.area.has_value()) {
     out.set_area_code(input.area->code);
   }
+  out.set_suppress_below(input.suppress_below);
   AddColumns(out.mutable_columns());
   for (const TrendYear& year : input.years) {
     const WardCounts city = Sum(year.counts);

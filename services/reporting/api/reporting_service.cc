@@ -18,7 +18,7 @@ absl::StatusOr<ReportingServiceImpl::ComparisonQuery>
 ReportingServiceImpl::CheckQuery(const server::CallContext& call,
                                  const std::string& parent, int fiscal_year,
                                  const kosapo::type::Date* as_of,
-                                 int suppress_below) {
+                                 int suppress_below) const {
   const auth::Principal& principal = *call.principal;
   ComparisonQuery query;
   KOSAPO_ASSIGN_OR_RETURN(query.municipality,
@@ -32,10 +32,10 @@ ReportingServiceImpl::CheckQuery(const server::CallContext& call,
         "fiscal_year: required, e.g. 2023 for April 2023 to March 2024");
   }
   query.fiscal_year = fiscal_year;
-  if (suppress_below < 0 || suppress_below > 1000) {
-    return absl::InvalidArgumentError("suppress_below: 0 (off) to 1000");
-  }
-  query.suppress_below = suppress_below;
+  KOSAPO_ASSIGN_OR_RETURN(
+      query.suppress_below,
+      SuppressionThreshold(principal, suppress_below, analyst_suppress_below_,
+                           "suppress_below"));
   query.as_of = absl::CivilDay(fiscal_year + 1, 3, 31);
   if (as_of != nullptr) {
     KOSAPO_ASSIGN_OR_RETURN(query.as_of, DateFromProto(*as_of, "as_of"));

@@ -21,13 +21,16 @@ class ReportingServiceImpl final : public v1::ReportingService::Service {
   // `time_zone` is the municipality's: it decides the month an urgent
   // report's instant falls in. `flag_rules` say which way is worse per rate
   // column, for the flags of the comparison, the trends and the exports.
+  // Analysts' reports suppress counts below `analyst_suppress_below` at
+  // least (0: only what they ask for).
   ReportingServiceImpl(const server::CallRegistry& calls,
                        ProjectionStore& projections, absl::TimeZone time_zone,
-                       FlagRules flag_rules = FlagRules::Defaults())
+                       FlagRules flag_rules, int analyst_suppress_below)
       : calls_(calls),
         projections_(projections),
         time_zone_(time_zone),
-        flag_rules_(flag_rules) {}
+        flag_rules_(flag_rules),
+        analyst_suppress_below_(analyst_suppress_below) {}
 
   grpc::Status GetWardComparison(grpc::ServerContext* context,
                                  const v1::GetWardComparisonRequest* request,
@@ -67,9 +70,11 @@ class ReportingServiceImpl final : public v1::ReportingService::Service {
   };
   // The caller may read the municipality's comparison, and the fields are
   // valid: INVALID_ARGUMENT names the field.
-  static absl::StatusOr<ComparisonQuery> CheckQuery(
-      const server::CallContext& call, const std::string& parent,
-      int fiscal_year, const kosapo::type::Date* as_of, int suppress_below);
+  absl::StatusOr<ComparisonQuery> CheckQuery(const server::CallContext& call,
+                                             const std::string& parent,
+                                             int fiscal_year,
+                                             const kosapo::type::Date* as_of,
+                                             int suppress_below) const;
   absl::StatusOr<v1::WardComparison> ReadComparison(
       const ComparisonQuery& query);
 
@@ -77,6 +82,7 @@ class ReportingServiceImpl final : public v1::ReportingService::Service {
   ProjectionStore& projections_;
   absl::TimeZone time_zone_;
   FlagRules flag_rules_;
+  int analyst_suppress_below_;
 };
 
 }  // namespace kosapo::reporting

@@ -45,14 +45,14 @@ grpc::Status ReportingServiceImpl::GetWardTrends(
         RequireAggregateReader(*call.principal, "read the ward trends"));
     KOSAPO_RETURN_IF_ERROR(
         ValidateYears(request->from_fiscal_year(), request->to_fiscal_year()));
-    if (request->suppress_below() < 0 || request->suppress_below() > 1000) {
-      return absl::InvalidArgumentError("suppress_below: 0 (off) to 1000");
-    }
     TrendsInput input;
+    KOSAPO_ASSIGN_OR_RETURN(
+        input.suppress_below,
+        SuppressionThreshold(*call.principal, request->suppress_below(),
+                             analyst_suppress_below_, "suppress_below"));
     input.municipality = municipality;
     input.from_fiscal_year = request->from_fiscal_year();
     input.to_fiscal_year = request->to_fiscal_year();
-    input.suppress_below = request->suppress_below();
     input.rules = flag_rules_;
     if (!request->area_code().empty()) {
       KOSAPO_ASSIGN_OR_RETURN(const std::vector<AreaInfo> areas,
