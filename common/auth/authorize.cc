@@ -30,4 +30,13 @@ absl::Status RequireMunicipality(const Principal& principal,
       absl::StrCat("caller does not act for municipality ", municipality_code));
 }
 
+absl::Status RequireRecordOfMunicipality(const Principal& principal,
+                                         absl::string_view municipality_code,
+                                         absl::string_view record_name) {
+  if (RequireMunicipality(principal, municipality_code).ok()) {
+    return absl::OkStatus();
+  }
+  return absl::NotFoundError(absl::StrCat(record_name, " not found"));
+}
+
 }  // namespace kosapo::auth

@@ -19,9 +19,20 @@ absl::Status RequireRole(const Principal& principal,
                          absl::string_view action);
 
 // PERMISSION_DENIED unless the principal acts for `municipality_code`.
-// Services act for every municipality.
+// Services act for every municipality. For a municipality the caller named
+// (a request's parent); for a record found by a global id, use
+// RequireRecordOfMunicipality.
 absl::Status RequireMunicipality(const Principal& principal,
                                  absl::string_view municipality_code);
+
+// For a record found by an id that every municipality shares (cases/12,
+// referrals/7, hubUsages/3): NOT_FOUND "<record_name> not found", word for
+// word as for an id that does not exist, unless the principal acts for the
+// record's `municipality_code`. A PERMISSION_DENIED there would tell a
+// caller which ids exist in other cities.
+absl::Status RequireRecordOfMunicipality(const Principal& principal,
+                                         absl::string_view municipality_code,
+                                         absl::string_view record_name);
 
 }  // namespace kosapo::auth
 

@@ -39,6 +39,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
@@ -1509,9 +1510,43 @@ std::map<std::string, Builder> ScopeWalk::Builders() {
   return b;
 }
 
+bool Mentions(const std::string& encoded, const std::string& name);
+
+// Whether an encoded request is refused from the caller's token alone,
+// before any record is looked up, so that it says nothing about which
+// records exist: it names `city` ("municipalities/27100" in a parent or a
+// name, or the code itself), or, for a caller scoped to hubs, a hub of
+// `city` by its code (the token lists the caller's hubs).
+bool RefusedByTheToken(const std::string& encoded, const City& city,
+                       auth::Scopes scopes) {
+  if (Mentions(encoded, city.code)) {
+    return true;
+  }
+  for (size_t at = encoded.find(city.parent); at != std::string::npos;
+       at = encoded.find(city.parent, at + 1)) {
+    const size_t end = at + city.parent.size();
+    if (end == encoded.size() || !absl::ascii_isdigit(encoded[end])) {
+      return true;
+    }
+  }
+  if (scopes.Has(Scope::kHub)) {
+    for (const Place& place : city.place) {
+      if (Mentions(encoded, place.hub)) {
+        return true;
+      }
+    }
+  }
+  return false;
+}
+
 // What the matrix promises `role` on `where`: OK in scope, PERMISSION_DENIED
-// out of it, NOT_FOUND for a record that does not exist.
-grpc::StatusCode Expected(auth::Scopes scopes, Where where) {
+// out of it, NOT_FOUND for a record that does not exist. Another city's
+// record found by a global id (cases/12) is NOT_FOUND too, as if it did not
+// exist: ids are shared by every city, and a refusal would tell which exist
+// there. A request refused from the token alone (RefusedByTheToken) is
+// PERMISSION_DENIED.
+grpc::StatusCode Expected(auth::Scopes scopes, Where where,
+                          bool refused_by_the_token) {
   const bool everywhere =
       scopes.Has(Scope::kAny) || scopes.Has(Scope::kAnyCounts);
   switch (where) {
@@ -1520,12 +1555,27 @@ grpc::StatusCode Expected(auth::Scopes scopes, Where where) {
     case Where::kSibling:
       return grpc::StatusCode::PERMISSION_DENIED;
     case Where::kForeign:
-      return everywhere ? grpc::StatusCode::OK
-                        : grpc::StatusCode::PERMISSION_DENIED;
+      return everywhere             ? grpc::StatusCode::OK
+             : refused_by_the_token ? grpc::StatusCode::PERMISSION_DENIED
+                                    : grpc::StatusCode::NOT_FOUND;
     case Where::kMissing:
       return grpc::StatusCode::NOT_FOUND;
   }
   return grpc::StatusCode::UNKNOWN;
+}
+
+// An error message with its numbers blanked: another city's record and a
+// missing one differ only in their ids.
+std::string WithoutNumbers(absl::string_view message) {
+  std::string out;
+  for (const char c : message) {
+    if (!absl::ascii_isdigit(c)) {
+      out.push_back(c);
+    } else if (out.empty() || out.back() != '#') {
+      out.push_back('#');
+    }
+  }
+  return out;
 }
 
 // A scope that reaches the whole municipality has no sibling record.
@@ -1595,6 +1645,8 @@ TEST_F(ScopeWalk, EveryAllowedRoleGetsExactlyWhatTheMatrixSaysInAndOutOfScope) {
   std::map<std::string, std::shared_ptr<grpc::Channel>> channels;
   int calls = 0;
   int out_of_scope = 0;  // calls expecting PERMISSION_DENIED or NOT_FOUND
+  // Another city's records answered word for word as missing ones.
+  int foreign_like_missing = 0;
   // In-scope answers that name the caller's own records: the leak check
   // above finds names where they are.
   int answers_naming_own_records = 0;
@@ -1630,6 +1682,7 @@ TEST_F(ScopeWalk, EveryAllowedRoleGetsExactlyWhatTheMatrixSaysInAndOutOfScope) {
       const std::string token = tokens_->Sign(caller);
       int walked_out = 0;
       bool walked_in = false;
+      std::string foreign_not_found;
       for (Where where :
            {Where::kOwn, Where::kSibling, Where::kForeign, Where::kMissing}) {
         if (where == Where::kSibling && !HasSibling(*scopes)) {
@@ -1653,7 +1706,8 @@ TEST_F(ScopeWalk, EveryAllowedRoleGetsExactlyWhatTheMatrixSaysInAndOutOfScope) {
         if (!request.has_value()) {
           continue;
         }
-        const grpc::StatusCode want = Expected(*scopes, where);
+        const grpc::StatusCode want = Expected(
+            *scopes, where, RefusedByTheToken(*request, cities_[1], *scopes));
         const bool refused = want != grpc::StatusCode::OK;
         const std::vector<int64_t> heads_before =
             refused ? FeedHeads(feeds) : std::vector<int64_t>();
@@ -1684,6 +1738,16 @@ TEST_F(ScopeWalk, EveryAllowedRoleGetsExactlyWhatTheMatrixSaysInAndOutOfScope) {
         }
         EXPECT_EQ(status.error_code(), want)
             << what << ": " << status.error_message();
+        // Another city's record reads exactly as a missing one.
+        if (where == Where::kForeign && want == grpc::StatusCode::NOT_FOUND) {
+          foreign_not_found = status.error_message();
+        }
+        if (where == Where::kMissing && !foreign_not_found.empty()) {
+          EXPECT_EQ(WithoutNumbers(foreign_not_found),
+                    WithoutNumbers(status.error_message()))
+              << what << ": another city's record is told from a missing one";
+          ++foreign_like_missing;
+        }
         // An in-scope answer names no record out of the caller's scope.
         if (where == Where::kOwn && status.ok()) {
           std::vector<std::string> outside;
@@ -1735,9 +1799,12 @@ TEST_F(ScopeWalk, EveryAllowedRoleGetsExactlyWhatTheMatrixSaysInAndOutOfScope) {
   std::cout << "scope walk: " << calls << " calls, " << out_of_scope
             << " refused (out of scope or missing), "
             << answers_naming_own_records
-            << " in-scope answers naming the caller's records\n";
+            << " in-scope answers naming the caller's records, "
+            << foreign_like_missing
+            << " of another city's records answered as missing ones\n";
   EXPECT_GT(out_of_scope, 0);
   EXPECT_GT(answers_naming_own_records, 0);
+  EXPECT_GT(foreign_like_missing, 0);
 }
 
 // Request ids are the client's: another user may send one already used
@@ -1833,6 +1900,35 @@ TEST_F(ScopeWalk, AReplayedRequestIdDoesNotHandBackAnotherUsersRecord) {
     ASSERT_TRUE(call(0, request(own, a_case), &answer).ok());
     EXPECT_EQ(answer, first_answer);
   }
+
+  // Two who may raise urgent reports on one case (its ward and its hub)
+  // pick the same request id: the hub's operator does not get the ward's
+  // report, whose description is not theirs to read; the ward's retry does.
+  cv1::RaiseUrgentReportRequest urgent;
+  urgent.set_parent(own.p().case_name);
+  urgent.set_request_id(RequestId());
+  urgent.mutable_report()->set_category(cv1::URGENT_CATEGORY_OTHER);
+  urgent.mutable_report()->set_description("区役所だけが知る事情");
+  cv1::UrgentReport raised;
+  ASSERT_TRUE(
+      Cases()
+          .RaiseUrgentReport(As(Person(Role::kWardOfficer, city, 0)).get(),
+                             urgent, &raised)
+          .ok());
+  cv1::UrgentReport by_hub;
+  status = Cases().RaiseUrgentReport(
+      As(Person(Role::kHubOperator, city, 0)).get(), urgent, &by_hub);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::ALREADY_EXISTS)
+      << status.error_message();
+  EXPECT_TRUE(by_hub.name().empty()) << by_hub.name();
+  EXPECT_EQ(by_hub.description(), "");
+  cv1::UrgentReport retried_report;
+  ASSERT_TRUE(
+      Cases()
+          .RaiseUrgentReport(As(Person(Role::kWardOfficer, city, 0)).get(),
+                             urgent, &retried_report)
+          .ok());
+  EXPECT_EQ(retried_report.name(), raised.name());
 }
 
 // A record out of scope is refused before anything about its state is
@@ -1840,9 +1936,11 @@ TEST_F(ScopeWalk, AReplayedRequestIdDoesNotHandBackAnotherUsersRecord) {
 // that a date is before the record's own, would tell the caller about a
 // record they may not see. Each request is first sent on the caller's own
 // record, where it must fail for the record's state (so the probe is one),
-// then on the out-of-scope record, where it must be PERMISSION_DENIED.
+// then on the out-of-scope record, where it must be PERMISSION_DENIED (or
+// NOT_FOUND for another city's record found by its id).
 TEST_F(ScopeWalk, OutOfScopeIsRefusedBeforeTheRecordsStateIsChecked) {
   ASSERT_EQ(setup_error_, nullptr) << *setup_error_;
+  const auth::PermissionMatrix& matrix = auth::PermissionMatrix::Embedded();
   const std::string rp = "kosapo.referral.v1.ReferralService/";
   const std::string cp = "kosapo.cases.v1.CaseService/";
   const kosapo::type::Date yesterday = DateToProto(*today_ - 1);
@@ -1989,10 +2087,15 @@ TEST_F(ScopeWalk, OutOfScopeIsRefusedBeforeTheRecordsStateIsChecked) {
     EXPECT_NE(own.error_code(), grpc::StatusCode::PERMISSION_DENIED)
         << what << " on the own record: " << own.error_message();
     const City& other = probe.sibling ? city : cities_[1];
-    const grpc::Status outside =
-        CallAs(city, probe.role, probe.method,
-               probe.request(other, other.place[probe.sibling ? 1 : 0]));
-    EXPECT_EQ(outside.error_code(), grpc::StatusCode::PERMISSION_DENIED)
+    const std::string body =
+        probe.request(other, other.place[probe.sibling ? 1 : 0]);
+    const grpc::Status outside = CallAs(city, probe.role, probe.method, body);
+    EXPECT_EQ(outside.error_code(),
+              probe.sibling || RefusedByTheToken(
+                                   body, other,
+                                   *matrix.Allowed(probe.method, probe.role))
+                  ? grpc::StatusCode::PERMISSION_DENIED
+                  : grpc::StatusCode::NOT_FOUND)
         << what << " on the out-of-scope record: " << outside.error_message();
   }
   // Moving the sibling's case into the caller's own area is a write to

@@ -6,11 +6,14 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "common/auth/authorize.h"
+#include "common/base/status.h"
 
 namespace kosapo::cases {
 namespace {
 
-absl::Status OutOfScope(const CaseScope& scope) {
+absl::Status OutOfScope(const auth::Principal& principal,
+                        const CaseScope& scope) {
+  KOSAPO_RETURN_IF_ERROR(RequireOwnMunicipality(principal, scope));
   return absl::PermissionDeniedError(
       absl::StrCat("this case belongs to area ", scope.area_code,
                    ", which is outside your scope; ask its ward"));
@@ -18,10 +21,16 @@ absl::Status OutOfScope(const CaseScope& scope) {
 
 }  // namespace
 
+absl::Status RequireOwnMunicipality(const auth::Principal& principal,
+                                    const CaseScope& scope) {
+  return auth::RequireRecordOfMunicipality(principal, scope.municipality,
+                                           CaseName(scope.case_id));
+}
+
 Authorize RequireFullAccess(const auth::Principal& principal) {
   return [&principal](const CaseScope& scope) -> absl::StatusOr<Access> {
     if (AccessTo(principal, scope) != Access::kFull) {
-      return OutOfScope(scope);
+      return OutOfScope(principal, scope);
     }
     return Access::kFull;
   };
@@ -31,7 +40,7 @@ Authorize AllowChildAccess(const auth::Principal& principal) {
   return [&principal](const CaseScope& scope) -> absl::StatusOr<Access> {
     const Access access = AccessTo(principal, scope);
     if (access == Access::kNone) {
-      return OutOfScope(scope);
+      return OutOfScope(principal, scope);
     }
     return access;
   };

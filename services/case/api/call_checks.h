@@ -19,8 +19,16 @@ namespace kosapo::cases {
 // (common/server/caller.h).
 using server::CallerOf;
 
+// NOT_FOUND, word for word as for a case that does not exist, when the
+// case belongs to another municipality than the caller's. Case ids are one
+// sequence for every city: a PERMISSION_DENIED there would tell a caller
+// which ids exist elsewhere.
+absl::Status RequireOwnMunicipality(const auth::Principal& principal,
+                                    const CaseScope& scope);
+
 // Full access (area staff of the case's area, its assignees) or
-// PERMISSION_DENIED naming the case's area.
+// PERMISSION_DENIED naming the case's area; NOT_FOUND for another
+// municipality's case.
 Authorize RequireFullAccess(const auth::Principal& principal);
 // Full access, or the child only (hub operators of the child's hub).
 Authorize AllowChildAccess(const auth::Principal& principal);

@@ -286,8 +286,7 @@ grpc::Status CaseServiceImpl::SetHubEnrollment(
         ValidateText(request->hub_code(), 40, true, "hub_code"));
     Authorize same_municipality =
         [&principal](const CaseScope& scope) -> absl::StatusOr<Access> {
-      KOSAPO_RETURN_IF_ERROR(
-          auth::RequireMunicipality(principal, scope.municipality));
+      KOSAPO_RETURN_IF_ERROR(RequireOwnMunicipality(principal, scope));
       return Access::kChild;
     };
     KOSAPO_ASSIGN_OR_RETURN(

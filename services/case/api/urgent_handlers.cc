@@ -19,6 +19,7 @@ grpc::Status CaseServiceImpl::RaiseUrgentReport(
     KOSAPO_RETURN_IF_ERROR(ValidateUrgentReport(request->report()));
     Authorize may_raise =
         [&principal](const CaseScope& scope) -> absl::StatusOr<Access> {
+      KOSAPO_RETURN_IF_ERROR(RequireOwnMunicipality(principal, scope));
       if (!MayRaiseUrgentReport(principal, scope)) {
         return absl::PermissionDeniedError(
             "urgent reports about this child are for its hub, its school and "
@@ -48,6 +49,7 @@ grpc::Status CaseServiceImpl::AcknowledgeUrgentReport(
     auto may_acknowledge = [&principal](
                                const CaseScope& scope,
                                const v1::UrgentReport& report) -> absl::Status {
+      KOSAPO_RETURN_IF_ERROR(RequireOwnMunicipality(principal, scope));
       if (AccessTo(principal, scope) == Access::kFull ||
           (principal.municipality == scope.municipality &&
            report.routed_to() == principal.subject)) {

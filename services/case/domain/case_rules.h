@@ -71,6 +71,7 @@ using ::kosapo::ValidateText;
 
 // What decides access to one case.
 struct CaseScope {
+  int64_t case_id = 0;  // 0 for a case not stored yet
   std::string municipality;
   std::string area_code;
   std::string school_code;

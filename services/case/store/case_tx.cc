@@ -87,6 +87,7 @@ CaseRecord CaseFromRow(const pqxx::row& row, const crypto::FieldCipher& cipher,
     SetTimestampMicros(row["erase_us"].as<int64_t>(), c.mutable_erase_time());
   }
 
+  record.scope.case_id = record.id;
   record.scope.municipality = c.municipality_code();
   record.scope.area_code = c.area_code();
   record.scope.school_code = child->school_code();

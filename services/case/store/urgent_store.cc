@@ -85,6 +85,14 @@ absl::StatusOr<v1::UrgentReport> UrgentStore::Raise(
                          " AND request_id = $2"),
             case_id, request.request_id());
         if (!replay.empty()) {
+          // Request ids are the clients', and two raisers on one case (its
+          // school and its hub) may pick the same: the stored report goes
+          // back only to whoever raised it, as the others may not read it.
+          if (replay[0]["raised_by"].as<std::string>() != caller.subject) {
+            return absl::AlreadyExistsError(
+                "request_id: already used on this case by someone else; "
+                "send a new request id");
+          }
           return ReportFromRow(replay[0], now, cipher_);
         }
         KOSAPO_RETURN_IF_ERROR(RequireWritable(record));
@@ -152,7 +160,12 @@ absl::StatusOr<v1::UrgentReport> UrgentStore::Acknowledge(
         KOSAPO_ASSIGN_OR_RETURN(const CaseRecord record,
                                 LoadCase(tx, case_id, false, cipher_));
         v1::UrgentReport report = ReportFromRow(rows[0], now, cipher_);
-        KOSAPO_RETURN_IF_ERROR(may_acknowledge(record.scope, report));
+        const absl::Status allowed = may_acknowledge(record.scope, report);
+        if (absl::IsNotFound(allowed)) {
+          // Another municipality's report: as if it did not exist.
+          return absl::NotFoundError(absl::StrCat(name, " not found"));
+        }
+        KOSAPO_RETURN_IF_ERROR(allowed);
         if (report.acknowledged()) {
           return report;
         }

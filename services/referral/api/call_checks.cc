@@ -12,8 +12,9 @@ absl::Status RequireDirectoryWriter(const auth::Principal& principal) {
 }
 
 MayWrite DirectoryWriter(const auth::Principal& principal) {
-  return [&principal](absl::string_view municipality) {
-    return auth::RequireMunicipality(principal, municipality);
+  return [&principal](absl::string_view municipality,
+                      absl::string_view record) {
+    return auth::RequireRecordOfMunicipality(principal, municipality, record);
   };
 }
 

@@ -34,15 +34,15 @@ bool HasHub(const auth::Principal& principal, absl::string_view hub_code) {
 // The usage is of the caller's municipality.
 UsageCheck InMunicipality(const auth::Principal& principal) {
   return [&principal](const v1::HubUsage& usage) {
-    return auth::RequireMunicipality(principal, usage.municipality_code());
+    return auth::RequireRecordOfMunicipality(
+        principal, usage.municipality_code(), usage.name());
   };
 }
 
 // The caller operates the usage's hub.
 UsageCheck AtOwnHub(const auth::Principal& principal) {
   return [&principal](const v1::HubUsage& usage) -> absl::Status {
-    KOSAPO_RETURN_IF_ERROR(
-        auth::RequireMunicipality(principal, usage.municipality_code()));
+    KOSAPO_RETURN_IF_ERROR(InMunicipality(principal)(usage));
     if (principal.role != Role::kHubOperator ||
         !HasHub(principal, usage.hub_code())) {
       return absl::PermissionDeniedError(
@@ -57,7 +57,7 @@ UsageCheck AtOwnHub(const auth::Principal& principal) {
 UsageCheck AtOwnHubOrDirector(const auth::Principal& principal) {
   return [&principal](const v1::HubUsage& usage) -> absl::Status {
     if (principal.role == Role::kCentreDirector) {
-      return auth::RequireMunicipality(principal, usage.municipality_code());
+      return InMunicipality(principal)(usage);
     }
     return AtOwnHub(principal)(usage);
   };
@@ -147,8 +147,10 @@ grpc::Status ReferralServiceImpl::RecordHubAssessment(
     KOSAPO_ASSIGN_OR_RETURN(const UsageScope scope, hubs_.ScopeOf(id));
     // The case service says who leads the case now, and whether the caller
     // works on it.
-    KOSAPO_ASSIGN_OR_RETURN(const cases::v1::CaseAccess access,
-                            ActOnCase(*context, call, scope.case_name));
+    KOSAPO_ASSIGN_OR_RETURN(
+        const cases::v1::CaseAccess access,
+        ActOnCaseOf(*context, call, scope.municipality, scope.case_name,
+                    ResourceName(kHubUsages, id)));
     KOSAPO_ASSIGN_OR_RETURN(const absl::CivilDay today, Today());
     KOSAPO_ASSIGN_OR_RETURN(
         *response,
@@ -274,7 +276,9 @@ grpc::Status ReferralServiceImpl::ListHubVisits(
     }
     KOSAPO_ASSIGN_OR_RETURN(const std::string municipality,
                             hubs_.HubMunicipality(request->hub_code()));
-    KOSAPO_RETURN_IF_ERROR(auth::RequireMunicipality(principal, municipality));
+    if (!auth::RequireMunicipality(principal, municipality).ok()) {
+      return NoSuchHub("hub_code", request->hub_code());
+    }
     KOSAPO_ASSIGN_OR_RETURN(const absl::CivilDay from,
                             DateFromProto(request->from_date(), "from_date"));
     KOSAPO_ASSIGN_OR_RETURN(const absl::CivilDay to,
@@ -332,8 +336,10 @@ grpc::Status ReferralServiceImpl::GetHubUsage(
       may_read = InMunicipality(principal);
     } else if (MayRefer(principal.role)) {
       KOSAPO_ASSIGN_OR_RETURN(const UsageScope scope, hubs_.ScopeOf(id));
-      KOSAPO_RETURN_IF_ERROR(
-          ActOnCase(*context, call, scope.case_name).status());
+      KOSAPO_RETURN_IF_ERROR(ActOnCaseOf(*context, call, scope.municipality,
+                                         scope.case_name,
+                                         ResourceName(kHubUsages, id))
+                                 .status());
       may_read = InMunicipality(principal);
     } else {
       return absl::PermissionDeniedError(

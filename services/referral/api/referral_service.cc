@@ -3,8 +3,10 @@
 #include "services/referral/api/referral_service.h"
 
 #include "absl/strings/str_cat.h"
+#include "common/auth/authorize.h"
 #include "common/base/status.h"
 #include "common/types/api_types.h"
+#include "services/referral/domain/fields.h"
 
 namespace kosapo::referral {
 
@@ -35,11 +37,22 @@ absl::StatusOr<cases::v1::CaseAccess> ReferralServiceImpl::ActOnCase(
   return access;
 }
 
+absl::StatusOr<cases::v1::CaseAccess> ReferralServiceImpl::ActOnCaseOf(
+    const grpc::ServerContext& context, const server::CallContext& call,
+    const std::string& municipality, const std::string& case_name,
+    const std::string& record_name) const {
+  KOSAPO_RETURN_IF_ERROR(auth::RequireRecordOfMunicipality(
+      *call.principal, municipality, record_name));
+  return ActOnCase(context, call, case_name);
+}
+
 absl::Status ReferralServiceImpl::ActOnReferral(
     const grpc::ServerContext& context, const server::CallContext& call,
     int64_t id) const {
   KOSAPO_ASSIGN_OR_RETURN(const ReferralScope scope, referrals_.ScopeOf(id));
-  return ActOnCase(context, call, scope.case_name).status();
+  return ActOnCaseOf(context, call, scope.municipality, scope.case_name,
+                     ResourceName(kReferrals, id))
+      .status();
 }
 
 }  // namespace kosapo::referral

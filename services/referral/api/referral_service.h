@@ -158,7 +158,14 @@ class ReferralServiceImpl final : public v1::ReferralService::Service {
   absl::StatusOr<cases::v1::CaseAccess> ActOnCase(
       const grpc::ServerContext& context, const server::CallContext& call,
       const std::string& case_name) const;
-  // ActOnCase on the case of referrals/{id}.
+  // ActOnCase on the case of a record found by its global id (a usage, a
+  // referral): NOT_FOUND naming `record_name` first when the record is of
+  // another municipality, as if it did not exist.
+  absl::StatusOr<cases::v1::CaseAccess> ActOnCaseOf(
+      const grpc::ServerContext& context, const server::CallContext& call,
+      const std::string& municipality, const std::string& case_name,
+      const std::string& record_name) const;
+  // ActOnCaseOf the case of referrals/{id}.
   absl::Status ActOnReferral(const grpc::ServerContext& context,
                              const server::CallContext& call, int64_t id) const;
 

@@ -48,6 +48,11 @@ std::string ResourceName(absl::string_view collection, int64_t id) {
   return absl::StrCat(collection, "/", id);
 }
 
+absl::Status NoSuchHub(absl::string_view field, absl::string_view hub_code) {
+  return absl::NotFoundError(
+      absl::StrCat(field, ": no hub ", hub_code, " in the directory"));
+}
+
 absl::StatusOr<int64_t> ParseResourceName(absl::string_view name,
                                           absl::string_view collection,
                                           absl::string_view field) {

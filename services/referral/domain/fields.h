@@ -41,6 +41,10 @@ std::string ResourceName(absl::string_view collection, int64_t id);
 absl::StatusOr<int64_t> ParseResourceName(absl::string_view name,
                                           absl::string_view collection,
                                           absl::string_view field);
+// NOT_FOUND for a hub code that is not in the directory, naming `field`;
+// also the answer for another municipality's hub, so that hub codes do not
+// tell which exist elsewhere.
+absl::Status NoSuchHub(absl::string_view field, absl::string_view hub_code);
 // "hubUsages/{usage}/visits/{n}".
 std::string VisitName(int64_t usage_id, int64_t n);
 

@@ -236,7 +236,8 @@ absl::StatusOr<v1::Organization> DirectoryStore::UpdateOrganization(
             LoadEntry(tx, "organizations", kOrganizations, id, true));
         const auto current =
             EntryFromRow<v1::Organization>(row, kOrganizations);
-        KOSAPO_RETURN_IF_ERROR(may_write(current.municipality_code()));
+        KOSAPO_RETURN_IF_ERROR(
+            may_write(current.municipality_code(), current.name()));
         KOSAPO_RETURN_IF_ERROR(CheckEtag(
             current.name(), row["revision"].as<int64_t>(), changes.etag()));
         const v1::Organization merged = Merged(current, changes, mask);
@@ -287,7 +288,10 @@ absl::StatusOr<v1::Location> DirectoryStore::CreateLocation(
             const std::string municipality,
             OrganizationMunicipality(tx, organization_id,
                                      "location.organization"));
-        KOSAPO_RETURN_IF_ERROR(may_write(municipality));
+        KOSAPO_RETURN_IF_ERROR(may_write(
+            municipality,
+            absl::StrCat("location.organization: ",
+                         ResourceName(kOrganizations, organization_id))));
         const std::string columns =
             absl::StrCat(kEntryColumns, ", organization_id");
         const pqxx::result replay = tx.exec_params(
@@ -335,7 +339,8 @@ absl::StatusOr<v1::Location> DirectoryStore::UpdateLocation(
             const pqxx::row row,
             LoadEntry(tx, "locations", kLocations, id, true));
         const auto current = OwnedFromRow<v1::Location>(row, kLocations);
-        KOSAPO_RETURN_IF_ERROR(may_write(current.municipality_code()));
+        KOSAPO_RETURN_IF_ERROR(
+            may_write(current.municipality_code(), current.name()));
         KOSAPO_RETURN_IF_ERROR(CheckEtag(
             current.name(), row["revision"].as<int64_t>(), changes.etag()));
         const v1::Location merged = Merged(current, changes, mask);
@@ -387,7 +392,10 @@ absl::StatusOr<v1::Support> DirectoryStore::CreateSupport(
             const std::string municipality,
             OrganizationMunicipality(tx, organization_id,
                                      "support.organization"));
-        KOSAPO_RETURN_IF_ERROR(may_write(municipality));
+        KOSAPO_RETURN_IF_ERROR(may_write(
+            municipality,
+            absl::StrCat("support.organization: ",
+                         ResourceName(kOrganizations, organization_id))));
         const std::string columns =
             absl::StrCat(kEntryColumns, ", organization_id");
         const pqxx::result replay =
@@ -440,7 +448,8 @@ absl::StatusOr<v1::Support> DirectoryStore::UpdateSupport(
         KOSAPO_ASSIGN_OR_RETURN(const pqxx::row row,
                                 LoadEntry(tx, "supports", kSupports, id, true));
         const auto current = OwnedFromRow<v1::Support>(row, kSupports);
-        KOSAPO_RETURN_IF_ERROR(may_write(current.municipality_code()));
+        KOSAPO_RETURN_IF_ERROR(
+            may_write(current.municipality_code(), current.name()));
         KOSAPO_RETURN_IF_ERROR(CheckEtag(
             current.name(), row["revision"].as<int64_t>(), changes.etag()));
         const v1::Support merged = Merged(current, changes, mask);

@@ -20,9 +20,12 @@
 
 namespace kosapo::referral {
 
-// PERMISSION_DENIED unless the caller may write the directory of a
-// municipality; run on the entry's municipality once it is known.
-using MayWrite = std::function<absl::Status(absl::string_view municipality)>;
+// An error unless the caller may write the directory of a municipality;
+// run on the entry's municipality once it is known, with what a NOT_FOUND
+// would name (the entry, or the field naming it): entries have ids shared
+// by every city, and another city's must answer as a missing one.
+using MayWrite = std::function<absl::Status(absl::string_view municipality,
+                                            absl::string_view record)>;
 
 struct SupportFilter {
   std::string municipality;

@@ -299,9 +299,7 @@ absl::StatusOr<v1::HubUsage> HubStore::CreateApplication(
             "SELECT id FROM supports WHERE hub_code = $1 AND municipality = $2",
             input.hub_code(), municipality);
         if (hub.empty()) {
-          return absl::NotFoundError(absl::StrCat("usage.hub_code: no hub ",
-                                                  input.hub_code(),
-                                                  " in the directory"));
+          return NoSuchHub("usage.hub_code", input.hub_code());
         }
         const pqxx::result open = tx.exec_params(
             "SELECT id, state FROM hub_usages WHERE case_name = $1"
@@ -375,8 +373,7 @@ absl::StatusOr<std::string> HubStore::HubMunicipality(
         const pqxx::result rows = tx.exec_params(
             "SELECT municipality FROM supports WHERE hub_code = $1", hub_code);
         if (rows.empty()) {
-          return absl::NotFoundError(
-              absl::StrCat("hub_code: no hub ", hub_code, " in the directory"));
+          return NoSuchHub("hub_code", hub_code);
         }
         return rows[0][0].as<std::string>();
       },
