@@ -34,6 +34,16 @@ absl::string_view TypeName(grpc::experimental::ServerRpcInfo::Type type) {
   return "unary";
 }
 
+grpc::experimental::ServerRpcInfo::Type KindOf(
+    const google::protobuf::MethodDescriptor& method) {
+  using Type = grpc::experimental::ServerRpcInfo::Type;
+  if (method.client_streaming()) {
+    return method.server_streaming() ? Type::BIDI_STREAMING
+                                     : Type::CLIENT_STREAMING;
+  }
+  return method.server_streaming() ? Type::SERVER_STREAMING : Type::UNARY;
+}
+
 absl::string_view Header(
     const std::multimap<grpc::string_ref, grpc::string_ref>& metadata,
     absl::string_view key) {
@@ -77,6 +87,10 @@ class CallInterceptor : public grpc::experimental::Interceptor {
               absl::StrCat(service_, ".", method_));
       if (descriptor != nullptr) {
         request_type_ = descriptor->input_type();
+        // The kind the API declares: a service may register a method's
+        // handler under another kind (a handler that reads raw bytes is
+        // registered as bidirectional), which the labels do not follow.
+        type_ = std::string(TypeName(KindOf(*descriptor)));
       }
     }
   }

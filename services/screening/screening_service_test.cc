@@ -3,6 +3,9 @@
 #include <grpcpp/client_context.h>
 
 #include <memory>
+#include <pqxx/connection>
+#include <pqxx/except>
+#include <pqxx/transaction>
 #include <string>
 
 #include "absl/strings/str_cat.h"
@@ -473,6 +476,7 @@ v1::Template SmallTemplate(const std::string& key, double weight) {
 
 TEST_F(ScreeningServiceTest,
        TemplateVersionsAreNewRecordsAndRetriesDoNotDuplicate) {
+  RegisterCity("27110");  // the template's owner
   v1::CreateTemplateVersionRequest request;
   *request.mutable_template_() = SmallTemplate("city27110", 2.0);
   v1::Template first, retry, second;
@@ -523,6 +527,124 @@ v1::CreateRoundRequest RoundRequest(const std::string& code,
   round->mutable_close_date()->set_month(7);
   round->mutable_close_date()->set_day(31);
   return request;
+}
+
+// A template belongs to the municipality that published it: no other
+// municipality publishes its versions or uses it for a round, and the
+// shipped default, every municipality's, is changed by none.
+TEST_F(ScreeningServiceTest, TemplatesBelongToTheirMunicipality) {
+  RegisterCity("27113");
+  RegisterCity("27114");
+  v1::CreateTemplateVersionRequest request;
+  *request.mutable_template_() = SmallTemplate("city27113", 2.0);
+  v1::Template own;
+  ASSERT_TRUE(
+      Stub()->CreateTemplateVersion(Ops("27113").get(), request, &own).ok());
+  EXPECT_EQ(own.municipality(), "municipalities/27113");
+
+  // Another city's operations: not a version of 27113's template.
+  *request.mutable_template_() = SmallTemplate("city27113", 3.0);
+  v1::Template out;
+  const grpc::Status foreign =
+      Stub()->CreateTemplateVersion(Ops("27114").get(), request, &out);
+  EXPECT_EQ(foreign.error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_THAT(foreign.error_message(),
+              HasSubstr("template.key: city27113 belongs to municipality "
+                        "27113"));
+  v1::GetTemplateRequest get;
+  get.set_name("templates/city27113/versions/2");
+  EXPECT_EQ(Stub()->GetTemplate(Ops("27113").get(), get, &out).error_code(),
+            grpc::StatusCode::NOT_FOUND);
+  // A token naming no municipality publishes nothing: a template has one.
+  const grpc::Status nobody =
+      Stub()->CreateTemplateVersion(Ops("").get(), request, &out);
+  EXPECT_EQ(nobody.error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_THAT(nobody.error_message(), HasSubstr("acts for no municipality"));
+  // Its own operations: the next version.
+  ASSERT_TRUE(
+      Stub()->CreateTemplateVersion(Ops("27113").get(), request, &out).ok());
+  EXPECT_EQ(out.name(), "templates/city27113/versions/2");
+  EXPECT_EQ(out.municipality(), "municipalities/27113");
+
+  // The shared default: no one's to change, not even with its own content.
+  get.set_name("templates/default/versions/1");
+  v1::Template shipped;
+  ASSERT_TRUE(Stub()->GetTemplate(Ops("27114").get(), get, &shipped).ok());
+  EXPECT_EQ(shipped.municipality(), "");
+  for (double weight : {shipped.items(0).weight(), 2.5}) {
+    *request.mutable_template_() = shipped;
+    request.mutable_template_()->mutable_items(0)->set_weight(weight);
+    const grpc::Status shared =
+        Stub()->CreateTemplateVersion(Ops("27114").get(), request, &out);
+    EXPECT_EQ(shared.error_code(), grpc::StatusCode::PERMISSION_DENIED);
+    EXPECT_THAT(shared.error_message(),
+                HasSubstr("default is a shared template and read-only"));
+  }
+  get.set_name("templates/default/versions/2");
+  EXPECT_EQ(Stub()->GetTemplate(Ops("27114").get(), get, &out).error_code(),
+            grpc::StatusCode::NOT_FOUND);
+
+  // A copy of the default under a key of its own is the city's.
+  *request.mutable_template_() = shipped;
+  request.mutable_template_()->set_key("city27114");
+  ASSERT_TRUE(
+      Stub()->CreateTemplateVersion(Ops("27114").get(), request, &out).ok());
+  EXPECT_EQ(out.municipality(), "municipalities/27114");
+
+  // Every municipality reads every template.
+  get.set_name("templates/city27113/versions/1");
+  ASSERT_TRUE(
+      Stub()
+          ->GetTemplate(As(auth::Role::kSchoolStaff, "27114").get(), get, &out)
+          .ok());
+  EXPECT_EQ(out.municipality(), "municipalities/27113");
+
+  // Rounds: their own municipality's templates or the shared one.
+  v1::Round round;
+  auto with = [](v1::CreateRoundRequest r, const std::string& tmpl) {
+    r.mutable_round()->set_template_(tmpl);
+    return r;
+  };
+  const grpc::Status borrowed = Stub()->CreateRound(
+      Ops("27114").get(),
+      with(RoundRequest("27114", "t-1"), "templates/city27113/versions/1"),
+      &round);
+  EXPECT_EQ(borrowed.error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_THAT(borrowed.error_message(),
+              HasSubstr("round.template: templates/city27113/versions/1 "
+                        "belongs to municipality 27113"));
+  v1::ListRoundsRequest list;
+  list.set_parent("municipalities/27114");
+  v1::ListRoundsResponse rounds;
+  ASSERT_TRUE(Stub()->ListRounds(Ops("27114").get(), list, &rounds).ok());
+  EXPECT_EQ(rounds.rounds_size(), 0);
+  EXPECT_TRUE(Stub()
+                  ->CreateRound(Ops("27113").get(),
+                                with(RoundRequest("27113", "t-1"),
+                                     "templates/city27113/versions/1"),
+                                &round)
+                  .ok());
+  EXPECT_TRUE(Stub()
+                  ->CreateRound(Ops("27114").get(),
+                                with(RoundRequest("27114", "t-2"),
+                                     "templates/city27114/versions/1"),
+                                &round)
+                  .ok());
+  EXPECT_TRUE(Stub()
+                  ->CreateRound(Ops("27114").get(),
+                                RoundRequest("27114", "t-3"), &round)
+                  .ok());
+
+  // The database holds the same rule for a writer that skips the service.
+  pqxx::connection admin(SharedPgCluster().AdminUrl());
+  pqxx::work tx(admin);
+  EXPECT_THROW(
+      tx.exec0("INSERT INTO screening.rounds (municipality, fiscal_year,"
+               " title, template_key, template_version, open_date,"
+               " close_date, request_id, created_by)"
+               " VALUES ('27114', 2023, 'x', 'city27113', 1, '2023-06-01',"
+               " '2023-07-31', 'sql-1', 'test')"),
+      pqxx::check_violation);
 }
 
 TEST_F(ScreeningServiceTest, RoundsAreIdempotentOnRequestIdAndCanBeClosed) {

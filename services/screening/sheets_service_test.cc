@@ -3,6 +3,7 @@
 // intake by stream and by CSV (UTF-8 and CP932), candidates for meeting I.
 #include <fcntl.h>
 #include <grpcpp/client_context.h>
+#include <grpcpp/generic/generic_stub.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -12,6 +13,7 @@
 #include <pqxx/connection>
 #include <pqxx/nontransaction>
 #include <string>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/civil_time.h"
@@ -158,9 +160,93 @@ class SheetsTest : public ::testing::Test {
         .as<int>();
   }
 
+  // ImportSheets as school E1's staff, each of `messages` sent as the
+  // bytes it is (valid or not) through the generic stub, then the
+  // half-close; the call's final status. `response` gets the answer.
+  static grpc::Status StreamBytes(const std::vector<std::string>& messages,
+                                  v1::ImportSheetsResponse* response) {
+    grpc::GenericStub stub(service_->channel());
+    std::unique_ptr<grpc::ClientContext> context = StaffOf("E1");
+    context->set_deadline(std::chrono::system_clock::now() +
+                          std::chrono::seconds(30));
+    grpc::CompletionQueue queue;
+    auto call = stub.PrepareCall(
+        context.get(), "/kosapo.screening.v1.ScreeningService/ImportSheets",
+        &queue);
+    auto step = [&](intptr_t tag) {
+      void* got = nullptr;
+      bool ok = false;
+      EXPECT_TRUE(queue.Next(&got, &ok));
+      EXPECT_EQ(got, reinterpret_cast<void*>(tag));
+      return ok;
+    };
+    call->StartCall(reinterpret_cast<void*>(1));
+    bool open = step(1);
+    for (const std::string& bytes : messages) {
+      if (!open) {
+        break;  // the server has answered already
+      }
+      grpc::Slice slice(bytes);
+      grpc::ByteBuffer message(&slice, 1);
+      call->Write(message, reinterpret_cast<void*>(2));
+      open = step(2);
+    }
+    if (open) {
+      call->WritesDone(reinterpret_cast<void*>(3));
+      step(3);
+    }
+    grpc::ByteBuffer answer;
+    call->Read(&answer, reinterpret_cast<void*>(4));
+    if (step(4)) {
+      std::vector<grpc::Slice> slices;
+      EXPECT_TRUE(answer.Dump(&slices).ok());
+      std::string encoded;
+      for (const grpc::Slice& piece : slices) {
+        encoded.append(reinterpret_cast<const char*>(piece.begin()),
+                       piece.size());
+      }
+      EXPECT_TRUE(response->ParseFromString(encoded));
+    }
+    grpc::Status status;
+    call->Finish(&status, reinterpret_cast<void*>(5));
+    step(5);
+    queue.Shutdown();
+    void* tag = nullptr;
+    bool ok = false;
+    while (queue.Next(&tag, &ok)) {
+    }
+    return status;
+  }
+
+  // A stream message of `round` with E1's pupils `prefix`0 .. `prefix`n-1.
+  static std::string SheetsMessage(const std::string& round,
+                                   const std::string& prefix, int n) {
+    v1::ImportSheetsRequest request;
+    request.set_parent(round);
+    for (int i = 0; i < n; ++i) {
+      *request.add_sheets() = Pupil("E1", absl::StrCat(prefix, i));
+    }
+    return request.SerializeAsString();
+  }
+
+  // Sheets stored in `round` ("municipalities/{m}/rounds/{id}").
+  static int StoredSheets(const std::string& round) {
+    pqxx::connection admin(SharedPgCluster().AdminUrl());
+    pqxx::nontransaction tx(admin);
+    return tx
+        .exec_params1(
+            "SELECT count(*) FROM screening.sheets WHERE round_id = $1",
+            std::stoll(round.substr(round.rfind('/') + 1)))[0]
+        .as<int>();
+  }
+
   static kosapo::testing::TestTokens* tokens_;
   static kosapo::testing::InProcessService* service_;
 };
+
+// Bytes that do not parse as any message: a length-delimited field 1 whose
+// length is a varint that never ends.
+const std::string kGarbage("\x0a\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff", 11);
 
 kosapo::testing::TestTokens* SheetsTest::tokens_ = nullptr;
 kosapo::testing::InProcessService* SheetsTest::service_ = nullptr;
@@ -307,6 +393,75 @@ TEST_F(SheetsTest, StreamedIntakeReportsEveryRowAndRepeatsAreNoOps) {
   EXPECT_EQ(again.accepted(), 0);
   EXPECT_EQ(again.unchanged(), 2998);
   EXPECT_EQ(again.rejected(), 3);
+}
+
+// gRPC's synchronous reader reports a message that does not parse as the
+// end of the stream; the upload must not be taken as complete.
+TEST_F(SheetsTest, ACorruptStreamedMessageIsRefusedByPositionAndNothingStored) {
+  const std::string round = NewRound("corrupt-middle");
+  const std::string valid = SheetsMessage(round, "CM-", 5);
+  v1::ImportSheetsResponse response;
+  const grpc::Status status = StreamBytes(
+      {valid, kGarbage, SheetsMessage(round, "CM-late-", 5)}, &response);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(status.error_message(),
+              HasSubstr("message 2 of the stream is not a valid "
+                        "kosapo.screening.v1.ImportSheetsRequest message"));
+  EXPECT_THAT(status.error_message(), HasSubstr("nothing was stored"));
+  EXPECT_EQ(StoredSheets(round), 0);
+
+  // A valid message cut short: its last sheet ends mid-field.
+  const grpc::Status truncated =
+      StreamBytes({valid, valid.substr(0, valid.size() - 7)}, &response);
+  EXPECT_EQ(truncated.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(truncated.error_message(), HasSubstr("message 2 of the stream"));
+  EXPECT_EQ(StoredSheets(round), 0);
+
+  // The same stream without the corrupt message goes in whole.
+  ASSERT_TRUE(
+      StreamBytes({valid, SheetsMessage(round, "CM-late-", 5)}, &response)
+          .ok());
+  EXPECT_EQ(response.accepted(), 10);
+  EXPECT_EQ(StoredSheets(round), 10);
+}
+
+TEST_F(SheetsTest, AStreamWhoseFirstMessageIsCorruptIsRefusedByPosition) {
+  const std::string round = NewRound("corrupt-first");
+  const std::string valid = SheetsMessage(round, "CF-", 3);
+  v1::ImportSheetsResponse response;
+  for (const std::string& first :
+       {kGarbage, valid.substr(0, valid.size() / 2)}) {
+    const grpc::Status status = StreamBytes({first, valid}, &response);
+    EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+    EXPECT_THAT(status.error_message(),
+                HasSubstr("message 1 of the stream is not a valid "
+                          "kosapo.screening.v1.ImportSheetsRequest message"));
+  }
+  EXPECT_EQ(StoredSheets(round), 0);
+}
+
+// Batches are committed as the stream goes (kBatchSize rows each), so a
+// corrupt message after some leaves them stored; the answer says how many,
+// and the retry of the whole stream stores each row once.
+TEST_F(SheetsTest,
+       ACorruptMessageAfterStoredBatchesSaysSoAndARetryIsIdempotent) {
+  const std::string round = NewRound("corrupt-late");
+  const std::string big = SheetsMessage(round, "CL-", 2500);
+  v1::ImportSheetsResponse response;
+  const grpc::Status status = StreamBytes({big, kGarbage}, &response);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(status.error_message(),
+              HasSubstr("message 2 of the stream is not a valid"));
+  EXPECT_THAT(status.error_message(),
+              HasSubstr("2000 rows of the messages before it were stored"));
+  EXPECT_EQ(StoredSheets(round), 2000);
+
+  ASSERT_TRUE(
+      StreamBytes({big, SheetsMessage(round, "CL-tail-", 10)}, &response).ok());
+  EXPECT_EQ(response.unchanged(), 2000);
+  EXPECT_EQ(response.accepted(), 510);
+  EXPECT_EQ(response.rejected(), 0);
+  EXPECT_EQ(StoredSheets(round), 2510);
 }
 
 // The intake writes a batch of new pupils by COPY and falls back to an

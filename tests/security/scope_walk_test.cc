@@ -99,6 +99,7 @@ struct Place {
 struct City {
   std::string code;
   std::string parent;
+  std::string tmpl;  // the city's own template (a copy of the default)
   std::string round;
   std::string organization;
   std::string location;
@@ -387,6 +388,16 @@ void ScopeWalkTest::BuildCity(City& city) {
     Ok(Screening().UpsertSchool(As(ops).get(), school, &created),
        "UpsertSchool");
   }
+  sv1::GetTemplateRequest shipped;
+  shipped.set_name("templates/default/versions/1");
+  sv1::CreateTemplateVersionRequest copy;
+  Ok(Screening().GetTemplate(As(ops).get(), shipped, copy.mutable_template_()),
+     "GetTemplate");
+  copy.mutable_template_()->set_key("city-" + city.code);
+  sv1::Template own;
+  Ok(Screening().CreateTemplateVersion(As(ops).get(), copy, &own),
+     "CreateTemplateVersion");
+  city.tmpl = own.name();
   const int year = FiscalYearOf(*today_);
   sv1::CreateRoundRequest round;
   round.set_parent(city.parent);
@@ -823,13 +834,13 @@ std::map<std::string, Builder> ScopeWalk::Builders() {
     r.set_fiscal_year(year);
     return Encode(r);
   };
-  // Templates belong to no municipality: every target is the same
-  // template, and sending the latest version's content again returns that
-  // version (no new one).
+  // A template belongs to its municipality: the target is the city's own
+  // template, and sending its latest version's content again returns that
+  // version (no new one); the other city's is refused.
   b[sp + "CreateTemplateVersion"] = [](const Target& t, Role) -> Request {
     if (MunicipalityOnly(t)) return std::nullopt;
     sv1::GetTemplateRequest get;
-    get.set_name("templates/default/versions/1");
+    get.set_name(t.city->tmpl);
     sv1::Template latest;
     Ok(Screening().GetTemplate(As(Staff(Role::kCityOperations, *t.city)).get(),
                                get, &latest),
@@ -838,11 +849,13 @@ std::map<std::string, Builder> ScopeWalk::Builders() {
     *r.mutable_template_() = latest;
     return Encode(r);
   };
+  // Every municipality reads every template: the other city's too.
   b[sp + "GetTemplate"] = [](const Target& t, Role) -> Request {
     if (t.where == Where::kSibling) return std::nullopt;
     sv1::GetTemplateRequest r;
-    r.set_name(absl::StrCat("templates/default/versions/",
-                            t.missing() ? kMissingId : "1"));
+    r.set_name(t.missing()
+                   ? absl::StrCat("templates/default/versions/", kMissingId)
+                   : t.city->tmpl);
     return Encode(r);
   };
   b[sp + "ListTemplates"] = [](const Target& t, Role) -> Request {

@@ -22,15 +22,7 @@ class ScreeningServiceImpl final : public v1::ScreeningService::Service {
                        RegistryStore& registry, TemplateStore& templates,
                        RoundStore& rounds, SheetStore& sheets,
                        MeetingStore& meetings, AuditStore& audit,
-                       std::shared_ptr<const Clock> clock = Clock::Real())
-      : calls_(calls),
-        registry_(registry),
-        templates_(templates),
-        rounds_(rounds),
-        sheets_(sheets),
-        meetings_(meetings),
-        audit_(audit),
-        clock_(std::move(clock)) {}
+                       std::shared_ptr<const Clock> clock = Clock::Real());
 
   // Registry and enrollment: screening_service.cc.
 
@@ -90,9 +82,11 @@ class ScreeningServiceImpl final : public v1::ScreeningService::Service {
   grpc::Status UpsertSheet(grpc::ServerContext* context,
                            const v1::UpsertSheetRequest* request,
                            v1::UpsertSheetResponse* response) override;
-  grpc::Status ImportSheets(grpc::ServerContext* context,
-                            grpc::ServerReader<v1::ImportSheetsRequest>* reader,
-                            v1::ImportSheetsResponse* response) override;
+  // Registered in place of the generated handler (see the constructor):
+  // reads the stream's messages as bytes and parses each itself.
+  grpc::Status ImportSheetsRaw(grpc::ServerContext* context,
+                               grpc::ServerReader<grpc::ByteBuffer>* reader,
+                               v1::ImportSheetsResponse* response);
   grpc::Status ImportSheetsCsv(grpc::ServerContext* context,
                                const v1::ImportSheetsCsvRequest* request,
                                v1::ImportSheetsResponse* response) override;

@@ -1,4 +1,7 @@
 // ScreeningServiceImpl: pupils' sheets.
+#include <grpcpp/impl/codegen/proto_utils.h>
+#include <grpcpp/support/byte_buffer.h>
+
 #include <algorithm>
 #include <string>
 #include <vector>
@@ -51,6 +54,40 @@ absl::Status RowStatus(const v1::SheetRowResult& row) {
   }
   return absl::InvalidArgumentError(message);
 }
+
+// The messages of a client stream read as bytes, so that a message that
+// does not parse is told from the end of the stream.
+class RequestStream {
+ public:
+  explicit RequestStream(grpc::ServerReader<grpc::ByteBuffer>& reader)
+      : reader_(reader) {}
+
+  // The next message into `message`: true, or false at the end of the
+  // stream; INVALID_ARGUMENT naming the message's position when its bytes
+  // are not a valid message.
+  template <typename Message>
+  absl::StatusOr<bool> Next(Message& message) {
+    grpc::ByteBuffer bytes;
+    if (!reader_.Read(&bytes)) {
+      return false;
+    }
+    ++count_;
+    // The same parser, with the same limits, as the generated handler's.
+    if (!grpc::SerializationTraits<Message>::Deserialize(&bytes, &message)
+             .ok()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("message ", count_, " of the stream is not a valid ",
+                       Message::descriptor()->full_name(), " message"));
+    }
+    return true;
+  }
+  // Messages read so far.
+  int64_t count() const { return count_; }
+
+ private:
+  grpc::ServerReader<grpc::ByteBuffer>& reader_;
+  int64_t count_ = 0;
+};
 
 Score ScoreOf(const v1::SheetScore& proto) {
   Score score;
@@ -112,17 +149,18 @@ grpc::Status ScreeningServiceImpl::UpsertSheet(
   });
 }
 
-grpc::Status ScreeningServiceImpl::ImportSheets(
-    grpc::ServerContext* context,
-    grpc::ServerReader<v1::ImportSheetsRequest>* reader,
+grpc::Status ScreeningServiceImpl::ImportSheetsRaw(
+    grpc::ServerContext* context, grpc::ServerReader<grpc::ByteBuffer>* reader,
     v1::ImportSheetsResponse* response) {
   return server::Serve(calls_, context, [&](const CallContext& call) {
     KOSAPO_RETURN_IF_ERROR(auth::RequireRole(
         *call.principal, {auth::Role::kSchoolStaff, auth::Role::kSchoolManager},
         "write screening sheets"));
     KOSAPO_ASSIGN_OR_RETURN(Accessor who, AccessorOf(call, *context));
+    RequestStream stream(*reader);
     v1::ImportSheetsRequest message;
-    if (!reader->Read(&message)) {
+    KOSAPO_ASSIGN_OR_RETURN(bool more, stream.Next(message));
+    if (!more) {
       return absl::InvalidArgumentError("the stream sent no message");
     }
     // The interceptor checks only requests that arrive before the handler
@@ -134,8 +172,8 @@ grpc::Status ScreeningServiceImpl::ImportSheets(
                             Today(round.municipality));
     SheetIntake intake(sheets_, round, call, std::move(who), today);
     int64_t line = 0;
-    do {
-      if (line > 0) {
+    while (more) {
+      if (stream.count() > 1) {
         KOSAPO_RETURN_IF_ERROR(server::CheckRequest(message));
       }
       if (!message.parent().empty() && message.parent() != parent) {
@@ -145,7 +183,27 @@ grpc::Status ScreeningServiceImpl::ImportSheets(
       for (v1::Sheet& sheet : *message.mutable_sheets()) {
         KOSAPO_RETURN_IF_ERROR(intake.Add(++line, std::move(sheet)));
       }
-    } while (reader->Read(&message));
+      absl::StatusOr<bool> next = stream.Next(message);
+      if (!next.ok()) {
+        // What is queued is dropped; batches already handed to the
+        // database stay, and the answer says so, so that the client sends
+        // the whole stream again (its stored rows come back UNCHANGED).
+        // One transaction for the whole stream would store nothing, but
+        // would hold a pooled connection, the round's share lock (which
+        // CloseRound waits for) and every row's lock for as long as the
+        // client takes to send, and a conflict could not be retried.
+        KOSAPO_ASSIGN_OR_RETURN(const int64_t stored, intake.Abandon());
+        return absl::InvalidArgumentError(absl::StrCat(
+            next.status().message(), "; ",
+            stored == 0 ? std::string("nothing was stored")
+                        : absl::StrCat(stored,
+                                       " rows of the messages before it were "
+                                       "stored, the rest not: send the whole "
+                                       "stream again (stored rows come back "
+                                       "UNCHANGED)")));
+      }
+      more = *next;
+    }
     KOSAPO_RETURN_IF_ERROR(intake.Finish());
     *response = intake.Response();
     return absl::OkStatus();

@@ -110,12 +110,20 @@ absl::Status SheetIntake::Collect() {
   for (size_t i = 0; i < outcomes->size(); ++i) {
     results_[writing_results_[i]].set_outcome((*outcomes)[i]);
   }
+  stored_ += static_cast<int64_t>(outcomes->size());
   return absl::OkStatus();
 }
 
 absl::Status SheetIntake::Finish() {
   KOSAPO_RETURN_IF_ERROR(Flush());
   return Collect();
+}
+
+absl::StatusOr<int64_t> SheetIntake::Abandon() {
+  pending_.clear();
+  pending_results_.clear();
+  KOSAPO_RETURN_IF_ERROR(Collect());
+  return stored_;
 }
 
 v1::ImportSheetsResponse SheetIntake::Response() {

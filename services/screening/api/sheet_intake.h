@@ -44,6 +44,10 @@ class SheetIntake {
   void Reject(v1::SheetRowResult result);
   // Writes what is queued and waits for every write.
   absl::Status Finish();
+  // Ends the intake without writing what is queued: waits for the batch
+  // being written. The number of rows stored (ACCEPTED or UNCHANGED), or
+  // the error of that batch.
+  absl::StatusOr<int64_t> Abandon();
 
   // One result per row, by line. Moves the results out: call once, last.
   v1::ImportSheetsResponse Response();
@@ -71,6 +75,7 @@ class SheetIntake {
   std::vector<SheetWrite> writing_;
   std::vector<size_t> writing_results_;
   std::future<Outcomes> written_;
+  int64_t stored_ = 0;  // rows of the batches collected
 };
 
 }  // namespace kosapo::screening

@@ -21,6 +21,10 @@ v1::Template StoredToProto(const StoredTemplate& stored) {
   v1::Template proto = TemplateToProto(stored.model);
   SetTimestampMicros(absl::ToUnixMicros(stored.create_time),
                      proto.mutable_create_time());
+  if (!stored.municipality.empty()) {
+    proto.set_municipality(
+        absl::StrCat("municipalities/", stored.municipality));
+  }
   return proto;
 }
 
@@ -32,6 +36,14 @@ grpc::Status ScreeningServiceImpl::CreateTemplateVersion(
   return server::Serve(calls_, context, [&](const CallContext& call) {
     KOSAPO_RETURN_IF_ERROR(auth::RequireRole(
         *call.principal, {auth::Role::kCityOperations}, "create templates"));
+    // The template is published for the caller's municipality: the store
+    // refuses a key that is another municipality's or shared.
+    const std::string& municipality = call.principal->municipality;
+    if (municipality.empty()) {
+      return absl::PermissionDeniedError(
+          "the caller acts for no municipality, and a template belongs to "
+          "one");
+    }
     KOSAPO_ASSIGN_OR_RETURN(Template model,
                             TemplateFromProto(request->template_()));
     model.version = 1;  // assigned by the store; valid for the rules
@@ -39,8 +51,9 @@ grpc::Status ScreeningServiceImpl::CreateTemplateVersion(
       return absl::InvalidArgumentError(
           absl::StrCat("template.", valid.message()));
     }
-    KOSAPO_ASSIGN_OR_RETURN(const StoredTemplate stored,
-                            templates_.CreateVersion(model, ActorOf(call)));
+    KOSAPO_ASSIGN_OR_RETURN(
+        const StoredTemplate stored,
+        templates_.CreateVersion(model, municipality, ActorOf(call)));
     *response = StoredToProto(stored);
     return absl::OkStatus();
   });

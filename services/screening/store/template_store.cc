@@ -13,7 +13,8 @@ namespace kosapo::screening {
 namespace {
 
 constexpr char kTemplateColumns[] =
-    "body::text, (extract(epoch FROM create_time) * 1000000)::bigint";
+    "body::text, (extract(epoch FROM create_time) * 1000000)::bigint,"
+    " COALESCE(municipality, '')";
 
 // Rows come from our own validated writes; a row that no longer parses
 // means the stored data was changed behind the service's back.
@@ -24,7 +25,8 @@ absl::StatusOr<StoredTemplate> TemplateFromRow(const pqxx::row& row) {
                                             model.status().message()));
   }
   return StoredTemplate{*std::move(model),
-                        absl::FromUnixMicros(row[1].as<int64_t>())};
+                        absl::FromUnixMicros(row[1].as<int64_t>()),
+                        row[2].as<std::string>()};
 }
 
 constexpr char kRoundColumns[] =
@@ -50,19 +52,35 @@ v1::Round RoundFromRow(absl::string_view municipality, const pqxx::row& row) {
 }  // namespace
 
 absl::StatusOr<StoredTemplate> TemplateStore::CreateVersion(
-    Template model, const Actor& actor) {
+    Template model, absl::string_view municipality, const Actor& actor) {
+  const std::string owner(municipality);
   return pg::InTransaction(
       pool_, "create template version",
       [&](pqxx::work& tx) -> absl::StatusOr<StoredTemplate> {
-        // One writer per key at a time, so versions are assigned in order.
+        // One writer per key at a time, so versions are assigned in order
+        // and a new key gets one owner.
         tx.exec_params("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))",
                        "kosapo.template." + model.key);
-        const pqxx::result latest =
-            tx.exec_params(absl::StrCat("SELECT version, ", kTemplateColumns,
-                                        " FROM templates WHERE key = $1"
-                                        " ORDER BY version DESC LIMIT 1"),
-                           model.key);
+        const pqxx::result latest = tx.exec_params(
+            "SELECT version, (extract(epoch FROM create_time) * "
+            "1000000)::bigint,"
+            " municipality FROM templates WHERE key = $1"
+            " ORDER BY version DESC LIMIT 1",
+            model.key);
         if (!latest.empty()) {
+          if (latest[0][2].is_null()) {
+            return absl::PermissionDeniedError(absl::StrCat(
+                "template.key: ", model.key,
+                " is a shared template and read-only; publish the "
+                "municipality's own template under a key of its own (a copy "
+                "of it, if you like)"));
+          }
+          if (const std::string stored_owner = latest[0][2].as<std::string>();
+              stored_owner != owner) {
+            return absl::PermissionDeniedError(
+                absl::StrCat("template.key: ", model.key,
+                             " belongs to municipality ", stored_owner));
+          }
           model.version = latest[0][0].as<int>();
           const pqxx::result same = tx.exec_params(
               "SELECT 1 FROM templates WHERE key = $1 AND version = $2"
@@ -70,19 +88,26 @@ absl::StatusOr<StoredTemplate> TemplateStore::CreateVersion(
               model.key, model.version, TemplateToJson(model));
           if (!same.empty()) {
             return StoredTemplate{
-                model, absl::FromUnixMicros(latest[0][2].as<int64_t>())};
+                model, absl::FromUnixMicros(latest[0][1].as<int64_t>()), owner};
           }
           model.version += 1;
         } else {
+          if (tx.exec_params("SELECT 1 FROM municipalities WHERE code = $1",
+                             owner)
+                  .empty()) {
+            return absl::FailedPreconditionError(
+                absl::StrCat("municipality ", owner, " is not registered"));
+          }
           model.version = 1;
         }
         const pqxx::row row = tx.exec_params1(
-            "INSERT INTO templates (key, version, body, created_by)"
-            " VALUES ($1, $2, $3::jsonb, $4)"
+            "INSERT INTO templates (key, version, body, created_by,"
+            " municipality) VALUES ($1, $2, $3::jsonb, $4, $5)"
             " RETURNING (extract(epoch FROM create_time) * 1000000)::bigint",
-            model.key, model.version, TemplateToJson(model), actor.subject);
-        return StoredTemplate{model,
-                              absl::FromUnixMicros(row[0].as<int64_t>())};
+            model.key, model.version, TemplateToJson(model), actor.subject,
+            owner);
+        return StoredTemplate{model, absl::FromUnixMicros(row[0].as<int64_t>()),
+                              owner};
       });
 }
 
@@ -176,12 +201,20 @@ absl::StatusOr<v1::Round> RoundStore::Create(absl::string_view municipality,
           return template_name.status();
         }
         const auto& [key, version] = *template_name;
-        if (tx.exec_params("SELECT 1 FROM templates WHERE key = $1"
-                           " AND version = $2",
-                           key, version)
-                .empty()) {
+        const pqxx::result owner = tx.exec_params(
+            "SELECT municipality FROM templates"
+            " WHERE key = $1 AND version = $2",
+            key, version);
+        if (owner.empty()) {
           return absl::FailedPreconditionError(absl::StrCat(
               "round.template: ", round.template_(), " not found"));
+        }
+        if (!owner[0][0].is_null() && owner[0][0].as<std::string>() != m) {
+          return absl::PermissionDeniedError(absl::StrCat(
+              "round.template: ", round.template_(),
+              " belongs to municipality ", owner[0][0].as<std::string>(),
+              "; a round uses its own municipality's templates or a shared "
+              "one"));
         }
         // A concurrent retry with the same request id inserts nothing here
         // and reads the winner's round below.

@@ -18,6 +18,9 @@ namespace kosapo::screening {
 struct StoredTemplate {
   Template model;
   absl::Time create_time;
+  // The code of the municipality that owns the key; empty for a shared
+  // template (shipped with kosapo), which no one publishes versions of.
+  std::string municipality;
 };
 
 class TemplateStore {
@@ -25,8 +28,12 @@ class TemplateStore {
   explicit TemplateStore(pg::Pool& pool) : pool_(pool) {}
 
   // Stores `model` (already validated) as the key's next version, unless
-  // the latest version has the same content: then returns that one.
+  // the latest version has the same content: then returns that one. A new
+  // key becomes `municipality`'s (FAILED_PRECONDITION when it is not
+  // registered); PERMISSION_DENIED, with nothing stored, when the key
+  // belongs to another municipality or is shared.
   absl::StatusOr<StoredTemplate> CreateVersion(Template model,
+                                               absl::string_view municipality,
                                                const Actor& actor);
   // The shipped template: inserted if absent; FAILED_PRECONDITION if a
   // different text is stored under the same key and version.
@@ -45,7 +52,8 @@ class RoundStore {
 
   // Creates the round, or returns the one created earlier with the same
   // request id. FAILED_PRECONDITION when the municipality or template does
-  // not exist.
+  // not exist; PERMISSION_DENIED when the template is another
+  // municipality's (a round uses its own municipality's or a shared one).
   absl::StatusOr<v1::Round> Create(absl::string_view municipality,
                                    const v1::Round& round,
                                    absl::string_view request_id,
