@@ -255,6 +255,17 @@ TEST_F(MigrateTest, AppendOnlyTablesTakeTheOwnersErasureFunctionOnly) {
   EXPECT_THAT(AsOwner("SET kosapo.append_only_erasure = 'on';"
                       "TRUNCATE entry_history"),
               HasSubstr("is append-only"));
+  // Were the runtime role granted UPDATE by hand, the trigger would still
+  // stop it: the setting lets only the owner through.
+  {
+    pqxx::connection admin(SharedPgCluster().AdminUrl());
+    pqxx::nontransaction tx(admin);
+    tx.exec0("GRANT UPDATE ON " + tx.quote_name(schema_) +
+             ".entry_history TO kosapo_screening");
+  }
+  EXPECT_THAT(AsRuntime("SET kosapo.append_only_erasure = 'on';"
+                        "UPDATE entry_history SET note = 'b'"),
+              HasSubstr("is append-only"));
   EXPECT_EQ(CountRows("entry_history"), 1);
   // The function's setting ends with its call.
   EXPECT_THAT(AsOwner("SELECT blank_history();"
@@ -272,7 +283,7 @@ TEST_F(MigrateTest, DefinerFunctionWithoutPinnedSearchPathIsNotGranted) {
               StatusIs(absl::StatusCode::kFailedPrecondition,
                        HasSubstr(".loose has no SET search_path")));
   // The grant step granted nothing: the runtime role cannot reach it.
-  EXPECT_THAT(AsRuntime("SELECT loose()"),
+  EXPECT_THAT(AsRuntime("SELECT " + schema_ + ".loose()"),
               HasSubstr("permission denied for schema"));
 }
 
