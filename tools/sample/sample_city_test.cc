@@ -250,6 +250,7 @@ class SampleCityTest : public ::testing::Test {
     pg::Pool screening_pool(screening_options);
     screening::RetentionStore rounds_retention(screening_pool);
     int64_t rounds = 0;
+    const absl::Time erase_start = absl::Now();
     while (true) {
       absl::StatusOr<std::optional<screening::ErasedRound>> round =
           rounds_retention.EraseOneRoundEndedBefore(absl::Now());
@@ -259,6 +260,7 @@ class SampleCityTest : public ::testing::Test {
       }
       ++rounds;
     }
+    const absl::Duration erase_took = absl::Now() - erase_start;
     const pqxx::row sheets = tx.exec1(absl::StrCat(
         "SELECT count(*) FILTER (WHERE erase_time IS NOT NULL),"
         "       count(*) FILTER (WHERE erase_time IS NOT NULL"
@@ -279,9 +281,10 @@ class SampleCityTest : public ::testing::Test {
         << erased << " cases";
     std::printf(
         "retention: erased %lld ended cases, %lld screening rounds (%lld "
-        "sheets); comparison unchanged\n",
+        "sheets, in %s); comparison unchanged\n",
         static_cast<long long>(erased), static_cast<long long>(rounds),
-        static_cast<long long>(sheets[0].as<int64_t>()));
+        static_cast<long long>(sheets[0].as<int64_t>()),
+        absl::FormatDuration(erase_took).c_str());
   }
 
   // The directory, hub usages and visits, and urgent reports of `city`
