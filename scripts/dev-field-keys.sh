@@ -3,7 +3,7 @@
 # missing, and prints the id of the active key:
 #   DIR/<id>.key   32 random bytes in base64 (mode 0600), one per key id
 #   DIR/active     the id new values are encrypted with (--field_key_id)
-# The case and referral services take DIR as --field_keys_dir
+# The screening, case and referral services take DIR as --field_keys_dir
 # (KOSAPO_FIELD_KEYS_DIR) and the id as --field_key_id (KOSAPO_FIELD_KEY_ID);
 # `kubectl create secret generic --from-file=DIR/<id>.key ...` makes the
 # Secret the deployment mounts (deploy/README.md). The services read only

@@ -162,7 +162,7 @@ done < <("${root}/scripts/pg-local.sh" provision "${state}/pg" kosapo \
 tls="${state}/tls"
 "${root}/scripts/dev-ca.sh" "${tls}" >/dev/null
 "${root}/scripts/dev-ca.sh" "${tls}" --service sample >/dev/null
-# Case and referral encrypt notes and other free text at rest.
+# Screening, case and referral encrypt notes and other free text at rest.
 field_key_id="$("${root}/scripts/dev-field-keys.sh" "${state}/field-keys")"
 export KOSAPO_TLS_CA="${tls}/client/cli/ca.crt" \
   KOSAPO_TLS_CERT="${tls}/client/cli/tls.crt" \

@@ -122,14 +122,27 @@ constexpr char kAppendOnlyTrigger[] = "kosapo_append_only";
 // behind the runtime role's privileges, and the only one where a single role
 // both migrates and serves. Its message differs from "permission denied" so
 // that one can tell which wall held.
-// Follows "CREATE OR REPLACE FUNCTION <schema>.kosapo_append_only()".
-constexpr char kAppendOnlyFunctionBody[] = R"sql( RETURNS trigger
-  LANGUAGE plpgsql AS $$
+//
+// One way through, for erasure after a retention period: an UPDATE by the
+// table's owner while kosapo.append_only_erasure is 'on'. A migration turns
+// that on only inside a SECURITY DEFINER function that blanks personal
+// columns (on at its start, off before it returns), so the runtime role gets
+// through only by calling that function: setting the variable itself does
+// not make it the owner. The owner role could set it by hand, but the owner
+// can drop this trigger anyway; what the variable stops is an UPDATE by
+// mistake in a migration or, with a single role, in the service.
+constexpr char kAppendOnlySource[] = R"sql(
 BEGIN
+  IF TG_OP = 'UPDATE'
+     AND current_setting('kosapo.append_only_erasure', true) = 'on'
+     AND current_user = (SELECT pg_get_userbyid(relowner) FROM pg_class
+                          WHERE oid = TG_RELID) THEN
+    RETURN NULL;
+  END IF;
   RAISE EXCEPTION 'table % is append-only: its rows are never changed or deleted',
     TG_TABLE_NAME USING ERRCODE = 'insufficient_privilege';
 END
-$$)sql";
+)sql";
 
 // The append-only tables of `schema`, installing the trigger on those that
 // lack it (only then, so that a start changes no catalog when nothing is new).
@@ -153,12 +166,22 @@ std::vector<std::string> GuardAppendOnlyTables(pqxx::work& tx,
       unguarded.push_back(table);
     }
   }
-  if (unguarded.empty()) {
+  const std::string quoted_schema = tx.quote_name(schema);
+  // Replaced when its text changed too, so schemas guarded by an older
+  // binary get the current rule.
+  const pqxx::result installed = tx.exec_params(
+      "SELECT p.prosrc FROM pg_proc p JOIN pg_namespace n"
+      "  ON n.oid = p.pronamespace"
+      " WHERE n.nspname = $1 AND p.proname = $2",
+      schema, kAppendOnlyTrigger);
+  if (unguarded.empty() && !installed.empty() &&
+      installed[0][0].as<std::string>() == kAppendOnlySource) {
     return tables;
   }
-  const std::string quoted_schema = tx.quote_name(schema);
   tx.exec0(absl::StrCat("CREATE OR REPLACE FUNCTION ", quoted_schema,
-                        ".kosapo_append_only()", kAppendOnlyFunctionBody));
+                        ".kosapo_append_only() RETURNS trigger"
+                        " LANGUAGE plpgsql AS $kosapo$",
+                        kAppendOnlySource, "$kosapo$"));
   for (const std::string& table : unguarded) {
     tx.exec0(absl::StrCat("CREATE TRIGGER ", kAppendOnlyTrigger,
                           " BEFORE UPDATE OR DELETE OR TRUNCATE ON ",
@@ -209,6 +232,35 @@ absl::Status GrantRuntime(pqxx::work& tx, const std::string& schema,
   for (const std::string& table : append_only) {
     tx.exec0(absl::StrCat("REVOKE UPDATE, DELETE ON ", s, ".",
                           tx.quote_name(table), " FROM ", r));
+  }
+  // Functions: EXECUTE on the SECURITY DEFINER ones only (each the one way
+  // to an operation its privileges refuse, such as erasure of history).
+  // A definer function resolving names through the caller's search_path
+  // would run the caller's objects with the owner's rights, so one without
+  // a pinned search_path is not granted.
+  tx.exec0(
+      absl::StrCat("REVOKE ALL ON ALL FUNCTIONS IN SCHEMA ", s, " FROM ", r));
+  for (const pqxx::row& function : tx.exec_params(
+           "SELECT p.proname, pg_get_function_identity_arguments(p.oid),"
+           "       EXISTS (SELECT 1 FROM unnest(p.proconfig) c"
+           "                WHERE c LIKE 'search\\_path=%')"
+           "  FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace"
+           " WHERE n.nspname = $1 AND p.prosecdef"
+           " ORDER BY p.proname",
+           schema)) {
+    const std::string name = function[0].as<std::string>();
+    if (!function[2].as<bool>()) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "SECURITY DEFINER function ", schema, ".", name,
+          " has no SET search_path: pin it (schema, pg_temp) before the "
+          "runtime role may call it"));
+    }
+    const std::string signature = absl::StrCat(
+        s, ".", tx.quote_name(name), "(", function[1].as<std::string>(), ")");
+    // PostgreSQL lets PUBLIC execute every new function.
+    tx.exec0(
+        absl::StrCat("REVOKE ALL ON FUNCTION ", signature, " FROM PUBLIC"));
+    tx.exec0(absl::StrCat("GRANT EXECUTE ON FUNCTION ", signature, " TO ", r));
   }
   return absl::OkStatus();
 }

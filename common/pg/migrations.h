@@ -50,8 +50,12 @@ struct MigrateOptions {
   // migrates, it gets exactly: USAGE on the schema (no CREATE); SELECT,
   // INSERT, UPDATE, DELETE on its tables, but SELECT and INSERT only on
   // append-only ones (IsAppendOnlyTable) and SELECT only on
-  // schema_migrations; USAGE and SELECT on its sequences. Privileges granted
-  // to it in the schema by hand are taken away. Empty: no grants.
+  // schema_migrations; USAGE and SELECT on its sequences; EXECUTE on the
+  // schema's SECURITY DEFINER functions, which PUBLIC loses (each must pin
+  // its search_path, else FAILED_PRECONDITION). Other functions run with
+  // the caller's rights and keep PostgreSQL's default (PUBLIC may call).
+  // Privileges granted to it in the schema by hand are taken away. Empty: no
+  // grants.
   std::string runtime_role;
 };
 
@@ -59,7 +63,11 @@ struct MigrateOptions {
 // trails (`*_audit`) and the versions a correction replaced (`*_history`).
 // The runtime role may only append to them, and a trigger refuses UPDATE,
 // DELETE and TRUNCATE on them from any role (a migration that must rewrite
-// one disables trigger kosapo_append_only around it).
+// one disables trigger kosapo_append_only around it), except an UPDATE by the
+// table's owner with kosapo.append_only_erasure set to 'on': a SECURITY
+// DEFINER function that erases personal data after its retention period
+// turns it on around its own statements
+// (services/screening/migrations/0009).
 bool IsAppendOnlyTable(absl::string_view table);
 
 // Hex SHA-256 of a migration's text, as recorded.

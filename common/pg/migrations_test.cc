@@ -213,6 +213,80 @@ TEST_F(MigrateTest, AppendOnlyTablesTakeInsertsOnly) {
   EXPECT_EQ(CountRows("entry_history"), 1);
 }
 
+// The erasure function of a service's retention: defined by its owner,
+// SECURITY DEFINER, search_path pinned, the erasure setting on around its
+// statement.
+const Migration kEraseFunction{
+    2, "0002_erase.sql",
+    "CREATE FUNCTION blank_history() RETURNS void LANGUAGE plpgsql"
+    " SECURITY DEFINER SET search_path FROM CURRENT AS $$ BEGIN"
+    "  PERFORM set_config('kosapo.append_only_erasure', 'on', true);"
+    "  UPDATE entry_history SET note = '';"
+    "  PERFORM set_config('kosapo.append_only_erasure', 'off', true);"
+    " END $$;"};
+
+TEST_F(MigrateTest, AppendOnlyTablesTakeTheOwnersErasureFunctionOnly) {
+  MigrationSet service = kLedger;
+  service.migrations.push_back(kEraseFunction);
+  ASSERT_THAT(Run({service}, {"kosapo_screening"}), IsOk());
+  EXPECT_EQ(AsRuntime("INSERT INTO entry_history (note) VALUES ('a')"), "");
+
+  // The runtime role may call the function, which blanks the rows.
+  EXPECT_EQ(AsRuntime("SELECT blank_history()"), "");
+  EXPECT_EQ(CountRows("entry_history"), 1);
+  {
+    pqxx::connection admin(SharedPgCluster().AdminUrl());
+    pqxx::nontransaction tx(admin);
+    EXPECT_EQ(tx.exec1("SELECT note FROM " + tx.quote_name(schema_) +
+                       ".entry_history")[0]
+                  .as<std::string>(),
+              "");
+  }
+  // Setting the variable does not make the runtime role the owner; the
+  // owner without it is stopped; with it, only UPDATE goes through.
+  EXPECT_THAT(AsRuntime("SET kosapo.append_only_erasure = 'on';"
+                        "UPDATE entry_history SET note = 'b'"),
+              HasSubstr(kPermissionDenied));
+  EXPECT_THAT(AsOwner("UPDATE entry_history SET note = 'b'"),
+              HasSubstr("is append-only"));
+  EXPECT_THAT(AsOwner("SET kosapo.append_only_erasure = 'on';"
+                      "DELETE FROM entry_history"),
+              HasSubstr("is append-only"));
+  EXPECT_THAT(AsOwner("SET kosapo.append_only_erasure = 'on';"
+                      "TRUNCATE entry_history"),
+              HasSubstr("is append-only"));
+  // Were the runtime role granted UPDATE by hand, the trigger would still
+  // stop it: the setting lets only the owner through.
+  {
+    pqxx::connection admin(SharedPgCluster().AdminUrl());
+    pqxx::nontransaction tx(admin);
+    tx.exec0("GRANT UPDATE ON " + tx.quote_name(schema_) +
+             ".entry_history TO kosapo_screening");
+  }
+  EXPECT_THAT(AsRuntime("SET kosapo.append_only_erasure = 'on';"
+                        "UPDATE entry_history SET note = 'b'"),
+              HasSubstr("is append-only"));
+  EXPECT_EQ(CountRows("entry_history"), 1);
+  // The function's setting ends with its call.
+  EXPECT_THAT(AsOwner("SELECT blank_history();"
+                      "UPDATE entry_history SET note = 'c'"),
+              HasSubstr("is append-only"));
+}
+
+TEST_F(MigrateTest, DefinerFunctionWithoutPinnedSearchPathIsNotGranted) {
+  MigrationSet service = kLedger;
+  service.migrations.push_back(
+      {2, "0002_loose.sql",
+       "CREATE FUNCTION loose() RETURNS void LANGUAGE sql"
+       " SECURITY DEFINER AS $$ SELECT 1 $$;"});
+  EXPECT_THAT(Run({service}, {"kosapo_screening"}),
+              StatusIs(absl::StatusCode::kFailedPrecondition,
+                       HasSubstr(".loose has no SET search_path")));
+  // The grant step granted nothing: the runtime role cannot reach it.
+  EXPECT_THAT(AsRuntime("SELECT " + schema_ + ".loose()"),
+              HasSubstr("permission denied for schema"));
+}
+
 TEST_F(MigrateTest, EveryRunGrantsAgainAndCoversNewTables) {
   MigrationSet service = kLedger;
   const MigrateOptions options{"kosapo_screening"};

@@ -39,12 +39,12 @@ try {
 // The architecture the manifests must express.
 
 const SERVICES = {
-  screening: {
-    port: 50051, metrics: 9451, health: 8451, schema: 'screening',
-    grpc: 'kosapo.screening.v1.ScreeningService', peers: [],
-  },
   // fieldKeys: holds free text about children, encrypted at rest with keys
   // from its Secret kosapo-<service>-field-keys.
+  screening: {
+    port: 50051, metrics: 9451, health: 8451, schema: 'screening',
+    grpc: 'kosapo.screening.v1.ScreeningService', peers: [], fieldKeys: true,
+  },
   case: {
     port: 50052, metrics: 9452, health: 8452, schema: 'cases',
     grpc: 'kosapo.cases.v1.CaseService', peers: ['screening'], fieldKeys: true,

@@ -67,10 +67,13 @@ cp "${work}/keys/jwt-es256.pub" "${work}/secrets/jwt/jwt.pub"
 for service in screening case; do
   cp -r "${work}/ca/service/${service}" "${work}/secrets/tls-${service}"
 done
-# Case's field encryption key, under the id its ConfigMap makes active.
-field_key_id="$(sed -n 's/^KOSAPO_FIELD_KEY_ID=//p' "${source_dir}/deploy/base/case/config.env")"
-mkdir -p "${work}/secrets/field-keys-case"
-openssl rand -base64 32 >"${work}/secrets/field-keys-case/${field_key_id}.key"
+# Each service's field encryption key, under the id its ConfigMap makes
+# active.
+for service in screening case; do
+  field_key_id="$(sed -n 's/^KOSAPO_FIELD_KEY_ID=//p' "${source_dir}/deploy/base/${service}/config.env")"
+  mkdir -p "${work}/secrets/field-keys-${service}"
+  openssl rand -base64 32 >"${work}/secrets/field-keys-${service}/${field_key_id}.key"
+done
 chmod -R a+rX "${work}/secrets"
 # The probes' and this script's client certificate.
 export KOSAPO_TLS_CA="${work}/ca/client/cli/ca.crt" \

@@ -35,6 +35,7 @@
 #include "services/referral/referral_server.h"
 #include "services/reporting/reporting_server.h"
 #include "services/screening/screening_server.h"
+#include "services/screening/store/retention_store.h"
 #include "tools/sample/case_census.h"
 #include "tools/sample/compare.h"
 #include "tools/sample/generator.h"
@@ -196,9 +197,11 @@ class SampleCityTest : public ::testing::Test {
 
   // Retention: every case that ended is erased now, as if its period were
   // over (the case service's own sweep, through its store, with the cutoff
-  // moved to tomorrow). The ward comparison, at the year's end and as of a
-  // day in the year, is the same message before and after, and no ended
-  // case keeps a name.
+  // moved to tomorrow), and so is every screening round whose fiscal year
+  // has ended (the screening sweep's store, with a period of zero). The
+  // ward comparison, at the year's end and as of a day in the year, is the
+  // same message before and after, and no ended case nor erased sheet keeps
+  // a name.
   static void ExpectReportUnchangedByErasure(const sample::WardSpec& spec) {
     const absl::CivilDay mid_year(spec.area_year, 12, 31);
     auto comparison_as_of = [&](std::optional<absl::CivilDay> day) {
@@ -240,16 +243,48 @@ class SampleCityTest : public ::testing::Test {
     EXPECT_EQ(counts[1].as<int64_t>(), 0) << "an ended case kept its name";
     EXPECT_EQ(counts[2].as<int64_t>(), erased);
 
+    pg::PoolOptions screening_options;
+    screening_options.url = SharedPgCluster().ServiceUrl("screening");
+    screening_options.schema = SharedPgCluster().Schema("screening");
+    screening_options.size = 1;
+    pg::Pool screening_pool(screening_options);
+    screening::RetentionStore rounds_retention(screening_pool);
+    int64_t rounds = 0;
+    const absl::Time erase_start = absl::Now();
+    while (true) {
+      absl::StatusOr<std::optional<screening::ErasedRound>> round =
+          rounds_retention.EraseOneRoundEndedBefore(absl::Now());
+      ASSERT_TRUE(round.ok()) << round.status();
+      if (!round->has_value()) {
+        break;
+      }
+      ++rounds;
+    }
+    const absl::Duration erase_took = absl::Now() - erase_start;
+    const pqxx::row sheets = tx.exec1(absl::StrCat(
+        "SELECT count(*) FILTER (WHERE erase_time IS NOT NULL),"
+        "       count(*) FILTER (WHERE erase_time IS NOT NULL"
+        "                          AND pupil_name <> '')"
+        "  FROM ",
+        tx.quote_name(SharedPgCluster().Schema("screening")), ".sheets"));
+    EXPECT_GT(rounds, 0);
+    EXPECT_GT(sheets[0].as<int64_t>(), 0);
+    EXPECT_EQ(sheets[1].as<int64_t>(), 0) << "an erased sheet kept its name";
+
     EXPECT_TRUE(google::protobuf::util::MessageDifferencer::Equals(
         comparison_as_of(std::nullopt), year_end))
         << "the year-end comparison changed after erasing " << erased
-        << " cases";
+        << " cases and " << rounds << " screening rounds";
     EXPECT_TRUE(google::protobuf::util::MessageDifferencer::Equals(
         comparison_as_of(mid_year), in_year))
         << "the comparison as of " << mid_year << " changed after erasing "
         << erased << " cases";
-    std::printf("retention: erased %lld ended cases; comparison unchanged\n",
-                static_cast<long long>(erased));
+    std::printf(
+        "retention: erased %lld ended cases, %lld screening rounds (%lld "
+        "sheets, in %s); comparison unchanged\n",
+        static_cast<long long>(erased), static_cast<long long>(rounds),
+        static_cast<long long>(sheets[0].as<int64_t>()),
+        absl::FormatDuration(erase_took).c_str());
   }
 
   // The directory, hub usages and visits, and urgent reports of `city`

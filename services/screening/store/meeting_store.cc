@@ -6,7 +6,10 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/civil_time.h"
 #include "common/base/proto_time.h"
+#include "common/base/status.h"
+#include "common/crypto/proto_fields.h"
 #include "common/events/outbox.h"
+#include "common/pg/errors.h"
 #include "common/pg/transaction.h"
 #include "kosapo/screening/v1/events.pb.h"
 #include "nlohmann/json.hpp"
@@ -69,7 +72,9 @@ constexpr char kDecisionColumns[] =
     "d.pupil_id, d.meeting_id, d.outcome, d.reason, d.decided_by, d.revision,"
     " m.meeting_date::text AS meeting_date, d.school_code";
 
-v1::Decision DecisionFromRow(const RoundContext& round, const pqxx::row& row) {
+// Throws pg::StatusError when the reason does not open.
+v1::Decision DecisionFromRow(const RoundContext& round, const pqxx::row& row,
+                             const crypto::FieldCipher& cipher) {
   v1::Decision decision;
   const std::string school = row["school_code"].as<std::string>();
   decision.set_pupil_id(row["pupil_id"].as<std::string>());
@@ -77,7 +82,9 @@ v1::Decision DecisionFromRow(const RoundContext& round, const pqxx::row& row) {
   decision.set_meeting(
       MeetingName(round, school, row["meeting_id"].as<int64_t>()));
   decision.set_outcome(OutcomeFromDb(row["outcome"].as<std::string>()));
-  decision.set_reason(row["reason"].as<std::string>());
+  decision.set_reason(pg::ValueOrThrow(
+      cipher.Open(row["reason"].as<std::string>(),
+                  DecisionReasonContext(round, school, decision.pupil_id()))));
   decision.set_decided_by(row["decided_by"].as<std::string>());
   decision.set_revision(row["revision"].as<int>());
   *decision.mutable_decision_date() =
@@ -98,8 +105,10 @@ constexpr char kExtractionSelect[] =
     "   AND sc.code = s.school_code"
     " WHERE d.round_id = $1 AND d.outcome = 'extract'";
 
+// Throws pg::StatusError when the reason does not open.
 v1::Extraction ExtractionFromRow(const RoundContext& round,
-                                 const pqxx::row& row) {
+                                 const pqxx::row& row,
+                                 const crypto::FieldCipher& cipher) {
   v1::Extraction extraction;
   extraction.set_school_code(row["school_code"].as<std::string>());
   extraction.set_area_code(row["area_code"].as<std::string>());
@@ -109,12 +118,17 @@ v1::Extraction ExtractionFromRow(const RoundContext& round,
   extraction.set_grade(row["grade"].as<int>());
   extraction.set_pupil_name(row["pupil_name"].as<std::string>());
   extraction.set_pupil_kana(row["pupil_kana"].as<std::string>());
-  *extraction.mutable_birth_date() =
-      DateFromSql(row["birth_date"].as<std::string>());
+  if (!row["birth_date"].is_null()) {  // NULL once erased
+    *extraction.mutable_birth_date() =
+        DateFromSql(row["birth_date"].as<std::string>());
+  }
   extraction.set_sex(SexFromDb(row["sex"].as<std::string>()));
   *extraction.mutable_decision_date() =
       DateFromSql(row["meeting_date"].as<std::string>());
-  extraction.set_reason(row["reason"].as<std::string>());
+  extraction.set_reason(pg::ValueOrThrow(
+      cipher.Open(row["reason"].as<std::string>(),
+                  DecisionReasonContext(round, extraction.school_code(),
+                                        extraction.pupil_id()))));
   for (const auto& trigger :
        nlohmann::json::parse(row["triggered"].as<std::string>())) {
     v1::TriggeredItem* item = extraction.add_triggered();
@@ -137,6 +151,13 @@ std::string DecisionName(const RoundContext& round, absl::string_view school,
                          absl::string_view pupil_id) {
   return absl::StrCat(RoundName(round.municipality, round.round_id),
                       "/schools/", school, "/decisions/", pupil_id);
+}
+
+std::string DecisionReasonContext(const RoundContext& round,
+                                  absl::string_view school,
+                                  absl::string_view pupil_id) {
+  return crypto::FieldContext("screening.decisions.reason",
+                              DecisionName(round, school, pupil_id));
 }
 
 absl::StatusOr<v1::Meeting> MeetingStore::RecordMeeting(
@@ -195,9 +216,24 @@ absl::StatusOr<DecisionResult> MeetingStore::RecordDecision(
   const std::string pupil(pupil_id);
   const server::Caller& actor = who.caller;
   const std::string outcome_text(OutcomeToDb(outcome));
+  KOSAPO_ASSIGN_OR_RETURN(
+      const std::string sealed_reason,
+      cipher_.Seal(reason,
+                   DecisionReasonContext(round, meeting.school_code, pupil)));
   return pg::InTransaction(
       pool_, "record decision",
       [&](pqxx::work& tx) -> absl::StatusOr<DecisionResult> {
+        // FOR SHARE: the retention sweep, which locks the round to erase
+        // it, waits for this decision or is seen by it.
+        if (tx.exec_params1("SELECT erase_time IS NOT NULL FROM rounds"
+                            " WHERE id = $1 FOR SHARE",
+                            round.round_id)[0]
+                .as<bool>()) {
+          return absl::FailedPreconditionError(absl::StrCat(
+              RoundName(round.municipality, round.round_id),
+              " was erased after its retention period: it takes no more "
+              "decisions"));
+        }
         if (tx.exec_params("SELECT 1 FROM sheets WHERE round_id = $1"
                            " AND school_code = $2 AND pupil_id = $3",
                            round.round_id, meeting.school_code, pupil)
@@ -223,13 +259,20 @@ absl::StatusOr<DecisionResult> MeetingStore::RecordDecision(
         bool was_extracted = false;
         if (!previous.empty()) {
           was_extracted = previous[0][1].as<std::string>() == "extract";
+          // Sealed values differ on every write: compare the texts.
+          KOSAPO_ASSIGN_OR_RETURN(
+              const std::string previous_reason,
+              cipher_.Open(
+                  previous[0][2].as<std::string>(),
+                  DecisionReasonContext(round, meeting.school_code, pupil)));
           if (previous[0][0].as<int64_t>() == meeting.id &&
               previous[0][1].as<std::string>() == outcome_text &&
-              previous[0][2].as<std::string>() == reason) {
+              previous_reason == reason) {
             return DecisionResult{
                 DecisionFromRow(round,
                                 tx.exec_params1(select, round.round_id,
-                                                meeting.school_code, pupil)),
+                                                meeting.school_code, pupil),
+                                cipher_),
                 false};
           }
           tx.exec_params0(
@@ -251,10 +294,12 @@ absl::StatusOr<DecisionResult> MeetingStore::RecordDecision(
             "   reason = EXCLUDED.reason, decided_by = EXCLUDED.decided_by,"
             "   revision = decisions.revision + 1, update_time = now()",
             round.round_id, meeting.school_code, pupil, meeting.id,
-            outcome_text, std::string(reason), actor.subject);
+            outcome_text, sealed_reason, actor.subject);
         DecisionResult result{
-            DecisionFromRow(round, tx.exec_params1(select, round.round_id,
-                                                   meeting.school_code, pupil)),
+            DecisionFromRow(round,
+                            tx.exec_params1(select, round.round_id,
+                                            meeting.school_code, pupil),
+                            cipher_),
             true};
         const bool extracted = outcome == v1::DECISION_OUTCOME_EXTRACT;
         const std::string extraction_id =
@@ -266,7 +311,11 @@ absl::StatusOr<DecisionResult> MeetingStore::RecordDecision(
               tx.exec_params1(
                   absl::StrCat(kExtractionSelect,
                                " AND d.school_code = $2 AND d.pupil_id = $3"),
-                  round.round_id, meeting.school_code, pupil));
+                  round.round_id, meeting.school_code, pupil),
+              cipher_);
+          // The reason stays sealed in this schema: no consumer needs it,
+          // and the outbox would keep it in plain text.
+          event.mutable_extraction()->clear_reason();
           event.set_municipality_code(round.municipality);
           event.set_fiscal_year(round.fiscal_year);
           event.set_round(RoundName(round.municipality, round.round_id));
@@ -298,7 +347,7 @@ absl::StatusOr<std::vector<v1::Decision>> MeetingStore::ListDecisions(
                               " WHERE d.round_id = $1 AND d.school_code = $2"
                               " ORDER BY d.pupil_id"),
                  round.round_id, std::string(school_code))) {
-          out.push_back(DecisionFromRow(round, row));
+          out.push_back(DecisionFromRow(round, row, cipher_));
         }
         std::vector<PupilKey> pupils;
         for (const v1::Decision& decision : out) {
@@ -323,7 +372,7 @@ absl::StatusOr<std::vector<v1::Extraction>> MeetingStore::ListExtractions(
                                          " AND sc.area_code = $2"
                                          " ORDER BY d.school_code, d.pupil_id"),
                             round.round_id, std::string(area_code))) {
-          out.push_back(ExtractionFromRow(round, row));
+          out.push_back(ExtractionFromRow(round, row, cipher_));
         }
         std::vector<PupilKey> pupils;
         for (const v1::Extraction& extraction : out) {

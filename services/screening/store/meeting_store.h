@@ -9,6 +9,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "common/crypto/field_cipher.h"
 #include "common/pg/pool.h"
 #include "kosapo/screening/v1/screening.pb.h"
 #include "services/screening/store/audit_store.h"
@@ -28,9 +29,13 @@ struct DecisionResult {
   bool changed = false;
 };
 
+// A decision's reason is stored sealed with `cipher` (DecisionReasonContext),
+// in decisions and in the decision_history rows it is copied to; a reason
+// stored before encryption was configured reads as it is.
 class MeetingStore {
  public:
-  explicit MeetingStore(pg::Pool& pool) : pool_(pool) {}
+  MeetingStore(pg::Pool& pool, const crypto::FieldCipher& cipher)
+      : pool_(pool), cipher_(cipher) {}
 
   // Records the meeting, or returns the one recorded earlier with the same
   // request id.
@@ -43,7 +48,8 @@ class MeetingStore {
                                         absl::string_view school_code,
                                         int64_t meeting_id);
   // Records the decision as `who`'s (decided_by). FAILED_PRECONDITION when
-  // the pupil has no sheet in the round.
+  // the pupil has no sheet in the round or the round was erased after its
+  // retention period.
   absl::StatusOr<DecisionResult> RecordDecision(const RoundContext& round,
                                                 const MeetingRef& meeting,
                                                 absl::string_view pupil_id,
@@ -61,12 +67,18 @@ class MeetingStore {
 
  private:
   pg::Pool& pool_;
+  const crypto::FieldCipher& cipher_;
 };
 
 std::string MeetingName(const RoundContext& round, absl::string_view school,
                         int64_t id);
 std::string DecisionName(const RoundContext& round, absl::string_view school,
                          absl::string_view pupil_id);
+// The associated data of a decision's sealed reason: the column and the
+// decision (round, school, pupil).
+std::string DecisionReasonContext(const RoundContext& round,
+                                  absl::string_view school,
+                                  absl::string_view pupil_id);
 
 }  // namespace kosapo::screening
 

@@ -8,6 +8,9 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/base/proto_time.h"
+#include "common/base/status.h"
+#include "common/crypto/proto_fields.h"
+#include "common/pg/errors.h"
 #include "common/pg/transaction.h"
 #include "common/types/api_types.h"
 #include "nlohmann/json.hpp"
@@ -84,6 +87,7 @@ bool AnyStored(pqxx::work& tx, const RoundContext& round,
 // in between.
 bool InsertAllNew(pqxx::work& tx, const RoundContext& round,
                   const std::vector<SheetWrite>& batch,
+                  const std::vector<std::string>& notes,
                   const std::string& filled_by) {
   if (AnyStored(tx, round, batch)) {
     return false;
@@ -97,13 +101,14 @@ bool InsertAllNew(pqxx::work& tx, const RoundContext& round,
                                  "pupil_name", "pupil_kana", "birth_date",
                                  "sex", "answers", "note", "score", "triggered",
                                  "candidate", "content_hash", "filled_by"});
-    for (const SheetWrite& write : batch) {
+    for (size_t i = 0; i < batch.size(); ++i) {
+      const SheetWrite& write = batch[i];
       const v1::Sheet& sheet = write.sheet;
       copy << std::forward_as_tuple(
           round.round_id, round.municipality, sheet.school_code(),
           sheet.pupil_id(), sheet.grade(), sheet.class_name(),
           sheet.pupil_name(), sheet.pupil_kana(), DateToSql(sheet.birth_date()),
-          std::string(SexToDb(sheet.sex())), write.answers_json, sheet.note(),
+          std::string(SexToDb(sheet.sex())), write.answers_json, notes[i],
           write.score.total, write.triggered_json, write.score.candidate,
           write.fingerprint, filled_by);
     }
@@ -119,9 +124,12 @@ constexpr char kSheetColumns[] =
     "school_code, pupil_id, grade, class_name, pupil_name, pupil_kana,"
     " birth_date::text AS birth_date, sex, answers::text AS answers, note,"
     " score, triggered::text AS triggered, candidate, revision, filled_by,"
-    " (extract(epoch FROM update_time) * 1000000)::bigint AS update_us";
+    " (extract(epoch FROM update_time) * 1000000)::bigint AS update_us,"
+    " (extract(epoch FROM erase_time) * 1000000)::bigint AS erase_us";
 
-v1::Sheet SheetFromRow(const RoundContext& round, const pqxx::row& row) {
+// Throws pg::StatusError when the note does not open.
+v1::Sheet SheetFromRow(const RoundContext& round, const pqxx::row& row,
+                       const crypto::FieldCipher& cipher) {
   v1::Sheet sheet;
   sheet.set_school_code(row["school_code"].as<std::string>());
   sheet.set_pupil_id(row["pupil_id"].as<std::string>());
@@ -131,8 +139,10 @@ v1::Sheet SheetFromRow(const RoundContext& round, const pqxx::row& row) {
   sheet.set_class_name(row["class_name"].as<std::string>());
   sheet.set_pupil_name(row["pupil_name"].as<std::string>());
   sheet.set_pupil_kana(row["pupil_kana"].as<std::string>());
-  *sheet.mutable_birth_date() =
-      DateFromSql(row["birth_date"].as<std::string>());
+  if (!row["birth_date"].is_null()) {  // NULL once erased
+    *sheet.mutable_birth_date() =
+        DateFromSql(row["birth_date"].as<std::string>());
+  }
   sheet.set_sex(SexFromDb(row["sex"].as<std::string>()));
   for (const auto& answer :
        nlohmann::json::parse(row["answers"].as<std::string>())) {
@@ -144,12 +154,19 @@ v1::Sheet SheetFromRow(const RoundContext& round, const pqxx::row& row) {
       out->set_level(answer.at("value").get<int>());
     }
   }
-  sheet.set_note(row["note"].as<std::string>());
+  sheet.set_note(pg::ValueOrThrow(
+      cipher.Open(row["note"].as<std::string>(),
+                  SheetNoteContext(round.municipality, round.round_id,
+                                   sheet.school_code(), sheet.pupil_id()))));
   FillScore(row, sheet.mutable_score());
   sheet.set_revision(row["revision"].as<int>());
   sheet.set_filled_by(row["filled_by"].as<std::string>());
   SetTimestampMicros(row["update_us"].as<int64_t>(),
                      sheet.mutable_update_time());
+  if (!row["erase_us"].is_null()) {
+    SetTimestampMicros(row["erase_us"].as<int64_t>(),
+                       sheet.mutable_erase_time());
+  }
   return sheet;
 }
 
@@ -173,6 +190,14 @@ std::string SheetName(absl::string_view municipality, int64_t round_id,
                       absl::string_view pupil_id) {
   return absl::StrCat(RoundName(municipality, round_id), "/schools/",
                       school_code, "/sheets/", pupil_id);
+}
+
+std::string SheetNoteContext(absl::string_view municipality, int64_t round_id,
+                             absl::string_view school_code,
+                             absl::string_view pupil_id) {
+  return crypto::FieldContext(
+      "screening.sheets.note",
+      SheetName(municipality, round_id, school_code, pupil_id));
 }
 
 absl::StatusOr<RoundContext> SheetStore::LoadRound(
@@ -215,15 +240,36 @@ absl::StatusOr<std::vector<v1::RowOutcome>> SheetStore::UpsertBatch(
     const RoundContext& round, const std::vector<SheetWrite>& batch,
     absl::CivilDay today, const Accessor& who) {
   const std::string& filled_by = who.caller.subject;
+  std::vector<std::string> notes;
+  notes.reserve(batch.size());
+  for (const SheetWrite& write : batch) {
+    KOSAPO_ASSIGN_OR_RETURN(
+        std::string sealed,
+        cipher_.Seal(write.sheet.note(),
+                     SheetNoteContext(round.municipality, round.round_id,
+                                      write.sheet.school_code(),
+                                      write.sheet.pupil_id())));
+    notes.push_back(std::move(sealed));
+  }
   return pg::InTransaction(
       pool_, "upsert sheets",
       [&](pqxx::work& tx) -> absl::StatusOr<std::vector<v1::RowOutcome>> {
         // FOR SHARE: a concurrent CloseRound waits for this batch, and a
         // batch after the close sees it.
         const pqxx::row state = tx.exec_params1(
-            "SELECT closed, open_date::text, close_date::text, kind"
+            "SELECT closed, open_date::text, close_date::text, kind,"
+            "       erase_time IS NOT NULL"
             "  FROM rounds WHERE id = $1 FOR SHARE",
             round.round_id);
+        // Checked first: a retried intake must not bring back what the
+        // erasure removed, even into a past-record round that still takes
+        // sheets after its dates.
+        if (state[4].as<bool>()) {
+          return absl::FailedPreconditionError(absl::StrCat(
+              RoundName(round.municipality, round.round_id),
+              " was erased after its retention period: its sheets take no "
+              "more writes"));
+        }
         if (absl::Status accepts = CheckAcceptsSheets(
                 RoundWindowFromRow(state), today,
                 RoundName(round.municipality, round.round_id));
@@ -240,7 +286,7 @@ absl::StatusOr<std::vector<v1::RowOutcome>> SheetStore::UpsertBatch(
           AuditBatch(tx, ScopeOf(round), RecordKind::kSheet, pupils, who,
                      "write");
         }
-        if (InsertAllNew(tx, round, batch, filled_by)) {
+        if (InsertAllNew(tx, round, batch, notes, filled_by)) {
           return std::vector<v1::RowOutcome>(batch.size(),
                                              v1::ROW_OUTCOME_ACCEPTED);
         }
@@ -258,16 +304,16 @@ absl::StatusOr<std::vector<v1::RowOutcome>> SheetStore::UpsertBatch(
                   "row_no", "school_code", "pupil_id", "grade", "class_name",
                   "pupil_name", "pupil_kana", "birth_date", "sex", "answers",
                   "note", "score", "triggered", "candidate", "content_hash"});
-          int row_no = 0;
-          for (const SheetWrite& write : batch) {
+          for (size_t i = 0; i < batch.size(); ++i) {
+            const SheetWrite& write = batch[i];
             const v1::Sheet& sheet = write.sheet;
             staging << std::forward_as_tuple(
-                row_no++, sheet.school_code(), sheet.pupil_id(), sheet.grade(),
-                sheet.class_name(), sheet.pupil_name(), sheet.pupil_kana(),
-                DateToSql(sheet.birth_date()),
-                std::string(SexToDb(sheet.sex())), write.answers_json,
-                sheet.note(), write.score.total, write.triggered_json,
-                write.score.candidate, write.fingerprint);
+                static_cast<int>(i), sheet.school_code(), sheet.pupil_id(),
+                sheet.grade(), sheet.class_name(), sheet.pupil_name(),
+                sheet.pupil_kana(), DateToSql(sheet.birth_date()),
+                std::string(SexToDb(sheet.sex())), write.answers_json, notes[i],
+                write.score.total, write.triggered_json, write.score.candidate,
+                write.fingerprint);
           }
           staging.complete();
         }
@@ -334,7 +380,7 @@ absl::StatusOr<v1::Sheet> SheetStore::Get(const RoundContext& round,
         AuditEach(tx, ScopeOf(round), RecordKind::kSheet,
                   {PupilKey{std::string(school_code), std::string(pupil_id)}},
                   who, "read");
-        return SheetFromRow(round, rows[0]);
+        return SheetFromRow(round, rows[0], cipher_);
       });
 }
 
@@ -352,7 +398,7 @@ absl::StatusOr<SheetPage> SheetStore::List(const RoundContext& round,
                               " ORDER BY pupil_id LIMIT $4"),
                  round.round_id, std::string(school_code),
                  std::string(after_pupil_id), limit + 1)) {
-          page.sheets.push_back(SheetFromRow(round, row));
+          page.sheets.push_back(SheetFromRow(round, row, cipher_));
         }
         if (static_cast<int>(page.sheets.size()) > limit) {
           page.sheets.pop_back();  // only told whether more follow

@@ -12,6 +12,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/civil_time.h"
+#include "common/crypto/field_cipher.h"
 #include "common/pg/pool.h"
 #include "kosapo/screening/v1/screening.pb.h"
 #include "services/screening/domain/scoring.h"
@@ -46,9 +47,13 @@ struct SheetPage {
   bool more = false;  // sheets follow the page
 };
 
+// The note is stored sealed with `cipher` (crypto/field_cipher.h), for the
+// sheet's place (SheetNoteContext); a note stored before encryption was
+// configured reads as it is.
 class SheetStore {
  public:
-  explicit SheetStore(pg::Pool& pool) : pool_(pool) {}
+  SheetStore(pg::Pool& pool, const crypto::FieldCipher& cipher)
+      : pool_(pool), cipher_(cipher) {}
 
   // The round, its template and the municipality's schools. NOT_FOUND for
   // an unknown round.
@@ -58,12 +63,14 @@ class SheetStore {
   // Stores a batch (distinct school + pupil ids) in one transaction, with
   // one audit row per school of the batch (filled_by is `who`); for each
   // sheet, ACCEPTED or UNCHANGED. FAILED_PRECONDITION, with nothing stored,
-  // when the round is closed or `today` is outside its dates.
+  // when the round is closed, `today` is outside its dates, or the round
+  // was erased after its retention period.
   absl::StatusOr<std::vector<v1::RowOutcome>> UpsertBatch(
       const RoundContext& round, const std::vector<SheetWrite>& batch,
       absl::CivilDay today, const Accessor& who);
 
-  // The sheet, read by `who`.
+  // The sheet, read by `who`; an erased one without its personal fields and
+  // with erase_time.
   absl::StatusOr<v1::Sheet> Get(const RoundContext& round,
                                 absl::string_view school_code,
                                 absl::string_view pupil_id,
@@ -84,11 +91,20 @@ class SheetStore {
 
  private:
   pg::Pool& pool_;
+  const crypto::FieldCipher& cipher_;
 };
 
 std::string SheetName(absl::string_view municipality, int64_t round_id,
                       absl::string_view school_code,
                       absl::string_view pupil_id);
+
+// The associated data of a sheet's sealed note: the column and the sheet
+// (round, school, pupil), so a note copied to another pupil does not open.
+// sheet_history keeps the sealed value of the version it holds, which opens
+// with the same context.
+std::string SheetNoteContext(absl::string_view municipality, int64_t round_id,
+                             absl::string_view school_code,
+                             absl::string_view pupil_id);
 
 }  // namespace kosapo::screening
 

@@ -32,7 +32,8 @@ absl::StatusOr<StoredTemplate> TemplateFromRow(const pqxx::row& row) {
 constexpr char kRoundColumns[] =
     "id, fiscal_year, title, template_key, template_version,"
     " open_date::text, close_date::text, closed,"
-    " (extract(epoch FROM create_time) * 1000000)::bigint, kind";
+    " (extract(epoch FROM create_time) * 1000000)::bigint, kind,"
+    " (extract(epoch FROM erase_time) * 1000000)::bigint";
 
 v1::Round RoundFromRow(absl::string_view municipality, const pqxx::row& row) {
   v1::Round round;
@@ -46,6 +47,9 @@ v1::Round RoundFromRow(absl::string_view municipality, const pqxx::row& row) {
                                     : v1::ROUND_STATE_OPEN);
   SetTimestampMicros(row[8].as<int64_t>(), round.mutable_create_time());
   round.set_kind(RoundKindFromDb(row[9].as<std::string>()));
+  if (!row[10].is_null()) {
+    SetTimestampMicros(row[10].as<int64_t>(), round.mutable_erase_time());
+  }
   return round;
 }
 
