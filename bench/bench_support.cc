@@ -1,5 +1,7 @@
 #include "bench/bench_support.h"
 
+#include <grpcpp/create_channel.h>
+#include <grpcpp/support/channel_arguments.h>
 #include <sys/utsname.h>
 #include <unistd.h>
 
@@ -18,9 +20,16 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
-#include "common/crypto/field_cipher.h"
+#include "common/tls/tls.h"
 
 namespace kosapo::bench {
+namespace {
+
+// The benchmark's own identity: client "bench" for users' calls, service
+// "bench" for the feeds, and the baseline echo server's certificate.
+constexpr char kIdentity[] = "bench";
+
+}  // namespace
 
 void Check(bool ok, const std::string& what) {
   if (!ok) {
@@ -203,13 +212,22 @@ absl::StatusOr<std::unique_ptr<Suite>> Suite::Create(
       !written.ok()) {
     return written;
   }
-  if (absl::Status written =
-          crypto::WriteRandomKeyFile(suite->work_dir_ + "/field-keys", "bench");
-      !written.ok()) {
-    return written;
+  auto pki = testing::TestPki::InDir(suite->work_dir_ + "/pki");
+  if (!pki.ok()) {
+    return pki.status();
   }
-  std::ofstream(suite->work_dir_ + "/service.token")
-      << suite->tokens_->Sign(auth::Role::kService, "service:bench");
+  suite->pki_ = std::make_unique<testing::TestPki>(*std::move(pki));
+  for (absl::Status issued : {suite->pki_->IssueService(kIdentity),
+                              suite->pki_->IssueClient(kIdentity)}) {
+    if (!issued.ok()) {
+      return issued;
+    }
+  }
+  auto field_key_id = testing::DevFieldKeys(suite->work_dir_ + "/field-keys");
+  if (!field_key_id.ok()) {
+    return field_key_id.status();
+  }
+  suite->field_key_id_ = *std::move(field_key_id);
   return suite;
 }
 
@@ -231,12 +249,11 @@ absl::StatusOr<int> Suite::Start(const std::string& name,
       {"KOSAPO_DB_URL", cluster_->ServiceUrl(name)},
       {"KOSAPO_DB_MIGRATION_URL", cluster_->OwnerUrl(name)},
       {"KOSAPO_JWT_PUBLIC_KEY_FILE", work_dir_ + "/jwt.pub"},
-      {"KOSAPO_PEER_TOKEN_FILE", work_dir_ + "/service.token"},
+      {"KOSAPO_TLS_CERT_FILE", pki_->Service(name).cert_file},
+      {"KOSAPO_TLS_KEY_FILE", pki_->Service(name).key_file},
+      {"KOSAPO_TLS_CA_FILE", pki_->ca_file()},
       {"KOSAPO_FIELD_KEYS_DIR", work_dir_ + "/field-keys"},
-      {"KOSAPO_FIELD_KEY_ID", "bench"},
-      // Faults and load, not transport, are under test here: plaintext
-      // with peer tokens (services_e2e_test covers mutual TLS).
-      {"KOSAPO_INSECURE_PLAINTEXT", "true"},
+      {"KOSAPO_FIELD_KEY_ID", field_key_id_},
       {"KOSAPO_HEALTH_PORT", "0"},
       {"KOSAPO_DRAIN_DELAY", "0s"},
       {"KOSAPO_SCREENING_ADDRESS", "127.0.0.1:1"},
@@ -296,6 +313,22 @@ std::string Suite::Postmortem() const {
 
 std::string Suite::address(const std::string& name) const {
   return absl::StrCat("127.0.0.1:", ports_.at(name));
+}
+
+std::shared_ptr<grpc::Channel> Suite::OwnChannel(const std::string& address,
+                                                 bool as_service) const {
+  grpc::ChannelArguments args;
+  args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
+  return grpc::CreateCustomChannel(
+      address,
+      tls::ChannelCredentials(as_service ? pki_->Service(kIdentity)
+                                         : pki_->Client(kIdentity)),
+      args);
+}
+
+std::shared_ptr<grpc::ServerCredentials> Suite::BaselineServerCredentials()
+    const {
+  return tls::ServerCredentials(pki_->Service(kIdentity));
 }
 
 }  // namespace kosapo::bench

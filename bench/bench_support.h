@@ -5,6 +5,8 @@
 #ifndef KOSAPO_BENCH_BENCH_SUPPORT_H_
 #define KOSAPO_BENCH_BENCH_SUPPORT_H_
 
+#include <grpcpp/channel.h>
+#include <grpcpp/security/server_credentials.h>
 #include <sys/types.h>
 
 #include <cstdint>
@@ -17,6 +19,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "common/testing/pg_cluster.h"
+#include "common/testing/test_pki.h"
 #include "common/testing/test_tokens.h"
 #include "tests/e2e/service_process.h"
 
@@ -82,7 +85,10 @@ struct ServiceBinary {
 };
 const ServiceBinary& Binary(const std::string& name);
 
-// A throwaway cluster, a key pair and service processes started on it.
+// A throwaway cluster, a key pair and service processes started on it, as
+// deployed: mutual TLS with certificates of the development CA
+// (scripts/dev-ca.sh), field-encryption keys from scripts/dev-field-keys.sh,
+// no peer tokens. The benchmark's callers present certificates too.
 class Suite {
  public:
   // `services` are the services that get a role and schema.
@@ -97,6 +103,18 @@ class Suite {
 
   testing::PgCluster& cluster() { return *cluster_; }
   const testing::TestTokens& tokens() const { return *tokens_; }
+  // The services' field-encryption key id (in work_dir()/field-keys).
+  const std::string& field_key_id() const { return field_key_id_; }
+
+  // A channel on a connection of its own (not shared with other callers'
+  // channels) to `address`, as client "bench" (calls carry a user's token)
+  // or, with `as_service`, as service "bench" (a service token naming
+  // "service:bench", for the feeds).
+  std::shared_ptr<grpc::Channel> OwnChannel(const std::string& address,
+                                            bool as_service = false) const;
+  // Server credentials as the services have them (mutual TLS, client
+  // certificates of the same CA required), for a baseline server.
+  std::shared_ptr<grpc::ServerCredentials> BaselineServerCredentials() const;
   int port(const std::string& name) const { return ports_.at(name); }
   pid_t pid(const std::string& name) const;
   std::string address(const std::string& name) const;
@@ -112,6 +130,8 @@ class Suite {
 
   std::unique_ptr<testing::PgCluster> cluster_;
   std::unique_ptr<testing::TestTokens> tokens_;
+  std::unique_ptr<testing::TestPki> pki_;
+  std::string field_key_id_;
   std::string work_dir_;
   std::map<std::string, int> ports_;
   std::map<std::string, std::unique_ptr<testing::ServiceProcess>> processes_;

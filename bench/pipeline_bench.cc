@@ -16,8 +16,6 @@
 //
 //   pipeline_bench [--extractions=300] [--rate=20] [--callers=8] [--out=FILE]
 #include <grpcpp/client_context.h>
-#include <grpcpp/create_channel.h>
-#include <grpcpp/security/credentials.h>
 
 #include <atomic>
 #include <chrono>
@@ -55,13 +53,6 @@ constexpr char kCity[] = "27100";
 constexpr char kArea[] = "27127";
 constexpr char kSchool[] = "E1";
 const char* const kServices[] = {"screening", "case", "referral", "reporting"};
-
-std::shared_ptr<grpc::Channel> OwnChannel(const std::string& address) {
-  grpc::ChannelArguments args;
-  args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
-  return grpc::CreateCustomChannel(address, grpc::InsecureChannelCredentials(),
-                                   args);
-}
 
 class Tokens {
  public:
@@ -307,7 +298,7 @@ int main(int argc, char** argv) {
   }
   const Tokens tokens((*suite)->tokens());
   auto screening = sv1::ScreeningService::NewStub(
-      OwnChannel((*suite)->address("screening")));
+      (*suite)->OwnChannel((*suite)->address("screening")));
   const std::string meeting =
       SeedScreening(*screening, tokens, 2 * extractions);
 
@@ -316,7 +307,8 @@ int main(int argc, char** argv) {
   // The case feed, as it commits.
   grpc::ClientContext watch_context;
   tokens.As(watch_context, Role::kService);
-  auto feed = ev1::EventFeed::NewStub(OwnChannel((*suite)->address("case")));
+  auto feed = ev1::EventFeed::NewStub(
+      (*suite)->OwnChannel((*suite)->address("case"), /*as_service=*/true));
   ev1::WatchEventsRequest watch_request;
   auto watch = feed->WatchEvents(&watch_context, watch_request);
   std::thread watcher([&] {
@@ -336,7 +328,7 @@ int main(int argc, char** argv) {
   // How far reporting has applied the case feed, every 2 ms.
   std::thread poller([&] {
     auto stub = pv1::ReportingService::NewStub(
-        OwnChannel((*suite)->address("reporting")));
+        (*suite)->OwnChannel((*suite)->address("reporting")));
     while (!stop) {
       grpc::ClientContext context;
       tokens.As(context, Role::kAnalyst);
@@ -415,8 +407,8 @@ int main(int argc, char** argv) {
   std::vector<std::thread> load;
   for (int c = 0; c < callers; ++c) {
     load.emplace_back([&, c] {
-      auto stub =
-          cv1::CaseService::NewStub(OwnChannel((*suite)->address("case")));
+      auto stub = cv1::CaseService::NewStub(
+          (*suite)->OwnChannel((*suite)->address("case")));
       for (int64_t i = 0; loading; ++i) {
         const std::string& name = cases[(c * 31 + i) % cases.size()];
         grpc::ClientContext context;
@@ -442,7 +434,7 @@ int main(int argc, char** argv) {
   }
   load.emplace_back([&] {
     auto stub = pv1::ReportingService::NewStub(
-        OwnChannel((*suite)->address("reporting")));
+        (*suite)->OwnChannel((*suite)->address("reporting")));
     const int year =
         kosapo::FiscalYearOf(*kosapo::DayIn(absl::Now(), "Asia/Tokyo"));
     while (loading) {
@@ -459,7 +451,7 @@ int main(int argc, char** argv) {
   for (int c = 0; c < 2; ++c) {
     load.emplace_back([&] {
       auto stub = rv1::ReferralService::NewStub(
-          OwnChannel((*suite)->address("referral")));
+          (*suite)->OwnChannel((*suite)->address("referral")));
       while (loading) {
         grpc::ClientContext context;
         tokens.As(context, Role::kWardOfficer);

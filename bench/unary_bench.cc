@@ -2,7 +2,8 @@
 // run: a typical read (GetCase) and a typical write (RecordContact, an
 // outreach visit logged), each with 1, 8 and 32 concurrent callers, against
 // (a) a minimal gRPC echo server built from the same packages (sync server,
-// no interceptor, a payload the size of a case) and (b) a one-row INSERT
+// no interceptor, a payload the size of a case, mutual TLS as the service
+// has) and (b) a one-row INSERT
 // transaction on the same PostgreSQL. The case service runs as its real
 // binary in its own process; every caller has its own connection and
 // token, as separate staff would. Prints calls/s, p50 and p99 and the
@@ -16,8 +17,6 @@
 //               [--case_env=KEY=VALUE,...] [--hold=0] (seconds to wait before
 //               the loads, e.g. to attach perf to the case service: its pid is
 //               printed)
-#include <grpcpp/create_channel.h>
-#include <grpcpp/security/credentials.h>
 #include <grpcpp/security/server_credentials.h>
 #include <grpcpp/server.h>
 #include <grpcpp/server_builder.h>
@@ -66,14 +65,6 @@ class EchoServiceImpl final : public kosapo::bench::v1::EchoService::Service {
     return grpc::Status::OK;
   }
 };
-
-// A channel of its own (not shared with other callers' channels).
-std::shared_ptr<grpc::Channel> OwnChannel(const std::string& address) {
-  grpc::ChannelArguments args;
-  args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
-  return grpc::CreateCustomChannel(address, grpc::InsecureChannelCredentials(),
-                                   args);
-}
 
 std::string Officer(const kosapo::testing::TestTokens& tokens, int caller) {
   kosapo::auth::Principal principal;
@@ -139,7 +130,7 @@ int main(int argc, char** argv) {
   std::vector<std::string> cases;
   std::string sample_case;
   {
-    auto stub = v1::CaseService::NewStub(OwnChannel(case_address));
+    auto stub = v1::CaseService::NewStub((*suite)->OwnChannel(case_address));
     const absl::CivilDay today = *kosapo::DayIn(absl::Now(), "Asia/Tokyo");
     const std::string token = Officer(tokens, 0);
     for (int i = 0; i < case_count; ++i) {
@@ -169,11 +160,13 @@ int main(int argc, char** argv) {
   const double idle_mib = kosapo::bench::ResidentMiB((*suite)->pid("case"));
 
   // Baseline (a): the echo server, in this process, with a payload the size
-  // of a case as GetCase returns it.
+  // of a case as GetCase returns it, over mutual TLS like the case service
+  // (each caller's connection makes its own handshake), so the ratio
+  // compares like with like.
   EchoServiceImpl echo_service;
   grpc::ServerBuilder builder;
   int echo_port = 0;
-  builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(),
+  builder.AddListeningPort("127.0.0.1:0", (*suite)->BaselineServerCredentials(),
                            &echo_port);
   builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
   builder.RegisterService(&echo_service);
@@ -230,7 +223,7 @@ int main(int argc, char** argv) {
   // The case service's field key (bench_support), so these stores seal and
   // open text as the service does.
   auto cipher = kosapo::crypto::FieldCipher::FromDir(
-      (*suite)->work_dir() + "/field-keys", "bench");
+      (*suite)->work_dir() + "/field-keys", (*suite)->field_key_id());
   kosapo::bench::CheckOk(cipher.status(), "field keys of the bench suite");
   kosapo::cases::CaseStore case_store(pool, **cipher);
   kosapo::cases::WorkStore work_store(pool, **cipher);
@@ -255,9 +248,10 @@ int main(int argc, char** argv) {
     std::vector<std::string> tokens_by_caller;
     std::vector<std::unique_ptr<pqxx::connection>> connections;
     for (int c = 0; c < callers; ++c) {
-      echo.push_back(
-          kosapo::bench::v1::EchoService::NewStub(OwnChannel(echo_address)));
-      stubs.push_back(v1::CaseService::NewStub(OwnChannel(case_address)));
+      echo.push_back(kosapo::bench::v1::EchoService::NewStub(
+          (*suite)->OwnChannel(echo_address)));
+      stubs.push_back(
+          v1::CaseService::NewStub((*suite)->OwnChannel(case_address)));
       tokens_by_caller.push_back(Officer(tokens, c));
       connections.push_back(std::make_unique<pqxx::connection>(db_url));
     }

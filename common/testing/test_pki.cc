@@ -4,6 +4,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 
 namespace kosapo::testing {
@@ -86,6 +87,22 @@ absl::Status TestPki::Run(const std::string& args) const {
         absl::StrCat("scripts/dev-ca.sh ", args, " failed: ", text.str()));
   }
   return absl::OkStatus();
+}
+
+absl::StatusOr<std::string> DevFieldKeys(const std::string& dir) {
+  const std::string out = dir + ".dev-field-keys.out";
+  const std::string command = absl::StrCat(
+      Quote(std::string(KOSAPO_SOURCE_DIR) + "/scripts/dev-field-keys.sh"), " ",
+      Quote(dir), " >", Quote(out), " 2>&1");
+  const int status = std::system(command.c_str());
+  std::ifstream in(out);
+  std::stringstream text;
+  text << in.rdbuf();
+  if (status != 0) {
+    return absl::InternalError(
+        absl::StrCat("scripts/dev-field-keys.sh failed: ", text.str()));
+  }
+  return std::string(absl::StripAsciiWhitespace(text.str()));
 }
 
 }  // namespace kosapo::testing

@@ -36,6 +36,11 @@ class TestPki {
   std::string dir_;
 };
 
+// Field-encryption keys in `dir` made by scripts/dev-field-keys.sh, as the
+// run command makes them (created on first use, reused afterwards); returns
+// the active key id, the services' --field_key_id.
+absl::StatusOr<std::string> DevFieldKeys(const std::string& dir);
+
 }  // namespace kosapo::testing
 
 #endif  // KOSAPO_COMMON_TESTING_TEST_PKI_H_

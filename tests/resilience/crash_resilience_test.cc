@@ -103,7 +103,9 @@ class CrashTest : public ::testing::Test {
     std::printf("killed %s at %s; the load failed with %s\n", victim.c_str(),
                 at.c_str(), first.ToString().substr(0, 200).c_str());
 
-    ASSERT_TRUE((*suite)->Restart(victim).ok());
+    const absl::Status restarted = (*suite)->Restart(victim);
+    ASSERT_TRUE(restarted.ok()) << restarted << "\n"
+                                << (*suite)->Process(victim).Stderr();
     auto attempts = LoadUntilDone(**suite, *city_, absl::Minutes(3));
     ASSERT_TRUE(attempts.ok()) << attempts.status();
     auto outcome = Observe(**suite, *city_, absl::Minutes(2));

@@ -121,53 +121,55 @@ TEST(LoadTest, EveryServiceUnderSustainedCallsStaysFlat) {
   std::atomic<bool> stop{false};
   std::atomic<int64_t> writes{0};
   const auto deadline = absl::Seconds(10);
-  // Each client makes its own channel (its own connection) and, every 50
-  // calls, a new one, so connections come and go as they do in production.
-  using Client = std::function<void(const std::shared_ptr<grpc::Channel>&)>;
+  // Each client makes its own channels (its own mutual-TLS connections:
+  // one as a client for users' calls, one as a service for the feed) and,
+  // every 50 calls, new ones, so connections and handshakes come and go as
+  // they do in production.
+  using Client = std::function<void(const std::shared_ptr<grpc::Channel>&,
+                                    const std::shared_ptr<grpc::Channel>&)>;
   auto run = [&](const std::string& service, Client client) {
     return std::thread([&, service, client] {
       int calls = 0;
       std::shared_ptr<grpc::Channel> channel;
+      std::shared_ptr<grpc::Channel> as_service;
       while (!stop) {
         if (calls++ % 50 == 0) {
-          grpc::ChannelArguments args;
-          // Its own connection, not one shared with the other clients.
-          args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
-          channel = grpc::CreateCustomChannel(
-              absl::StrCat("127.0.0.1:", suite.Port(service)),
-              grpc::InsecureChannelCredentials(), args);
+          channel = suite.Dial(suite.Address(service));
+          as_service = suite.Dial(suite.Address(service), true);
         }
-        client(channel);
+        client(channel, as_service);
       }
     });
   };
   std::vector<std::thread> clients;
   for (int copy = 0; copy < 2; ++copy) {
-    clients.push_back(run("screening", [&](const auto& channel) {
-      auto stub = screening::v1::ScreeningService::NewStub(channel);
-      screening::v1::ListSchoolsRequest schools;
-      schools.set_parent(parent);
-      screening::v1::ListSchoolsResponse listed;
-      counter.Add(
-          "screening", "ListSchools",
-          stub->ListSchools(
-              suite.ContextAs(auth::Role::kAnalyst, kCity, {}, {}, deadline)
-                  .get(),
-              schools, &listed));
-      screening::v1::UpsertAreaRequest upsert;
-      upsert.set_parent(parent);
-      upsert.mutable_area()->set_code(areas.front());
-      upsert.mutable_area()->set_display_name("refused");
-      screening::v1::Area area;
-      counter.Add(
-          "screening", "UpsertArea as analyst (deliberate)",
-          stub->UpsertArea(
-              suite.ContextAs(auth::Role::kAnalyst, kCity, {}, {}, deadline)
-                  .get(),
-              upsert, &area),
-          grpc::StatusCode::PERMISSION_DENIED);
-    }));
-    clients.push_back(run("case", [&](const auto& channel) {
+    clients.push_back(
+        run("screening", [&](const auto& channel, const auto& /*as_service*/) {
+          auto stub = screening::v1::ScreeningService::NewStub(channel);
+          screening::v1::ListSchoolsRequest schools;
+          schools.set_parent(parent);
+          screening::v1::ListSchoolsResponse listed;
+          counter.Add(
+              "screening", "ListSchools",
+              stub->ListSchools(
+                  suite.ContextAs(auth::Role::kAnalyst, kCity, {}, {}, deadline)
+                      .get(),
+                  schools, &listed));
+          screening::v1::UpsertAreaRequest upsert;
+          upsert.set_parent(parent);
+          upsert.mutable_area()->set_code(areas.front());
+          upsert.mutable_area()->set_display_name("refused");
+          screening::v1::Area area;
+          counter.Add(
+              "screening", "UpsertArea as analyst (deliberate)",
+              stub->UpsertArea(
+                  suite.ContextAs(auth::Role::kAnalyst, kCity, {}, {}, deadline)
+                      .get(),
+                  upsert, &area),
+              grpc::StatusCode::PERMISSION_DENIED);
+        }));
+    clients.push_back(run("case", [&](const auto& channel,
+                                      const auto& /*as_service*/) {
       auto stub = cv1::CaseService::NewStub(channel);
       cv1::ListCasesRequest list;
       list.set_parent(parent);
@@ -222,7 +224,8 @@ TEST(LoadTest, EveryServiceUnderSustainedCallsStaysFlat) {
                   stub->ListCases(&anonymous, list, &listed),
                   grpc::StatusCode::UNAUTHENTICATED);
     }));
-    clients.push_back(run("referral", [&](const auto& channel) {
+    clients.push_back(run("referral", [&](const auto& channel,
+                                          const auto& as_service) {
       auto stub = referral::v1::ReferralService::NewStub(channel);
       referral::v1::SearchSupportsRequest search;
       search.set_parent(parent);
@@ -235,24 +238,26 @@ TEST(LoadTest, EveryServiceUnderSustainedCallsStaysFlat) {
                                               areas, {}, deadline)
                                    .get(),
                                search, &found));
-      auto feed = events::v1::EventFeed::NewStub(channel);
       events::v1::ListEventsRequest events;
       events.set_page_size(100);
       events::v1::ListEventsResponse page;
       counter.Add(
           "referral", "ListEvents",
-          feed->ListEvents(
-              suite.ContextAs(auth::Role::kService, "", {}, {}, deadline).get(),
-              events, &page));
+          events::v1::EventFeed::NewStub(as_service)
+              ->ListEvents(
+                  suite.ContextAs(auth::Role::kService, "", {}, {}, deadline)
+                      .get(),
+                  events, &page));
       counter.Add(
           "referral", "ListEvents as analyst (deliberate)",
-          feed->ListEvents(
+          events::v1::EventFeed::NewStub(channel)->ListEvents(
               suite.ContextAs(auth::Role::kAnalyst, kCity, {}, {}, deadline)
                   .get(),
               events, &page),
           grpc::StatusCode::PERMISSION_DENIED);
     }));
-    clients.push_back(run("reporting", [&](const auto& channel) {
+    clients.push_back(run("reporting", [&](const auto& channel,
+                                           const auto& /*as_service*/) {
       auto stub = reporting::v1::ReportingService::NewStub(channel);
       reporting::v1::GetWardComparisonRequest compare;
       compare.set_parent(parent);

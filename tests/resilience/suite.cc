@@ -7,7 +7,6 @@
 
 #include <chrono>
 #include <cstdlib>
-#include <fstream>
 #include <limits>
 #include <pqxx/connection>
 #include <pqxx/nontransaction>
@@ -15,7 +14,8 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
-#include "common/crypto/field_cipher.h"
+#include "common/server/authenticate.h"
+#include "common/tls/tls.h"
 #include "common/types/api_types.h"
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "kosapo/events/v1/events.grpc.pb.h"
@@ -23,6 +23,9 @@
 
 namespace kosapo::resilience {
 namespace {
+
+// The identity of the test's own service-role calls.
+constexpr char kServiceIdentity[] = "resilience";
 
 std::string Binary(const std::string& service) {
   if (service == "screening") {
@@ -93,13 +96,19 @@ absl::StatusOr<std::unique_ptr<Suite>> Suite::Start(const std::string& label,
       !s.ok()) {
     return s;
   }
-  if (absl::Status s = crypto::WriteRandomKeyFile(
-          suite->work_dir_ + "/field-keys", "resilience");
-      !s.ok()) {
+  auto pki = testing::TestPki::InDir(suite->work_dir_ + "/pki");
+  if (!pki.ok()) {
+    return pki.status();
+  }
+  suite->pki_ = std::make_unique<testing::TestPki>(*std::move(pki));
+  if (absl::Status s = suite->pki_->IssueService(kServiceIdentity); !s.ok()) {
     return s;
   }
-  std::ofstream(suite->work_dir_ + "/service.token")
-      << suite->tokens_->Sign(auth::Role::kService, "service:resilience");
+  auto field_key_id = testing::DevFieldKeys(suite->work_dir_ + "/field-keys");
+  if (!field_key_id.ok()) {
+    return field_key_id.status();
+  }
+  suite->field_key_id_ = *std::move(field_key_id);
   for (const std::string& service : ServiceNames()) {
     if (absl::Status s = suite->StartService(service); !s.ok()) {
       return s;
@@ -114,6 +123,7 @@ Suite::~Suite() {
     processes_.erase(*it);  // kills what is still running
   }
   channels_.clear();
+  service_channels_.clear();
   if (!work_dir_.empty()) {
     std::system(absl::StrCat("rm -rf '", work_dir_, "'").c_str());
   }
@@ -128,12 +138,11 @@ std::map<std::string, std::string> Suite::Environment(
       {"KOSAPO_DB_URL", cluster_->ServiceUrl(service)},
       {"KOSAPO_DB_MIGRATION_URL", cluster_->OwnerUrl(service)},
       {"KOSAPO_JWT_PUBLIC_KEY_FILE", work_dir_ + "/jwt.pub"},
-      {"KOSAPO_PEER_TOKEN_FILE", work_dir_ + "/service.token"},
+      {"KOSAPO_TLS_CERT_FILE", pki_->Service(service).cert_file},
+      {"KOSAPO_TLS_KEY_FILE", pki_->Service(service).key_file},
+      {"KOSAPO_TLS_CA_FILE", pki_->ca_file()},
       {"KOSAPO_FIELD_KEYS_DIR", work_dir_ + "/field-keys"},
-      {"KOSAPO_FIELD_KEY_ID", "resilience"},
-      // Faults and load, not transport, are under test here: plaintext
-      // with peer tokens (services_e2e_test covers mutual TLS).
-      {"KOSAPO_INSECURE_PLAINTEXT", "true"},
+      {"KOSAPO_FIELD_KEY_ID", field_key_id_},
       {"KOSAPO_HEALTH_PORT", "0"},
       {"KOSAPO_HEALTH_INTERVAL", "200ms"},
       {"KOSAPO_DRAIN_DELAY", "500ms"},
@@ -166,6 +175,13 @@ std::map<std::string, std::string> Suite::Environment(
 }
 
 absl::Status Suite::StartService(const std::string& service, bool wait) {
+  // A restarted service is dialled on new channels. Over TLS, the test's
+  // channel whose server was killed under in-flight calls kept failing its
+  // handshakes ("Handshake timed out") for 30 s after the server was back,
+  // while a new channel connected at once (the services' own peer channels
+  // recovered; see bench/RESULTS.md, Resilience).
+  channels_.erase(service);
+  service_channels_.erase(service);
   testing::ProcessOptions options;
   options.binary = Binary(service);
   options.env = Environment(service);
@@ -188,7 +204,14 @@ absl::Status Suite::AwaitServing(const std::string& service) {
   ports_[service] = {(*serving)["port"].get<int>(),
                      (*serving)["metrics_port"].get<int>()};
   if (!AwaitReadiness(service, true, absl::Seconds(30))) {
-    return absl::DeadlineExceededError(service + " did not become ready");
+    std::string logs;
+    const std::vector<nlohmann::json> lines = processes_.at(service)->Logs();
+    for (size_t i = lines.size() > 10 ? lines.size() - 10 : 0; i < lines.size();
+         ++i) {
+      absl::StrAppend(&logs, "\n  ", lines[i].dump());
+    }
+    return absl::DeadlineExceededError(absl::StrCat(
+        service, " did not become ready; its last log lines:", logs));
   }
   return absl::OkStatus();
 }
@@ -196,15 +219,38 @@ absl::Status Suite::AwaitServing(const std::string& service) {
 std::shared_ptr<grpc::Channel> Suite::Channel(const std::string& service) {
   auto& channel = channels_[service];
   if (channel == nullptr) {
-    grpc::ChannelArguments args;
-    args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 100);
-    args.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, 100);
-    args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 1000);
-    channel = grpc::CreateCustomChannel(
-        absl::StrCat("127.0.0.1:", ports_.at(service).first),
-        grpc::InsecureChannelCredentials(), args);
+    channel = Dial(Address(service));
   }
   return channel;
+}
+
+std::shared_ptr<grpc::Channel> Suite::ServiceChannel(
+    const std::string& service) {
+  auto& channel = service_channels_[service];
+  if (channel == nullptr) {
+    channel = Dial(Address(service), /*as_service=*/true);
+  }
+  return channel;
+}
+
+std::shared_ptr<grpc::Channel> Suite::Dial(const std::string& address,
+                                           bool as_service) const {
+  grpc::ChannelArguments args;
+  args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
+  args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 100);
+  args.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, 100);
+  args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 1000);
+  // The server's certificate must name the host dialled: 127.0.0.1 is one
+  // of its IP SANs, also when a proxy on 127.0.0.1 forwards the bytes.
+  return grpc::CreateCustomChannel(
+      address,
+      tls::ChannelCredentials(as_service ? pki_->Service(kServiceIdentity)
+                                         : pki_->Client("test")),
+      args);
+}
+
+std::string Suite::Address(const std::string& service) const {
+  return absl::StrCat("127.0.0.1:", ports_.at(service).first);
 }
 
 int Suite::Port(const std::string& service) const {
@@ -260,7 +306,9 @@ std::unique_ptr<grpc::ClientContext> Suite::ContextAs(
     absl::Duration deadline) const {
   auth::Principal principal;
   principal.subject =
-      absl::StrCat("resilience:", std::string(auth::RoleName(role)));
+      role == auth::Role::kService
+          ? server::ServiceSubject(kServiceIdentity)
+          : absl::StrCat("resilience:", std::string(auth::RoleName(role)));
   principal.role = role;
   principal.municipality = municipality;
   principal.areas = std::move(areas);
@@ -286,14 +334,16 @@ sample::LoadTargets Suite::Targets() {
 
 sample::FeedSources Suite::Sources(const std::string& municipality) {
   sample::FeedSources sources;
-  sources.producers = {{"screening", Channel("screening")},
-                       {"case", Channel("case")},
-                       {"referral", Channel("referral")}};
+  // The feeds' heads are read as a service, with that service's token.
+  sources.producers = {{"screening", ServiceChannel("screening")},
+                       {"case", ServiceChannel("case")},
+                       {"referral", ServiceChannel("referral")}};
   sources.reporting = Channel("reporting");
   sources.sign = [this](const auth::Principal& principal) {
     return tokens_->Sign(principal);
   };
   sources.municipality = municipality;
+  sources.service_name = kServiceIdentity;
   return sources;
 }
 
@@ -340,7 +390,7 @@ absl::StatusOr<reporting::v1::WardComparison> Suite::Comparison(
 
 absl::StatusOr<std::map<std::string, int64_t>> Suite::EventCensus(
     const std::string& producer) {
-  auto stub = events::v1::EventFeed::NewStub(Channel(producer));
+  auto stub = events::v1::EventFeed::NewStub(ServiceChannel(producer));
   std::map<std::string, int64_t> census;
   int64_t after = 0;
   while (true) {
@@ -369,7 +419,7 @@ absl::StatusOr<int64_t> Suite::Head(const std::string& producer) {
   request.set_page_size(1);
   events::v1::ListEventsResponse response;
   const grpc::Status status =
-      events::v1::EventFeed::NewStub(Channel(producer))
+      events::v1::EventFeed::NewStub(ServiceChannel(producer))
           ->ListEvents(ContextAs(auth::Role::kService, "").get(), request,
                        &response);
   if (absl::Status s = FromGrpc(status, producer + " feed head"); !s.ok()) {

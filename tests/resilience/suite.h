@@ -6,6 +6,13 @@
 // public APIs: the sample city's loader, the reporting service's ward
 // comparison and the producers' event feeds.
 //
+// The services run as deployed: mutual TLS with certificates from the
+// development CA (scripts/dev-ca.sh), field-encryption keys from
+// scripts/dev-field-keys.sh, and no peer tokens (they call each other with
+// their certificates). The test's own calls present certificates too:
+// client "test" with a user's bearer token, or service "resilience" for
+// what only services may call (the feeds).
+//
 // All process starting is here (with tests/e2e/service_process.h), so a
 // change to how services start is made in one place.
 #ifndef KOSAPO_TESTS_RESILIENCE_SUITE_H_
@@ -26,6 +33,7 @@
 #include "absl/time/time.h"
 #include "common/auth/principal.h"
 #include "common/testing/pg_cluster.h"
+#include "common/testing/test_pki.h"
 #include "common/testing/test_tokens.h"
 #include "kosapo/reporting/v1/reporting.pb.h"
 #include "tests/e2e/service_process.h"
@@ -64,9 +72,18 @@ class Suite {
   const testing::TestTokens& tokens() const { return *tokens_; }
   const std::string& work_dir() const { return work_dir_; }
 
-  // A channel to the service that reconnects quickly (reconnect backoff of
-  // at most a second), shared by calls.
+  // A channel to the service as client "test" (calls carry a user's
+  // token) that reconnects quickly (reconnect backoff of at most a second),
+  // shared by calls.
   std::shared_ptr<grpc::Channel> Channel(const std::string& service);
+  // The same as service "resilience" (for the feeds; calls carry no token
+  // or a service token from ContextAs(kService)).
+  std::shared_ptr<grpc::Channel> ServiceChannel(const std::string& service);
+  // A new channel on a connection of its own to `address` (a service's, or
+  // a proxy's in front of it), as client "test" or service "resilience".
+  std::shared_ptr<grpc::Channel> Dial(const std::string& address,
+                                      bool as_service = false) const;
+  std::string Address(const std::string& service) const;
   int Port(const std::string& service) const;
   int MetricsPort(const std::string& service) const;
   pid_t Pid(const std::string& service) const;
@@ -84,7 +101,8 @@ class Suite {
   // A bearer token for `principal`; a service token for `role` kService.
   std::string Sign(const auth::Principal& principal) const;
   // A client context with a token for `role` in `municipality` (every area
-  // of `areas`, every school of `schools`) and a deadline.
+  // of `areas`, every school of `schools`) and a deadline. A kService token
+  // names service "resilience", and is accepted only over ServiceChannel.
   std::unique_ptr<grpc::ClientContext> ContextAs(
       auth::Role role, const std::string& municipality,
       std::vector<std::string> areas = {},
@@ -124,6 +142,8 @@ class Suite {
 
   std::unique_ptr<testing::PgCluster> cluster_;
   std::unique_ptr<testing::TestTokens> tokens_;
+  std::unique_ptr<testing::TestPki> pki_;
+  std::string field_key_id_;
   std::string work_dir_;
   std::string label_;
   EnvOverrides overrides_;
@@ -132,6 +152,7 @@ class Suite {
   std::map<std::string, std::pair<int, int>> ports_;
   std::map<std::string, int> starts_;
   std::map<std::string, std::shared_ptr<grpc::Channel>> channels_;
+  std::map<std::string, std::shared_ptr<grpc::Channel>> service_channels_;
 };
 
 // Loads `city` until it is all in: a failed load (a service killed under

@@ -208,7 +208,7 @@ absl::StatusOr<std::map<std::string, WardCounts>> ProjectionStore::Counts(
   if (as_of == absl::CivilDay(fiscal_year + 1, 3, 31)) {
     return YearEndCounts(municipality, fiscal_year);
   }
-  return ScanCounts(municipality, fiscal_year, as_of);
+  return DayCounts(municipality, fiscal_year, as_of);
 }
 
 absl::StatusOr<std::map<std::string, WardCounts>> ProjectionStore::ScanCounts(
@@ -282,6 +282,32 @@ ProjectionStore::YearEndCounts(const std::string& municipality,
                  "  FROM year_end_counts"
                  " WHERE municipality = $1 AND fiscal_year = $2",
                  municipality, fiscal_year)) {
+          WardCounts& c = counts[row[0].as<std::string>()];
+          SetCaseCounts(row, c);
+        }
+        return counts;
+      },
+      pg::TxOptions::ReadOnly());
+}
+
+absl::StatusOr<std::map<std::string, WardCounts>> ProjectionStore::DayCounts(
+    const std::string& municipality, int fiscal_year, absl::CivilDay as_of) {
+  using Result = std::map<std::string, WardCounts>;
+  return pg::InTransaction(
+      pool_, "read day counts",
+      [&](pqxx::work& tx) -> absl::StatusOr<Result> {
+        Result counts;
+        AddAreaPupils(tx, municipality, fiscal_year, counts);
+        for (const pqxx::row& row : tx.exec_params(
+                 "SELECT area_code, sum(target)::bigint,"
+                 "       sum(outreach_done)::bigint, sum(connected)::bigint,"
+                 "       sum(preparing)::bigint, sum(unable)::bigint,"
+                 "       sum(resolved)::bigint"
+                 "  FROM day_counts"
+                 " WHERE municipality = $1 AND fiscal_year = $2"
+                 "   AND day <= $3::date"
+                 " GROUP BY area_code",
+                 municipality, fiscal_year, DayToSql(as_of))) {
           WardCounts& c = counts[row[0].as<std::string>()];
           SetCaseCounts(row, c);
         }

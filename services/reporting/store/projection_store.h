@@ -34,11 +34,13 @@ class ProjectionStore {
   // in the year on or before `as_of`, not withdrawn, with their approach
   // status, connection and outcome as of that day; pupils from the year's
   // enrollment. As of the year's end (31 March after it) they are read from
-  // the year-end counts (migrations/0003_year_end_counts.sql), else counted
-  // by ScanCounts. An area may be present with zero counts.
+  // the year-end counts (migrations/0003_year_end_counts.sql), else summed
+  // from the day counts (migrations/0005_day_counts.sql). An area may be
+  // present with zero counts.
   absl::StatusOr<std::map<std::string, WardCounts>> Counts(
       const std::string& municipality, int fiscal_year, absl::CivilDay as_of);
-  // The same counts, counted from the projections case by case.
+  // The same counts, counted from the projections case by case: what the
+  // year-end and day counts must equal (store/year_end_test.cc).
   absl::StatusOr<std::map<std::string, WardCounts>> ScanCounts(
       const std::string& municipality, int fiscal_year, absl::CivilDay as_of);
   // The city totals of every fiscal year before `fiscal_year` with cases or
@@ -73,6 +75,9 @@ class ProjectionStore {
   // Counts as of the year end, from the year-end counts.
   absl::StatusOr<std::map<std::string, WardCounts>> YearEndCounts(
       const std::string& municipality, int fiscal_year);
+  // Counts as of `as_of`, from the day counts.
+  absl::StatusOr<std::map<std::string, WardCounts>> DayCounts(
+      const std::string& municipality, int fiscal_year, absl::CivilDay as_of);
 
   pg::Pool& pool_;
 };

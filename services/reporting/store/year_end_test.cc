@@ -1,9 +1,10 @@
-// The year-end counts (migrations/0003_year_end_counts.sql) give exactly
-// the counts of the case-by-case scan, for every year and area, however the
-// events of a city's history arrive: the case and referral feeds applied
-// concurrently in batches, cases moving ward, withdrawn and back, statuses
-// and outcomes dated after the year end, connections revoked or moved
-// earlier. Reports as of a day inside the year still count case by case.
+// The year-end counts (migrations/0003_year_end_counts.sql) and the day
+// counts (0005_day_counts.sql) give exactly the counts of the case-by-case
+// scan, for every year and area, as of the year end and as of days in and
+// after the year, however the events of a city's history arrive: the case
+// and referral feeds applied concurrently in batches, cases moving ward,
+// withdrawn and back, statuses and outcomes dated after the year end,
+// connections revoked or moved earlier.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -227,12 +228,18 @@ class YearEndTest : public ::testing::Test {
       EXPECT_EQ(Describe(WithoutZeros(*aggregated)),
                 Describe(WithoutZeros(*scanned)))
           << "FY" << year;
-      // Inside the year the counts are the scan's.
-      const absl::CivilDay mid(year, 10, 15);
-      auto mid_counts = store_->Counts(kCity, year, mid);
-      auto mid_scan = store_->ScanCounts(kCity, year, mid);
-      ASSERT_TRUE(mid_counts.ok() && mid_scan.ok());
-      EXPECT_EQ(Describe(*mid_counts), Describe(*mid_scan)) << "FY" << year;
+      // As of any other day (the year's first, then every 9 days to two
+      // months after its end, which lands on days with and without facts)
+      // the day counts are the scan's.
+      for (absl::CivilDay day(year, 4, 1); day <= year_end + 60; day += 9) {
+        auto day_counts = store_->Counts(kCity, year, day);
+        auto day_scan = store_->ScanCounts(kCity, year, day);
+        ASSERT_TRUE(day_counts.ok()) << day_counts.status();
+        ASSERT_TRUE(day_scan.ok()) << day_scan.status();
+        EXPECT_EQ(Describe(WithoutZeros(*day_counts)),
+                  Describe(WithoutZeros(*day_scan)))
+            << "FY" << year << " as of " << day;
+      }
     }
     auto earlier = store_->EarlierYearTotals(kCity, kLastYear + 1);
     ASSERT_TRUE(earlier.ok()) << earlier.status();

@@ -1,9 +1,11 @@
-// A synthetic city's reporting projections, bulk-loaded with COPY for the
+// A synthetic city's reporting projections, bulk-loaded for the
 // benchmarks: `cases` cases spread over `years` fiscal years and `areas`
 // wards, each with approach changes, some outcomes, reopenings, withdrawals
 // and connections (some dated after the year end, some revoked), and each
-// year's enrollment. Loaded with the projections' triggers off, then the
-// year-end counts rebuilt (rebuild_year_end()) and the tables analyzed.
+// year's enrollment. The case rows are generated inside PostgreSQL (INSERT
+// ... SELECT over generate_series) into the migrated tables with the
+// projections' triggers off, then the year-end and day counts rebuilt
+// (rebuild_year_end()) and the tables analyzed.
 #ifndef KOSAPO_SERVICES_REPORTING_TESTING_SYNTHETIC_CITY_H_
 #define KOSAPO_SERVICES_REPORTING_TESTING_SYNTHETIC_CITY_H_
 
