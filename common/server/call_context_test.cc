@@ -178,7 +178,8 @@ TEST(PurposeOf, IsEmptyWhenNotGiven) {
 
 TEST(PurposeOf, TakesTheBinaryKeyOverTheTextKey) {
   const std::vector<std::pair<std::string, std::string>> both = {
-      {"x-kosapo-purpose", "visit"}, {"x-kosapo-purpose-bin", "家庭訪問の準備"}};
+      {"x-kosapo-purpose", "visit"},
+      {"x-kosapo-purpose-bin", "家庭訪問の準備"}};
   EXPECT_EQ(PurposeOf(Metadata(both)).value_or("error"), "家庭訪問の準備");
   const std::vector<std::pair<std::string, std::string>> text = {
       {"x-kosapo-purpose", "visit"}};

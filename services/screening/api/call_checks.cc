@@ -13,9 +13,7 @@ Actor ActorOf(const CallContext& call) {
   return Actor{call.principal->subject, call.trace.trace_id};
 }
 
-Accessor AccessorOf(const CallContext& call) {
-  return server::CallerOf(call);
-}
+Accessor AccessorOf(const CallContext& call) { return server::CallerOf(call); }
 
 // Registry writes are city operations' work.
 absl::Status RequireOperations(const CallContext& call,
