@@ -1,8 +1,7 @@
 // What the server knows about the call a handler is serving: its method,
 // request id, trace, authenticated principal and stated purpose. The
-// interceptor builds it
-// from the call's metadata before the handler runs; handlers reach it through
-// Serve(), which refuses unauthenticated callers.
+// interceptor builds it from the call's metadata before the handler runs;
+// handlers reach it through Serve(), which refuses unauthenticated callers.
 #ifndef KOSAPO_COMMON_SERVER_CALL_CONTEXT_H_
 #define KOSAPO_COMMON_SERVER_CALL_CONTEXT_H_
 
@@ -94,9 +93,8 @@ class CallRegistry {
 // when the caller presented no valid token and PERMISSION_DENIED when the
 // permission matrix refuses the caller's role the method, INVALID_ARGUMENT
 // when the stated purpose is malformed or the input wall refused the
-// request, stamps the thread's
-// log lines with the call, turns a stray exception into INTERNAL and maps the
-// result. INTERNAL details are logged, and the caller gets the request id
+// request, stamps the thread's log lines with the call, turns a stray
+// exception into INTERNAL and maps the result. INTERNAL details are logged, and the caller gets the request id
 // instead.
 grpc::Status Serve(
     const CallRegistry& calls, const grpc::ServerContextBase* server_context,
