@@ -309,8 +309,12 @@ int main(int argc, char** argv) {
     });
     run("store-get", "GetCase's store code alone (no gRPC)",
         [&](int c, int64_t i) -> std::string {
-          kosapo::cases::Caller caller{officer.subject, "ward_officer",
-                                       "GetCase", absl::StrCat("b", c, i), ""};
+          kosapo::cases::Caller caller{officer.subject,
+                                       "ward_officer",
+                                       "GetCase",
+                                       absl::StrCat("b", c, i),
+                                       "",
+                                       ""};
           auto got =
               case_store.Get(case_ids[(c * 7919 + i) % cases.size()], caller,
                              kosapo::cases::AllowChildAccess(officer));
@@ -325,8 +329,11 @@ int main(int argc, char** argv) {
           contact->set_kind(v1::CONTACT_KIND_HOME_VISIT);
           *contact->mutable_contact_date() = today;
           contact->set_summary("家庭訪問。保護者と面談した");
-          kosapo::cases::Caller caller{officer.subject, "ward_officer",
-                                       "RecordContact", request.request_id(),
+          kosapo::cases::Caller caller{officer.subject,
+                                       "ward_officer",
+                                       "RecordContact",
+                                       request.request_id(),
+                                       "",
                                        ""};
           auto recorded = work_store.RecordContact(
               case_ids[(c * 7919 + i) % cases.size()], request, today_day,

@@ -8,6 +8,7 @@
 #include "absl/time/clock.h"
 #include "common/base/log.h"
 #include "common/server/grpc_status.h"
+#include "common/types/text.h"
 
 namespace kosapo::server {
 namespace {
@@ -100,6 +101,24 @@ std::string SanitizeRequestId(absl::string_view supplied) {
   return std::string(supplied);
 }
 
+absl::StatusOr<std::string> PurposeOf(
+    const std::multimap<grpc::string_ref, grpc::string_ref>& metadata) {
+  for (const char* key : {kPurposeBinKey, kPurposeKey}) {
+    const auto it = metadata.find(key);
+    if (it == metadata.end()) {
+      continue;
+    }
+    std::string purpose(it->second.data(), it->second.size());
+    const absl::Status valid = ValidateText(purpose, kMaxPurposeChars, false,
+                                            absl::StrCat("metadata ", key));
+    if (!valid.ok()) {
+      return valid;
+    }
+    return purpose;
+  }
+  return std::string();
+}
+
 grpc::Status Serve(
     const CallRegistry& calls, const grpc::ServerContextBase* server_context,
     const std::function<absl::Status(const CallContext&)>& handler) {
@@ -125,6 +144,9 @@ grpc::Status Serve(
         absl::StrCat("role ",
                      std::string(auth::RoleName(call->principal->role)),
                      " may not call ", call->method));
+  }
+  if (!call->purpose.ok()) {
+    return ToGrpcStatus(call->purpose.status());
   }
   if (!call->input.ok()) {
     return ToGrpcStatus(call->input);
@@ -156,6 +178,9 @@ void PrepareOutgoingCall(grpc::ClientContext& client,
   if (current != nullptr) {
     client.AddMetadata("x-request-id", current->request_id);
     client.AddMetadata("traceparent", current->trace.ToTraceparent());
+    if (current->purpose.ok() && !current->purpose->empty()) {
+      client.AddMetadata(kPurposeBinKey, *current->purpose);
+    }
   } else {
     client.AddMetadata("x-request-id", NewRequestId());
     client.AddMetadata("traceparent",

@@ -1,7 +1,7 @@
 // What the server knows about the call a handler is serving: its method,
-// request id, trace and authenticated principal. The interceptor builds it
-// from the call's metadata before the handler runs; handlers reach it through
-// Serve(), which refuses unauthenticated callers.
+// request id, trace, authenticated principal and stated purpose. The
+// interceptor builds it from the call's metadata before the handler runs;
+// handlers reach it through Serve(), which refuses unauthenticated callers.
 #ifndef KOSAPO_COMMON_SERVER_CALL_CONTEXT_H_
 #define KOSAPO_COMMON_SERVER_CALL_CONTEXT_H_
 
@@ -54,7 +54,25 @@ struct CallContext {
   // for calls whose one request arrives before the handler runs (unary and
   // server-streaming); client streams check each message as they read it.
   absl::Status input;
+  // Why the caller reads or writes personal data, as the call's metadata
+  // says (PurposeOf; "" when not given), for every service's audit rows.
+  // Not OK when the metadata is malformed: Serve() refuses the call.
+  absl::StatusOr<std::string> purpose = std::string();
 };
+
+// The metadata keys a caller states its purpose in. gRPC carries only
+// ASCII in text metadata, so a purpose in Japanese comes in the binary key
+// (base64 on the wire, handed to the server decoded); it wins when both
+// are sent.
+inline constexpr char kPurposeBinKey[] = "x-kosapo-purpose-bin";
+inline constexpr char kPurposeKey[] = "x-kosapo-purpose";
+inline constexpr size_t kMaxPurposeChars = 200;
+
+// The purpose stated in a call's `metadata`, "" when none: UTF-8 text of
+// at most kMaxPurposeChars characters, else INVALID_ARGUMENT naming the
+// metadata key.
+absl::StatusOr<std::string> PurposeOf(
+    const std::multimap<grpc::string_ref, grpc::string_ref>& metadata);
 
 // Call contexts of the calls in flight, keyed by their ServerContext.
 class CallRegistry {
@@ -74,9 +92,9 @@ class CallRegistry {
 // Runs a handler body: looks up the call's context, answers UNAUTHENTICATED
 // when the caller presented no valid token and PERMISSION_DENIED when the
 // permission matrix refuses the caller's role the method, INVALID_ARGUMENT
-// when the input wall refused the request, stamps the thread's
-// log lines with the call, turns a stray exception into INTERNAL and maps the
-// result. INTERNAL details are logged, and the caller gets the request id
+// when the stated purpose is malformed or the input wall refused the
+// request, stamps the thread's log lines with the call, turns a stray
+// exception into INTERNAL and maps the result. INTERNAL details are logged, and the caller gets the request id
 // instead.
 grpc::Status Serve(
     const CallRegistry& calls, const grpc::ServerContextBase* server_context,
@@ -88,7 +106,8 @@ std::string SanitizeRequestId(absl::string_view supplied);
 std::string NewRequestId();
 
 // Prepares an outgoing call made while serving `current` (may be null):
-// propagates the request id and trace, sets the deadline.
+// propagates the request id, trace and stated purpose (a service acting
+// with the user's token acts for the user's purpose), sets the deadline.
 void PrepareOutgoingCall(grpc::ClientContext& client,
                          const CallContext* current, absl::Duration timeout);
 

@@ -1,7 +1,10 @@
 #include "common/server/call_context.h"
 
+#include <map>
 #include <memory>
+#include <string>
 #include <utility>
+#include <vector>
 
 #include "common/server/grpc_status.h"
 #include "gmock/gmock.h"
@@ -139,6 +142,73 @@ TEST(Serve, RefusesWhatTheInputWallRefusedWithoutRunningHandler) {
   EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
   EXPECT_EQ(status.error_message(), "note: contains U+0000");
   EXPECT_FALSE(ran);
+}
+
+TEST(Serve, RefusesAMalformedPurposeWithoutRunningHandler) {
+  auto context = std::make_shared<CallContext>();
+  auth::Principal principal;
+  principal.role = auth::Role::kWardOfficer;
+  context->principal = principal;
+  context->scope = auth::Scopes{auth::Scope::kArea};
+  context->purpose = absl::InvalidArgumentError(
+      "metadata x-kosapo-purpose: at most 200 characters");
+  bool ran = false;
+  const grpc::Status status = ServeWith(context, ran);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(status.error_message(),
+            "metadata x-kosapo-purpose: at most 200 characters");
+  EXPECT_FALSE(ran);
+}
+
+// Metadata as gRPC hands it to the server; `storage` keeps the bytes.
+std::multimap<grpc::string_ref, grpc::string_ref> Metadata(
+    const std::vector<std::pair<std::string, std::string>>& storage) {
+  std::multimap<grpc::string_ref, grpc::string_ref> metadata;
+  for (const auto& [key, value] : storage) {
+    metadata.emplace(grpc::string_ref(key), grpc::string_ref(value));
+  }
+  return metadata;
+}
+
+TEST(PurposeOf, IsEmptyWhenNotGiven) {
+  const std::vector<std::pair<std::string, std::string>> none = {
+      {"x-request-id", "r-1"}};
+  EXPECT_EQ(PurposeOf(Metadata(none)).value_or("error"), "");
+}
+
+TEST(PurposeOf, TakesTheBinaryKeyOverTheTextKey) {
+  const std::vector<std::pair<std::string, std::string>> both = {
+      {"x-kosapo-purpose", "visit"},
+      {"x-kosapo-purpose-bin", "家庭訪問の準備"}};
+  EXPECT_EQ(PurposeOf(Metadata(both)).value_or("error"), "家庭訪問の準備");
+  const std::vector<std::pair<std::string, std::string>> text = {
+      {"x-kosapo-purpose", "visit"}};
+  EXPECT_EQ(PurposeOf(Metadata(text)).value_or("error"), "visit");
+}
+
+TEST(PurposeOf, TakesTwoHundredCharactersAndRefusesMoreNamingTheKey) {
+  std::string longest;
+  for (int i = 0; i < 200; ++i) {
+    longest += "あ";
+  }
+  const std::vector<std::pair<std::string, std::string>> at_limit = {
+      {"x-kosapo-purpose-bin", longest}};
+  EXPECT_EQ(PurposeOf(Metadata(at_limit)).value_or("error"), longest);
+  const std::vector<std::pair<std::string, std::string>> too_long = {
+      {"x-kosapo-purpose-bin", longest + "あ"}};
+  const absl::StatusOr<std::string> refused = PurposeOf(Metadata(too_long));
+  EXPECT_EQ(refused.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(refused.status().message(),
+            "metadata x-kosapo-purpose-bin: at most 200 characters");
+}
+
+TEST(PurposeOf, RefusesInvalidUtf8NamingTheKey) {
+  const std::vector<std::pair<std::string, std::string>> bad = {
+      {"x-kosapo-purpose-bin", std::string("\xc3\x28", 2)}};
+  const absl::StatusOr<std::string> refused = PurposeOf(Metadata(bad));
+  EXPECT_EQ(refused.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(refused.status().message()),
+              HasSubstr("metadata x-kosapo-purpose-bin: not valid UTF-8"));
 }
 
 TEST(Serve, MissingCallContextIsInternal) {

@@ -18,6 +18,8 @@ Caller CallerOf(const CallContext& call, absl::string_view request_id) {
   caller.request_id =
       request_id.empty() ? call.request_id : std::string(request_id);
   caller.trace_id = call.trace.trace_id;
+  // Serve() runs no handler when the purpose is malformed.
+  caller.purpose = call.purpose.value_or("");
   return caller;
 }
 

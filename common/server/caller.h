@@ -19,11 +19,13 @@ struct Caller {
   std::string method;  // the method's short name ("GetCase")
   std::string request_id;
   std::string trace_id;
+  // Why, as the caller stated it in the call's metadata; else empty.
+  std::string purpose;
 };
 
 // The caller of an authenticated `call`, with the method's short name for
 // the audit and `request_id` (a request's idempotency key) when given, else
-// the call's request id.
+// the call's request id, and the call's stated purpose.
 Caller CallerOf(const CallContext& call, absl::string_view request_id = "");
 
 // The municipality code of `parent` ("municipalities/{code}"), after

@@ -38,6 +38,13 @@ TEST(CallerOf, TakesTheShortMethodNameAndTheCallsIds) {
   EXPECT_EQ(caller.trace_id, "4bf92f3577b34da6a3ce929d0e0e4736");
 }
 
+TEST(CallerOf, CarriesTheStatedPurposeOrNone) {
+  CallContext call = CallAs(auth::Role::kWardOfficer, "27100");
+  EXPECT_EQ(CallerOf(call).purpose, "");
+  call.purpose = std::string("家庭訪問の準備");
+  EXPECT_EQ(CallerOf(call).purpose, "家庭訪問の準備");
+}
+
 TEST(CallerOf, AGivenRequestIdWins) {
   EXPECT_EQ(
       CallerOf(CallAs(auth::Role::kHubOperator, "27100"), "key-9").request_id,

@@ -175,6 +175,7 @@ class CallInterceptor : public grpc::experimental::Interceptor {
     context->request_id = SanitizeRequestId(Header(metadata, "x-request-id"));
     context->trace =
         TraceContext::FromTraceparent(Header(metadata, "traceparent"));
+    context->purpose = PurposeOf(metadata);
     const std::shared_ptr<const grpc::AuthContext> auth =
         info_->server_context()->auth_context();
     const Transport transport = auth != nullptr && tls::IsTls(*auth)

@@ -1,8 +1,11 @@
 // The server interceptor every kosapo service installs. For each call it:
 // takes or makes the request id (x-request-id, echoed back) and continues the
-// W3C trace (traceparent); authenticates the bearer token into a principal;
-// records the call in the CallRegistry for the handler (see Serve()); counts
-// and times it in Prometheus; and writes one access-log line when it ends.
+// W3C trace (traceparent); reads the caller's stated purpose
+// (x-kosapo-purpose-bin or x-kosapo-purpose; see PurposeOf); authenticates
+// the bearer token into a principal; records the call in the CallRegistry
+// for the handler (see Serve()); counts and times it in Prometheus; and
+// writes one access-log line when it ends (never with the purpose, which
+// may name people).
 #ifndef KOSAPO_COMMON_SERVER_INTERCEPTOR_H_
 #define KOSAPO_COMMON_SERVER_INTERCEPTOR_H_
 

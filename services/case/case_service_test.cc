@@ -727,6 +727,56 @@ TEST_F(CaseServiceTest, EveryReadOfPersonalDataIsAudited) {
             grpc::StatusCode::PERMISSION_DENIED);
 }
 
+TEST_F(CaseServiceTest, TheAuditKeepsThePurposeTheCallerStated) {
+  const v1::Case c = NewCase("もくてき", "audit-purpose-1");
+  v1::GetCaseRequest get;
+  get.set_name(c.name());
+  v1::Case read;
+  const std::string purpose = "家庭訪問の前に世帯状況を確認";
+  auto stated = Kita();
+  stated->AddMetadata("x-kosapo-purpose-bin", purpose);
+  ASSERT_TRUE(Stub()->GetCase(stated.get(), get, &read).ok());
+  auto ascii = Kita();
+  ascii->AddMetadata("x-kosapo-purpose", "conference prep");
+  ASSERT_TRUE(Stub()->GetCase(ascii.get(), get, &read).ok());
+
+  // A purpose over 200 characters, or not UTF-8: refused naming the key,
+  // and nothing read, so nothing audited.
+  std::string too_long;
+  for (int i = 0; i < 201; ++i) {
+    too_long += "目";
+  }
+  auto long_purpose = Kita();
+  long_purpose->AddMetadata("x-kosapo-purpose-bin", too_long);
+  const grpc::Status refused = Stub()->GetCase(long_purpose.get(), get, &read);
+  EXPECT_EQ(refused.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(refused.error_message(),
+            "metadata x-kosapo-purpose-bin: at most 200 characters");
+  auto not_utf8 = Kita();
+  not_utf8->AddMetadata("x-kosapo-purpose-bin", std::string("\xff\xfe", 2));
+  const grpc::Status bad_bytes = Stub()->GetCase(not_utf8.get(), get, &read);
+  EXPECT_EQ(bad_bytes.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(bad_bytes.error_message(),
+              HasSubstr("metadata x-kosapo-purpose-bin: not valid UTF-8"));
+  auto long_ascii = Kita();
+  long_ascii->AddMetadata("x-kosapo-purpose", std::string(201, 'x'));
+  EXPECT_THAT(Stub()->GetCase(long_ascii.get(), get, &read).error_message(),
+              HasSubstr("metadata x-kosapo-purpose:"));
+
+  v1::ListCaseAuditRequest request;
+  request.set_name(c.name());
+  v1::ListCaseAuditResponse audit;
+  ASSERT_TRUE(Stub()->ListCaseAudit(Kita().get(), request, &audit).ok());
+  std::vector<std::string> entries;
+  for (const auto& entry : audit.entries()) {
+    entries.push_back(absl::StrCat(entry.method(), " [", entry.purpose(), "]"));
+  }
+  EXPECT_THAT(entries,
+              ::testing::ElementsAre("GetCase [conference prep]",
+                                     absl::StrCat("GetCase [", purpose, "]"),
+                                     "CreateCase []"));
+}
+
 TEST_F(CaseServiceTest, ListsArePagedAndFilteredByStatus) {
   std::vector<std::string> opened;
   int n = 0;

@@ -8,6 +8,7 @@
 #include "services/referral/api/case_client.h"
 #include "services/referral/api/enrollment_sync.h"
 #include "services/referral/api/referral_service.h"
+#include "services/referral/store/audit_store.h"
 #include "services/referral/store/directory_store.h"
 #include "services/referral/store/hub_store.h"
 #include "services/referral/store/referral_store.h"
@@ -56,13 +57,14 @@ server::ServiceDefinition Definition(std::shared_ptr<const Clock> clock) {
     KOSAPO_ASSIGN_OR_RETURN(auto channel, runtime.peers().Channel("case"));
     auto* hubs =
         runtime.Keep(std::make_shared<HubStore>(runtime.pool(), cipher));
+    auto* audit = runtime.Keep(std::make_shared<AuditStore>(runtime.pool()));
     auto* cases = runtime.Keep(std::make_shared<CaseClient>(
         channel, runtime.peers(), runtime.config().peer_timeout));
     auto* enrollment = runtime.Keep(std::make_shared<EnrollmentSync>(
         *hubs, *cases, options.GetDuration("enrollment_retry_interval")));
     runtime.AddService(std::make_shared<ReferralServiceImpl>(
-        runtime.calls(), *directory, *referrals, *hubs, *cases, *enrollment,
-        std::move(settings)));
+        runtime.calls(), *directory, *referrals, *hubs, *audit, *cases,
+        *enrollment, std::move(settings)));
     enrollment->Start();
     runtime.OnDrain([enrollment] { enrollment->Stop(); });
     return absl::OkStatus();

@@ -1346,6 +1346,169 @@ TEST_F(ReferralServiceTest, ApplicationForAChildWithoutACaseOpensOne) {
   EXPECT_THAT(status.error_message(), HasSubstr(created.case_()));
 }
 
+// Calls with a stated purpose; "" states none.
+std::unique_ptr<grpc::ClientContext> Stating(
+    std::unique_ptr<grpc::ClientContext> context, const std::string& purpose) {
+  context->AddMetadata("x-kosapo-purpose-bin", purpose);
+  return context;
+}
+
+TEST_F(ReferralServiceTest, TheAuditTrailOfACaseShowsWhoReadItsRecordsAndWhy) {
+  const cv1::Case c = NewCase("もくてき さんしょう", "audit-trail-case");
+  const v1::Support support = NewLearningSupport("audit-trail-support");
+  NewHub("H-AUDIT", 25);
+  v1::Referral referral;
+  ASSERT_TRUE(Propose(c, support, "audit-trail-propose", &referral,
+                      Stating(Officer(), "支援会議の準備"))
+                  .ok());
+  v1::GetReferralRequest get;
+  get.set_name(referral.name());
+  v1::Referral read;
+  auto ssw = As(auth::Role::kSsw, "user:ssw", {kWard});
+  ssw->AddMetadata("x-kosapo-purpose", "case review");
+  ASSERT_TRUE(Referrals()->GetReferral(ssw.get(), get, &read).ok());
+  ASSERT_TRUE(Referrals()->GetReferral(Officer().get(), get, &read).ok());
+
+  // A purpose over 200 characters, or not UTF-8: refused naming the key,
+  // before anything is read, so nothing is audited.
+  std::string too_long;
+  for (int i = 0; i < 201; ++i) {
+    too_long += "目";
+  }
+  grpc::Status refused =
+      Referrals()->GetReferral(Stating(Officer(), too_long).get(), get, &read);
+  EXPECT_EQ(refused.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(refused.error_message(),
+            "metadata x-kosapo-purpose-bin: at most 200 characters");
+  refused = Referrals()->GetReferral(
+      Stating(Officer(), std::string("\xc3\x28", 2)).get(), get, &read);
+  EXPECT_EQ(refused.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(refused.error_message(),
+              HasSubstr("metadata x-kosapo-purpose-bin: not valid UTF-8"));
+
+  v1::CreateHubApplicationRequest apply;
+  apply.set_parent(absl::StrCat("municipalities/", kCity));
+  apply.set_request_id("audit-trail-apply");
+  apply.mutable_usage()->set_case_(c.name());
+  apply.mutable_usage()->set_hub_code("H-AUDIT");
+  apply.mutable_usage()->mutable_application()->set_applicant(
+      v1::APPLICANT_SCHOOL);
+  *apply.mutable_usage()->mutable_application()->mutable_application_date() =
+      DaysAgo(60);
+  v1::HubUsage usage;
+  ASSERT_TRUE(Referrals()
+                  ->CreateHubApplication(Stating(Officer(), "利用申請").get(),
+                                         apply, &usage)
+                  .ok());
+
+  // The trail of the case's referral and usage, newest first, and of no
+  // other case's.
+  v1::ListReferralAuditRequest request;
+  request.set_case_(c.name());
+  v1::ListReferralAuditResponse trail;
+  ASSERT_TRUE(Referrals()
+                  ->ListReferralAudit(Stating(Officer(), "監査の確認").get(),
+                                      request, &trail)
+                  .ok());
+  const auto entries = [](const v1::ListReferralAuditResponse& response) {
+    std::vector<std::string> out;
+    for (const v1::ReferralAuditEntry& entry : response.entries()) {
+      out.push_back(absl::StrCat(entry.resource(), " ", entry.subject(), " ",
+                                 entry.role(), " ", entry.method(), " ",
+                                 entry.access(), " [", entry.purpose(), "]"));
+    }
+    return out;
+  };
+  const std::string r = referral.name();
+  const std::string u = usage.name();
+  EXPECT_THAT(entries(trail),
+              ::testing::ElementsAre(
+                  u + " user:officer ward_officer CreateHubApplication write "
+                      "[利用申請]",
+                  r + " user:officer ward_officer GetReferral read []",
+                  r + " user:ssw ssw GetReferral read [case review]",
+                  r + " user:officer ward_officer CreateReferral write "
+                      "[支援会議の準備]"));
+
+  // Reading the trail was itself audited, with its purpose; a page at a
+  // time.
+  request.set_page_size(2);
+  ASSERT_TRUE(
+      Referrals()->ListReferralAudit(Officer().get(), request, &trail).ok());
+  EXPECT_THAT(entries(trail),
+              ::testing::UnorderedElementsAre(
+                  u + " user:officer ward_officer ListReferralAudit read "
+                      "[監査の確認]",
+                  r + " user:officer ward_officer ListReferralAudit read "
+                      "[監査の確認]"));
+  ASSERT_FALSE(trail.next_page_token().empty());
+  request.set_page_token(trail.next_page_token());
+  ASSERT_TRUE(
+      Referrals()->ListReferralAudit(Officer().get(), request, &trail).ok());
+  EXPECT_THAT(entries(trail),
+              ::testing::ElementsAre(
+                  u + " user:officer ward_officer CreateHubApplication write "
+                      "[利用申請]",
+                  r + " user:officer ward_officer GetReferral read []"));
+
+  // Ward officers who may work on the case only.
+  request.clear_page_token();
+  EXPECT_EQ(
+      Referrals()
+          ->ListReferralAudit(As(auth::Role::kSsw, "user:ssw", {kWard}).get(),
+                              request, &trail)
+          .error_code(),
+      grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_EQ(
+      Referrals()
+          ->ListReferralAudit(
+              As(auth::Role::kWardOfficer, "user:other", {kOtherWard}).get(),
+              request, &trail)
+          .error_code(),
+      grpc::StatusCode::PERMISSION_DENIED);
+  request.set_case_("cases/987654321");
+  EXPECT_EQ(Referrals()
+                ->ListReferralAudit(Officer().get(), request, &trail)
+                .error_code(),
+            grpc::StatusCode::NOT_FOUND);
+}
+
+// The case service, called for the user, records the user's purpose.
+TEST_F(ReferralServiceTest, ACaseOpenedForAnApplicationKeepsThePurpose) {
+  NewHub("H-PURPOSE", 25);
+  v1::CreateHubApplicationRequest request;
+  request.set_parent(absl::StrCat("municipalities/", kCity));
+  request.set_request_id("purpose-new-case-apply");
+  v1::HubUsage* usage = request.mutable_usage();
+  usage->set_hub_code("H-PURPOSE");
+  usage->mutable_application()->set_applicant(v1::APPLICANT_LOCAL_GROUP);
+  *usage->mutable_application()->mutable_application_date() = DaysAgo(3);
+  cv1::Case* child = request.mutable_new_case();
+  child->set_area_code(kWard);
+  child->set_source(cv1::CASE_SOURCE_LOCAL_GROUP);
+  *child->mutable_opened_date() = DaysAgo(3);
+  child->mutable_child()->set_name("目的 ひかり");
+  child->mutable_child()->set_kana("もくてき ひかり");
+  *child->mutable_child()->mutable_birth_date() =
+      DateToProto(absl::CivilDay(RealToday().year() - 8, 4, 5));
+  v1::HubUsage created;
+  ASSERT_TRUE(
+      Referrals()
+          ->CreateHubApplication(Stating(Officer(), "地域団体からの相談").get(),
+                                 request, &created)
+          .ok());
+  cv1::ListCaseAuditRequest audit_request;
+  audit_request.set_name(created.case_());
+  cv1::ListCaseAuditResponse audit;
+  ASSERT_TRUE(
+      Cases()->ListCaseAudit(Officer().get(), audit_request, &audit).ok());
+  ASSERT_GE(audit.entries_size(), 1);
+  const cv1::AuditEntry& opened = audit.entries(audit.entries_size() - 1);
+  EXPECT_EQ(opened.method(), "CreateCase");
+  EXPECT_EQ(opened.subject(), "user:officer");
+  EXPECT_EQ(opened.purpose(), "地域団体からの相談");
+}
+
 TEST_F(ReferralServiceTest, ProblemsNotedOnVisitsGoOnTheFeedWithoutTheNote) {
   NewHub("H-NOTE", 25);
   const v1::HubUsage usage = ReadyUsage("もんだいあり", "H-NOTE", "note");

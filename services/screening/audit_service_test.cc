@@ -282,6 +282,13 @@ TEST_F(AuditTest, RefusedOrFailedCallsLeaveNoRow) {
   const grpc::Status too_long = Get(sheet, std::move(long_purpose));
   EXPECT_EQ(too_long.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
   EXPECT_THAT(too_long.error_message(), HasSubstr("x-kosapo-purpose"));
+  // Bytes that are not UTF-8 in the binary key.
+  auto not_utf8 = Staff(who);
+  not_utf8->AddMetadata("x-kosapo-purpose-bin", std::string("\xc3\x28", 2));
+  const grpc::Status bad_bytes = Get(sheet, std::move(not_utf8));
+  EXPECT_EQ(bad_bytes.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(bad_bytes.error_message(),
+              HasSubstr("metadata x-kosapo-purpose-bin: not valid UTF-8"));
   // A write refused by the sheet's checks, and one into a closed round.
   v1::Sheet bad = Pupil("E1", "RF2");
   bad.set_grade(12);

@@ -81,15 +81,18 @@ void FourServicesTest::TearDownTestSuite() {
   tokens_ = nullptr;
 }
 
-grpc::Status CallWithBytes(const std::shared_ptr<grpc::Channel>& channel,
-                           const std::string& method, const std::string& token,
-                           const std::string& request,
-                           std::chrono::milliseconds timeout,
-                           std::string* response) {
+grpc::Status CallWithBytes(
+    const std::shared_ptr<grpc::Channel>& channel, const std::string& method,
+    const std::string& token, const std::string& request,
+    std::chrono::milliseconds timeout, std::string* response,
+    const std::vector<std::pair<std::string, std::string>>& metadata) {
   grpc::GenericStub stub(channel);
   grpc::ClientContext context;
   if (!token.empty()) {
     context.AddMetadata("authorization", "Bearer " + token);
+  }
+  for (const auto& [key, value] : metadata) {
+    context.AddMetadata(key, value);
   }
   context.set_deadline(std::chrono::system_clock::now() + timeout);
   grpc::CompletionQueue queue;

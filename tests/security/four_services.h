@@ -12,6 +12,8 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "common/service/in_process.h"
@@ -55,12 +57,14 @@ class FourServicesTest : public ::testing::Test {
 // the connection's certificate alone); the
 // call's final status. Streams the server keeps open end at `timeout`.
 // `response`, when given, receives the encoding of the last message the
-// server sent.
+// server sent. `metadata` goes with the call (keys ending in "-bin" take
+// any bytes).
 grpc::Status CallWithBytes(
     const std::shared_ptr<grpc::Channel>& channel, const std::string& method,
     const std::string& token, const std::string& request,
     std::chrono::milliseconds timeout = std::chrono::seconds(3),
-    std::string* response = nullptr);
+    std::string* response = nullptr,
+    const std::vector<std::pair<std::string, std::string>>& metadata = {});
 
 }  // namespace kosapo::testing
 

@@ -4,9 +4,9 @@
 // bytes that are not a protobuf message, messages nested past the parser's
 // limit, messages over the size limit, text with NUL and other control
 // characters or invalid UTF-8, enum numbers the API does not define,
-// impossible dates, huge page sizes. Each must get a clear
-// INVALID_ARGUMENT naming what is wrong (RESOURCE_EXHAUSTED for size), no
-// table of any service may gain or lose a row, and every service must still
+// impossible dates, huge page sizes, a malformed stated purpose. Each must get
+// a clear INVALID_ARGUMENT naming what is wrong (RESOURCE_EXHAUSTED for size),
+// no table of any service may gain or lose a row, and every service must still
 // answer its health check as SERVING.
 #include <google/protobuf/descriptor.h>
 #include <google/protobuf/dynamic_message.h>
@@ -15,7 +15,9 @@
 #include <iostream>
 #include <map>
 #include <memory>
+#include <set>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/strings/match.h"
@@ -153,8 +155,9 @@ class HostileInputTest : public testing::FourServicesTest {
 
   // Sends `request` to `method` on the service that serves it (the
   // feed: screening's), as a role the matrix lets through.
-  static grpc::Status Send(const std::string& method,
-                           const std::string& request) {
+  static grpc::Status Send(
+      const std::string& method, const std::string& request,
+      const std::vector<std::pair<std::string, std::string>>& metadata = {}) {
     const auth::PermissionMatrix& matrix = auth::PermissionMatrix::Embedded();
     auth::Principal principal;
     for (auth::Role role : auth::kAllRoles) {
@@ -179,7 +182,8 @@ class HostileInputTest : public testing::FourServicesTest {
                              ? services_->at(owner).service_channel("hostile")
                              : services_->at(owner).channel();
     return testing::CallWithBytes(channel, method, tokens_->Sign(principal),
-                                  request);
+                                  request, std::chrono::seconds(3), nullptr,
+                                  metadata);
   }
 
   // Every field of every RPC's request that `wanted` accepts, poisoned by
@@ -310,6 +314,35 @@ TEST_F(HostileInputTest, InvalidUtf8IsInvalidArgument) {
       },
       [](const std::string&) { return std::string(); });
   EXPECT_GT(calls, 100);
+}
+
+// The purpose a caller states goes into every service's audit: one over
+// 200 characters, or bytes that are not UTF-8 in the binary key, fail
+// every RPC of every service, naming the key, before any handler runs.
+TEST_F(HostileInputTest, AMalformedPurposeIsRefusedByItsMetadataKey) {
+  struct Case {
+    std::string key;
+    std::string purpose;
+    std::string expected;
+  };
+  for (const Case& bad :
+       {Case{"x-kosapo-purpose", std::string(201, 'x'),
+             "metadata x-kosapo-purpose: at most 200 characters"},
+        Case{"x-kosapo-purpose-bin", std::string("\xc3\x28 \xff", 4),
+             "metadata x-kosapo-purpose-bin: not valid UTF-8"}}) {
+    std::set<std::string> services;
+    for (const std::string& method :
+         auth::PermissionMatrix::Embedded().methods()) {
+      const grpc::Status status = Send(method, "", {{bad.key, bad.purpose}});
+      EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT)
+          << method << ": " << status.error_message();
+      EXPECT_THAT(status.error_message(), HasSubstr(bad.expected)) << method;
+      services.insert(FourServices::ServiceOf(method));
+    }
+    // The event feed ("") and the four services' own APIs.
+    EXPECT_EQ(services, (std::set<std::string>{"", "case", "referral",
+                                               "reporting", "screening"}));
+  }
 }
 
 TEST_F(HostileInputTest, EnumNumbersTheApiDoesNotDefineAreRefusedByName) {

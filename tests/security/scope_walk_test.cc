@@ -1477,6 +1477,13 @@ std::map<std::string, Builder> ScopeWalk::Builders() {
     return Encode(r);
   };
 
+  // The trail of the side's case: its referral and usage.
+  b[rp + "ListReferralAudit"] = [](const Target& t, Role) -> Request {
+    rv1::ListReferralAuditRequest r;
+    r.set_case_(t.p().case_name);
+    return Encode(r);
+  };
+
   // ---- reporting ----------------------------------------------------------
   b[pp + "GetWardComparison"] = [year](const Target& t, Role) -> Request {
     if (MunicipalityOnly(t)) return std::nullopt;

@@ -1,5 +1,6 @@
-// kosapo cases list|show and kosapo referrals list: the case and referral
-// services' lists, every page, as a table or one JSON object per line.
+// kosapo cases list|show|audit and kosapo referrals list|audit: the case
+// and referral services' lists and audit trails, every page, as a table or
+// one JSON object per line.
 #include <google/protobuf/util/json_util.h>
 #include <grpcpp/client_context.h>
 
@@ -371,6 +372,96 @@ CommandResult RunReferralsList(const Args& args, Io& io) {
       "referral");
 }
 
+// --- cases audit, referrals audit ------------------------------------------
+
+CommandResult RunCasesAudit(const Args& args, Io& io) {
+  KOSAPO_ASSIGN_OR_RETURN(ListSettings settings, ListSettingsOf(args));
+  KOSAPO_ASSIGN_OR_RETURN(Session session, Session::Open(args, io.env, true));
+  cv1::ListCaseAuditRequest request;
+  request.set_name(CaseName(args.positional()[0]));
+  request.set_page_size(settings.page_size);
+  auto stub = cv1::CaseService::NewStub(session.Channel(Service::kCase));
+  return PrintList<cv1::ListCaseAuditResponse, cv1::AuditEntry>(
+      settings, io,
+      [&](const std::string& page_token)
+          -> absl::StatusOr<cv1::ListCaseAuditResponse> {
+        request.set_page_token(page_token);
+        grpc::ClientContext context;
+        session.Prepare(&context);
+        cv1::ListCaseAuditResponse response;
+        const grpc::Status status =
+            stub->ListCaseAudit(&context, request, &response);
+        if (!status.ok()) {
+          return session.Explain(
+              status, Service::kCase,
+              absl::StrCat("list the audit trail of ", request.name()));
+        }
+        return response;
+      },
+      &cv1::ListCaseAuditResponse::entries,
+      {{"TIME", false},
+       {"SUBJECT", false},
+       {"ROLE", false},
+       {"METHOD", false},
+       {"ACCESS", false},
+       {"PURPOSE", false}},
+      [](const cv1::AuditEntry& entry) -> std::vector<TextTable::Cell> {
+        return {FormatTimestamp(entry.time()),
+                entry.subject(),
+                entry.role(),
+                entry.method(),
+                entry.access(),
+                entry.purpose()};
+      },
+      "audit entry");
+}
+
+CommandResult RunReferralsAudit(const Args& args, Io& io) {
+  KOSAPO_ASSIGN_OR_RETURN(ListSettings settings, ListSettingsOf(args));
+  KOSAPO_ASSIGN_OR_RETURN(Session session, Session::Open(args, io.env, true));
+  rv1::ListReferralAuditRequest request;
+  request.set_case_(CaseName(args.positional()[0]));
+  request.set_page_size(settings.page_size);
+  auto stub =
+      rv1::ReferralService::NewStub(session.Channel(Service::kReferral));
+  return PrintList<rv1::ListReferralAuditResponse, rv1::ReferralAuditEntry>(
+      settings, io,
+      [&](const std::string& page_token)
+          -> absl::StatusOr<rv1::ListReferralAuditResponse> {
+        request.set_page_token(page_token);
+        grpc::ClientContext context;
+        session.Prepare(&context);
+        rv1::ListReferralAuditResponse response;
+        const grpc::Status status =
+            stub->ListReferralAudit(&context, request, &response);
+        if (!status.ok()) {
+          return session.Explain(
+              status, Service::kReferral,
+              absl::StrCat("list the referral audit trail of ",
+                           request.case_()));
+        }
+        return response;
+      },
+      &rv1::ListReferralAuditResponse::entries,
+      {{"TIME", false},
+       {"RECORD", false},
+       {"SUBJECT", false},
+       {"ROLE", false},
+       {"METHOD", false},
+       {"ACCESS", false},
+       {"PURPOSE", false}},
+      [](const rv1::ReferralAuditEntry& entry) -> std::vector<TextTable::Cell> {
+        return {FormatTimestamp(entry.time()),
+                entry.resource(),
+                entry.subject(),
+                entry.role(),
+                entry.method(),
+                entry.access(),
+                entry.purpose()};
+      },
+      "audit entry");
+}
+
 }  // namespace
 
 std::vector<Command> CaseCommands() {
@@ -435,7 +526,37 @@ std::vector<Command> CaseCommands() {
     referrals.flags.push_back(std::move(flag));
   }
   referrals.run = RunReferralsList;
-  return {list, show, referrals};
+
+  Command audit;
+  audit.group = "cases";
+  audit.name = "audit";
+  audit.synopsis = "CASE";
+  audit.summary = "who read or changed a case's personal data, and why";
+  audit.details =
+      "CASE is cases/ID or ID. The case service's audit trail of the case,\n"
+      "newest first: when, who (subject and role), which call, read or\n"
+      "write, and the purpose the caller stated (--purpose). For ward\n"
+      "officers of the case's area. `kosapo referrals audit CASE` shows the\n"
+      "same for the case's referrals and hub usages.\n";
+  audit.flags = ListFlags(Service::kCase);
+  audit.min_positional = audit.max_positional = 1;
+  audit.run = RunCasesAudit;
+
+  Command referral_audit;
+  referral_audit.group = "referrals";
+  referral_audit.name = "audit";
+  referral_audit.synopsis = "CASE";
+  referral_audit.summary =
+      "who read or changed a case's referrals and hub usages, and why";
+  referral_audit.details =
+      "CASE is cases/ID or ID. The referral service's audit trail of every\n"
+      "referral and hub usage of the case, newest first, with the purpose\n"
+      "each caller stated (--purpose). For ward officers who may work on\n"
+      "the case; the read is itself audited.\n";
+  referral_audit.flags = ListFlags(Service::kReferral);
+  referral_audit.min_positional = referral_audit.max_positional = 1;
+  referral_audit.run = RunReferralsAudit;
+  return {list, show, audit, referrals, referral_audit};
 }
 
 }  // namespace kosapo::cli

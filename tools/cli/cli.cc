@@ -38,6 +38,10 @@ constexpr char kConnectionHelp[] =
     "KOSAPO_TOKEN\n"
     "  --municipality       KOSAPO_MUNICIPALITY       default: the token's\n"
     "  --timeout            KOSAPO_TIMEOUT            default 30s per call\n"
+    "  --purpose            KOSAPO_PURPOSE            why you read or write "
+    "personal\n"
+    "                                                 data, kept in the "
+    "audit trails\n"
     "The defaults reach a suite started with scripts/run.sh "
     "--keep-running.\n";
 

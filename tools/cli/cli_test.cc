@@ -911,5 +911,66 @@ TEST_F(CliTest, CasesAndReferralsListEveryPage) {
   EXPECT_THAT(referrals.out, HasSubstr("connected"));
 }
 
+TEST_F(CliTest, PurposeGoesWithEveryCallAndTheAuditTrailsShowIt) {
+  SampleCity();
+  auth::Principal loader =
+      Principal(auth::Role::kWardOfficer, kSampleCity, {"27501", "27502"});
+  loader.subject = "sample-loader:ward_officer";
+  const CliResult referrals =
+      Run({"referrals", "list", "--format=json", "--limit=1"}, As(loader));
+  ASSERT_EQ(referrals.code, 0) << referrals.err;
+  const std::vector<std::string> lines = Lines(referrals.out);
+  ASSERT_EQ(lines.size(), 1u);
+  const std::string case_name =
+      nlohmann::json::parse(lines[0])["case"].get<std::string>();
+
+  auth::Principal officer = loader;
+  officer.subject = "user:cli-purpose";
+  const auto env = As(officer);
+  const CliResult show =
+      Run({"cases", "show", case_name, "--purpose=家庭訪問の前に確認"}, env);
+  ASSERT_EQ(show.code, 0) << show.err;
+  auto stated = env;
+  stated["KOSAPO_PURPOSE"] = "支援会議の準備";
+  const CliResult listed =
+      Run({"referrals", "list", "--case", case_name}, stated);
+  ASSERT_EQ(listed.code, 0) << listed.err;
+  EXPECT_EQ(Run({"cases", "show", case_name}, env).code, 0);
+
+  const CliResult audit = Run({"cases", "audit", case_name}, env);
+  ASSERT_EQ(audit.code, 0) << audit.err;
+  EXPECT_THAT(audit.out, HasSubstr("PURPOSE"));
+  std::vector<std::string> reads;
+  for (const std::string& line : Lines(audit.out)) {
+    if (absl::StrContains(line, "user:cli-purpose")) {
+      reads.emplace_back(absl::StripTrailingAsciiWhitespace(line));
+    }
+  }
+  ASSERT_EQ(reads.size(), 2u) << audit.out;
+  // Newest first: the read without a purpose, then the one with.
+  EXPECT_THAT(reads[0], AllOf(HasSubstr("GetCase"), EndsWith("read")));
+  EXPECT_THAT(reads[1],
+              AllOf(HasSubstr("GetCase"), EndsWith("家庭訪問の前に確認")));
+
+  const CliResult trail =
+      Run({"referrals", "audit", case_name, "--format=json"}, env);
+  ASSERT_EQ(trail.code, 0) << trail.err;
+  bool listed_with_purpose = false;
+  for (const std::string& line : Lines(trail.out)) {
+    const nlohmann::json entry = nlohmann::json::parse(line);
+    listed_with_purpose =
+        listed_with_purpose || (entry["subject"] == "user:cli-purpose" &&
+                                entry["method"] == "ListReferrals" &&
+                                entry["purpose"] == "支援会議の準備");
+  }
+  EXPECT_TRUE(listed_with_purpose) << trail.out;
+
+  // Too long for the services: refused before any call, naming the flag.
+  const CliResult too_long = Run(
+      {"cases", "show", case_name, "--purpose=" + std::string(201, 'x')}, env);
+  EXPECT_EQ(too_long.code, 2);
+  EXPECT_THAT(too_long.err, HasSubstr("--purpose: at most 200 characters"));
+}
+
 }  // namespace
 }  // namespace kosapo::cli

@@ -20,6 +20,7 @@
 #include "absl/time/clock.h"
 #include "common/base/status.h"
 #include "common/tls/tls.h"
+#include "common/types/text.h"
 #include "nlohmann/json.hpp"
 
 namespace kosapo::cli {
@@ -28,6 +29,8 @@ namespace {
 // Lists, reports and imports answer in messages well under this.
 constexpr int kMaxMessageBytes = 64 << 20;
 constexpr size_t kMaxTokenFileBytes = 64 * 1024;
+// What the services accept as a stated purpose (common/server/call_context.h).
+constexpr size_t kMaxPurposeChars = 200;
 
 std::string CodeName(grpc::StatusCode code) {
   static constexpr const char* kNames[] = {"OK",
@@ -196,6 +199,11 @@ std::vector<Flag> CallerFlags(absl::string_view timeout) {
       {"municipality", "CODE",
        "JIS code of the municipality, e.g. 27100 (default: the token's)",
        "KOSAPO_MUNICIPALITY", ""},
+      {"purpose", "TEXT",
+       "why you read or write personal data (at most 200 characters, "
+       "Japanese welcome); sent with every call and kept in the services' "
+       "audit trails",
+       "KOSAPO_PURPOSE", ""},
       TimeoutFlag(timeout),
   };
 }
@@ -246,6 +254,11 @@ absl::StatusOr<Session> Session::Open(const Args& args, const EnvLookup& env,
   }
   if (args.Declared("municipality")) {
     session.municipality_ = args.Get("municipality");
+  }
+  if (args.Declared("purpose")) {
+    session.purpose_ = args.Get("purpose");
+    KOSAPO_RETURN_IF_ERROR(
+        ValidateText(session.purpose_, kMaxPurposeChars, false, "--purpose"));
   }
   if (!need_token) {
     return session;
@@ -307,6 +320,10 @@ void Session::Prepare(grpc::ClientContext* context) const {
     context->AddMetadata("authorization", absl::StrCat("Bearer ", token_));
   }
   context->AddMetadata("x-request-id", NewRequestId());
+  if (!purpose_.empty()) {
+    // The binary key: text metadata carries ASCII only.
+    context->AddMetadata("x-kosapo-purpose-bin", purpose_);
+  }
 }
 
 absl::StatusOr<std::string> Session::MunicipalityParent() const {

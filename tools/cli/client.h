@@ -12,6 +12,11 @@
 //                                                   KOSAPO_TOKEN)
 //   --municipality       KOSAPO_MUNICIPALITY       (default: the token's)
 //   --timeout            KOSAPO_TIMEOUT            30s per call
+//   --purpose            KOSAPO_PURPOSE            why the caller reads or
+//                                                  writes personal data, sent
+//                                                  as x-kosapo-purpose-bin on
+//                                                  every call and recorded in
+//                                                  the services' audit trails
 //   --tls-ca, --tls-cert, --tls-key
 //                        KOSAPO_TLS_CA, KOSAPO_TLS_CERT, KOSAPO_TLS_KEY
 //                        mutual TLS: the CA the services' certificates chain
@@ -68,7 +73,8 @@ absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> TransportCredentials(
 
 // The address flags of `services`, and the transport flags.
 std::vector<Flag> AddressFlags(const std::vector<Service>& services);
-// --token-file, --municipality and --timeout (with `timeout` as default).
+// --token-file, --municipality, --purpose and --timeout (with `timeout` as
+// default).
 std::vector<Flag> CallerFlags(absl::string_view timeout = "30s");
 // Only --timeout.
 Flag TimeoutFlag(absl::string_view timeout);
@@ -86,9 +92,10 @@ std::optional<TokenClaims> PeekClaims(absl::string_view token);
 // The connection settings of one command run.
 class Session {
  public:
-  // Reads the addresses, the timeout and, when `need_token`, the token
-  // (UNAUTHENTICATED saying how to get one when there is none, or when the
-  // token has expired).
+  // Reads the addresses, the timeout, the purpose (INVALID_ARGUMENT naming
+  // --purpose unless text of at most 200 characters) and, when
+  // `need_token`, the token (UNAUTHENTICATED saying how to get one when
+  // there is none, or when the token has expired).
   static absl::StatusOr<Session> Open(const Args& args, const EnvLookup& env,
                                       bool need_token);
 
@@ -99,7 +106,8 @@ class Session {
   const std::string& Address(Service service) const;
   absl::Duration timeout() const { return timeout_; }
 
-  // Deadline, bearer token and a fresh x-request-id on an outgoing call.
+  // Deadline, bearer token, a fresh x-request-id and the purpose, when
+  // given, on an outgoing call.
   void Prepare(grpc::ClientContext* context) const;
 
   // "municipalities/{code}": --municipality, KOSAPO_MUNICIPALITY, or the
@@ -117,6 +125,7 @@ class Session {
   std::shared_ptr<grpc::ChannelCredentials> credentials_;
   std::string token_;
   std::string municipality_;
+  std::string purpose_;
   absl::Duration timeout_;
 };
 

@@ -691,8 +691,8 @@ CaseStore::AuditTrail(int64_t id, int64_t before_id, int limit,
         // with the load).
         for (const pqxx::row& row : tx.exec_params(
                  "SELECT id, (extract(epoch FROM access_time) * 1000000)"
-                 "::bigint, subject, role, method, access, request_id"
-                 " FROM case_audit WHERE case_id = $1"
+                 "::bigint, subject, role, method, access, request_id,"
+                 " purpose FROM case_audit WHERE case_id = $1"
                  "   AND ($2 = 0 OR id < $2) AND id <> $4"
                  " ORDER BY id DESC LIMIT $3",
                  id, before_id, limit, record.audit_id)) {
@@ -703,6 +703,7 @@ CaseStore::AuditTrail(int64_t id, int64_t before_id, int limit,
           entry.set_method(row[4].as<std::string>());
           entry.set_access(row[5].as<std::string>());
           entry.set_request_id(row[6].as<std::string>());
+          entry.set_purpose(row[7].as<std::string>());
           page.emplace_back(row[0].as<int64_t>(), std::move(entry));
         }
         return page;

@@ -153,11 +153,11 @@ absl::StatusOr<CaseRecord> LoadCaseAudited(pqxx::work& tx, int64_t id,
   // been written last.
   const pqxx::result rows = tx.exec_params(
       LoadCaseSql("WITH audit AS (INSERT INTO case_audit (case_id,"
-                  " subject, role, method, access, request_id)"
-                  " VALUES ($1, $2, $3, $4, $5, $6) RETURNING id) ",
+                  " subject, role, method, access, request_id, purpose)"
+                  " VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id) ",
                   ", (SELECT id FROM audit) AS audit_id", lock),
       id, caller.subject, caller.role, caller.method, std::string(access),
-      caller.request_id);
+      caller.request_id, caller.purpose);
   absl::StatusOr<CaseRecord> record = CaseWithScope(rows, id, cipher);
   if (record.ok()) {
     record->audit_id = rows[0]["audit_id"].as<int64_t>();
@@ -209,10 +209,10 @@ void Audit(pqxx::work& tx, const std::vector<int64_t>& case_ids,
   }
   tx.exec_params0(
       "INSERT INTO case_audit (case_id, subject, role, method, access,"
-      " request_id)"
-      " SELECT unnest($1::bigint[]), $2, $3, $4, $5, $6",
+      " request_id, purpose)"
+      " SELECT unnest($1::bigint[]), $2, $3, $4, $5, $6, $7",
       IdArray(case_ids), caller.subject, caller.role, caller.method,
-      std::string(access), caller.request_id);
+      std::string(access), caller.request_id, caller.purpose);
 }
 
 absl::Status CheckEtag(const CaseRecord& record, absl::string_view etag) {

@@ -25,7 +25,8 @@ absl::Status FromCaseService(const grpc::Status& status,
 }
 
 // Prepares a call to the case service on behalf of the caller of
-// `incoming`: its deadline and trace, and the caller's own bearer token.
+// `incoming`: its deadline, trace and stated purpose, and the caller's own
+// bearer token.
 absl::Status OnBehalfOf(const grpc::ServerContextBase& incoming,
                         const server::CallContext& call, absl::Duration timeout,
                         grpc::ClientContext& context) {

@@ -15,6 +15,7 @@
 #include "kosapo/referral/v1/referral.grpc.pb.h"
 #include "services/referral/api/case_client.h"
 #include "services/referral/api/enrollment_sync.h"
+#include "services/referral/store/audit_store.h"
 #include "services/referral/store/directory_store.h"
 #include "services/referral/store/hub_store.h"
 #include "services/referral/store/referral_store.h"
@@ -34,12 +35,14 @@ class ReferralServiceImpl final : public v1::ReferralService::Service {
  public:
   ReferralServiceImpl(const server::CallRegistry& calls,
                       DirectoryStore& directory, ReferralStore& referrals,
-                      HubStore& hubs, const CaseClient& cases,
-                      EnrollmentSync& enrollment, ReferralSettings settings)
+                      HubStore& hubs, AuditStore& audit,
+                      const CaseClient& cases, EnrollmentSync& enrollment,
+                      ReferralSettings settings)
       : calls_(calls),
         directory_(directory),
         referrals_(referrals),
         hubs_(hubs),
+        audit_(audit),
         cases_(cases),
         enrollment_(enrollment),
         settings_(std::move(settings)) {}
@@ -148,6 +151,11 @@ class ReferralServiceImpl final : public v1::ReferralService::Service {
                              const v1::ListHubUsagesRequest* request,
                              v1::ListHubUsagesResponse* response) override;
 
+  // The audit trail: audit_handlers.cc.
+  grpc::Status ListReferralAudit(
+      grpc::ServerContext* context, const v1::ListReferralAuditRequest* request,
+      v1::ListReferralAuditResponse* response) override;
+
  private:
   // Today, and the local time of an instant, in the service's time zone.
   absl::StatusOr<absl::CivilDay> Today() const;
@@ -173,6 +181,7 @@ class ReferralServiceImpl final : public v1::ReferralService::Service {
   DirectoryStore& directory_;
   ReferralStore& referrals_;
   HubStore& hubs_;
+  AuditStore& audit_;
   const CaseClient& cases_;
   EnrollmentSync& enrollment_;
   const ReferralSettings settings_;

@@ -97,10 +97,10 @@ void Audit(pqxx::work& tx, const std::vector<std::string>& resources,
   }
   tx.exec_params0(
       "INSERT INTO access_audit (resource, subject, role, method, access,"
-      " request_id)"
-      " SELECT unnest($1::text[]), $2, $3, $4, $5, $6",
+      " request_id, purpose)"
+      " SELECT unnest($1::text[]), $2, $3, $4, $5, $6, $7",
       TextArray(resources), caller.subject, caller.role, caller.method,
-      std::string(access), caller.request_id);
+      std::string(access), caller.request_id, caller.purpose);
 }
 
 absl::Status CheckEtag(absl::string_view resource, int64_t revision,

@@ -60,7 +60,7 @@ absl::StatusOr<bool> FirstWrite(pqxx::work& tx, absl::string_view resource,
                                 absl::string_view request_id,
                                 absl::string_view method);
 
-// One audit row per resource.
+// One audit row per resource, with the caller's stated purpose.
 void Audit(pqxx::work& tx, const std::vector<std::string>& resources,
            const Caller& caller, absl::string_view access);
 

@@ -85,7 +85,7 @@ grpc::Status ScreeningServiceImpl::ListAuditRecords(
     KOSAPO_ASSIGN_OR_RETURN(TrailQuery query,
                             ParseTrailParent(request->parent()));
     KOSAPO_RETURN_IF_ERROR(RequireAuditReader(*call.principal, query));
-    KOSAPO_ASSIGN_OR_RETURN(const Accessor who, AccessorOf(call, *context));
+    const Accessor who = AccessorOf(call);
     KOSAPO_ASSIGN_OR_RETURN(query.limit,
                             server::PageSize(request->page_size(), 100, 1000));
     if (!request->page_token().empty() &&

@@ -3,7 +3,6 @@
 #include "absl/strings/str_cat.h"
 #include "common/auth/authorize.h"
 #include "common/base/status.h"
-#include "common/types/text.h"
 #include "services/screening/domain/registry_rules.h"
 
 namespace kosapo::screening {
@@ -14,24 +13,7 @@ Actor ActorOf(const CallContext& call) {
   return Actor{call.principal->subject, call.trace.trace_id};
 }
 
-absl::StatusOr<Accessor> AccessorOf(const CallContext& call,
-                                    const grpc::ServerContextBase& context) {
-  Accessor who{server::CallerOf(call), ""};
-  const auto& metadata = context.client_metadata();
-  // gRPC carries only ASCII in text metadata: a purpose in Japanese comes
-  // in the binary key.
-  for (const char* key : {"x-kosapo-purpose-bin", "x-kosapo-purpose"}) {
-    const auto it = metadata.find(key);
-    if (it == metadata.end()) {
-      continue;
-    }
-    who.purpose.assign(it->second.data(), it->second.size());
-    KOSAPO_RETURN_IF_ERROR(
-        ValidateText(who.purpose, 200, false, absl::StrCat("metadata ", key)));
-    break;
-  }
-  return who;
-}
+Accessor AccessorOf(const CallContext& call) { return server::CallerOf(call); }
 
 // Registry writes are city operations' work.
 absl::Status RequireOperations(const CallContext& call,

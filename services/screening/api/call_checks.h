@@ -2,8 +2,6 @@
 #ifndef KOSAPO_SERVICES_SCREENING_API_CALL_CHECKS_H_
 #define KOSAPO_SERVICES_SCREENING_API_CALL_CHECKS_H_
 
-#include <grpcpp/server_context.h>
-
 #include <string>
 
 #include "absl/status/statusor.h"
@@ -19,11 +17,9 @@ namespace kosapo::screening {
 Actor ActorOf(const server::CallContext& call);
 
 // Who reads or writes pupils' data in this call, for the audit: the caller,
-// with the purpose from the call's `x-kosapo-purpose-bin` (UTF-8) or
-// `x-kosapo-purpose` metadata when given. INVALID_ARGUMENT naming the
-// metadata key when the purpose is not text of at most 200 characters.
-absl::StatusOr<Accessor> AccessorOf(const server::CallContext& call,
-                                    const grpc::ServerContextBase& context);
+// with the purpose the call's metadata stated (server::PurposeOf, checked
+// before any handler runs).
+Accessor AccessorOf(const server::CallContext& call);
 
 // Registry, template and round writes are city operations' work, for their
 // own municipality.

@@ -74,7 +74,7 @@ grpc::Status ScreeningServiceImpl::RecordDecision(
     KOSAPO_RETURN_IF_ERROR(RequireSchoolStaff(call, key.school_code));
     KOSAPO_RETURN_IF_ERROR(
         ValidateDecision(request->outcome(), request->reason()));
-    KOSAPO_ASSIGN_OR_RETURN(const Accessor who, AccessorOf(call, *context));
+    const Accessor who = AccessorOf(call);
     KOSAPO_ASSIGN_OR_RETURN(const RoundContext round,
                             RoundFor(call, key.round_parent));
     KOSAPO_ASSIGN_OR_RETURN(
@@ -96,7 +96,7 @@ grpc::Status ScreeningServiceImpl::ListDecisions(
     v1::ListDecisionsResponse* response) {
   return server::Serve(calls_, context, [&](const CallContext& call) {
     KOSAPO_RETURN_IF_ERROR(RequireSchoolStaff(call, request->school_code()));
-    KOSAPO_ASSIGN_OR_RETURN(const Accessor who, AccessorOf(call, *context));
+    const Accessor who = AccessorOf(call);
     KOSAPO_ASSIGN_OR_RETURN(const RoundContext round,
                             RoundFor(call, request->parent()));
     KOSAPO_ASSIGN_OR_RETURN(
@@ -127,7 +127,7 @@ grpc::Status ScreeningServiceImpl::ListExtractions(
       return absl::PermissionDeniedError(absl::StrCat(
           "area ", request->area_code(), " is not the caller's area"));
     }
-    KOSAPO_ASSIGN_OR_RETURN(const Accessor who, AccessorOf(call, *context));
+    const Accessor who = AccessorOf(call);
     KOSAPO_ASSIGN_OR_RETURN(const RoundContext round,
                             RoundFor(call, request->parent()));
     KOSAPO_ASSIGN_OR_RETURN(

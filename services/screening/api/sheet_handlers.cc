@@ -127,7 +127,7 @@ grpc::Status ScreeningServiceImpl::UpsertSheet(
   return server::Serve(calls_, context, [&](const CallContext& call) {
     KOSAPO_RETURN_IF_ERROR(
         RequireSchoolStaff(call, request->sheet().school_code()));
-    KOSAPO_ASSIGN_OR_RETURN(const Accessor who, AccessorOf(call, *context));
+    const Accessor who = AccessorOf(call);
     KOSAPO_ASSIGN_OR_RETURN(const RoundContext round,
                             RoundFor(call, request->parent()));
     KOSAPO_ASSIGN_OR_RETURN(const absl::CivilDay today,
@@ -156,7 +156,7 @@ grpc::Status ScreeningServiceImpl::ImportSheetsRaw(
     KOSAPO_RETURN_IF_ERROR(auth::RequireRole(
         *call.principal, {auth::Role::kSchoolStaff, auth::Role::kSchoolManager},
         "write screening sheets"));
-    KOSAPO_ASSIGN_OR_RETURN(Accessor who, AccessorOf(call, *context));
+    Accessor who = AccessorOf(call);
     RequestStream stream(*reader);
     v1::ImportSheetsRequest message;
     KOSAPO_ASSIGN_OR_RETURN(bool more, stream.Next(message));
@@ -217,7 +217,7 @@ grpc::Status ScreeningServiceImpl::ImportSheetsCsv(
     KOSAPO_RETURN_IF_ERROR(auth::RequireRole(
         *call.principal, {auth::Role::kSchoolStaff, auth::Role::kSchoolManager},
         "write screening sheets"));
-    KOSAPO_ASSIGN_OR_RETURN(Accessor who, AccessorOf(call, *context));
+    Accessor who = AccessorOf(call);
     KOSAPO_ASSIGN_OR_RETURN(const RoundContext round,
                             RoundFor(call, request->parent()));
     KOSAPO_ASSIGN_OR_RETURN(const absl::CivilDay today,
@@ -257,7 +257,7 @@ grpc::Status ScreeningServiceImpl::GetSheet(grpc::ServerContext* context,
     KOSAPO_ASSIGN_OR_RETURN(const SheetKey key,
                             ParseSheetName(request->name()));
     KOSAPO_RETURN_IF_ERROR(RequireSchoolStaff(call, key.school_code));
-    KOSAPO_ASSIGN_OR_RETURN(const Accessor who, AccessorOf(call, *context));
+    const Accessor who = AccessorOf(call);
     KOSAPO_ASSIGN_OR_RETURN(const RoundContext round,
                             RoundFor(call, key.round_parent));
     KOSAPO_ASSIGN_OR_RETURN(
@@ -271,7 +271,7 @@ grpc::Status ScreeningServiceImpl::ListSheets(
     v1::ListSheetsResponse* response) {
   return server::Serve(calls_, context, [&](const CallContext& call) {
     KOSAPO_RETURN_IF_ERROR(RequireSchoolStaff(call, request->school_code()));
-    KOSAPO_ASSIGN_OR_RETURN(const Accessor who, AccessorOf(call, *context));
+    const Accessor who = AccessorOf(call);
     KOSAPO_ASSIGN_OR_RETURN(const RoundContext round,
                             RoundFor(call, request->parent()));
     KOSAPO_ASSIGN_OR_RETURN(const int limit,
@@ -308,7 +308,7 @@ grpc::Status ScreeningServiceImpl::ListCandidates(
     v1::ListCandidatesResponse* response) {
   return server::Serve(calls_, context, [&](const CallContext& call) {
     KOSAPO_RETURN_IF_ERROR(RequireSchoolStaff(call, request->school_code()));
-    KOSAPO_ASSIGN_OR_RETURN(const Accessor who, AccessorOf(call, *context));
+    const Accessor who = AccessorOf(call);
     KOSAPO_ASSIGN_OR_RETURN(const RoundContext round,
                             RoundFor(call, request->parent()));
     KOSAPO_ASSIGN_OR_RETURN(

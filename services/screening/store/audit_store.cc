@@ -65,7 +65,7 @@ void Append(pqxx::work& tx, const AuditScope& scope, RecordKind record,
     return;
   }
   const auto [schools, ids] = Arrays(pupils);
-  const server::Caller& caller = who.caller;
+  const server::Caller& caller = who;
   tx.exec_params0(
       absl::StrCat(
           "INSERT INTO screening_audit (subject, role, method, access,"
@@ -77,7 +77,7 @@ void Append(pqxx::work& tx, const AuditScope& scope, RecordKind record,
           "n)",
           group ? " GROUP BY t.s ORDER BY min(t.n)" : " ORDER BY t.n"),
       caller.subject, caller.role, caller.method, std::string(access),
-      caller.request_id, who.purpose, scope.municipality, scope.round_id,
+      caller.request_id, caller.purpose, scope.municipality, scope.round_id,
       std::string(RecordToDb(record)), schools, ids);
 }
 

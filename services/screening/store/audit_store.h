@@ -19,11 +19,10 @@
 
 namespace kosapo::screening {
 
-// Who reads or writes pupils' personal data, as the audit records it.
-struct Accessor {
-  server::Caller caller;  // subject, role, method, request id, trace
-  std::string purpose;    // why, when the caller said; else empty
-};
+// Who reads or writes pupils' personal data, as the audit records it: the
+// caller (subject, role, method, request id, trace) with the purpose the
+// call stated.
+using Accessor = server::Caller;
 
 // What of a pupil's was accessed (screening_audit.record).
 enum class RecordKind { kSheet, kDecision, kExtraction, kAudit };

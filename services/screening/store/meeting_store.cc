@@ -214,7 +214,7 @@ absl::StatusOr<DecisionResult> MeetingStore::RecordDecision(
     absl::string_view pupil_id, v1::DecisionOutcome outcome,
     absl::string_view reason, const Accessor& who) {
   const std::string pupil(pupil_id);
-  const server::Caller& actor = who.caller;
+  const server::Caller& actor = who;
   const std::string outcome_text(OutcomeToDb(outcome));
   KOSAPO_ASSIGN_OR_RETURN(
       const std::string sealed_reason,

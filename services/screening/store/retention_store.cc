@@ -105,9 +105,9 @@ RetentionStore::EraseOneRoundEndedBefore(absl::Time horizon) {
         KOSAPO_ASSIGN_OR_RETURN(erased.events,
                                 ScrubExtractionEvents(tx, erased.round));
         Accessor sweep;
-        sweep.caller.subject = "service:screening-retention";
-        sweep.caller.role = "service";
-        sweep.caller.method = "EraseAfterRetention";
+        sweep.subject = "service:screening-retention";
+        sweep.role = "service";
+        sweep.method = "EraseAfterRetention";
         AuditBatch(tx, AuditScope{municipality, round_id}, RecordKind::kSheet,
                    pupils, sweep, "write");
         return std::optional<ErasedRound>(std::move(erased));

@@ -239,7 +239,7 @@ absl::StatusOr<RoundContext> SheetStore::LoadRound(
 absl::StatusOr<std::vector<v1::RowOutcome>> SheetStore::UpsertBatch(
     const RoundContext& round, const std::vector<SheetWrite>& batch,
     absl::CivilDay today, const Accessor& who) {
-  const std::string& filled_by = who.caller.subject;
+  const std::string& filled_by = who.subject;
   std::vector<std::string> notes;
   notes.reserve(batch.size());
   for (const SheetWrite& write : batch) {
