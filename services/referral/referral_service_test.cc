@@ -1541,6 +1541,18 @@ TEST_F(ReferralServiceTest, ProblemsNotedOnVisitsGoOnTheFeedWithoutTheNote) {
   ASSERT_EQ(listed.visits_size(), 1);
   EXPECT_TRUE(listed.visits(0).problem_noted());
   EXPECT_EQ(listed.visits(0).problem_note(), "腕にあざがあった");
+  // Listing the visits is a read of the usage, on its audit trail.
+  {
+    pqxx::connection connection(SharedPgCluster().AdminUrl());
+    pqxx::nontransaction tx(connection);
+    EXPECT_EQ(tx.exec1(absl::StrCat(
+                  "SELECT count(*) FROM ", SharedPgCluster().Schema("referral"),
+                  ".access_audit WHERE resource = ", tx.quote(usage.name()),
+                  " AND method = 'ListHubVisits'"
+                  " AND access = 'read'"))[0]
+                  .as<int>(),
+              1);
+  }
 
   // The feed says a problem was noted, never what it was.
   const auto events = testing::FeedEvents(*referral_, *tokens_, visit.name());

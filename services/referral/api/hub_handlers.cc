@@ -287,8 +287,9 @@ grpc::Status ReferralServiceImpl::ListHubVisits(
       return Invalid("to_date", absl::StrCat("on or after from_date, at most ",
                                              kMaxVisitDays, " days in all"));
     }
-    KOSAPO_ASSIGN_OR_RETURN(std::vector<v1::HubVisit> visits,
-                            hubs_.ListVisits(request->hub_code(), from, to));
+    KOSAPO_ASSIGN_OR_RETURN(
+        std::vector<v1::HubVisit> visits,
+        hubs_.ListVisits(request->hub_code(), from, to, CallerOf(call)));
     for (v1::HubVisit& visit : visits) {
       *response->add_visits() = std::move(visit);
     }

@@ -4,6 +4,9 @@
 #include <map>
 #include <optional>
 #include <pqxx/result>
+#include <set>
+#include <string>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -738,11 +741,13 @@ absl::StatusOr<std::vector<v1::HubUsage>> HubStore::List(
 }
 
 absl::StatusOr<std::vector<v1::HubVisit>> HubStore::ListVisits(
-    const std::string& hub_code, absl::CivilDay from, absl::CivilDay to) {
+    const std::string& hub_code, absl::CivilDay from, absl::CivilDay to,
+    const Caller& caller) {
   return pg::InTransaction(
       pool_, "list hub visits",
       [&](pqxx::work& tx) -> absl::StatusOr<std::vector<v1::HubVisit>> {
         std::vector<v1::HubVisit> out;
+        std::set<std::string> usages;
         for (const pqxx::row& row : tx.exec_params(
                  absl::StrCat("SELECT ", kVisitColumns,
                               " FROM hub_visits WHERE hub_code = $1"
@@ -750,10 +755,12 @@ absl::StatusOr<std::vector<v1::HubVisit>> HubStore::ListVisits(
                               " ORDER BY visit_date, arrival_minute, id"),
                  hub_code, DayToSql(from), DayToSql(to))) {
           out.push_back(VisitFromRow(row, cipher_));
+          usages.insert(out.back().usage());
         }
+        Audit(tx, std::vector<std::string>(usages.begin(), usages.end()),
+              caller, "read");
         return out;
-      },
-      pg::TxOptions::ReadOnly());
+      });
 }
 
 absl::StatusOr<std::vector<std::pair<std::string, std::string>>>

@@ -102,9 +102,12 @@ class HubStore {
   // Up to filter.limit + 1, oldest first; the first filter.limit audited.
   absl::StatusOr<std::vector<v1::HubUsage>> List(const UsageFilter& filter,
                                                  const Caller& caller);
-  // The hub's visits from `from` to `to`, by date and arrival.
+  // The hub's visits from `from` to `to`, by date and arrival; audited as
+  // a read of each usage whose visits are listed (they carry the notes of
+  // problems seen on a child).
   absl::StatusOr<std::vector<v1::HubVisit>> ListVisits(
-      const std::string& hub_code, absl::CivilDay from, absl::CivilDay to);
+      const std::string& hub_code, absl::CivilDay from, absl::CivilDay to,
+      const Caller& caller);
 
   // (case, hub) pairs whose enrollment the case service has not yet
   // recorded, longest waiting first.
