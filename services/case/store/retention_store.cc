@@ -102,9 +102,10 @@ absl::StatusOr<int64_t> RetentionStore::EraseEndedBefore(
 
 RetentionSweeper::RetentionSweeper(RetentionStore& store,
                                    RetentionSettings settings)
-    : store_(store), settings_(std::move(settings)) {}
-
-RetentionSweeper::~RetentionSweeper() { Stop(); }
+    : store_(store),
+      settings_(std::move(settings)),
+      periodic_("retention sweep", settings_.interval,
+                [this] { return SweepOnce().status(); }) {}
 
 void RetentionSweeper::Start() {
   if (settings_.period <= absl::ZeroDuration()) {
@@ -113,17 +114,7 @@ void RetentionSweeper::Start() {
         "cases is kept forever");
     return;
   }
-  thread_ = std::thread([this] { Run(); });
-}
-
-void RetentionSweeper::Stop() {
-  {
-    absl::MutexLock lock(&mutex_);
-    stopping_ = true;
-  }
-  if (thread_.joinable()) {
-    thread_.join();
-  }
+  periodic_.Start();
 }
 
 absl::StatusOr<int64_t> RetentionSweeper::SweepOnce() {
@@ -140,30 +131,16 @@ absl::StatusOr<int64_t> RetentionSweeper::SweepOnce() {
       return erased.status();
     }
     total += *erased;
-    if (*erased < settings_.batch) {
-      return total;
-    }
-    absl::MutexLock lock(&mutex_);
-    if (stopping_) {
-      return total;
-    }
-  }
-}
-
-void RetentionSweeper::Run() {
-  absl::MutexLock lock(&mutex_);
-  while (!mutex_.AwaitWithTimeout(absl::Condition(&stopping_),
-                                  settings_.interval)) {
-    mutex_.Unlock();
-    const absl::StatusOr<int64_t> erased = SweepOnce();
-    if (!erased.ok()) {
-      log::Warning("retention sweep failed; trying again at the next interval",
-                   {{"error", std::string(erased.status().message())}});
-    } else if (*erased > 0) {
+    if (*erased > 0) {
       log::Info("erased the personal data of cases past their retention",
                 {{"cases", *erased}});
     }
-    mutex_.Lock();
+    if (*erased < settings_.batch) {
+      return total;
+    }
+    if (periodic_.stopping()) {
+      return total;
+    }
   }
 }
 

@@ -116,9 +116,10 @@ RetentionStore::EraseOneRoundEndedBefore(absl::Time horizon) {
 
 RetentionSweeper::RetentionSweeper(RetentionStore& store,
                                    RetentionSettings settings)
-    : store_(store), settings_(std::move(settings)) {}
-
-RetentionSweeper::~RetentionSweeper() { Stop(); }
+    : store_(store),
+      settings_(std::move(settings)),
+      periodic_("retention sweep", settings_.interval,
+                [this] { return SweepOnce().status(); }) {}
 
 void RetentionSweeper::Start() {
   if (settings_.period <= absl::ZeroDuration()) {
@@ -127,17 +128,7 @@ void RetentionSweeper::Start() {
         "ended rounds is kept forever");
     return;
   }
-  thread_ = std::thread([this] { Run(); });
-}
-
-void RetentionSweeper::Stop() {
-  {
-    absl::MutexLock lock(&mutex_);
-    stopping_ = true;
-  }
-  if (thread_.joinable()) {
-    thread_.join();
-  }
+  periodic_.Start();
 }
 
 absl::StatusOr<int64_t> RetentionSweeper::SweepOnce() {
@@ -158,24 +149,9 @@ absl::StatusOr<int64_t> RetentionSweeper::SweepOnce() {
                {"sheets", (*erased)->sheets},
                {"history_rows", (*erased)->history_rows},
                {"events", (*erased)->events}});
-    absl::MutexLock lock(&mutex_);
-    if (stopping_) {
+    if (periodic_.stopping()) {
       return rounds;
     }
-  }
-}
-
-void RetentionSweeper::Run() {
-  absl::MutexLock lock(&mutex_);
-  while (!mutex_.AwaitWithTimeout(absl::Condition(&stopping_),
-                                  settings_.interval)) {
-    mutex_.Unlock();
-    const absl::StatusOr<int64_t> erased = SweepOnce();
-    if (!erased.ok()) {
-      log::Warning("retention sweep failed; trying again at the next interval",
-                   {{"error", std::string(erased.status().message())}});
-    }
-    mutex_.Lock();
   }
 }
 

@@ -14,12 +14,11 @@
 #include <memory>
 #include <optional>
 #include <string>
-#include <thread>
 
 #include "absl/status/statusor.h"
-#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "common/base/clock.h"
+#include "common/base/periodic.h"
 #include "common/pg/pool.h"
 
 namespace kosapo::screening {
@@ -63,23 +62,18 @@ struct RetentionSettings {
 class RetentionSweeper {
  public:
   RetentionSweeper(RetentionStore& store, RetentionSettings settings);
-  ~RetentionSweeper();
 
   void Start();
   // Returns once the thread has finished its current round.
-  void Stop();
+  void Stop() { periodic_.Stop(); }
 
   // One sweep now, on the caller's thread: the rounds erased.
   absl::StatusOr<int64_t> SweepOnce();
 
  private:
-  void Run();
-
   RetentionStore& store_;
   const RetentionSettings settings_;
-  absl::Mutex mutex_;
-  bool stopping_ ABSL_GUARDED_BY(mutex_) = false;
-  std::thread thread_;
+  Periodic periodic_;
 };
 
 }  // namespace kosapo::screening
