@@ -94,8 +94,8 @@ class CallRegistry {
 // permission matrix refuses the caller's role the method, INVALID_ARGUMENT
 // when the stated purpose is malformed or the input wall refused the
 // request, stamps the thread's log lines with the call, turns a stray
-// exception into INTERNAL and maps the result. INTERNAL details are logged, and the caller gets the request id
-// instead.
+// exception into INTERNAL and maps the result. INTERNAL details are logged, and
+// the caller gets the request id instead.
 grpc::Status Serve(
     const CallRegistry& calls, const grpc::ServerContextBase* server_context,
     const std::function<absl::Status(const CallContext&)>& handler);
