@@ -374,8 +374,8 @@ int main(int argc, char** argv) {
       "| COPY into a table with the sheets definition (baseline 2: its"
       " primary key, partial index, checks and foreign keys) | %d | %.2f |"
       " %.0f | %.2f | 1.00 |\n"
-      "| ImportSheets stream (validate, score, store in batches of %d,"
-      " history) | %d | %.2f | %.0f | %.2f | %.2f |\n"
+      "| ImportSheets stream (validate, score, write in batches of %d,"
+      " one transaction, history, audit) | %d | %.2f | %.0f | %.2f | %.2f |\n"
       "\nGoal, intake at least half the speed of COPY: %s against baseline"
       " 1 (%.2f), %s against baseline 2 (%.2f).\n",
       rows, plain_seconds, plain_rate, plain_rate / sheets_rate, rows,

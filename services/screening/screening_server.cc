@@ -38,7 +38,12 @@ server::ServiceDefinition Definition(std::shared_ptr<const Clock> clock) {
                      "years); 0 keeps it forever.")
         .AddDuration("retention_interval", "KOSAPO_RETENTION_INTERVAL",
                      absl::Hours(1), absl::Milliseconds(100),
-                     "How often the retention sweep looks for rounds due.");
+                     "How often the retention sweep looks for rounds due.")
+        .AddDuration("intake_idle_timeout", "KOSAPO_INTAKE_IDLE_TIMEOUT",
+                     absl::Seconds(60), absl::Seconds(1),
+                     "A sheet intake that sends nothing for this long is "
+                     "ended and stores nothing (it holds the round's lock "
+                     "and a database connection while it runs).");
   };
   service.migrations = {{"screening", EmbeddedMigrations()}};
   service.setup = [clock](server::ServiceRuntime& runtime) -> absl::Status {
@@ -49,8 +54,8 @@ server::ServiceDefinition Definition(std::shared_ptr<const Clock> clock) {
     auto* templates =
         runtime.Keep(std::make_shared<TemplateStore>(runtime.pool()));
     auto* rounds = runtime.Keep(std::make_shared<RoundStore>(runtime.pool()));
-    auto* sheets =
-        runtime.Keep(std::make_shared<SheetStore>(runtime.pool(), cipher));
+    auto* sheets = runtime.Keep(std::make_shared<SheetStore>(
+        runtime.pool(), cipher, options.GetDuration("intake_idle_timeout")));
     auto* meetings =
         runtime.Keep(std::make_shared<MeetingStore>(runtime.pool(), cipher));
     auto* audit = runtime.Keep(std::make_shared<AuditStore>(runtime.pool()));

@@ -18,6 +18,9 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/civil_time.h"
 #include "absl/time/clock.h"
+#include "absl/time/time.h"
+#include "common/server/metrics.h"
+#include "common/server/runtime.h"
 #include "common/service/in_process.h"
 #include "common/testing/pg_cluster.h"
 #include "common/testing/stdout_capture.h"
@@ -27,6 +30,9 @@
 #include "kosapo/events/v1/events.grpc.pb.h"
 #include "kosapo/screening/v1/events.pb.h"
 #include "kosapo/screening/v1/screening.grpc.pb.h"
+#include "prometheus/client_metric.h"
+#include "prometheus/metric_family.h"
+#include "prometheus/registry.h"
 #include "services/screening/screening_server.h"
 #include "services/screening/testing/seed.h"
 
@@ -45,13 +51,17 @@ int CurrentFiscalYear() {
 
 class SheetsTest : public ::testing::Test {
  protected:
+  // An intake that sends nothing for this long is ended.
+  // Longer than CloseRound waits for an intake's lock (2 s).
+  static constexpr int kIdleSeconds = 4;
+
   static void SetUpTestSuite() {
     auto tokens = kosapo::testing::TestTokens::Create();
     ASSERT_TRUE(tokens.ok()) << tokens.status();
     tokens_ = tokens->release();
     auto service = kosapo::testing::InProcessService::Start(
-        Definition(), SharedPgCluster(), *tokens_,
-        SharedPgCluster().data_dir());
+        Definition(), SharedPgCluster(), *tokens_, SharedPgCluster().data_dir(),
+        {{"KOSAPO_INTAKE_IDLE_TIMEOUT", absl::StrCat(kIdleSeconds, "s")}});
     ASSERT_TRUE(service.ok()) << service.status();
     service_ = service->release();
     auto stub = v1::ScreeningService::NewStub(service_->channel());
@@ -238,6 +248,58 @@ class SheetsTest : public ::testing::Test {
             "SELECT count(*) FROM screening.sheets WHERE round_id = $1",
             std::stoll(round.substr(round.rfind('/') + 1)))[0]
         .as<int>();
+  }
+
+  // An ImportSheets stream of school E1's staff, left open after its first
+  // message (E1's pupils `prefix`0 .. `prefix`n-1) and a pause long enough
+  // for the server to read it and write its full batches.
+  struct OpenStream {
+    std::unique_ptr<grpc::ClientContext> context;
+    v1::ImportSheetsResponse response;
+    std::unique_ptr<grpc::ClientWriter<v1::ImportSheetsRequest>> writer;
+  };
+  std::unique_ptr<OpenStream> StartStream(const std::string& round,
+                                          const std::string& prefix, int n) {
+    auto stream = std::make_unique<OpenStream>();
+    stream->context = StaffOf("E1");
+    stream->writer =
+        Stub()->ImportSheets(stream->context.get(), &stream->response);
+    v1::ImportSheetsRequest request;
+    EXPECT_TRUE(request.ParseFromString(SheetsMessage(round, prefix, n)));
+    EXPECT_TRUE(stream->writer->Write(request));
+    absl::SleepFor(absl::Milliseconds(500));
+    return stream;
+  }
+
+  // Audit rows of sheet writes in `round`.
+  static int WriteAuditRows(const std::string& round) {
+    pqxx::connection admin(SharedPgCluster().AdminUrl());
+    pqxx::nontransaction tx(admin);
+    return tx
+        .exec_params1(
+            "SELECT count(*) FROM screening.screening_audit"
+            " WHERE round_id = $1 AND access = 'write' AND record = 'sheet'",
+            std::stoll(round.substr(round.rfind('/') + 1)))[0]
+        .as<int>();
+  }
+
+  // ImportSheets calls the service has finished handling, by any code.
+  static double ImportSheetsHandled() {
+    double total = 0;
+    for (const prometheus::MetricFamily& family :
+         service_->runtime().metrics().registry().Collect()) {
+      if (family.name != "grpc_server_handled_total") {
+        continue;
+      }
+      for (const prometheus::ClientMetric& metric : family.metric) {
+        for (const prometheus::ClientMetric::Label& label : metric.label) {
+          if (label.name == "grpc_method" && label.value == "ImportSheets") {
+            total += metric.counter.value;
+          }
+        }
+      }
+    }
+    return total;
   }
 
   static kosapo::testing::TestTokens* tokens_;
@@ -440,11 +502,11 @@ TEST_F(SheetsTest, AStreamWhoseFirstMessageIsCorruptIsRefusedByPosition) {
   EXPECT_EQ(StoredSheets(round), 0);
 }
 
-// Batches are committed as the stream goes (kBatchSize rows each), so a
-// corrupt message after some leaves them stored; the answer says how many,
-// and the retry of the whole stream stores each row once.
-TEST_F(SheetsTest,
-       ACorruptMessageAfterStoredBatchesSaysSoAndARetryIsIdempotent) {
+// Batches are written as the stream goes (kBatchSize rows each) in one
+// transaction committed at its end: a corrupt message after some leaves
+// nothing stored and nothing audited as written, and the retry of the whole
+// stream stores each row once.
+TEST_F(SheetsTest, ACorruptMessageAfterWrittenBatchesStoresNothing) {
   const std::string round = NewRound("corrupt-late");
   const std::string big = SheetsMessage(round, "CL-", 2500);
   v1::ImportSheetsResponse response;
@@ -453,21 +515,95 @@ TEST_F(SheetsTest,
   EXPECT_THAT(status.error_message(),
               HasSubstr("message 2 of the stream is not a valid"));
   EXPECT_THAT(status.error_message(),
-              HasSubstr("2000 rows of the messages before it were stored"));
-  EXPECT_EQ(StoredSheets(round), 2000);
+              HasSubstr("nothing was stored: send the whole stream again"));
+  EXPECT_EQ(StoredSheets(round), 0);
+  EXPECT_EQ(WriteAuditRows(round), 0);
 
   ASSERT_TRUE(
       StreamBytes({big, SheetsMessage(round, "CL-tail-", 10)}, &response).ok());
-  EXPECT_EQ(response.unchanged(), 2000);
-  EXPECT_EQ(response.accepted(), 510);
+  EXPECT_EQ(response.accepted(), 2510);
+  EXPECT_EQ(response.unchanged(), 0);
   EXPECT_EQ(response.rejected(), 0);
   EXPECT_EQ(StoredSheets(round), 2510);
+  // One audit row per school and chunk of 1000 written.
+  EXPECT_EQ(WriteAuditRows(round), 3);
 }
 
-// The intake writes a batch of new pupils by COPY and falls back to an
-// upsert when any of them is stored: a batch mixing new, equal and changed
-// sheets gets each row's own outcome, and only the changed one a history row
-// with the version it replaced.
+// A client that cancels its stream ends it, for gRPC's synchronous reader,
+// as a whole stream would end: what it sent must not be stored.
+TEST_F(SheetsTest, ACancelledStreamStoresNothing) {
+  const std::string round = NewRound("cancelled");
+  const double handled_before = ImportSheetsHandled();
+  {
+    // The server has written two batches and waits for the next message.
+    const auto stream = StartStream(round, "CX-", 2500);
+    stream->context->TryCancel();
+    EXPECT_EQ(stream->writer->Finish().error_code(),
+              grpc::StatusCode::CANCELLED);
+  }
+  // The client's answer comes at once; the server's handler ends later.
+  const absl::Time give_up = absl::Now() + absl::Seconds(20);
+  while (ImportSheetsHandled() == handled_before && absl::Now() < give_up) {
+    absl::SleepFor(absl::Milliseconds(20));
+  }
+  ASSERT_GT(ImportSheetsHandled(), handled_before);
+  EXPECT_EQ(StoredSheets(round), 0);
+  EXPECT_EQ(WriteAuditRows(round), 0);
+}
+
+// The intake holds the round's share lock until it commits: CloseRound
+// waits a few seconds, then says why it could not close; once the intake has
+// ended, the round closes and the intake's rows are there.
+TEST_F(SheetsTest, CloseRoundDuringAnIntakeSaysAnIntakeIsRunning) {
+  const std::string round = NewRound("close-during");
+  const auto stream = StartStream(round, "CD-", 1000);
+  v1::CloseRoundRequest close;
+  close.set_name(round);
+  v1::Round closed;
+  const grpc::Status refused = Stub()->CloseRound(Ops().get(), close, &closed);
+  EXPECT_EQ(refused.error_code(), grpc::StatusCode::ABORTED);
+  EXPECT_THAT(refused.error_message(),
+              HasSubstr("a sheet intake into the round is still running"));
+  EXPECT_EQ(StoredSheets(round), 0);  // not committed yet
+
+  ASSERT_TRUE(stream->writer->WritesDone());
+  const grpc::Status finished = stream->writer->Finish();
+  ASSERT_TRUE(finished.ok()) << finished.error_message();
+  EXPECT_EQ(stream->response.accepted(), 1000);
+  ASSERT_TRUE(Stub()->CloseRound(Ops().get(), close, &closed).ok());
+  EXPECT_EQ(closed.state(), v1::ROUND_STATE_CLOSED);
+  EXPECT_EQ(StoredSheets(round), 1000);
+}
+
+// A client that stops sending in the middle of a stream does not hold the
+// round for ever: after the idle timeout the database ends the intake's
+// session, which lets go of the round (it can be closed while the stream is
+// still open), and the intake stores nothing.
+TEST_F(SheetsTest, AnIntakeThatStopsSendingLetsGoOfTheRoundAndStoresNothing) {
+  const std::string round = NewRound("stalled");
+  const auto stream = StartStream(round, "ST-", 1000);
+  absl::SleepFor(absl::Seconds(kIdleSeconds + 1));
+  v1::CloseRoundRequest close;
+  close.set_name(round);
+  v1::Round closed;
+  const grpc::Status closing = Stub()->CloseRound(Ops().get(), close, &closed);
+  EXPECT_TRUE(closing.ok()) << closing.error_message();
+
+  v1::ImportSheetsRequest request;
+  ASSERT_TRUE(request.ParseFromString(SheetsMessage(round, "ST-late-", 10)));
+  stream->writer->Write(request);  // the server may have answered already
+  stream->writer->WritesDone();
+  const grpc::Status status = stream->writer->Finish();
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::UNAVAILABLE);
+  EXPECT_THAT(status.error_message(),
+              HasSubstr(absl::StrCat("the intake sent no rows for more than ",
+                                     kIdleSeconds, "s and was ended")));
+  EXPECT_EQ(StoredSheets(round), 0);
+  EXPECT_EQ(WriteAuditRows(round), 0);
+}
+
+// A batch mixing new, equal and changed sheets gets each row's own outcome,
+// and only the changed one a history row with the version it replaced.
 TEST_F(SheetsTest, StreamedBatchMixingNewEqualAndChangedSheets) {
   const std::string round = NewRound("mixed");
   auto send = [&](int from, int to, int changed) {

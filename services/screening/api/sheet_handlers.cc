@@ -185,24 +185,20 @@ grpc::Status ScreeningServiceImpl::ImportSheetsRaw(
       }
       absl::StatusOr<bool> next = stream.Next(message);
       if (!next.ok()) {
-        // What is queued is dropped; batches already handed to the
-        // database stay, and the answer says so, so that the client sends
-        // the whole stream again (its stored rows come back UNCHANGED).
-        // One transaction for the whole stream would store nothing, but
-        // would hold a pooled connection, the round's share lock (which
-        // CloseRound waits for) and every row's lock for as long as the
-        // client takes to send, and a conflict could not be retried.
-        KOSAPO_ASSIGN_OR_RETURN(const int64_t stored, intake.Abandon());
-        return absl::InvalidArgumentError(absl::StrCat(
-            next.status().message(), "; ",
-            stored == 0 ? std::string("nothing was stored")
-                        : absl::StrCat(stored,
-                                       " rows of the messages before it were "
-                                       "stored, the rest not: send the whole "
-                                       "stream again (stored rows come back "
-                                       "UNCHANGED)")));
+        intake.Abandon();
+        return absl::InvalidArgumentError(
+            absl::StrCat(next.status().message(),
+                         "; nothing was stored: send the whole stream again"));
       }
       more = *next;
+    }
+    // A stream the client cancelled (or whose deadline passed) ends like
+    // a whole one; what it sent is not stored.
+    if (context->IsCancelled()) {
+      intake.Abandon();
+      return absl::CancelledError(
+          "the call was cancelled before the stream ended: nothing was "
+          "stored");
     }
     KOSAPO_RETURN_IF_ERROR(intake.Finish());
     *response = intake.Response();

@@ -89,12 +89,15 @@ absl::Status SheetIntake::Flush() {
     return absl::OkStatus();
   }
   KOSAPO_RETURN_IF_ERROR(Collect());
+  if (import_ == nullptr) {
+    KOSAPO_ASSIGN_OR_RETURN(import_, store_.BeginImport(round_, today_));
+  }
   std::swap(writing_, pending_);
   std::swap(writing_results_, pending_results_);
   pending_.clear();
   pending_results_.clear();
   written_ = std::async(std::launch::async, [this]() -> Outcomes {
-    return store_.UpsertBatch(round_, writing_, today_, who_);
+    return import_->Write(writing_, who_);
   });
   return absl::OkStatus();
 }
@@ -110,20 +113,27 @@ absl::Status SheetIntake::Collect() {
   for (size_t i = 0; i < outcomes->size(); ++i) {
     results_[writing_results_[i]].set_outcome((*outcomes)[i]);
   }
-  stored_ += static_cast<int64_t>(outcomes->size());
   return absl::OkStatus();
 }
 
 absl::Status SheetIntake::Finish() {
   KOSAPO_RETURN_IF_ERROR(Flush());
-  return Collect();
+  KOSAPO_RETURN_IF_ERROR(Collect());
+  if (import_ == nullptr) {
+    return absl::OkStatus();  // every row was rejected
+  }
+  const absl::Status committed = import_->Commit();
+  import_.reset();  // hands the connection back
+  return committed;
 }
 
-absl::StatusOr<int64_t> SheetIntake::Abandon() {
+void SheetIntake::Abandon() {
   pending_.clear();
   pending_results_.clear();
-  KOSAPO_RETURN_IF_ERROR(Collect());
-  return stored_;
+  if (written_.valid()) {
+    written_.wait();
+  }
+  import_.reset();  // rolls back
 }
 
 v1::ImportSheetsResponse SheetIntake::Response() {

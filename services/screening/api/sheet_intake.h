@@ -1,13 +1,15 @@
 // The one path every sheet write takes (single upsert, stream, CSV): check
-// the caller's school and the sheet, score it, batch it, store batches, and
-// keep an outcome per input row. A rejected row is recorded and skipped; it
-// never blocks the others. Each stored batch is audited as written by the
-// caller (one row per school of the batch). One batch at a time is written by a
-// writer thread while the caller checks and scores the next one.
+// the caller's school and the sheet, score it, batch it, write the batches
+// in one transaction (SheetImport) committed at the end, and keep an
+// outcome per input row. A rejected row is recorded and skipped; it never
+// blocks the others. An intake that fails or is abandoned stores nothing.
+// One batch at a time is written by a writer thread while the caller checks
+// and scores the next one.
 #ifndef KOSAPO_SERVICES_SCREENING_API_SHEET_INTAKE_H_
 #define KOSAPO_SERVICES_SCREENING_API_SHEET_INTAKE_H_
 
 #include <future>
+#include <memory>
 #include <string>
 #include <utility>
 #include <vector>
@@ -34,28 +36,24 @@ class SheetIntake {
   SheetIntake(const SheetIntake&) = delete;
   SheetIntake& operator=(const SheetIntake&) = delete;
 
-  // Checks and queues one row; stores a batch when it is full. An error is
-  // a failure of the whole intake (round closed, database down); rows
-  // stored by earlier batches stay stored, and a retry finds them UNCHANGED.
-  // An error of a batch written in the background is returned by a later
-  // Add or by Finish; no batch is written after it.
+  // Checks and queues one row; writes a batch when it is full. An error is
+  // a failure of the whole intake (round closed, database down), which
+  // then stores nothing. An error of a batch written in the background is
+  // returned by a later Add or by Finish; no batch is written after it.
   absl::Status Add(int64_t line, v1::Sheet sheet);
   // Records a row rejected before it became a sheet (CSV parsing).
   void Reject(v1::SheetRowResult result);
-  // Writes what is queued and waits for every write.
+  // Writes what is queued and commits the intake.
   absl::Status Finish();
-  // Ends the intake without writing what is queued: waits for the batch
-  // being written. The number of rows stored (ACCEPTED or UNCHANGED), or
-  // the error of that batch.
-  absl::StatusOr<int64_t> Abandon();
+  // Ends the intake without storing anything: waits for the batch being
+  // written, then rolls back.
+  void Abandon();
 
   // One result per row, by line. Moves the results out: call once, last.
   v1::ImportSheetsResponse Response();
   const std::vector<v1::SheetRowResult>& results() const { return results_; }
 
  private:
-  using Outcomes = absl::StatusOr<std::vector<v1::RowOutcome>>;
-
   // Hands the queued batch to the writer once the previous one is done.
   absl::Status Flush();
   // Waits for the batch being written and records its outcomes.
@@ -69,13 +67,15 @@ class SheetIntake {
   std::vector<v1::SheetRowResult> results_;
   absl::flat_hash_map<std::pair<std::string, std::string>, int64_t>
       seen_;  // -> line
+  using Outcomes = absl::StatusOr<std::vector<v1::RowOutcome>>;
+
   std::vector<SheetWrite> pending_;
   std::vector<size_t> pending_results_;  // index into results_
   // The batch being written, owned by the writer until Collect.
   std::vector<SheetWrite> writing_;
   std::vector<size_t> writing_results_;
   std::future<Outcomes> written_;
-  int64_t stored_ = 0;  // rows of the batches collected
+  std::unique_ptr<SheetImport> import_;  // from the first batch written
 };
 
 }  // namespace kosapo::screening

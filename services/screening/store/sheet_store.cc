@@ -1,12 +1,16 @@
 #include "services/screening/store/sheet_store.h"
 
+#include <algorithm>
+#include <chrono>
 #include <pqxx/result>
 #include <pqxx/stream_to>
 #include <pqxx/subtransaction>
 #include <pqxx/transaction>
+#include <set>
 #include <tuple>
 
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
 #include "common/base/proto_time.h"
 #include "common/base/status.h"
 #include "common/crypto/proto_fields.h"
@@ -119,6 +123,93 @@ bool InsertAllNew(pqxx::work& tx, const RoundContext& round,
   attempt.commit();
   return true;
 }
+
+// The round's state for a write: closed, open_date, close_date, kind,
+// erased. FAILED_PRECONDITION when it takes no sheets `today`. FOR SHARE:
+// a concurrent CloseRound waits for the intake, and an intake after the
+// close sees it.
+absl::Status CheckTakesSheets(pqxx::work& tx, const RoundContext& round,
+                              absl::CivilDay today) {
+  const pqxx::row state = tx.exec_params1(
+      "SELECT closed, open_date::text, close_date::text, kind,"
+      "       erase_time IS NOT NULL"
+      "  FROM rounds WHERE id = $1 FOR SHARE",
+      round.round_id);
+  // Checked first: a retried intake must not bring back what the erasure
+  // removed, even into a past-record round that still takes sheets after
+  // its dates.
+  if (state[4].as<bool>()) {
+    return absl::FailedPreconditionError(
+        absl::StrCat(RoundName(round.municipality, round.round_id),
+                     " was erased after its retention period: its sheets "
+                     "take no more writes"));
+  }
+  return CheckAcceptsSheets(RoundWindowFromRow(state), today,
+                            RoundName(round.municipality, round.round_id));
+}
+
+// A batch that is not all new goes through this table of the session:
+// created once per session (not IF NOT EXISTS, whose notice the service
+// would log on every batch), emptied before each batch and at commit.
+void FillStaging(pqxx::work& tx, const std::vector<SheetWrite>& batch,
+                 const std::vector<std::string>& notes) {
+  if (tx.exec1("SELECT to_regclass('pg_temp.sheet_staging') IS NULL")[0]
+          .as<bool>()) {
+    tx.exec0(
+        "CREATE TEMP TABLE sheet_staging ("
+        " row_no integer, school_code text, pupil_id text, grade integer,"
+        " class_name text, pupil_name text, pupil_kana text,"
+        " birth_date date, sex text, answers jsonb, note text,"
+        " score double precision, triggered jsonb, candidate boolean,"
+        " content_hash text) ON COMMIT DELETE ROWS");
+  } else {
+    tx.exec0("TRUNCATE pg_temp.sheet_staging");
+  }
+  pqxx::stream_to staging(
+      tx, "pg_temp.sheet_staging",
+      std::vector<std::string>{"row_no", "school_code", "pupil_id", "grade",
+                               "class_name", "pupil_name", "pupil_kana",
+                               "birth_date", "sex", "answers", "note", "score",
+                               "triggered", "candidate", "content_hash"});
+  for (size_t i = 0; i < batch.size(); ++i) {
+    const SheetWrite& write = batch[i];
+    const v1::Sheet& sheet = write.sheet;
+    staging << std::forward_as_tuple(
+        static_cast<int>(i), sheet.school_code(), sheet.pupil_id(),
+        sheet.grade(), sheet.class_name(), sheet.pupil_name(),
+        sheet.pupil_kana(), DateToSql(sheet.birth_date()),
+        std::string(SexToDb(sheet.sex())), write.answers_json, notes[i],
+        write.score.total, write.triggered_json, write.score.candidate,
+        write.fingerprint);
+  }
+  staging.complete();
+}
+
+// The staged batch into sheets in one statement, no join of the batch with
+// the stored sheets: new rows go in, a changed row is replaced (the
+// migration 0006 trigger keeps the version it replaces), an equal row is
+// left alone but locked until commit, as a concurrent writer of it must
+// wait. The pupils of the rows inserted or replaced.
+constexpr char kUpsertStaged[] =
+    "INSERT INTO sheets (round_id, municipality, school_code, pupil_id,"
+    " grade, class_name, pupil_name, pupil_kana, birth_date, sex,"
+    " answers, note, score, triggered, candidate, content_hash,"
+    " filled_by)"
+    " SELECT $1, $2, school_code, pupil_id, grade, class_name,"
+    "        pupil_name, pupil_kana, birth_date, sex, answers, note,"
+    "        score, triggered, candidate, content_hash, $3"
+    "   FROM pg_temp.sheet_staging ORDER BY row_no"
+    " ON CONFLICT (round_id, school_code, pupil_id) DO UPDATE SET"
+    "   grade = EXCLUDED.grade, class_name = EXCLUDED.class_name,"
+    "   pupil_name = EXCLUDED.pupil_name, pupil_kana = EXCLUDED.pupil_kana,"
+    "   birth_date = EXCLUDED.birth_date, sex = EXCLUDED.sex,"
+    "   answers = EXCLUDED.answers, note = EXCLUDED.note,"
+    "   score = EXCLUDED.score, triggered = EXCLUDED.triggered,"
+    "   candidate = EXCLUDED.candidate, content_hash = EXCLUDED.content_hash,"
+    "   revision = sheets.revision + 1, filled_by = EXCLUDED.filled_by,"
+    "   update_time = now()"
+    " WHERE sheets.content_hash <> EXCLUDED.content_hash"
+    " RETURNING school_code, pupil_id";
 
 constexpr char kSheetColumns[] =
     "school_code, pupil_id, grade, class_name, pupil_name, pupil_kana,"
@@ -236,128 +327,175 @@ absl::StatusOr<RoundContext> SheetStore::LoadRound(
       pg::TxOptions::ReadOnly());
 }
 
-absl::StatusOr<std::vector<v1::RowOutcome>> SheetStore::UpsertBatch(
-    const RoundContext& round, const std::vector<SheetWrite>& batch,
-    absl::CivilDay today, const Accessor& who) {
-  const std::string& filled_by = who.subject;
+absl::StatusOr<std::unique_ptr<SheetImport>> SheetStore::BeginImport(
+    const RoundContext& round, absl::CivilDay today) {
+  {
+    const int limit = std::max(1, pool_.options().size / 2);
+    std::unique_lock<std::mutex> lock(imports_mutex_);
+    if (!import_ended_.wait_for(lock, std::chrono::minutes(1),
+                                [&] { return imports_running_ < limit; })) {
+      return absl::ResourceExhaustedError(
+          absl::StrCat(limit, " sheet intakes are running: send again later"));
+    }
+    ++imports_running_;
+  }
+  auto lease = pool_.Acquire();
+  if (!lease.ok()) {
+    EndImport();
+    return lease.status();
+  }
+  // From here on ~SheetImport ends the import.
+  std::unique_ptr<SheetImport> import(
+      new SheetImport(*this, round, *std::move(lease)));
+  try {
+    import->tx_ = std::make_unique<pqxx::work>(*import->lease_);
+    // The server ends a session idle in this transaction: a client that
+    // stops sending does not hold the round and its sheets for long.
+    import->tx_->exec0(
+        absl::StrCat("SET LOCAL idle_in_transaction_session_timeout = ",
+                     absl::ToInt64Milliseconds(intake_idle_timeout_)));
+    KOSAPO_RETURN_IF_ERROR(CheckTakesSheets(*import->tx_, round, today));
+    import->last_statement_ = absl::Now();
+  } catch (const std::exception& error) {
+    return import->Failed(error);
+  }
+  return import;
+}
+
+void SheetStore::EndImport() {
+  {
+    std::lock_guard<std::mutex> lock(imports_mutex_);
+    --imports_running_;
+  }
+  import_ended_.notify_one();
+}
+
+SheetImport::SheetImport(SheetStore& store, const RoundContext& round,
+                         pg::Pool::Lease lease)
+    : store_(store), round_(round), lease_(std::move(lease)) {}
+
+SheetImport::~SheetImport() {
+  try {
+    tx_.reset();  // rolls back what was not committed
+  } catch (const std::exception&) {
+    broken_ = true;
+  }
+  if (broken_) {
+    lease_.Discard();
+  }
+  store_.EndImport();
+}
+
+absl::Status SheetImport::Failed(const std::exception& error) {
+  const bool in_doubt =
+      dynamic_cast<const pqxx::in_doubt_error*>(&error) != nullptr;
+  if (in_doubt ||
+      dynamic_cast<const pqxx::broken_connection*>(&error) != nullptr) {
+    broken_ = true;
+  }
+  tx_.reset();
+  const absl::Status status = pg::StatusFromException(error, "store sheets");
+  if (in_doubt) {
+    return status;  // the commit may have happened
+  }
+  if (broken_ && TimedOut()) {
+    return TimedOutError();
+  }
+  return absl::Status(
+      status.code(),
+      absl::StrCat(status.message(),
+                   "; nothing of this intake was stored: send it again"));
+}
+
+bool SheetImport::TimedOut() const {
+  // Measured from after the last answer: the server's idle time began a
+  // little before, so the server has ended the session by now.
+  return absl::Now() - last_statement_ > store_.intake_idle_timeout_;
+}
+
+absl::Status SheetImport::TimedOutError() {
+  tx_.reset();
+  broken_ = true;
+  return absl::UnavailableError(
+      absl::StrCat("the intake sent no rows for more than ",
+                   absl::FormatDuration(store_.intake_idle_timeout_),
+                   " and was ended; nothing of it was stored: send it again"));
+}
+
+absl::StatusOr<std::vector<v1::RowOutcome>> SheetImport::Write(
+    const std::vector<SheetWrite>& batch, const Accessor& who) {
+  if (tx_ == nullptr) {
+    return absl::FailedPreconditionError(
+        "store sheets: the intake failed before this batch");
+  }
+  if (TimedOut()) {
+    return TimedOutError();
+  }
   std::vector<std::string> notes;
   notes.reserve(batch.size());
   for (const SheetWrite& write : batch) {
     KOSAPO_ASSIGN_OR_RETURN(
         std::string sealed,
-        cipher_.Seal(write.sheet.note(),
-                     SheetNoteContext(round.municipality, round.round_id,
-                                      write.sheet.school_code(),
-                                      write.sheet.pupil_id())));
+        store_.cipher_.Seal(
+            write.sheet.note(),
+            SheetNoteContext(round_.municipality, round_.round_id,
+                             write.sheet.school_code(),
+                             write.sheet.pupil_id())));
     notes.push_back(std::move(sealed));
   }
-  return pg::InTransaction(
-      pool_, "upsert sheets",
-      [&](pqxx::work& tx) -> absl::StatusOr<std::vector<v1::RowOutcome>> {
-        // FOR SHARE: a concurrent CloseRound waits for this batch, and a
-        // batch after the close sees it.
-        const pqxx::row state = tx.exec_params1(
-            "SELECT closed, open_date::text, close_date::text, kind,"
-            "       erase_time IS NOT NULL"
-            "  FROM rounds WHERE id = $1 FOR SHARE",
-            round.round_id);
-        // Checked first: a retried intake must not bring back what the
-        // erasure removed, even into a past-record round that still takes
-        // sheets after its dates.
-        if (state[4].as<bool>()) {
-          return absl::FailedPreconditionError(absl::StrCat(
-              RoundName(round.municipality, round.round_id),
-              " was erased after its retention period: its sheets take no "
-              "more writes"));
-        }
-        if (absl::Status accepts = CheckAcceptsSheets(
-                RoundWindowFromRow(state), today,
-                RoundName(round.municipality, round.round_id));
-            !accepts.ok()) {
-          return accepts;
-        }
-        {
-          std::vector<PupilKey> pupils;
-          pupils.reserve(batch.size());
-          for (const SheetWrite& write : batch) {
-            pupils.push_back(
-                PupilKey{write.sheet.school_code(), write.sheet.pupil_id()});
-          }
-          AuditBatch(tx, ScopeOf(round), RecordKind::kSheet, pupils, who,
-                     "write");
-        }
-        if (InsertAllNew(tx, round, batch, notes, filled_by)) {
-          return std::vector<v1::RowOutcome>(batch.size(),
-                                             v1::ROW_OUTCOME_ACCEPTED);
-        }
-        tx.exec0(
-            "CREATE TEMP TABLE IF NOT EXISTS sheet_staging ("
-            " row_no integer, school_code text, pupil_id text, grade integer,"
-            " class_name text, pupil_name text, pupil_kana text,"
-            " birth_date date, sex text, answers jsonb, note text,"
-            " score double precision, triggered jsonb, candidate boolean,"
-            " content_hash text) ON COMMIT DELETE ROWS");
-        {
-          pqxx::stream_to staging(
-              tx, "pg_temp.sheet_staging",
-              std::vector<std::string>{
-                  "row_no", "school_code", "pupil_id", "grade", "class_name",
-                  "pupil_name", "pupil_kana", "birth_date", "sex", "answers",
-                  "note", "score", "triggered", "candidate", "content_hash"});
-          for (size_t i = 0; i < batch.size(); ++i) {
-            const SheetWrite& write = batch[i];
-            const v1::Sheet& sheet = write.sheet;
-            staging << std::forward_as_tuple(
-                static_cast<int>(i), sheet.school_code(), sheet.pupil_id(),
-                sheet.grade(), sheet.class_name(), sheet.pupil_name(),
-                sheet.pupil_kana(), DateToSql(sheet.birth_date()),
-                std::string(SexToDb(sheet.sex())), write.answers_json, notes[i],
-                write.score.total, write.triggered_json, write.score.candidate,
-                write.fingerprint);
-          }
-          staging.complete();
-        }
-        // One statement, no join of the batch with the stored sheets: new
-        // rows go in, a changed row is replaced (the migration 0006 trigger
-        // keeps the version it replaces), an equal row is left alone but
-        // locked until commit, as a concurrent writer of it must wait.
-        const pqxx::result accepted = tx.exec_params(
-            "INSERT INTO sheets (round_id, municipality, school_code, pupil_id,"
-            " grade, class_name, pupil_name, pupil_kana, birth_date, sex,"
-            " answers, note, score, triggered, candidate, content_hash,"
-            " filled_by)"
-            " SELECT $1, $2, school_code, pupil_id, grade, class_name,"
-            "        pupil_name, pupil_kana, birth_date, sex, answers, note,"
-            "        score, triggered, candidate, content_hash, $3"
-            "   FROM pg_temp.sheet_staging"
-            " ON CONFLICT (round_id, school_code, pupil_id) DO UPDATE SET"
-            "   grade = EXCLUDED.grade, class_name = EXCLUDED.class_name,"
-            "   pupil_name = EXCLUDED.pupil_name,"
-            "   pupil_kana = EXCLUDED.pupil_kana,"
-            "   birth_date = EXCLUDED.birth_date, sex = EXCLUDED.sex,"
-            "   answers = EXCLUDED.answers, note = EXCLUDED.note,"
-            "   score = EXCLUDED.score, triggered = EXCLUDED.triggered,"
-            "   candidate = EXCLUDED.candidate,"
-            "   content_hash = EXCLUDED.content_hash,"
-            "   revision = sheets.revision + 1,"
-            "   filled_by = EXCLUDED.filled_by, update_time = now()"
-            " WHERE sheets.content_hash <> EXCLUDED.content_hash"
-            " RETURNING school_code, pupil_id",
-            round.round_id, round.municipality, filled_by);
-        std::map<std::pair<std::string, std::string>, bool> stored;
-        for (const pqxx::row& row : accepted) {
-          stored[{row[0].as<std::string>(), row[1].as<std::string>()}] = true;
-        }
-        std::vector<v1::RowOutcome> outcomes;
-        outcomes.reserve(batch.size());
-        for (const SheetWrite& write : batch) {
-          outcomes.push_back(
-              stored.count({write.sheet.school_code(), write.sheet.pupil_id()})
-                  ? v1::ROW_OUTCOME_ACCEPTED
-                  : v1::ROW_OUTCOME_UNCHANGED);
-        }
-        return outcomes;
-      });
+  try {
+    pqxx::work& tx = *tx_;
+    {
+      std::vector<PupilKey> pupils;
+      pupils.reserve(batch.size());
+      for (const SheetWrite& write : batch) {
+        pupils.push_back(
+            PupilKey{write.sheet.school_code(), write.sheet.pupil_id()});
+      }
+      AuditBatch(tx, ScopeOf(round_), RecordKind::kSheet, pupils, who, "write");
+    }
+    if (InsertAllNew(tx, round_, batch, notes, who.subject)) {
+      last_statement_ = absl::Now();
+      return std::vector<v1::RowOutcome>(batch.size(),
+                                         v1::ROW_OUTCOME_ACCEPTED);
+    }
+    FillStaging(tx, batch, notes);
+    std::set<std::pair<std::string, std::string>> stored;
+    for (const pqxx::row& row :
+         tx.exec_params(kUpsertStaged, round_.round_id, round_.municipality,
+                        who.subject)) {
+      stored.emplace(row[0].as<std::string>(), row[1].as<std::string>());
+    }
+    std::vector<v1::RowOutcome> outcomes;
+    outcomes.reserve(batch.size());
+    for (const SheetWrite& write : batch) {
+      outcomes.push_back(
+          stored.count({write.sheet.school_code(), write.sheet.pupil_id()})
+              ? v1::ROW_OUTCOME_ACCEPTED
+              : v1::ROW_OUTCOME_UNCHANGED);
+    }
+    last_statement_ = absl::Now();
+    return outcomes;
+  } catch (const std::exception& error) {
+    return Failed(error);
+  }
+}
+
+absl::Status SheetImport::Commit() {
+  if (tx_ == nullptr) {
+    return absl::FailedPreconditionError(
+        "store sheets: the intake failed before its end");
+  }
+  if (TimedOut()) {
+    return TimedOutError();  // not committed: the session has ended
+  }
+  try {
+    tx_->commit();
+    tx_.reset();
+    return absl::OkStatus();
+  } catch (const std::exception& error) {
+    return Failed(error);
+  }
 }
 
 absl::StatusOr<v1::Sheet> SheetStore::Get(const RoundContext& round,

@@ -1,17 +1,23 @@
-// SQL for pupils' sheets: batched writes (COPY straight into sheets when the
-// batch is new, else an upsert through a COPY-fed staging table), history of
-// replaced versions, reads for the pupil's school. Every read and write of a
-// pupil's sheet is audited in its transaction (audit_store.h).
+// SQL for pupils' sheets: intakes in one transaction each (SheetImport;
+// COPY straight into sheets when a batch is new, else an upsert through a
+// COPY-fed staging table), history of replaced versions, reads for the
+// pupil's school. Every read and write of a pupil's sheet is audited in its
+// transaction (audit_store.h).
 #ifndef KOSAPO_SERVICES_SCREENING_STORE_SHEET_STORE_H_
 #define KOSAPO_SERVICES_SCREENING_STORE_SHEET_STORE_H_
 
+#include <condition_variable>
 #include <map>
+#include <memory>
+#include <mutex>
+#include <pqxx/transaction>
 #include <string>
 #include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/civil_time.h"
+#include "absl/time/time.h"
 #include "common/crypto/field_cipher.h"
 #include "common/pg/pool.h"
 #include "kosapo/screening/v1/screening.pb.h"
@@ -47,27 +53,83 @@ struct SheetPage {
   bool more = false;  // sheets follow the page
 };
 
+class SheetStore;
+
+// One intake of sheets (a stream, a CSV file, a single upsert): one
+// transaction on a connection held for the intake, as COPY holds one for its
+// stream. Write stores each batch as it comes; Commit makes them all
+// visible at once. An intake cut short (a corrupt message, a cancelled call,
+// either side crashing) is rolled back: nothing of it is stored. The
+// transaction holds a share lock on the round (CloseRound waits for the
+// intake) and a lock on each sheet written; a client that sends nothing for
+// the store's intake idle timeout loses the transaction (UNAVAILABLE,
+// nothing stored). Used by one thread at a time.
+class SheetImport {
+ public:
+  // Rolls back what was not committed and hands the connection back.
+  ~SheetImport();
+  SheetImport(const SheetImport&) = delete;
+  SheetImport& operator=(const SheetImport&) = delete;
+
+  // Writes a batch (school + pupil ids distinct from every other batch of
+  // the intake): new sheets are inserted, a changed one replaces the stored
+  // one (whose version the history keeps), an equal one is left alone. For
+  // each sheet ACCEPTED or UNCHANGED, once committed. Audited as written by
+  // `who`, one audit row per school of the batch. After an error the intake
+  // can only be abandoned.
+  absl::StatusOr<std::vector<v1::RowOutcome>> Write(
+      const std::vector<SheetWrite>& batch, const Accessor& who);
+
+  // Commits every batch written. A lost connection during the commit is
+  // UNAVAILABLE with the outcome unknown (a retry comes back UNCHANGED for
+  // what was stored). Call once.
+  absl::Status Commit();
+
+ private:
+  friend class SheetStore;
+  SheetImport(SheetStore& store, const RoundContext& round,
+              pg::Pool::Lease lease);
+  // The status of a failed statement; marks the connection broken when it
+  // was lost.
+  absl::Status Failed(const std::exception& error);
+  // Whether the client has sent nothing for the idle timeout, so that the
+  // server has ended the session; the error that says so (and drops the
+  // transaction).
+  bool TimedOut() const;
+  absl::Status TimedOutError();
+
+  SheetStore& store_;
+  const RoundContext& round_;
+  pg::Pool::Lease lease_;
+  std::unique_ptr<pqxx::work> tx_;
+  absl::Time last_statement_;  // when the intake last used the connection
+  bool broken_ = false;        // the connection was lost: discard it
+};
+
 // The note is stored sealed with `cipher` (crypto/field_cipher.h), for the
 // sheet's place (SheetNoteContext); a note stored before encryption was
 // configured reads as it is.
 class SheetStore {
  public:
-  SheetStore(pg::Pool& pool, const crypto::FieldCipher& cipher)
-      : pool_(pool), cipher_(cipher) {}
+  // An intake that sends nothing for `intake_idle_timeout` is ended.
+  SheetStore(pg::Pool& pool, const crypto::FieldCipher& cipher,
+             absl::Duration intake_idle_timeout = absl::Seconds(60))
+      : pool_(pool),
+        cipher_(cipher),
+        intake_idle_timeout_(intake_idle_timeout) {}
 
   // The round, its template and the municipality's schools. NOT_FOUND for
   // an unknown round.
   absl::StatusOr<RoundContext> LoadRound(absl::string_view municipality,
                                          int64_t round_id);
 
-  // Stores a batch (distinct school + pupil ids) in one transaction, with
-  // one audit row per school of the batch (filled_by is `who`); for each
-  // sheet, ACCEPTED or UNCHANGED. FAILED_PRECONDITION, with nothing stored,
-  // when the round is closed, `today` is outside its dates, or the round
-  // was erased after its retention period.
-  absl::StatusOr<std::vector<v1::RowOutcome>> UpsertBatch(
-      const RoundContext& round, const std::vector<SheetWrite>& batch,
-      absl::CivilDay today, const Accessor& who);
+  // Starts an intake of sheets into `round` (SheetImport): FAILED_PRECONDITION
+  // when the round is closed, `today` is outside its dates, or the round was
+  // erased after its retention period. Waits while as many intakes run as
+  // half the pool's connections (RESOURCE_EXHAUSTED after a minute), so
+  // that unary calls keep connections of their own.
+  absl::StatusOr<std::unique_ptr<SheetImport>> BeginImport(
+      const RoundContext& round, absl::CivilDay today);
 
   // The sheet, read by `who`; an erased one without its personal fields and
   // with erase_time.
@@ -90,8 +152,15 @@ class SheetStore {
       const Accessor& who);
 
  private:
+  friend class SheetImport;
+  void EndImport();
+
   pg::Pool& pool_;
   const crypto::FieldCipher& cipher_;
+  const absl::Duration intake_idle_timeout_;
+  std::mutex imports_mutex_;
+  std::condition_variable import_ended_;
+  int imports_running_ = 0;  // guarded by imports_mutex_
 };
 
 std::string SheetName(absl::string_view municipality, int64_t round_id,

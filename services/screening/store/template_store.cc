@@ -282,11 +282,25 @@ absl::StatusOr<v1::Round> RoundStore::Close(absl::string_view municipality,
   const std::string m(municipality);
   return pg::InTransaction(
       pool_, "close round", [&](pqxx::work& tx) -> absl::StatusOr<v1::Round> {
-        const pqxx::result rows = tx.exec_params(
-            absl::StrCat("UPDATE rounds SET closed = true"
-                         " WHERE municipality = $1 AND id = $2 RETURNING ",
-                         kRoundColumns),
-            m, id);
+        // A sheet intake holds the round's share lock until it commits
+        // (sheet_store.h): wait a little for it, then say so.
+        tx.exec0("SET LOCAL lock_timeout = '2s'");
+        pqxx::result rows;
+        try {
+          rows = tx.exec_params(
+              absl::StrCat("UPDATE rounds SET closed = true"
+                           " WHERE municipality = $1 AND id = $2 RETURNING ",
+                           kRoundColumns),
+              m, id);
+        } catch (const pqxx::sql_error& error) {
+          if (error.sqlstate() != "55P03") {  // lock_not_available
+            throw;
+          }
+          return absl::AbortedError(absl::StrCat(
+              RoundName(m, id),
+              ": a sheet intake into the round is still running; close it "
+              "again when the intake has ended"));
+        }
         if (rows.empty()) {
           return absl::NotFoundError(
               absl::StrCat(RoundName(m, id), " not found"));
