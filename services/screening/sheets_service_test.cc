@@ -8,6 +8,7 @@
 
 #include <cstdio>
 #include <fstream>
+#include <future>
 #include <iterator>
 #include <memory>
 #include <pqxx/connection>
@@ -600,6 +601,36 @@ TEST_F(SheetsTest, AnIntakeThatStopsSendingLetsGoOfTheRoundAndStoresNothing) {
                                      kIdleSeconds, "s and was ended")));
   EXPECT_EQ(StoredSheets(round), 0);
   EXPECT_EQ(WriteAuditRows(round), 0);
+}
+
+// Two intakes of one school that is new to the round, and a pupil in both:
+// the second writes the pupil's sheet straight into the table, meets the
+// first's sheet once the first commits, and falls back to the upsert, which
+// finds it equal. Nothing is lost or doubled.
+TEST_F(SheetsTest, ConcurrentIntakesOfANewSchoolMeetingOnAPupil) {
+  const std::string round = NewRound("concurrent");
+  const auto first = StartStream(round, "CC-", 1000);
+  auto second = std::async(std::launch::async, [&] {
+    v1::ImportSheetsRequest request;
+    EXPECT_TRUE(request.ParseFromString(SheetsMessage(round, "CC-", 10)));
+    v1::ImportSheetsResponse response;
+    auto context = StaffOf("E1");
+    auto writer = Stub()->ImportSheets(context.get(), &response);
+    EXPECT_TRUE(writer->Write(request));
+    EXPECT_TRUE(writer->WritesDone());
+    const grpc::Status status = writer->Finish();
+    EXPECT_TRUE(status.ok()) << status.error_message();
+    return response;
+  });
+  // The second waits on the first's uncommitted sheets.
+  absl::SleepFor(absl::Milliseconds(500));
+  ASSERT_TRUE(first->writer->WritesDone());
+  ASSERT_TRUE(first->writer->Finish().ok());
+  EXPECT_EQ(first->response.accepted(), 1000);
+  const v1::ImportSheetsResponse resent = second.get();
+  EXPECT_EQ(resent.unchanged(), 10);
+  EXPECT_EQ(resent.accepted(), 0);
+  EXPECT_EQ(StoredSheets(round), 1000);
 }
 
 // A batch mixing new, equal and changed sheets gets each row's own outcome,

@@ -85,15 +85,15 @@ bool AnyStored(pqxx::work& tx, const RoundContext& round,
 
 // The common case of a bulk intake, a batch of pupils not yet stored: COPY
 // straight into sheets, in a savepoint. False, with nothing written, when
-// one of them is stored already (the caller then upserts the batch). The
-// probe first: a failed COPY would put an error naming the pupil's key in the
-// server's log on every re-sent batch; the savepoint covers a pupil stored
-// in between.
+// one of them is stored already (the caller then upserts the batch). Unless
+// the caller knows the pupils are new (`probe` false), the probe first: a
+// failed COPY would put an error naming the pupil's key in the server's log
+// on every re-sent batch; the savepoint covers a pupil stored in between.
 bool InsertAllNew(pqxx::work& tx, const RoundContext& round,
                   const std::vector<SheetWrite>& batch,
                   const std::vector<std::string>& notes,
-                  const std::string& filled_by) {
-  if (AnyStored(tx, round, batch)) {
+                  const std::string& filled_by, bool probe) {
+  if (probe && AnyStored(tx, round, batch)) {
     return false;
   }
   pqxx::subtransaction attempt(tx, "insert new sheets");
@@ -422,6 +422,33 @@ absl::Status SheetImport::TimedOutError() {
                    " and was ended; nothing of it was stored: send it again"));
 }
 
+bool SheetImport::FromNewSchools(pqxx::work& tx,
+                                 const std::vector<SheetWrite>& batch) {
+  std::set<std::string> unseen;
+  for (const SheetWrite& write : batch) {
+    const std::string& school = write.sheet.school_code();
+    if (new_schools_.count(school) == 0 && old_schools_.count(school) == 0) {
+      unseen.insert(school);
+    }
+  }
+  // A school seen first now is new to the round when it has no sheet in it
+  // yet: one index probe each.
+  for (const std::string& school : unseen) {
+    const bool has_sheets = tx.exec_params1(
+                                  "SELECT EXISTS (SELECT 1 FROM sheets"
+                                  " WHERE round_id = $1 AND school_code = $2)",
+                                  round_.round_id, school)[0]
+                                .as<bool>();
+    (has_sheets ? old_schools_ : new_schools_).insert(school);
+  }
+  for (const SheetWrite& write : batch) {
+    if (old_schools_.count(write.sheet.school_code()) > 0) {
+      return false;
+    }
+  }
+  return true;
+}
+
 absl::StatusOr<std::vector<v1::RowOutcome>> SheetImport::Write(
     const std::vector<SheetWrite>& batch, const Accessor& who) {
   if (tx_ == nullptr) {
@@ -454,7 +481,8 @@ absl::StatusOr<std::vector<v1::RowOutcome>> SheetImport::Write(
       }
       AuditBatch(tx, ScopeOf(round_), RecordKind::kSheet, pupils, who, "write");
     }
-    if (InsertAllNew(tx, round_, batch, notes, who.subject)) {
+    if (InsertAllNew(tx, round_, batch, notes, who.subject,
+                     !FromNewSchools(tx, batch))) {
       last_statement_ = absl::Now();
       return std::vector<v1::RowOutcome>(batch.size(),
                                          v1::ROW_OUTCOME_ACCEPTED);

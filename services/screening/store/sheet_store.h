@@ -11,6 +11,7 @@
 #include <memory>
 #include <mutex>
 #include <pqxx/transaction>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -97,11 +98,19 @@ class SheetImport {
   // transaction).
   bool TimedOut() const;
   absl::Status TimedOutError();
+  // Whether every school of `batch` had no sheet in the round when this
+  // intake first wrote a batch of it: then the batch's pupils are new (the
+  // intake's pupils are distinct), unless another writer stored one since.
+  bool FromNewSchools(pqxx::work& tx, const std::vector<SheetWrite>& batch);
 
   SheetStore& store_;
   const RoundContext& round_;
   pg::Pool::Lease lease_;
   std::unique_ptr<pqxx::work> tx_;
+  // Schools of the intake without (new) and with (old) sheets in the round
+  // when the intake first wrote to them.
+  std::set<std::string> new_schools_;
+  std::set<std::string> old_schools_;
   absl::Time last_statement_;  // when the intake last used the connection
   bool broken_ = false;        // the connection was lost: discard it
 };
