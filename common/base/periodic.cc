@@ -17,6 +17,14 @@ void Periodic::Start() {
   thread_ = std::thread([this] { Run(); });
 }
 
+void Periodic::StartIf(bool enabled, absl::string_view off_warning) {
+  if (!enabled) {
+    log::Warning(off_warning);
+    return;
+  }
+  Start();
+}
+
 void Periodic::Stop() {
   {
     absl::MutexLock lock(&mutex_);

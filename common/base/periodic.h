@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "absl/status/status.h"
+#include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 
@@ -24,6 +25,9 @@ class Periodic {
   ~Periodic();  // Stop()
 
   void Start();
+  // Start() when `enabled`, else logs `off_warning` and never runs the task
+  // (a sweep turned off in configuration).
+  void StartIf(bool enabled, absl::string_view off_warning);
   // Returns once the task has finished the run it was in, if any.
   void Stop();
   bool stopping() const;

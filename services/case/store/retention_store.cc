@@ -108,13 +108,10 @@ RetentionSweeper::RetentionSweeper(RetentionStore& store,
                 [this] { return SweepOnce().status(); }) {}
 
 void RetentionSweeper::Start() {
-  if (settings_.period <= absl::ZeroDuration()) {
-    log::Warning(
-        "retention is off (--retention_period=0): personal data of ended "
-        "cases is kept forever");
-    return;
-  }
-  periodic_.Start();
+  periodic_.StartIf(
+      settings_.period > absl::ZeroDuration(),
+      "retention is off (--retention_period=0): personal data of ended "
+      "cases is kept forever");
 }
 
 absl::StatusOr<int64_t> RetentionSweeper::SweepOnce() {

@@ -122,13 +122,10 @@ RetentionSweeper::RetentionSweeper(RetentionStore& store,
                 [this] { return SweepOnce().status(); }) {}
 
 void RetentionSweeper::Start() {
-  if (settings_.period <= absl::ZeroDuration()) {
-    log::Warning(
-        "retention is off (--retention_period=0): pupils' personal data of "
-        "ended rounds is kept forever");
-    return;
-  }
-  periodic_.Start();
+  periodic_.StartIf(
+      settings_.period > absl::ZeroDuration(),
+      "retention is off (--retention_period=0): pupils' personal data of "
+      "ended rounds is kept forever");
 }
 
 absl::StatusOr<int64_t> RetentionSweeper::SweepOnce() {
