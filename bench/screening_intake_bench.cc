@@ -37,6 +37,7 @@
 #include "services/screening/domain/sheet_rules.h"
 #include "services/screening/domain/template.h"
 #include "services/screening/screening_server.h"
+#include "services/screening/testing/seed.h"
 
 namespace {
 
@@ -256,19 +257,9 @@ int main(int argc, char** argv) {
           "school");
     schools.push_back(absl::StrCat("S", s));
   }
-  v1::CreateRoundRequest round_request;
-  round_request.set_parent("municipalities/27100");
-  round_request.set_request_id("bench");
-  v1::Round* round = round_request.mutable_round();
-  round->set_fiscal_year(year);
-  round->set_title("bench");
-  round->set_template_("templates/default/versions/1");
-  round->mutable_open_date()->set_year(year);
-  round->mutable_open_date()->set_month(4);
-  round->mutable_open_date()->set_day(1);
-  round->mutable_close_date()->set_year(year + 1);
-  round->mutable_close_date()->set_month(3);
-  round->mutable_close_date()->set_day(31);
+  const v1::CreateRoundRequest round_request =
+      kosapo::screening::testing::RoundRequest("municipalities/27100", "bench",
+                                               year, "bench");
   v1::Round created;
   Check(
       stub->CreateRound(As(**tokens, kosapo::auth::Role::kCityOperations).get(),

@@ -132,20 +132,8 @@ class AuditTest : public ::testing::Test {
   }
 
   std::string NewRound(const std::string& request_id) {
-    const int year = CurrentFiscalYear();
-    v1::CreateRoundRequest request;
-    request.set_parent(Parent());
-    request.set_request_id(request_id);
-    v1::Round* round = request.mutable_round();
-    round->set_fiscal_year(year);
-    round->set_title("第1回");
-    round->set_template_("templates/default/versions/1");
-    round->mutable_open_date()->set_year(year);
-    round->mutable_open_date()->set_month(4);
-    round->mutable_open_date()->set_day(1);
-    round->mutable_close_date()->set_year(year + 1);
-    round->mutable_close_date()->set_month(3);
-    round->mutable_close_date()->set_day(31);
+    const v1::CreateRoundRequest request = screening::testing::RoundRequest(
+        Parent(), request_id, CurrentFiscalYear(), "第1回");
     v1::Round created;
     EXPECT_TRUE(Stub()->CreateRound(Ops().get(), request, &created).ok());
     return created.name();

@@ -207,16 +207,9 @@ kosapo::testing::InProcessService* ScreeningFieldEncryptionTest::service_ =
 TEST_F(ScreeningFieldEncryptionTest, NotesAndReasonsAreEncryptedAtRest) {
   ASSERT_OK(Restart("a"));
   ASSERT_OK(screening::testing::SeedCity(*Stub(), *tokens_, kCity));
-  v1::CreateRoundRequest create;
-  create.set_parent(absl::StrCat("municipalities/", kCity));
-  create.set_request_id("sfe-round");
-  create.mutable_round()->set_fiscal_year(2024);
-  create.mutable_round()->set_title("2024年度");
-  create.mutable_round()->set_template_("templates/default/versions/1");
-  *create.mutable_round()->mutable_open_date() =
-      DateOf(absl::CivilDay(2024, 5, 1));
-  *create.mutable_round()->mutable_close_date() =
-      DateOf(absl::CivilDay(2024, 7, 31));
+  const v1::CreateRoundRequest create = screening::testing::RoundRequest(
+      absl::StrCat("municipalities/", kCity), "sfe-round", 2024, "2024年度",
+      absl::CivilDay(2024, 5, 1), absl::CivilDay(2024, 7, 31));
   v1::Round round;
   ASSERT_TRUE(
       Stub()

@@ -98,16 +98,11 @@ class PastRecordsTest : public ::testing::Test {
   static v1::CreateRoundRequest RoundRequest(int fiscal_year,
                                              v1::RoundKind kind,
                                              const std::string& request_id) {
-    v1::CreateRoundRequest request;
-    request.set_parent(Parent());
-    request.set_request_id(request_id);
-    v1::Round* round = request.mutable_round();
-    round->set_fiscal_year(fiscal_year);
-    round->set_title(absl::StrCat(fiscal_year, "年度 第1回"));
-    round->set_template_("templates/default/versions/1");
-    *round->mutable_open_date() = DateOf(absl::CivilDay(fiscal_year, 5, 1));
-    *round->mutable_close_date() = DateOf(absl::CivilDay(fiscal_year, 7, 31));
-    round->set_kind(kind);
+    v1::CreateRoundRequest request = screening::testing::RoundRequest(
+        Parent(), request_id, fiscal_year,
+        absl::StrCat(fiscal_year, "年度 第1回"),
+        absl::CivilDay(fiscal_year, 5, 1), absl::CivilDay(fiscal_year, 7, 31));
+    request.mutable_round()->set_kind(kind);
     return request;
   }
 

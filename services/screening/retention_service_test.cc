@@ -176,17 +176,13 @@ class RetentionTest : public ::testing::Test {
   // rows, three events).
   static v1::Round SeedRound(int fiscal_year, bool past_record,
                              const Personal& personal) {
-    v1::CreateRoundRequest create;
-    create.set_parent(absl::StrCat("municipalities/", kCity));
-    create.set_request_id(absl::StrCat("retention-", fiscal_year));
-    v1::Round* r = create.mutable_round();
-    r->set_fiscal_year(fiscal_year);
-    r->set_title(absl::StrCat(fiscal_year, "年度"));
-    r->set_template_("templates/default/versions/1");
-    *r->mutable_open_date() = DateOf(absl::CivilDay(fiscal_year, 5, 1));
-    *r->mutable_close_date() = DateOf(absl::CivilDay(fiscal_year, 7, 31));
-    r->set_kind(past_record ? v1::ROUND_KIND_PAST_RECORD
-                            : v1::ROUND_KIND_REGULAR);
+    v1::CreateRoundRequest create = screening::testing::RoundRequest(
+        absl::StrCat("municipalities/", kCity),
+        absl::StrCat("retention-", fiscal_year), fiscal_year,
+        absl::StrCat(fiscal_year, "年度"), absl::CivilDay(fiscal_year, 5, 1),
+        absl::CivilDay(fiscal_year, 7, 31));
+    create.mutable_round()->set_kind(past_record ? v1::ROUND_KIND_PAST_RECORD
+                                                 : v1::ROUND_KIND_REGULAR);
     v1::Round round;
     Ok(Stub()->CreateRound(As(auth::Role::kCityOperations).get(), create,
                            &round),

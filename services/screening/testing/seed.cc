@@ -31,6 +31,25 @@ std::unique_ptr<grpc::ClientContext> ContextAs(
   return context;
 }
 
+v1::CreateRoundRequest RoundRequest(const std::string& parent,
+                                    const std::string& request_id,
+                                    int fiscal_year, const std::string& title,
+                                    std::optional<absl::CivilDay> open,
+                                    std::optional<absl::CivilDay> close) {
+  v1::CreateRoundRequest request;
+  request.set_parent(parent);
+  request.set_request_id(request_id);
+  v1::Round* round = request.mutable_round();
+  round->set_fiscal_year(fiscal_year);
+  round->set_title(title);
+  round->set_template_("templates/default/versions/1");
+  *round->mutable_open_date() =
+      DateToProto(open.value_or(absl::CivilDay(fiscal_year, 4, 1)));
+  *round->mutable_close_date() =
+      DateToProto(close.value_or(absl::CivilDay(fiscal_year + 1, 3, 31)));
+  return request;
+}
+
 absl::Status SeedCity(v1::ScreeningService::Stub& stub,
                       const kosapo::testing::TestTokens& tokens,
                       const std::string& city,
@@ -92,16 +111,8 @@ absl::StatusOr<std::string> SeedMeeting(
     return today.status();
   }
   const int year = FiscalYearOf(*today);
-  v1::CreateRoundRequest round;
-  round.set_parent(parent);
-  round.set_request_id("seed-round");
-  round.mutable_round()->set_fiscal_year(year);
-  round.mutable_round()->set_title("第1回");
-  round.mutable_round()->set_template_("templates/default/versions/1");
-  *round.mutable_round()->mutable_open_date() =
-      DateToProto(absl::CivilDay(year, 4, 1));
-  *round.mutable_round()->mutable_close_date() =
-      DateToProto(absl::CivilDay(year + 1, 3, 31));
+  const v1::CreateRoundRequest round =
+      RoundRequest(parent, "seed-round", year, "第1回");
   v1::Round created;
   if (absl::Status st =
           Check(stub.CreateRound(ops().get(), round, &created), "round");

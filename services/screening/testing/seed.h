@@ -6,11 +6,13 @@
 #define KOSAPO_SERVICES_SCREENING_TESTING_SEED_H_
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/time/civil_time.h"
 #include "common/testing/test_tokens.h"
 #include "kosapo/screening/v1/screening.grpc.pb.h"
 
@@ -25,6 +27,15 @@ inline constexpr char kPupilKana[] = "やまだ たろう";
 std::unique_ptr<grpc::ClientContext> ContextAs(
     const kosapo::testing::TestTokens& tokens, auth::Role role,
     const std::string& city);
+
+// A CreateRound request for a regular round of `fiscal_year` in `parent`
+// ("municipalities/{code}") on the shipped template, open from `open` to
+// `close`: by default the whole fiscal year (1 April to 31 March).
+v1::CreateRoundRequest RoundRequest(const std::string& parent,
+                                    const std::string& request_id,
+                                    int fiscal_year, const std::string& title,
+                                    std::optional<absl::CivilDay> open = {},
+                                    std::optional<absl::CivilDay> close = {});
 
 // Registers `city` with one area, A1, and `schools` in it (elementary).
 absl::Status SeedCity(v1::ScreeningService::Stub& stub,
