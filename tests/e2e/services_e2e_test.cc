@@ -27,6 +27,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "absl/time/civil_time.h"
 #include "absl/time/clock.h"
 #include "common/auth/jwt.h"
 #include "common/crypto/field_cipher.h"
@@ -597,6 +598,24 @@ TEST_F(ServicesTest, AnExtractionInScreeningOpensACaseInTheCaseProcess) {
   EXPECT_EQ(MetricValue(HttpGet(ports_->at("case").second, "/metrics"),
                         "kosapo_case_urgent_reports_overdue"),
             0);
+
+  // The child's name, kana and birth date went through screening, the feed,
+  // the case service and its reads: no process logged any of them.
+  const std::string birth_date = absl::FormatCivilTime(
+      screening::testing::PupilBirthDate(opened.fiscal_year()));
+  for (const auto& [name, process] : *processes_) {
+    std::string logged = process->Stderr();
+    for (const nlohmann::json& line : process->Logs()) {
+      logged += line.dump();
+    }
+    ASSERT_FALSE(logged.empty()) << name;  // the logs were read
+    for (const std::string& personal :
+         {std::string(screening::testing::kPupilName),
+          std::string(screening::testing::kPupilKana), birth_date}) {
+      EXPECT_THAT(logged, ::testing::Not(HasSubstr(personal)))
+          << name << " logged " << personal;
+    }
+  }
 }
 
 TEST_F(ServicesTest, InitContainerMigratesAndTheServiceOnlyChecks) {

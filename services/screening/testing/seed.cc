@@ -131,7 +131,7 @@ absl::StatusOr<std::string> SeedMeeting(
   pupil->set_grade(3);
   pupil->set_pupil_name(kPupilName);
   pupil->set_pupil_kana(kPupilKana);
-  *pupil->mutable_birth_date() = DateToProto(absl::CivilDay(year - 9, 5, 1));
+  *pupil->mutable_birth_date() = DateToProto(PupilBirthDate(year));
   pupil->set_sex(v1::SEX_MALE);
   v1::UpsertSheetResponse stored;
   if (absl::Status st =

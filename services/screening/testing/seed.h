@@ -21,6 +21,10 @@ namespace kosapo::screening::testing {
 // P1 as the school records them.
 inline constexpr char kPupilName[] = "山田 太郎";
 inline constexpr char kPupilKana[] = "やまだ たろう";
+// P1's birth date, in the round of `fiscal_year`: a third grader's.
+inline absl::CivilDay PupilBirthDate(int fiscal_year) {
+  return absl::CivilDay(fiscal_year - 9, 5, 1);
+}
 
 // A client context carrying a token of `role` in `city`, scoped to area A1
 // and school E1.
