@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/civil_time.h"
 #include "absl/time/clock.h"
@@ -791,12 +792,14 @@ TEST_F(CaseServiceTest, ListsArePagedAndFilteredByStatus) {
                              DaysAgo(1), "page-change", &out)
                   .ok());
 
-  // Page through the area's cases two at a time: each case once, in order.
+  // Page through the area's cases two at a time: each case once, oldest
+  // first (by creation time: ids do not follow it).
   v1::ListCasesRequest request;
   request.set_parent(absl::StrCat("municipalities/", kCity));
   request.set_area_code("27127");
   request.set_page_size(2);
   std::vector<std::string> seen;
+  std::vector<int64_t> created_us;
   int pages = 0;
   do {
     v1::ListCasesResponse page;
@@ -804,17 +807,20 @@ TEST_F(CaseServiceTest, ListsArePagedAndFilteredByStatus) {
     ASSERT_LE(page.cases_size(), 2);
     for (const v1::Case& c : page.cases()) {
       seen.push_back(c.name());
+      created_us.push_back(c.create_time().seconds() * 1000000 +
+                           c.create_time().nanos() / 1000);
     }
     request.set_page_token(page.next_page_token());
     ++pages;
   } while (!request.page_token().empty() && pages < 100);
+  std::vector<size_t> positions;
   for (const std::string& name : opened) {
     EXPECT_EQ(std::count(seen.begin(), seen.end(), name), 1) << name;
+    positions.push_back(std::find(seen.begin(), seen.end(), name) -
+                        seen.begin());
   }
-  EXPECT_TRUE(std::is_sorted(
-      seen.begin(), seen.end(), [](const std::string& a, const std::string& b) {
-        return a.size() != b.size() ? a.size() < b.size() : a < b;
-      }));
+  EXPECT_TRUE(std::is_sorted(positions.begin(), positions.end()));
+  EXPECT_TRUE(std::is_sorted(created_us.begin(), created_us.end()));
 
   // Filtered by approach status.
   request.clear_page_token();
@@ -838,6 +844,54 @@ TEST_F(CaseServiceTest, ListsArePagedAndFilteredByStatus) {
   const grpc::Status status = Stub()->ListCases(Kita().get(), request, &done);
   EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
   EXPECT_THAT(status.error_message(), HasSubstr("page_token"));
+  // So is a token of the form pages had when they followed ids.
+  request.set_page_token(opened[0].substr(opened[0].find('/') + 1));
+  EXPECT_EQ(Stub()->ListCases(Kita().get(), request, &done).error_code(),
+            grpc::StatusCode::INVALID_ARGUMENT);
+}
+
+// The id in cases/{id} (and in the names under a case) tells nothing of
+// other records: a user who opens cases one after the other cannot count
+// from the gaps how many cases other municipalities opened in between, nor
+// guess the next id. With a plain sequence, ids opened in a row increase,
+// and most are one apart.
+TEST_F(CaseServiceTest, IdsTellNothingOfOtherRecords) {
+  std::vector<int64_t> ids;
+  std::vector<int64_t> contact_ids;
+  for (int i = 0; i < 20; ++i) {
+    const std::string kana = "あいうえおかきくけこさしすせそたちつてと";
+    const v1::Case c = NewCase(absl::StrCat("いでぃ", kana.substr(i * 3, 3)),
+                               absl::StrCat("ids-", i));
+    ASSERT_FALSE(c.name().empty());
+    int64_t id = 0;
+    ASSERT_TRUE(absl::SimpleAtoi(c.name().substr(6), &id)) << c.name();
+    ids.push_back(id);
+    v1::RecordContactRequest contact;
+    contact.set_parent(c.name());
+    contact.set_request_id(absl::StrCat("ids-contact-", i));
+    contact.mutable_contact()->set_kind(v1::CONTACT_KIND_HOME_VISIT);
+    *contact.mutable_contact()->mutable_contact_date() = DaysAgo(1);
+    contact.mutable_contact()->set_summary("家庭訪問");
+    v1::Contact recorded;
+    const grpc::Status status =
+        Stub()->RecordContact(Kita().get(), contact, &recorded);
+    ASSERT_TRUE(status.ok()) << status.error_message();
+    const std::string& name = recorded.name();
+    ASSERT_TRUE(absl::SimpleAtoi(name.substr(name.rfind('/') + 1), &id))
+        << name;
+    contact_ids.push_back(id);
+  }
+  for (const std::vector<int64_t>* list : {&ids, &contact_ids}) {
+    EXPECT_FALSE(std::is_sorted(list->begin(), list->end()));
+    std::vector<int64_t> sorted = *list;
+    std::sort(sorted.begin(), sorted.end());
+    for (size_t i = 1; i < sorted.size(); ++i) {
+      EXPECT_GT(sorted[i] - sorted[i - 1], 1) << sorted[i];
+    }
+    for (int64_t id : *list) {
+      EXPECT_GT(id, 0);
+    }
+  }
 }
 
 TEST_F(CaseServiceTest, PersonalDataNeverReachesTheLogs) {
