@@ -17,6 +17,7 @@
 #include "absl/time/civil_time.h"
 #include "absl/time/clock.h"
 #include "common/base/clock.h"
+#include "common/pg/migrations.h"
 #include "common/service/in_process.h"
 #include "common/testing/pg_cluster.h"
 #include "common/testing/stdout_capture.h"
@@ -28,6 +29,9 @@
 #include "services/case/case_server.h"
 
 namespace kosapo::cases {
+
+const std::vector<pg::Migration>& EmbeddedMigrations();  // from migrations/
+
 namespace {
 
 using ::kosapo::testing::SharedPgCluster;
@@ -932,6 +936,57 @@ TEST_F(CaseServiceTest, PersonalDataNeverReachesTheLogs) {
        {"秘密", "ひみつ", "Himitsu", "2015-11-29", "06-9999-0000"}) {
     EXPECT_THAT(logged, ::testing::Not(HasSubstr(secret))) << secret;
   }
+}
+
+// On a database that already holds cases, the migration keeps their ids
+// (names already given out stay valid) and gives new cases concealed ids,
+// which never meet the old ones: 2^62 and above, far past any sequence.
+TEST(CaseIdMigrationTest, ExistingCasesKeepTheirIds) {
+  const std::string schema = "cases_id_upgrade";
+  {
+    pqxx::connection admin(SharedPgCluster().AdminUrl());
+    pqxx::nontransaction tx(admin);
+    tx.exec0("DROP SCHEMA IF EXISTS " + schema + " CASCADE");
+    tx.exec0("CREATE SCHEMA " + schema + " AUTHORIZATION kosapo_case_owner");
+  }
+  const std::vector<pg::Migration>& all = EmbeddedMigrations();
+  std::vector<pg::Migration> before;
+  for (const pg::Migration& migration : all) {
+    if (migration.version < 5) {
+      before.push_back(migration);
+    }
+  }
+  ASSERT_LT(before.size(), all.size());
+  const std::string owner = SharedPgCluster().OwnerUrl("case");
+  ASSERT_TRUE(pg::Migrate(owner, schema, {{"case", before}}).ok());
+  constexpr char kInsert[] =
+      "INSERT INTO cases (municipality, area_code, source, opened_date,"
+      " fiscal_year, child_name, child_kana, kana_key, birth_date,"
+      " created_by) VALUES ('27100', '27127', 'school', '2024-05-01', 2024,"
+      " 'x', 'x', 'x', '2014-06-01', 'test') RETURNING id";
+  auto insert = [&]() {
+    pqxx::connection connection(owner);
+    pqxx::nontransaction tx(connection);
+    tx.exec0("SET search_path TO " + schema);
+    return tx.exec1(kInsert)[0].as<int64_t>();
+  };
+  const int64_t old_id = insert();
+  EXPECT_EQ(old_id, 1);
+
+  const auto upgraded = pg::Migrate(owner, schema, {{"case", all}});
+  ASSERT_TRUE(upgraded.ok()) << upgraded.status();
+  const int64_t first = insert();
+  const int64_t second = insert();
+  EXPECT_GE(first, int64_t{1} << 62);
+  EXPECT_GE(second, int64_t{1} << 62);
+  EXPECT_NE(second - first, 1);
+  pqxx::connection admin(SharedPgCluster().AdminUrl());
+  pqxx::nontransaction tx(admin);
+  EXPECT_EQ(
+      tx.exec1("SELECT count(*) FROM " + schema + ".cases WHERE id = 1")[0]
+          .as<int>(),
+      1);
+  tx.exec0("DROP SCHEMA " + schema + " CASCADE");
 }
 
 }  // namespace
