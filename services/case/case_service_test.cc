@@ -938,6 +938,44 @@ TEST_F(CaseServiceTest, PersonalDataNeverReachesTheLogs) {
   }
 }
 
+// A case's contacts list newest first by when they were recorded (ids do
+// not follow it), in pages whose tokens carry that order.
+TEST_F(CaseServiceTest, ContactsPageNewestFirst) {
+  const v1::Case c = NewCase("こんたくと ぺーじ", "contacts-page");
+  std::vector<std::string> recorded;
+  for (int i = 0; i < 5; ++i) {
+    v1::RecordContactRequest request;
+    request.set_parent(c.name());
+    request.set_request_id(absl::StrCat("contacts-page-", i));
+    request.mutable_contact()->set_kind(v1::CONTACT_KIND_PHONE_CALL);
+    *request.mutable_contact()->mutable_contact_date() = DaysAgo(5 - i);
+    request.mutable_contact()->set_summary("電話");
+    v1::Contact contact;
+    const grpc::Status status =
+        Stub()->RecordContact(Kita().get(), request, &contact);
+    ASSERT_TRUE(status.ok()) << status.error_message();
+    recorded.push_back(contact.name());
+  }
+  v1::ListContactsRequest request;
+  request.set_parent(c.name());
+  request.set_page_size(2);
+  std::vector<std::string> listed;
+  int pages = 0;
+  do {
+    v1::ListContactsResponse page;
+    const grpc::Status status =
+        Stub()->ListContacts(Kita().get(), request, &page);
+    ASSERT_TRUE(status.ok()) << status.error_message();
+    ASSERT_LE(page.contacts_size(), 2);
+    for (const v1::Contact& contact : page.contacts()) {
+      listed.push_back(contact.name());
+    }
+    request.set_page_token(page.next_page_token());
+  } while (!request.page_token().empty() && ++pages < 10);
+  EXPECT_EQ(listed,
+            std::vector<std::string>(recorded.rbegin(), recorded.rend()));
+}
+
 // On a database that already holds cases, the migration keeps their ids
 // (names already given out stay valid) and gives new cases concealed ids,
 // which never meet the old ones: 2^62 and above, far past any sequence.
