@@ -21,6 +21,13 @@ inline void SetTimestampMicros(int64_t micros,
   out->set_nanos(static_cast<int32_t>(rest * 1000));
 }
 
+// The inverse of SetTimestampMicros (sub-microsecond nanos dropped): for
+// page tokens that carry a row's creation time back to the store, which
+// compares it as 'epoch'::timestamptz + micros * interval '1 microsecond'.
+inline int64_t TimestampMicros(const google::protobuf::Timestamp& time) {
+  return time.seconds() * 1000000 + time.nanos() / 1000;
+}
+
 }  // namespace kosapo
 
 #endif  // KOSAPO_COMMON_BASE_PROTO_TIME_H_

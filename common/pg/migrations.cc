@@ -233,6 +233,20 @@ absl::Status GrantRuntime(pqxx::work& tx, const std::string& schema,
     tx.exec0(absl::StrCat("REVOKE UPDATE, DELETE ON ", s, ".",
                           tx.quote_name(table), " FROM ", r));
   }
+  // Secrets: the runtime role uses them only through the owner's SECURITY
+  // DEFINER functions.
+  for (const pqxx::row& table :
+       tx.exec_params("SELECT c.relname FROM pg_class c"
+                      "  JOIN pg_namespace n ON n.oid = c.relnamespace"
+                      " WHERE n.nspname = $1 AND c.relkind IN ('r', 'p')"
+                      " ORDER BY c.relname",
+                      schema)) {
+    const std::string name = table[0].as<std::string>();
+    if (IsOwnerOnlyTable(name)) {
+      tx.exec0(absl::StrCat("REVOKE ALL ON ", s, ".", tx.quote_name(name),
+                            " FROM ", r));
+    }
+  }
   // Functions: EXECUTE on the SECURITY DEFINER ones only (each the one way
   // to an operation its privileges refuse, such as erasure of history).
   // A definer function resolving names through the caller's search_path
@@ -278,6 +292,10 @@ absl::Status FromSqlError(const pqxx::sql_error& error,
 
 bool IsAppendOnlyTable(absl::string_view table) {
   return absl::EndsWith(table, "_audit") || absl::EndsWith(table, "_history");
+}
+
+bool IsOwnerOnlyTable(absl::string_view table) {
+  return absl::EndsWith(table, "_secret");
 }
 
 absl::StatusOr<std::string> ConnectionUser(const std::string& url) {

@@ -49,8 +49,9 @@ struct MigrateOptions {
   // The login role the service runs as. When set and not the role that
   // migrates, it gets exactly: USAGE on the schema (no CREATE); SELECT,
   // INSERT, UPDATE, DELETE on its tables, but SELECT and INSERT only on
-  // append-only ones (IsAppendOnlyTable) and SELECT only on
-  // schema_migrations; USAGE and SELECT on its sequences; EXECUTE on the
+  // append-only ones (IsAppendOnlyTable), SELECT only on
+  // schema_migrations and nothing on owner-only ones (IsOwnerOnlyTable);
+  // USAGE and SELECT on its sequences; EXECUTE on the
   // schema's SECURITY DEFINER functions, which PUBLIC loses (each must pin
   // its search_path, else FAILED_PRECONDITION). Other functions run with
   // the caller's rights and keep PostgreSQL's default (PUBLIC may call).
@@ -69,6 +70,12 @@ struct MigrateOptions {
 // turns it on around its own statements
 // (services/screening/migrations/0009).
 bool IsAppendOnlyTable(absl::string_view table);
+
+// Tables only the owner role reads: secrets a migration draws and only
+// SECURITY DEFINER functions use (`*_secret`, such as the key of the id
+// permutation, services/case/migrations/0005). The runtime role gets no
+// privilege on them.
+bool IsOwnerOnlyTable(absl::string_view table);
 
 // Hex SHA-256 of a migration's text, as recorded.
 std::string Checksum(absl::string_view sql);

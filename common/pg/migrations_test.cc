@@ -273,6 +273,42 @@ TEST_F(MigrateTest, AppendOnlyTablesTakeTheOwnersErasureFunctionOnly) {
               HasSubstr("is append-only"));
 }
 
+// A secret a migration draws (such as the key of the id permutation,
+// services/case/migrations/0005) is read by the owner's SECURITY DEFINER
+// function only: the runtime role gets nothing on a `*_secret` table, not
+// even when it was granted by hand, yet uses the secret through the
+// function.
+TEST_F(MigrateTest, SecretTablesAreTheOwnersAlone) {
+  MigrationSet service = kLedger;
+  service.migrations.push_back(
+      {2, "0002_secret.sql",
+       "CREATE TABLE pepper_secret (value text NOT NULL);"
+       "INSERT INTO pepper_secret VALUES ('salt');"
+       "CREATE FUNCTION peppered(t text) RETURNS text LANGUAGE sql"
+       " STABLE SECURITY DEFINER SET search_path FROM CURRENT"
+       " AS $$ SELECT t || value FROM pepper_secret $$;"});
+  const MigrateOptions options{"kosapo_screening"};
+  ASSERT_THAT(Run({service}, options), IsOk());
+  EXPECT_TRUE(IsOwnerOnlyTable("pepper_secret"));
+  EXPECT_FALSE(IsOwnerOnlyTable("secrets"));
+  for (const char* sql :
+       {"SELECT * FROM pepper_secret", "INSERT INTO pepper_secret VALUES ('x')",
+        "UPDATE pepper_secret SET value = ''", "DELETE FROM pepper_secret"}) {
+    EXPECT_THAT(AsRuntime(sql), HasSubstr(kPermissionDenied)) << sql;
+  }
+  EXPECT_EQ(AsRuntime("SELECT peppered('a')"), "");
+  {
+    pqxx::connection admin(SharedPgCluster().AdminUrl());
+    pqxx::nontransaction tx(admin);
+    tx.exec0("GRANT SELECT ON " + tx.quote_name(schema_) +
+             ".pepper_secret TO kosapo_screening");
+  }
+  EXPECT_EQ(AsRuntime("SELECT * FROM pepper_secret"), "");
+  ASSERT_THAT(Run({service}, options), IsOk());
+  EXPECT_THAT(AsRuntime("SELECT * FROM pepper_secret"),
+              HasSubstr(kPermissionDenied));
+}
+
 TEST_F(MigrateTest, DefinerFunctionWithoutPinnedSearchPathIsNotGranted) {
   MigrationSet service = kLedger;
   service.migrations.push_back(

@@ -12,10 +12,12 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/civil_time.h"
 #include "absl/time/clock.h"
 #include "common/base/clock.h"
+#include "common/pg/migrations.h"
 #include "common/service/in_process.h"
 #include "common/testing/pg_cluster.h"
 #include "common/testing/stdout_capture.h"
@@ -27,6 +29,9 @@
 #include "services/case/case_server.h"
 
 namespace kosapo::cases {
+
+const std::vector<pg::Migration>& EmbeddedMigrations();  // from migrations/
+
 namespace {
 
 using ::kosapo::testing::SharedPgCluster;
@@ -791,12 +796,14 @@ TEST_F(CaseServiceTest, ListsArePagedAndFilteredByStatus) {
                              DaysAgo(1), "page-change", &out)
                   .ok());
 
-  // Page through the area's cases two at a time: each case once, in order.
+  // Page through the area's cases two at a time: each case once, oldest
+  // first (by creation time: ids do not follow it).
   v1::ListCasesRequest request;
   request.set_parent(absl::StrCat("municipalities/", kCity));
   request.set_area_code("27127");
   request.set_page_size(2);
   std::vector<std::string> seen;
+  std::vector<int64_t> created_us;
   int pages = 0;
   do {
     v1::ListCasesResponse page;
@@ -804,17 +811,20 @@ TEST_F(CaseServiceTest, ListsArePagedAndFilteredByStatus) {
     ASSERT_LE(page.cases_size(), 2);
     for (const v1::Case& c : page.cases()) {
       seen.push_back(c.name());
+      created_us.push_back(c.create_time().seconds() * 1000000 +
+                           c.create_time().nanos() / 1000);
     }
     request.set_page_token(page.next_page_token());
     ++pages;
   } while (!request.page_token().empty() && pages < 100);
+  std::vector<size_t> positions;
   for (const std::string& name : opened) {
     EXPECT_EQ(std::count(seen.begin(), seen.end(), name), 1) << name;
+    positions.push_back(std::find(seen.begin(), seen.end(), name) -
+                        seen.begin());
   }
-  EXPECT_TRUE(std::is_sorted(
-      seen.begin(), seen.end(), [](const std::string& a, const std::string& b) {
-        return a.size() != b.size() ? a.size() < b.size() : a < b;
-      }));
+  EXPECT_TRUE(std::is_sorted(positions.begin(), positions.end()));
+  EXPECT_TRUE(std::is_sorted(created_us.begin(), created_us.end()));
 
   // Filtered by approach status.
   request.clear_page_token();
@@ -838,6 +848,54 @@ TEST_F(CaseServiceTest, ListsArePagedAndFilteredByStatus) {
   const grpc::Status status = Stub()->ListCases(Kita().get(), request, &done);
   EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
   EXPECT_THAT(status.error_message(), HasSubstr("page_token"));
+  // So is a token of the form pages had when they followed ids.
+  request.set_page_token(opened[0].substr(opened[0].find('/') + 1));
+  EXPECT_EQ(Stub()->ListCases(Kita().get(), request, &done).error_code(),
+            grpc::StatusCode::INVALID_ARGUMENT);
+}
+
+// The id in cases/{id} (and in the names under a case) tells nothing of
+// other records: a user who opens cases one after the other cannot count
+// from the gaps how many cases other municipalities opened in between, nor
+// guess the next id. With a plain sequence, ids opened in a row increase,
+// and most are one apart.
+TEST_F(CaseServiceTest, IdsTellNothingOfOtherRecords) {
+  std::vector<int64_t> ids;
+  std::vector<int64_t> contact_ids;
+  for (int i = 0; i < 20; ++i) {
+    const std::string kana = "あいうえおかきくけこさしすせそたちつてと";
+    const v1::Case c = NewCase(absl::StrCat("いでぃ", kana.substr(i * 3, 3)),
+                               absl::StrCat("ids-", i));
+    ASSERT_FALSE(c.name().empty());
+    int64_t id = 0;
+    ASSERT_TRUE(absl::SimpleAtoi(c.name().substr(6), &id)) << c.name();
+    ids.push_back(id);
+    v1::RecordContactRequest contact;
+    contact.set_parent(c.name());
+    contact.set_request_id(absl::StrCat("ids-contact-", i));
+    contact.mutable_contact()->set_kind(v1::CONTACT_KIND_HOME_VISIT);
+    *contact.mutable_contact()->mutable_contact_date() = DaysAgo(1);
+    contact.mutable_contact()->set_summary("家庭訪問");
+    v1::Contact recorded;
+    const grpc::Status status =
+        Stub()->RecordContact(Kita().get(), contact, &recorded);
+    ASSERT_TRUE(status.ok()) << status.error_message();
+    const std::string& name = recorded.name();
+    ASSERT_TRUE(absl::SimpleAtoi(name.substr(name.rfind('/') + 1), &id))
+        << name;
+    contact_ids.push_back(id);
+  }
+  for (const std::vector<int64_t>* list : {&ids, &contact_ids}) {
+    EXPECT_FALSE(std::is_sorted(list->begin(), list->end()));
+    std::vector<int64_t> sorted = *list;
+    std::sort(sorted.begin(), sorted.end());
+    for (size_t i = 1; i < sorted.size(); ++i) {
+      EXPECT_GT(sorted[i] - sorted[i - 1], 1) << sorted[i];
+    }
+    for (int64_t id : *list) {
+      EXPECT_GT(id, 0);
+    }
+  }
 }
 
 TEST_F(CaseServiceTest, PersonalDataNeverReachesTheLogs) {
@@ -878,6 +936,95 @@ TEST_F(CaseServiceTest, PersonalDataNeverReachesTheLogs) {
        {"秘密", "ひみつ", "Himitsu", "2015-11-29", "06-9999-0000"}) {
     EXPECT_THAT(logged, ::testing::Not(HasSubstr(secret))) << secret;
   }
+}
+
+// A case's contacts list newest first by when they were recorded (ids do
+// not follow it), in pages whose tokens carry that order.
+TEST_F(CaseServiceTest, ContactsPageNewestFirst) {
+  const v1::Case c = NewCase("こんたくと ぺーじ", "contacts-page");
+  std::vector<std::string> recorded;
+  for (int i = 0; i < 5; ++i) {
+    v1::RecordContactRequest request;
+    request.set_parent(c.name());
+    request.set_request_id(absl::StrCat("contacts-page-", i));
+    request.mutable_contact()->set_kind(v1::CONTACT_KIND_PHONE_CALL);
+    *request.mutable_contact()->mutable_contact_date() = DaysAgo(5 - i);
+    request.mutable_contact()->set_summary("電話");
+    v1::Contact contact;
+    const grpc::Status status =
+        Stub()->RecordContact(Kita().get(), request, &contact);
+    ASSERT_TRUE(status.ok()) << status.error_message();
+    recorded.push_back(contact.name());
+  }
+  v1::ListContactsRequest request;
+  request.set_parent(c.name());
+  request.set_page_size(2);
+  std::vector<std::string> listed;
+  int pages = 0;
+  do {
+    v1::ListContactsResponse page;
+    const grpc::Status status =
+        Stub()->ListContacts(Kita().get(), request, &page);
+    ASSERT_TRUE(status.ok()) << status.error_message();
+    ASSERT_LE(page.contacts_size(), 2);
+    for (const v1::Contact& contact : page.contacts()) {
+      listed.push_back(contact.name());
+    }
+    request.set_page_token(page.next_page_token());
+  } while (!request.page_token().empty() && ++pages < 10);
+  EXPECT_EQ(listed,
+            std::vector<std::string>(recorded.rbegin(), recorded.rend()));
+}
+
+// On a database that already holds cases, the migration keeps their ids
+// (names already given out stay valid) and gives new cases concealed ids,
+// which never meet the old ones: 2^62 and above, far past any sequence.
+TEST(CaseIdMigrationTest, ExistingCasesKeepTheirIds) {
+  const std::string schema = "cases_id_upgrade";
+  {
+    pqxx::connection admin(SharedPgCluster().AdminUrl());
+    pqxx::nontransaction tx(admin);
+    tx.exec0("DROP SCHEMA IF EXISTS " + schema + " CASCADE");
+    tx.exec0("CREATE SCHEMA " + schema + " AUTHORIZATION kosapo_case_owner");
+  }
+  const std::vector<pg::Migration>& all = EmbeddedMigrations();
+  std::vector<pg::Migration> before;
+  for (const pg::Migration& migration : all) {
+    if (migration.version < 5) {
+      before.push_back(migration);
+    }
+  }
+  ASSERT_LT(before.size(), all.size());
+  const std::string owner = SharedPgCluster().OwnerUrl("case");
+  ASSERT_TRUE(pg::Migrate(owner, schema, {{"case", before}}).ok());
+  constexpr char kInsert[] =
+      "INSERT INTO cases (municipality, area_code, source, opened_date,"
+      " fiscal_year, child_name, child_kana, kana_key, birth_date,"
+      " created_by) VALUES ('27100', '27127', 'school', '2024-05-01', 2024,"
+      " 'x', 'x', 'x', '2014-06-01', 'test') RETURNING id";
+  auto insert = [&]() {
+    pqxx::connection connection(owner);
+    pqxx::nontransaction tx(connection);
+    tx.exec0("SET search_path TO " + schema);
+    return tx.exec1(kInsert)[0].as<int64_t>();
+  };
+  const int64_t old_id = insert();
+  EXPECT_EQ(old_id, 1);
+
+  const auto upgraded = pg::Migrate(owner, schema, {{"case", all}});
+  ASSERT_TRUE(upgraded.ok()) << upgraded.status();
+  const int64_t first = insert();
+  const int64_t second = insert();
+  EXPECT_GE(first, int64_t{1} << 62);
+  EXPECT_GE(second, int64_t{1} << 62);
+  EXPECT_NE(second - first, 1);
+  pqxx::connection admin(SharedPgCluster().AdminUrl());
+  pqxx::nontransaction tx(admin);
+  EXPECT_EQ(
+      tx.exec1("SELECT count(*) FROM " + schema + ".cases WHERE id = 1")[0]
+          .as<int>(),
+      1);
+  tx.exec0("DROP SCHEMA " + schema + " CASCADE");
 }
 
 }  // namespace

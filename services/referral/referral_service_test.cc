@@ -7,6 +7,7 @@
 // or unreachable.
 #include <grpcpp/client_context.h>
 
+#include <algorithm>
 #include <fstream>
 #include <memory>
 #include <pqxx/connection>
@@ -16,6 +17,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/civil_time.h"
 #include "absl/time/clock.h"
@@ -588,6 +590,60 @@ TEST_F(ReferralServiceTest, DirectoryIsWrittenByCityOperationsReadByAnyone) {
       ::testing::ElementsAre("OrganizationChanged", "OrganizationChanged"));
   EXPECT_THAT(EventTypes(created.name()),
               ::testing::ElementsAre("SupportChanged"));
+}
+
+// Directory ids (and every other id this service gives) tell nothing of
+// other records: organizations created one after the other have ids that
+// neither increase nor sit one apart, as a sequence shared by every city
+// would, so no city counts another's entries from the gaps. The list still
+// pages oldest first, by creation time.
+TEST_F(ReferralServiceTest, IdsTellNothingOfOtherRecords) {
+  std::vector<std::string> created;
+  std::vector<int64_t> ids;
+  for (int i = 0; i < 20; ++i) {
+    const v1::Organization organization =
+        NewOrganization(absl::StrCat("ids-org-", i));
+    ASSERT_FALSE(organization.name().empty());
+    created.push_back(organization.name());
+    int64_t id = 0;
+    ASSERT_TRUE(absl::SimpleAtoi(
+        organization.name().substr(organization.name().find('/') + 1), &id))
+        << organization.name();
+    ids.push_back(id);
+  }
+  EXPECT_FALSE(std::is_sorted(ids.begin(), ids.end()));
+  std::vector<int64_t> sorted = ids;
+  std::sort(sorted.begin(), sorted.end());
+  for (size_t i = 1; i < sorted.size(); ++i) {
+    EXPECT_GT(sorted[i] - sorted[i - 1], 1) << sorted[i];
+  }
+
+  v1::ListOrganizationsRequest request;
+  request.set_parent(absl::StrCat("municipalities/", kCity));
+  request.set_page_size(3);
+  std::vector<std::string> listed;
+  int pages = 0;
+  do {
+    v1::ListOrganizationsResponse page;
+    const grpc::Status status =
+        Referrals()->ListOrganizations(CityOps(kCity).get(), request, &page);
+    ASSERT_TRUE(status.ok()) << status.error_message();
+    for (const v1::Organization& organization : page.organizations()) {
+      if (std::find(created.begin(), created.end(), organization.name()) !=
+          created.end()) {
+        listed.push_back(organization.name());
+      }
+    }
+    request.set_page_token(page.next_page_token());
+  } while (!request.page_token().empty() && ++pages < 100);
+  EXPECT_EQ(listed, created);
+  // A token of the form pages had when they followed ids is refused.
+  request.set_page_token(absl::StrCat(ids[0]));
+  v1::ListOrganizationsResponse page;
+  EXPECT_EQ(Referrals()
+                ->ListOrganizations(CityOps(kCity).get(), request, &page)
+                .error_code(),
+            grpc::StatusCode::INVALID_ARGUMENT);
 }
 
 TEST_F(ReferralServiceTest, SearchByAreaCategoryAndOpeningTime) {

@@ -2,12 +2,14 @@
 // the registry and enrollment API, its access rules and its events.
 #include <grpcpp/client_context.h>
 
+#include <algorithm>
 #include <memory>
 #include <pqxx/connection>
 #include <pqxx/except>
 #include <pqxx/transaction>
 #include <string>
 
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "common/service/in_process.h"
 #include "common/testing/pg_cluster.h"
@@ -693,6 +695,49 @@ TEST_F(ScreeningServiceTest, RoundsAreIdempotentOnRequestIdAndCanBeClosed) {
           .ok());
   EXPECT_EQ(fetched.state(), v1::ROUND_STATE_CLOSED);
   EXPECT_EQ(fetched.close_date().month(), 7);
+}
+
+// Round ids (municipalities/{m}/rounds/{id}, and the meetings under them)
+// tell nothing of other municipalities: rounds created one after the
+// other get ids that neither increase nor sit one apart, as a sequence
+// shared by every city would. Rounds of one open date still list in the
+// order they were created.
+TEST_F(ScreeningServiceTest, RoundIdsTellNothingOfOtherRecords) {
+  RegisterCity("27115");
+  std::vector<std::string> created;
+  std::vector<int64_t> ids;
+  for (int i = 0; i < 20; ++i) {
+    v1::Round round;
+    const grpc::Status status = Stub()->CreateRound(
+        Ops("27115").get(), RoundRequest("27115", absl::StrCat("ids-", i)),
+        &round);
+    ASSERT_TRUE(status.ok()) << status.error_message();
+    created.push_back(round.name());
+    int64_t id = 0;
+    ASSERT_TRUE(
+        absl::SimpleAtoi(round.name().substr(round.name().rfind('/') + 1), &id))
+        << round.name();
+    ids.push_back(id);
+  }
+  EXPECT_FALSE(std::is_sorted(ids.begin(), ids.end()));
+  std::vector<int64_t> sorted = ids;
+  std::sort(sorted.begin(), sorted.end());
+  for (size_t i = 1; i < sorted.size(); ++i) {
+    EXPECT_GT(sorted[i] - sorted[i - 1], 1) << sorted[i];
+  }
+
+  v1::ListRoundsRequest list;
+  list.set_parent("municipalities/27115");
+  v1::ListRoundsResponse rounds;
+  ASSERT_TRUE(Stub()
+                  ->ListRounds(As(auth::Role::kSchoolStaff, "27115").get(),
+                               list, &rounds)
+                  .ok());
+  std::vector<std::string> listed;
+  for (const v1::Round& round : rounds.rounds()) {
+    listed.push_back(round.name());
+  }
+  EXPECT_EQ(listed, created);
 }
 
 TEST_F(ScreeningServiceTest, RoundRulesNameTheField) {

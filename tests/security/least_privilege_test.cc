@@ -57,6 +57,7 @@ TEST_F(LeastPrivilegeTest, EachRuntimeRoleHasItsOwnTablesAndNoMore) {
   pqxx::connection admin(SharedPgCluster().AdminUrl());
   pqxx::nontransaction tx(admin);
   int append_only = 0;
+  int secrets = 0;
   for (const std::string& service : kServices) {
     SCOPED_TRACE(service);
     const std::string role = tx.quote("kosapo_" + service);
@@ -95,11 +96,13 @@ TEST_F(LeastPrivilegeTest, EachRuntimeRoleHasItsOwnTablesAndNoMore) {
                              tx.quote(absl::StrCat(schema, ".", table)), ", ",
                              tx.quote(privilege), ")"));
       };
-      const bool rewritable =
-          table != "schema_migrations" && !pg::IsAppendOnlyTable(table);
+      const bool secret = pg::IsOwnerOnlyTable(table);
+      const bool rewritable = table != "schema_migrations" &&
+                              !pg::IsAppendOnlyTable(table) && !secret;
       append_only += pg::IsAppendOnlyTable(table) ? 1 : 0;
-      EXPECT_TRUE(has("SELECT"));
-      EXPECT_EQ(has("INSERT"), table != "schema_migrations");
+      secrets += secret ? 1 : 0;
+      EXPECT_EQ(has("SELECT"), !secret);
+      EXPECT_EQ(has("INSERT"), table != "schema_migrations" && !secret);
       EXPECT_EQ(has("UPDATE"), rewritable);
       EXPECT_EQ(has("DELETE"), rewritable);
       EXPECT_FALSE(has("TRUNCATE"));
@@ -109,6 +112,57 @@ TEST_F(LeastPrivilegeTest, EachRuntimeRoleHasItsOwnTablesAndNoMore) {
   }
   // case_audit, access_audit, sheet_history, decision_history at least.
   EXPECT_GE(append_only, 4);
+  // The keys of the id permutations of case, referral and screening.
+  EXPECT_EQ(secrets, 3);
+}
+
+// Ids are a keyed permutation of each sequence (the case, referral and
+// screening migrations that add kosapo_conceal_id): the runtime role gets
+// ids through the column defaults, which call the owner's SECURITY DEFINER
+// function, but it never reads the key, and nobody else calls the function.
+TEST_F(LeastPrivilegeTest, OnlyTheOwnerReadsTheKeyOfTheIdPermutation) {
+  pqxx::connection admin(SharedPgCluster().AdminUrl());
+  pqxx::nontransaction tx(admin);
+  for (const char* service : {"case", "referral", "screening"}) {
+    SCOPED_TRACE(service);
+    const std::string schema = ServiceSchema(service);
+    const std::string url = SharedPgCluster().ServiceUrl(service);
+    EXPECT_THAT(DeniedAs(url, "SELECT secret FROM id_permutation_secret"),
+                HasSubstr("permission denied for table id_permutation_secret"));
+    EXPECT_THAT(DeniedAs(url, "UPDATE id_permutation_secret SET secret = ''"),
+                HasSubstr("permission denied for table id_permutation_secret"));
+    EXPECT_EQ(DeniedAs(url, "SELECT kosapo_conceal_id(1)"), "");
+    const pqxx::row function = tx.exec1(
+        "SELECT p.prosecdef, p.provolatile, p.proowner::regrole::text,"
+        "       array_to_string(p.proconfig, ','),"
+        "       has_function_privilege('public', p.oid, 'EXECUTE'),"
+        "       has_function_privilege(" +
+        tx.quote(absl::StrCat("kosapo_", service)) +
+        ", p.oid, 'EXECUTE')"
+        "  FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace"
+        " WHERE n.nspname = " +
+        tx.quote(schema) + " AND p.proname = 'kosapo_conceal_id'");
+    EXPECT_TRUE(function[0].as<bool>());
+    EXPECT_EQ(function[2].as<std::string>(),
+              absl::StrCat("kosapo_", service, "_owner"));
+    EXPECT_EQ(function[3].as<std::string>(),
+              absl::StrCat("search_path=", schema, ", pg_temp"));
+    EXPECT_FALSE(function[4].as<bool>());
+    EXPECT_TRUE(function[5].as<bool>());
+    // The secret: 32 bytes drawn at migration time, one row.
+    EXPECT_EQ(tx.exec1("SELECT count(*), min(length(secret)) FROM " + schema +
+                       ".id_permutation_secret")[0]
+                  .as<int>(),
+              1);
+  }
+  // A key per service: the same sequence value gives other ids.
+  auto conceal_one = [&tx](const std::string& service) {
+    return tx
+        .exec1(absl::StrCat("SELECT ", ServiceSchema(service),
+                            ".kosapo_conceal_id(1)"))[0]
+        .as<int64_t>();
+  };
+  EXPECT_NE(conceal_one("case"), conceal_one("referral"));
 }
 
 TEST_F(LeastPrivilegeTest, RuntimeRoleAppendsToAuditTablesButCannotRewrite) {

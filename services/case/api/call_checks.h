@@ -3,6 +3,8 @@
 #ifndef KOSAPO_SERVICES_CASE_API_CALL_CHECKS_H_
 #define KOSAPO_SERVICES_CASE_API_CALL_CHECKS_H_
 
+#include <google/protobuf/timestamp.pb.h>
+
 #include <cstdint>
 #include <string>
 
@@ -20,8 +22,8 @@ namespace kosapo::cases {
 using server::CallerOf;
 
 // NOT_FOUND, word for word as for a case that does not exist, when the
-// case belongs to another municipality than the caller's. Case ids are one
-// sequence for every city: a PERMISSION_DENIED there would tell a caller
+// case belongs to another municipality than the caller's. Case ids are
+// unique across every city: a PERMISSION_DENIED there would tell a caller
 // which ids exist elsewhere.
 absl::Status RequireOwnMunicipality(const auth::Principal& principal,
                                     const CaseScope& scope);
@@ -41,6 +43,14 @@ using server::CallerMunicipality;
 using server::PageSize;
 // A page token made of one or two integers ("12" or "1700000000:12").
 absl::StatusOr<std::pair<int64_t, int64_t>> ParsePageToken(
+    absl::string_view token);
+// The token of a list in creation order (ids are a keyed permutation, so
+// they do not follow it): "{creation time in microseconds}:{id}" of the
+// last entry shown. ParseCreatedPageToken gives {0, 0} for "" and refuses
+// a token of one integer (such as an id, as tokens were before).
+std::string CreatedPageToken(const google::protobuf::Timestamp& create_time,
+                             int64_t id);
+absl::StatusOr<std::pair<int64_t, int64_t>> ParseCreatedPageToken(
     absl::string_view token);
 
 }  // namespace kosapo::cases

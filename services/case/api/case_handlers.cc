@@ -188,13 +188,15 @@ grpc::Status CaseServiceImpl::ListCases(grpc::ServerContext* context,
     KOSAPO_ASSIGN_OR_RETURN(filter.limit,
                             PageSize(request->page_size(), 100, 500));
     KOSAPO_ASSIGN_OR_RETURN(const auto token,
-                            ParsePageToken(request->page_token()));
-    filter.after_id = token.first;
+                            ParseCreatedPageToken(request->page_token()));
+    filter.after_us = token.first;
+    filter.after_id = token.second;
     KOSAPO_ASSIGN_OR_RETURN(std::vector<CaseRecord> records,
                             cases_.List(filter, CallerOf(call)));
     if (static_cast<int>(records.size()) > filter.limit) {
       records.pop_back();
-      response->set_next_page_token(absl::StrCat(records.back().id));
+      response->set_next_page_token(CreatedPageToken(
+          records.back().proto.create_time(), records.back().id));
     }
     for (const CaseRecord& record : records) {
       v1::Case* c = response->add_cases();

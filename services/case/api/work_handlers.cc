@@ -170,17 +170,18 @@ grpc::Status CaseServiceImpl::ListContacts(
     KOSAPO_ASSIGN_OR_RETURN(const int limit,
                             PageSize(request->page_size(), 100, 500));
     KOSAPO_ASSIGN_OR_RETURN(const auto token,
-                            ParsePageToken(request->page_token()));
+                            ParseCreatedPageToken(request->page_token()));
     KOSAPO_ASSIGN_OR_RETURN(
         auto contacts,
-        work_.ListContacts(id, token.first, limit + 1, CallerOf(call),
-                           RequireFullAccess(*call.principal)));
+        work_.ListContacts(id, token.first, token.second, limit + 1,
+                           CallerOf(call), RequireFullAccess(*call.principal)));
     if (static_cast<int>(contacts.size()) > limit) {
       contacts.pop_back();
       KOSAPO_ASSIGN_OR_RETURN(
           const auto last,
           ParseChildName(contacts.back().name(), "contacts", "name"));
-      response->set_next_page_token(absl::StrCat(last.second));
+      response->set_next_page_token(
+          CreatedPageToken(contacts.back().create_time(), last.second));
     }
     response->mutable_contacts()->Add(contacts.begin(), contacts.end());
     return absl::OkStatus();

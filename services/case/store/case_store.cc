@@ -232,9 +232,13 @@ absl::StatusOr<v1::Case> CaseStore::Create(
               ". Check with SearchCases; to open another anyway, give "
               "duplicate_override with the reason"));
         }
-        // The id first: the household is sealed for it.
+        // The id first: the household is sealed for it. Concealed like the
+        // column's default (migration 0005), so it tells nothing of how many
+        // cases other municipalities opened.
         const int64_t id =
-            tx.exec1("SELECT nextval(pg_get_serial_sequence('cases', 'id'))")[0]
+            tx.exec1(
+                  "SELECT kosapo_conceal_id("
+                  "nextval(pg_get_serial_sequence('cases', 'id')))")[0]
                 .as<int64_t>();
         KOSAPO_ASSIGN_OR_RETURN(const std::string household,
                                 HouseholdJson(c.household(), id, cipher_));
@@ -420,7 +424,12 @@ absl::StatusOr<std::vector<CaseRecord>> CaseStore::List(
           sql +=
               " JOIN case_assignees a ON a.case_id = c.id AND a.subject = $2";
         }
-        sql += " WHERE c.municipality = $1 AND c.id > $3";
+        // Oldest first: by creation time, as ids do not follow it.
+        sql +=
+            " WHERE c.municipality = $1 AND ($3::bigint = 0 OR (c.create_time, "
+            "c.id) >"
+            " ('epoch'::timestamptz + $8::bigint * interval '1 microsecond',"
+            " $3::bigint))";
         // Every parameter appears in both forms, so each has a type.
         if (filter.assigned_to.empty()) {
           sql += " AND c.area_code = ANY($4::text[]) AND $2::text = ''";
@@ -429,13 +438,14 @@ absl::StatusOr<std::vector<CaseRecord>> CaseStore::List(
         }
         sql += " AND ($5 = '' OR c.state = $5)";
         sql += " AND ($6 = '' OR c.approach_status = $6)";
-        sql += " ORDER BY c.id LIMIT $7 + 1";
+        sql += " ORDER BY c.create_time, c.id LIMIT $7 + 1";
         std::vector<CaseRecord> records;
         std::vector<int64_t> ids;
         for (const pqxx::row& row : tx.exec_params(
                  sql, filter.municipality, filter.assigned_to, filter.after_id,
                  TextArray(filter.areas), ToText(filter.state),
-                 ToText(filter.approach_status), filter.limit)) {
+                 ToText(filter.approach_status), filter.limit,
+                 filter.after_us)) {
           records.push_back(CaseFromRow(row, cipher_, false));
           if (static_cast<int>(ids.size()) < filter.limit) {
             ids.push_back(records.back().id);  // the extra row is not shown

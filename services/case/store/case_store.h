@@ -28,6 +28,9 @@ struct CaseFilter {
   std::vector<std::string> areas;
   v1::CaseState state = v1::CASE_STATE_UNSPECIFIED;
   v1::ApproachStatus approach_status = v1::APPROACH_STATUS_UNSPECIFIED;
+  // The page after the case created at `after_us` (microseconds since the
+  // epoch) with id `after_id`; 0: the first page.
+  int64_t after_us = 0;
   int64_t after_id = 0;
   int limit = 100;
 };

@@ -220,7 +220,8 @@ absl::StatusOr<std::vector<v1::Conference>> WorkStore::ListConferences(
         for (const pqxx::row& row :
              tx.exec_params(absl::StrCat("SELECT ", kConferenceColumns,
                                          " FROM conferences WHERE case_id = $1"
-                                         " ORDER BY conference_date, id"),
+                                         " ORDER BY conference_date,"
+                                         " create_time, id"),
                             id)) {
           list.push_back(ConferenceFromRow(row, cipher_));
         }
@@ -443,8 +444,8 @@ absl::StatusOr<v1::Contact> WorkStore::RecordContact(
 }
 
 absl::StatusOr<std::vector<v1::Contact>> WorkStore::ListContacts(
-    int64_t id, int64_t before_id, int limit, const Caller& caller,
-    const Authorize& authorize) {
+    int64_t id, int64_t before_us, int64_t before_id, int limit,
+    const Caller& caller, const Authorize& authorize) {
   using List = std::vector<v1::Contact>;
   return WithCase<List>(
       pool_, cipher_, "list contacts", id, caller, authorize, false,
@@ -453,9 +454,14 @@ absl::StatusOr<std::vector<v1::Contact>> WorkStore::ListContacts(
         for (const pqxx::row& row :
              tx.exec_params(absl::StrCat("SELECT ", kContactColumns,
                                          " FROM contacts WHERE case_id = $1"
-                                         "   AND ($2 = 0 OR id < $2)"
-                                         " ORDER BY id DESC LIMIT $3"),
-                            id, before_id, limit)) {
+                                         "   AND ($2::bigint = 0"
+                                         "   OR (create_time, id) < ("
+                                         "'epoch'::timestamptz + $4::bigint"
+                                         " * interval '1 microsecond',"
+                                         " $2::bigint))"
+                                         " ORDER BY create_time DESC, id DESC"
+                                         " LIMIT $3"),
+                            id, before_id, limit, before_us)) {
           list.push_back(ContactFromRow(row, cipher_));
         }
         return list;

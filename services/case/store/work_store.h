@@ -61,10 +61,12 @@ class WorkStore {
   absl::StatusOr<v1::Contact> RecordContact(
       int64_t id, const v1::RecordContactRequest& request, absl::CivilDay today,
       const Caller& caller, const Authorize& authorize);
-  // Newest first; `before_id` 0 for the first page.
+  // Newest first, by creation time (ids do not follow it): those created
+  // before the contact created at `before_us` (microseconds since the
+  // epoch) with id `before_id`; `before_id` 0 for the first page.
   absl::StatusOr<std::vector<v1::Contact>> ListContacts(
-      int64_t id, int64_t before_id, int limit, const Caller& caller,
-      const Authorize& authorize);
+      int64_t id, int64_t before_us, int64_t before_id, int limit,
+      const Caller& caller, const Authorize& authorize);
 
  private:
   pg::Pool& pool_;

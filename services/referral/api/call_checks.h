@@ -4,6 +4,8 @@
 #ifndef KOSAPO_SERVICES_REFERRAL_API_CALL_CHECKS_H_
 #define KOSAPO_SERVICES_REFERRAL_API_CALL_CHECKS_H_
 
+#include <google/protobuf/timestamp.pb.h>
+
 #include <cstdint>
 #include <string>
 
@@ -35,6 +37,11 @@ MayWrite DirectoryWriter(const auth::Principal& principal);
 using server::PageSize;
 // The id a page token continues after (0 for the first page).
 absl::StatusOr<int64_t> ParsePageToken(absl::string_view token);
+// The token of a list in creation order: "{creation time in
+// microseconds}_{id}" of the last entry shown, and back ({} for "").
+std::string CreatedPageToken(const google::protobuf::Timestamp& create_time,
+                             int64_t id);
+absl::StatusOr<CreatedAfter> ParseCreatedPageToken(absl::string_view token);
 
 }  // namespace kosapo::referral
 

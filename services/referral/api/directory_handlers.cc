@@ -77,14 +77,15 @@ grpc::Status ReferralServiceImpl::ListOrganizations(
                             ParseMunicipalityName(request->parent(), "parent"));
     KOSAPO_ASSIGN_OR_RETURN(const int limit,
                             PageSize(request->page_size(), 100, 500));
-    KOSAPO_ASSIGN_OR_RETURN(const int64_t after,
-                            ParsePageToken(request->page_token()));
+    KOSAPO_ASSIGN_OR_RETURN(const CreatedAfter after,
+                            ParseCreatedPageToken(request->page_token()));
     KOSAPO_ASSIGN_OR_RETURN(
         std::vector<v1::Organization> organizations,
         directory_.ListOrganizations(municipality, after, limit));
     if (static_cast<int>(organizations.size()) > limit) {
       organizations.pop_back();
-      response->set_next_page_token(absl::StrCat(
+      response->set_next_page_token(CreatedPageToken(
+          organizations.back().create_time(),
           *ParseResourceName(organizations.back().name(), kOrganizations, "")));
     }
     for (v1::Organization& organization : organizations) {
@@ -233,13 +234,14 @@ grpc::Status ReferralServiceImpl::SearchSupports(
     }
     KOSAPO_ASSIGN_OR_RETURN(filter.limit,
                             PageSize(request->page_size(), 100, 500));
-    KOSAPO_ASSIGN_OR_RETURN(filter.after_id,
-                            ParsePageToken(request->page_token()));
+    KOSAPO_ASSIGN_OR_RETURN(filter.after,
+                            ParseCreatedPageToken(request->page_token()));
     KOSAPO_ASSIGN_OR_RETURN(std::vector<v1::Support> supports,
                             directory_.SearchSupports(filter));
     if (static_cast<int>(supports.size()) > filter.limit) {
       supports.pop_back();
-      response->set_next_page_token(absl::StrCat(
+      response->set_next_page_token(CreatedPageToken(
+          supports.back().create_time(),
           *ParseResourceName(supports.back().name(), kSupports, "")));
     }
     for (v1::Support& support : supports) {

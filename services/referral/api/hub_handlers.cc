@@ -389,13 +389,14 @@ grpc::Status ReferralServiceImpl::ListHubUsages(
     filter.state = request->state();
     KOSAPO_ASSIGN_OR_RETURN(filter.limit,
                             PageSize(request->page_size(), 100, 500));
-    KOSAPO_ASSIGN_OR_RETURN(filter.after_id,
-                            ParsePageToken(request->page_token()));
+    KOSAPO_ASSIGN_OR_RETURN(filter.after,
+                            ParseCreatedPageToken(request->page_token()));
     KOSAPO_ASSIGN_OR_RETURN(std::vector<v1::HubUsage> usages,
                             hubs_.List(filter, CallerOf(call)));
     if (static_cast<int>(usages.size()) > filter.limit) {
       usages.pop_back();
-      response->set_next_page_token(absl::StrCat(
+      response->set_next_page_token(CreatedPageToken(
+          usages.back().create_time(),
           *ParseResourceName(usages.back().name(), kHubUsages, "")));
     }
     for (v1::HubUsage& usage : usages) {

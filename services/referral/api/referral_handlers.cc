@@ -126,14 +126,15 @@ grpc::Status ReferralServiceImpl::ListReferrals(
     filter.state = request->state();
     KOSAPO_ASSIGN_OR_RETURN(filter.limit,
                             PageSize(request->page_size(), 100, 500));
-    KOSAPO_ASSIGN_OR_RETURN(filter.after_id,
-                            ParsePageToken(request->page_token()));
+    KOSAPO_ASSIGN_OR_RETURN(filter.after,
+                            ParseCreatedPageToken(request->page_token()));
     KOSAPO_ASSIGN_OR_RETURN(const absl::CivilDay today, Today());
     KOSAPO_ASSIGN_OR_RETURN(std::vector<v1::Referral> referrals,
                             referrals_.List(filter, CallerOf(call)));
     if (static_cast<int>(referrals.size()) > filter.limit) {
       referrals.pop_back();
-      response->set_next_page_token(absl::StrCat(
+      response->set_next_page_token(CreatedPageToken(
+          referrals.back().create_time(),
           *ParseResourceName(referrals.back().name(), kReferrals, "")));
     }
     for (v1::Referral& referral : referrals) {

@@ -257,7 +257,7 @@ absl::StatusOr<v1::Organization> DirectoryStore::UpdateOrganization(
 }
 
 absl::StatusOr<std::vector<v1::Organization>> DirectoryStore::ListOrganizations(
-    const std::string& municipality, int64_t after_id, int limit) {
+    const std::string& municipality, const CreatedAfter& after, int limit) {
   return pg::InTransaction(
       pool_, "list organizations",
       [&](pqxx::work& tx) -> absl::StatusOr<std::vector<v1::Organization>> {
@@ -265,8 +265,10 @@ absl::StatusOr<std::vector<v1::Organization>> DirectoryStore::ListOrganizations(
         for (const pqxx::row& row : tx.exec_params(
                  absl::StrCat("SELECT ", kEntryColumns,
                               " FROM organizations WHERE municipality = $1"
-                              " AND id > $2 ORDER BY id LIMIT $3 + 1"),
-                 municipality, after_id, limit)) {
+                              " AND ",
+                              CreatedAfterSql("", 4, 2),
+                              " ORDER BY create_time, id LIMIT $3 + 1"),
+                 municipality, after.id, limit, after.create_us)) {
           out.push_back(EntryFromRow<v1::Organization>(row, kOrganizations));
         }
         return out;
@@ -370,7 +372,7 @@ absl::StatusOr<std::vector<v1::Location>> DirectoryStore::ListLocations(
                  absl::StrCat("SELECT ", kEntryColumns,
                               ", organization_id"
                               " FROM locations WHERE organization_id = $1"
-                              " ORDER BY id LIMIT 1000"),
+                              " ORDER BY create_time, id LIMIT 1000"),
                  organization_id)) {
           out.push_back(OwnedFromRow<v1::Location>(row, kLocations));
         }
@@ -483,21 +485,23 @@ absl::StatusOr<std::vector<v1::Support>> DirectoryStore::SearchSupports(
         // chunks until the page is full or the candidates run out.
         constexpr int kChunk = 200;
         std::vector<v1::Support> out;
-        int64_t after = filter.after_id;
+        CreatedAfter after = filter.after;
         while (static_cast<int>(out.size()) <= filter.limit) {
           const pqxx::result rows = tx.exec_params(
               absl::StrCat("SELECT ", kEntryColumns,
                            ", organization_id FROM supports"
-                           " WHERE municipality = $1 AND id > $2"
+                           " WHERE municipality = $1 AND ",
+                           CreatedAfterSql("", 7, 2),
                            "   AND ($3 = '' OR category = $3)"
                            "   AND ($4 = '' OR area_codes = '{}'"
                            "        OR $4 = ANY(area_codes))"
                            "   AND ($5 = '' OR hub_code = $5)"
-                           " ORDER BY id LIMIT $6"),
-              filter.municipality, after, ToText(filter.category),
-              filter.area_code, filter.hub_code, kChunk);
+                           " ORDER BY create_time, id LIMIT $6"),
+              filter.municipality, after.id, ToText(filter.category),
+              filter.area_code, filter.hub_code, kChunk, after.create_us);
           for (const pqxx::row& row : rows) {
-            after = row["id"].as<int64_t>();
+            after.id = row["id"].as<int64_t>();
+            after.create_us = row["create_us"].as<int64_t>();
             v1::Support support = OwnedFromRow<v1::Support>(row, kSupports);
             if (filter.open_at.has_value() &&
                 !IsOpenAt(support, *filter.open_at)) {

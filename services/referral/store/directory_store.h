@@ -35,7 +35,7 @@ struct SupportFilter {
   std::string hub_code;
   // Open at this local time (when set).
   std::optional<absl::CivilSecond> open_at;
-  int64_t after_id = 0;
+  CreatedAfter after;
   int limit = 100;
 };
 
@@ -55,9 +55,9 @@ class DirectoryStore {
       const std::vector<std::string>& mask, const Caller& caller,
       const MayWrite& may_write);
   // Up to `limit` + 1 (the last only tells that another page follows),
-  // oldest first, with id > after_id.
+  // oldest first, after `after`.
   absl::StatusOr<std::vector<v1::Organization>> ListOrganizations(
-      const std::string& municipality, int64_t after_id, int limit);
+      const std::string& municipality, const CreatedAfter& after, int limit);
 
   absl::StatusOr<v1::Location> CreateLocation(const v1::Location& input,
                                               const Caller& caller,

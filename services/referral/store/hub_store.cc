@@ -717,13 +717,15 @@ absl::StatusOr<std::vector<v1::HubUsage>> HubStore::List(
         std::vector<UsageRecord> records;
         for (const pqxx::row& row : tx.exec_params(
                  absl::StrCat("SELECT ", kUsageColumns, kUsageFrom,
-                              " WHERE u.municipality = $1 AND u.id > $2"
+                              " WHERE u.municipality = $1 AND ",
+                              CreatedAfterSql("u.", 7, 2),
                               "   AND ($3 = '' OR u.hub_code = $3)"
                               "   AND ($4 = '' OR u.case_name = $4)"
                               "   AND ($5 = '' OR u.state = $5)"
-                              " ORDER BY u.id LIMIT $6 + 1"),
-                 filter.municipality, filter.after_id, filter.hub_code,
-                 filter.case_name, ToText(filter.state), filter.limit)) {
+                              " ORDER BY u.create_time, u.id LIMIT $6 + 1"),
+                 filter.municipality, filter.after.id, filter.hub_code,
+                 filter.case_name, ToText(filter.state), filter.limit,
+                 filter.after.create_us)) {
           records.push_back(UsageFromRow(row, cipher_));
         }
         LoadPlans(tx, records, cipher_);

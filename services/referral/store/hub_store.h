@@ -44,7 +44,7 @@ struct UsageFilter {
   std::string hub_code;
   std::string case_name;
   v1::HubUsageState state = v1::HUB_USAGE_STATE_UNSPECIFIED;
-  int64_t after_id = 0;
+  CreatedAfter after;
   int limit = 100;
 };
 

@@ -113,4 +113,12 @@ absl::Status CheckEtag(absl::string_view resource, int64_t revision,
   return absl::OkStatus();
 }
 
+std::string CreatedAfterSql(absl::string_view prefix, int us_param,
+                            int id_param) {
+  return absl::StrCat(
+      "($", id_param, "::bigint = 0 OR (", prefix, "create_time, ", prefix,
+      "id) > ('epoch'::timestamptz + $", us_param,
+      "::bigint * interval '1 microsecond', $", id_param, "::bigint))");
+}
+
 }  // namespace kosapo::referral

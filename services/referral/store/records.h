@@ -68,6 +68,23 @@ void Audit(pqxx::work& tx, const std::vector<std::string>& resources,
 absl::Status CheckEtag(absl::string_view resource, int64_t revision,
                        absl::string_view etag);
 
+// Where a list in creation order continues. Ids are a keyed permutation of
+// a sequence (migration 0005: they tell nothing of other municipalities'
+// volume), so they do not follow creation: such lists order by
+// (create_time, id) and continue after the last pair shown.
+struct CreatedAfter {
+  // Microseconds since the epoch.
+  int64_t create_us = 0;
+  // 0: from the first entry.
+  int64_t id = 0;
+};
+
+// The SQL condition that a row (columns create_time and id, prefixed with
+// `prefix`, e.g. "u.") comes after the CreatedAfter whose create_us and id
+// are parameters $`us_param` and $`id_param`; true when the id is 0.
+std::string CreatedAfterSql(absl::string_view prefix, int us_param,
+                            int id_param);
+
 }  // namespace kosapo::referral
 
 #endif  // KOSAPO_SERVICES_REFERRAL_STORE_RECORDS_H_

@@ -446,15 +446,16 @@ absl::StatusOr<std::vector<v1::Referral>> ReferralStore::List(
       [&](pqxx::work& tx) -> absl::StatusOr<std::vector<v1::Referral>> {
         std::vector<ReferralRecord> records;
         for (const pqxx::row& row : tx.exec_params(
-                 absl::StrCat(
-                     "SELECT ", kReferralColumns,
-                     " FROM referrals WHERE municipality = $1 AND id > $2"
-                     "   AND (CASE WHEN $3 = '' THEN referred_by = $4"
-                     "             ELSE case_name = $3 END)"
-                     "   AND ($5 = '' OR state = $5)"
-                     " ORDER BY id LIMIT $6 + 1"),
-                 filter.municipality, filter.after_id, filter.case_name,
-                 filter.referred_by, ToText(filter.state), filter.limit)) {
+                 absl::StrCat("SELECT ", kReferralColumns,
+                              " FROM referrals WHERE municipality = $1 AND ",
+                              CreatedAfterSql("", 7, 2),
+                              "   AND (CASE WHEN $3 = '' THEN referred_by = $4"
+                              "             ELSE case_name = $3 END)"
+                              "   AND ($5 = '' OR state = $5)"
+                              " ORDER BY create_time, id LIMIT $6 + 1"),
+                 filter.municipality, filter.after.id, filter.case_name,
+                 filter.referred_by, ToText(filter.state), filter.limit,
+                 filter.after.create_us)) {
           records.push_back(RecordFromRow(row, cipher_));
         }
         LoadHistories(tx, records, cipher_);

@@ -31,7 +31,7 @@ struct ReferralFilter {
   std::string case_name;
   std::string referred_by;
   v1::ReferralState state = v1::REFERRAL_STATE_UNSPECIFIED;
-  int64_t after_id = 0;
+  CreatedAfter after;
   int limit = 100;
 };
 

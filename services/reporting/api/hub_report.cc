@@ -32,7 +32,8 @@ const std::string& ChildOf(const HubVisitFact& visit) {
 }
 
 // Resource names of one collection in the order of their ids
-// ("hubUsages/9" before "hubUsages/10").
+// ("hubUsages/9" before "hubUsages/10"): a stable tie-break, not creation
+// order (ids are a keyed permutation, services/referral/migrations/0005).
 bool NameLess(const std::string& a, const std::string& b) {
   return a.size() != b.size() ? a.size() < b.size() : a < b;
 }

@@ -264,12 +264,12 @@ absl::StatusOr<std::vector<v1::Round>> RoundStore::List(
       pool_, "list rounds",
       [&](pqxx::work& tx) -> absl::StatusOr<std::vector<v1::Round>> {
         std::vector<v1::Round> out;
-        for (const pqxx::row& row :
-             tx.exec_params(absl::StrCat("SELECT ", kRoundColumns,
-                                         " FROM rounds WHERE municipality = $1"
-                                         " AND ($2 = 0 OR fiscal_year = $2)"
-                                         " ORDER BY open_date, id"),
-                            m, fiscal_year)) {
+        for (const pqxx::row& row : tx.exec_params(
+                 absl::StrCat("SELECT ", kRoundColumns,
+                              " FROM rounds WHERE municipality = $1"
+                              " AND ($2 = 0 OR fiscal_year = $2)"
+                              " ORDER BY open_date, create_time, id"),
+                 m, fiscal_year)) {
           out.push_back(RoundFromRow(m, row));
         }
         return out;
