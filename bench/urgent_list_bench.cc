@@ -164,8 +164,8 @@ int main(int argc, char** argv) {
           " (case_id, municipality, area_code, category, description,"
           "  raised_by, raised_by_role, raise_time, due_time, routed_lead,"
           "  ack_time, ack_by, request_id)"
-          " SELECT (SELECT min(id) FROM ",
-          (*cluster)->Schema("case"), ".cases) + g % 50, '", kCity, "', '",
+          " SELECT (SELECT array_agg(id ORDER BY id) FROM ",
+          (*cluster)->Schema("case"), ".cases)[1 + g % 50], '", kCity, "', '",
           kArea,
           "', 'other', 'x', 'bench', 'hub_operator',"
           " now() - g * interval '1 minute',"

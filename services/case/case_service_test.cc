@@ -17,6 +17,7 @@
 #include "absl/time/civil_time.h"
 #include "absl/time/clock.h"
 #include "common/base/clock.h"
+#include "common/events/outbox.h"
 #include "common/pg/migrations.h"
 #include "common/service/in_process.h"
 #include "common/testing/pg_cluster.h"
@@ -996,7 +997,9 @@ TEST(CaseIdMigrationTest, ExistingCasesKeepTheirIds) {
   }
   ASSERT_LT(before.size(), all.size());
   const std::string owner = SharedPgCluster().OwnerUrl("case");
-  ASSERT_TRUE(pg::Migrate(owner, schema, {{"case", before}}).ok());
+  ASSERT_TRUE(pg::Migrate(owner, schema,
+                          {events::PlatformMigrations(), {"case", before}})
+                  .ok());
   constexpr char kInsert[] =
       "INSERT INTO cases (municipality, area_code, source, opened_date,"
       " fiscal_year, child_name, child_kana, kana_key, birth_date,"
@@ -1011,7 +1014,8 @@ TEST(CaseIdMigrationTest, ExistingCasesKeepTheirIds) {
   const int64_t old_id = insert();
   EXPECT_EQ(old_id, 1);
 
-  const auto upgraded = pg::Migrate(owner, schema, {{"case", all}});
+  const auto upgraded =
+      pg::Migrate(owner, schema, {events::PlatformMigrations(), {"case", all}});
   ASSERT_TRUE(upgraded.ok()) << upgraded.status();
   const int64_t first = insert();
   const int64_t second = insert();
