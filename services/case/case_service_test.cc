@@ -20,6 +20,7 @@
 #include "common/events/outbox.h"
 #include "common/pg/migrations.h"
 #include "common/service/in_process.h"
+#include "common/testing/opaque_ids.h"
 #include "common/testing/pg_cluster.h"
 #include "common/testing/stdout_capture.h"
 #include "common/types/api_types.h"
@@ -861,16 +862,14 @@ TEST_F(CaseServiceTest, ListsArePagedAndFilteredByStatus) {
 // guess the next id. With a plain sequence, ids opened in a row increase,
 // and most are one apart.
 TEST_F(CaseServiceTest, IdsTellNothingOfOtherRecords) {
-  std::vector<int64_t> ids;
-  std::vector<int64_t> contact_ids;
+  std::vector<std::string> cases;
+  std::vector<std::string> contacts;
   for (int i = 0; i < 20; ++i) {
     const std::string kana = "あいうえおかきくけこさしすせそたちつてと";
     const v1::Case c = NewCase(absl::StrCat("いでぃ", kana.substr(i * 3, 3)),
                                absl::StrCat("ids-", i));
     ASSERT_FALSE(c.name().empty());
-    int64_t id = 0;
-    ASSERT_TRUE(absl::SimpleAtoi(c.name().substr(6), &id)) << c.name();
-    ids.push_back(id);
+    cases.push_back(c.name());
     v1::RecordContactRequest contact;
     contact.set_parent(c.name());
     contact.set_request_id(absl::StrCat("ids-contact-", i));
@@ -881,22 +880,10 @@ TEST_F(CaseServiceTest, IdsTellNothingOfOtherRecords) {
     const grpc::Status status =
         Stub()->RecordContact(Kita().get(), contact, &recorded);
     ASSERT_TRUE(status.ok()) << status.error_message();
-    const std::string& name = recorded.name();
-    ASSERT_TRUE(absl::SimpleAtoi(name.substr(name.rfind('/') + 1), &id))
-        << name;
-    contact_ids.push_back(id);
+    contacts.push_back(recorded.name());
   }
-  for (const std::vector<int64_t>* list : {&ids, &contact_ids}) {
-    EXPECT_FALSE(std::is_sorted(list->begin(), list->end()));
-    std::vector<int64_t> sorted = *list;
-    std::sort(sorted.begin(), sorted.end());
-    for (size_t i = 1; i < sorted.size(); ++i) {
-      EXPECT_GT(sorted[i] - sorted[i - 1], 1) << sorted[i];
-    }
-    for (int64_t id : *list) {
-      EXPECT_GT(id, 0);
-    }
-  }
+  kosapo::testing::ExpectOpaqueIds(cases);
+  kosapo::testing::ExpectOpaqueIds(contacts);
 }
 
 TEST_F(CaseServiceTest, PersonalDataNeverReachesTheLogs) {

@@ -12,6 +12,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "common/service/in_process.h"
+#include "common/testing/opaque_ids.h"
 #include "common/testing/pg_cluster.h"
 #include "common/testing/status_matchers.h"
 #include "gmock/gmock.h"
@@ -705,7 +706,6 @@ TEST_F(ScreeningServiceTest, RoundsAreIdempotentOnRequestIdAndCanBeClosed) {
 TEST_F(ScreeningServiceTest, RoundIdsTellNothingOfOtherRecords) {
   RegisterCity("27115");
   std::vector<std::string> created;
-  std::vector<int64_t> ids;
   for (int i = 0; i < 20; ++i) {
     v1::Round round;
     const grpc::Status status = Stub()->CreateRound(
@@ -713,18 +713,8 @@ TEST_F(ScreeningServiceTest, RoundIdsTellNothingOfOtherRecords) {
         &round);
     ASSERT_TRUE(status.ok()) << status.error_message();
     created.push_back(round.name());
-    int64_t id = 0;
-    ASSERT_TRUE(
-        absl::SimpleAtoi(round.name().substr(round.name().rfind('/') + 1), &id))
-        << round.name();
-    ids.push_back(id);
   }
-  EXPECT_FALSE(std::is_sorted(ids.begin(), ids.end()));
-  std::vector<int64_t> sorted = ids;
-  std::sort(sorted.begin(), sorted.end());
-  for (size_t i = 1; i < sorted.size(); ++i) {
-    EXPECT_GT(sorted[i] - sorted[i - 1], 1) << sorted[i];
-  }
+  kosapo::testing::ExpectOpaqueIds(created);
 
   v1::ListRoundsRequest list;
   list.set_parent("municipalities/27115");
