@@ -734,6 +734,35 @@ TEST_F(CaseServiceTest, EveryReadOfPersonalDataIsAudited) {
             grpc::StatusCode::PERMISSION_DENIED);
 }
 
+// Audit ids come from one bigint sequence for every city: the trail pages
+// on past 2^31 rows (its cursor was once read as a 32-bit integer).
+TEST_F(CaseServiceTest, TheAuditTrailPagesPastTwoToTheThirtyFirstRows) {
+  {
+    pqxx::connection admin(SharedPgCluster().AdminUrl());
+    pqxx::nontransaction tx(admin);
+    tx.exec1("SELECT setval('cases.case_audit_id_seq', 3000000000)");
+  }
+  const v1::Case c = NewCase("おおきい", "audit-big-1");
+  v1::GetCaseRequest get;
+  get.set_name(c.name());
+  v1::Case read;
+  ASSERT_TRUE(Stub()->GetCase(Kita().get(), get, &read).ok());
+  v1::ListCaseAuditRequest request;
+  request.set_name(c.name());
+  request.set_page_size(1);
+  int entries = 0;
+  int pages = 0;
+  do {
+    v1::ListCaseAuditResponse page;
+    const grpc::Status status =
+        Stub()->ListCaseAudit(Kita().get(), request, &page);
+    ASSERT_TRUE(status.ok()) << status.error_message();
+    entries += page.entries_size();
+    request.set_page_token(page.next_page_token());
+  } while (!request.page_token().empty() && ++pages < 10);
+  EXPECT_EQ(entries, 2);  // CreateCase, GetCase
+}
+
 TEST_F(CaseServiceTest, TheAuditKeepsThePurposeTheCallerStated) {
   const v1::Case c = NewCase("もくてき", "audit-purpose-1");
   v1::GetCaseRequest get;

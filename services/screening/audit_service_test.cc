@@ -445,6 +445,33 @@ TEST_F(AuditTest, BulkIntakeLeavesOneRowPerStoredBatchAndSchool) {
               ElementsAre("ImportSheetsCsv write sheet E1:CSV1,CSV3"));
 }
 
+// Audit ids come from one bigint sequence for every city: the trail pages
+// on past 2^31 rows (its cursor was once read as a 32-bit integer).
+TEST_F(AuditTest, TrailPagesPastTwoToTheThirtyFirstRows) {
+  {
+    pqxx::connection admin(SharedPgCluster().AdminUrl());
+    pqxx::nontransaction tx(admin);
+    tx.exec1("SELECT setval('screening.screening_audit_id_seq', 3000000000)");
+  }
+  const std::string round = NewRound("trail-big");
+  const std::string sheet = round + "/schools/E1/sheets/B1";
+  ASSERT_TRUE(Upsert(round, Pupil("E1", "B1"), Staff("user:big-1")).ok());
+  ASSERT_TRUE(Get(sheet, Staff("user:big-2")).ok());
+  int records = 0;
+  int pages = 0;
+  std::string token;
+  do {
+    v1::ListAuditRecordsResponse page;
+    const grpc::Status status = Trail(
+        sheet, 1, token,
+        As("user:big-manager", auth::Role::kSchoolManager, {"E1"}), &page);
+    ASSERT_TRUE(status.ok()) << status.error_message();
+    records += page.records_size();
+    token = page.next_page_token();
+  } while (!token.empty() && ++pages < 10);
+  EXPECT_EQ(records, 3);  // UpsertSheet's read and write, GetSheet's read
+}
+
 TEST_F(AuditTest, TrailIsNewestFirstPagedAndOnlyForTheSchoolOrTheCity) {
   const std::string round = NewRound("trail");
   const std::string sheet = round + "/schools/E1/sheets/T1";

@@ -703,7 +703,7 @@ CaseStore::AuditTrail(int64_t id, int64_t before_id, int limit,
                  "SELECT id, (extract(epoch FROM access_time) * 1000000)"
                  "::bigint, subject, role, method, access, request_id,"
                  " purpose FROM case_audit WHERE case_id = $1"
-                 "   AND ($2 = 0 OR id < $2) AND id <> $4"
+                 "   AND ($2::bigint = 0 OR id < $2::bigint) AND id <> $4"
                  " ORDER BY id DESC LIMIT $3",
                  id, before_id, limit, record.audit_id)) {
           v1::AuditEntry entry;

@@ -109,7 +109,7 @@ absl::StatusOr<std::vector<TrailEntry>> AuditStore::Trail(
                  " WHERE pupil_ids @> ARRAY[$3::text]"
                  "   AND municipality = $1 AND school_code = $2"
                  "   AND ($4::bigint IS NULL OR round_id = $4)"
-                 "   AND ($5 = 0 OR id < $5)"
+                 "   AND ($5::bigint = 0 OR id < $5::bigint)"
                  " ORDER BY id DESC LIMIT $6",
                  query.scope.municipality, query.pupil.school_code,
                  query.pupil.pupil_id, query.scope.round_id, query.before_id,
