@@ -148,15 +148,24 @@ class SheetsTest : public ::testing::Test {
     return Stub()->UpsertSheet(context.get(), request, response);
   }
 
-  static int HistoryRows(const std::string& pupil_id) {
+  // The count `sql` (a SELECT count(*) with parameter $1) finds, read as
+  // the superuser.
+  template <typename Param>
+  static int CountAsAdmin(const char* sql, const Param& param) {
     pqxx::connection admin(SharedPgCluster().AdminUrl());
     pqxx::nontransaction tx(admin);
-    return tx
-        .exec_params1(
-            "SELECT count(*) FROM screening.sheet_history"
-            " WHERE pupil_id = $1",
-            pupil_id)[0]
-        .as<int>();
+    return tx.exec_params1(sql, param)[0].template as<int>();
+  }
+
+  // The id of `round` ("municipalities/{m}/rounds/{id}").
+  static int64_t RoundId(const std::string& round) {
+    return std::stoll(round.substr(round.rfind('/') + 1));
+  }
+
+  static int HistoryRows(const std::string& pupil_id) {
+    return CountAsAdmin(
+        "SELECT count(*) FROM screening.sheet_history WHERE pupil_id = $1",
+        pupil_id);
   }
 
   // ImportSheets as school E1's staff, each of `messages` sent as the
@@ -230,13 +239,9 @@ class SheetsTest : public ::testing::Test {
 
   // Sheets stored in `round` ("municipalities/{m}/rounds/{id}").
   static int StoredSheets(const std::string& round) {
-    pqxx::connection admin(SharedPgCluster().AdminUrl());
-    pqxx::nontransaction tx(admin);
-    return tx
-        .exec_params1(
-            "SELECT count(*) FROM screening.sheets WHERE round_id = $1",
-            std::stoll(round.substr(round.rfind('/') + 1)))[0]
-        .as<int>();
+    return CountAsAdmin(
+        "SELECT count(*) FROM screening.sheets WHERE round_id = $1",
+        RoundId(round));
   }
 
   // An ImportSheets stream of school E1's staff, left open after its first
@@ -262,14 +267,10 @@ class SheetsTest : public ::testing::Test {
 
   // Audit rows of sheet writes in `round`.
   static int WriteAuditRows(const std::string& round) {
-    pqxx::connection admin(SharedPgCluster().AdminUrl());
-    pqxx::nontransaction tx(admin);
-    return tx
-        .exec_params1(
-            "SELECT count(*) FROM screening.screening_audit"
-            " WHERE round_id = $1 AND access = 'write' AND record = 'sheet'",
-            std::stoll(round.substr(round.rfind('/') + 1)))[0]
-        .as<int>();
+    return CountAsAdmin(
+        "SELECT count(*) FROM screening.screening_audit"
+        " WHERE round_id = $1 AND access = 'write' AND record = 'sheet'",
+        RoundId(round));
   }
 
   // ImportSheets calls the service has finished handling, by any code.
