@@ -90,14 +90,14 @@ absl::Status SheetIntake::Flush() {
   }
   KOSAPO_RETURN_IF_ERROR(Collect());
   if (import_ == nullptr) {
-    KOSAPO_ASSIGN_OR_RETURN(import_, store_.BeginImport(round_, today_));
+    KOSAPO_ASSIGN_OR_RETURN(import_, store_.BeginImport(round_, who_, today_));
   }
   std::swap(writing_, pending_);
   std::swap(writing_results_, pending_results_);
   pending_.clear();
   pending_results_.clear();
   written_ = std::async(std::launch::async, [this]() -> Outcomes {
-    return import_->Write(writing_, who_);
+    return import_->Write(writing_);
   });
   return absl::OkStatus();
 }

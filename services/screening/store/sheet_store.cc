@@ -328,7 +328,7 @@ absl::StatusOr<RoundContext> SheetStore::LoadRound(
 }
 
 absl::StatusOr<std::unique_ptr<SheetImport>> SheetStore::BeginImport(
-    const RoundContext& round, absl::CivilDay today) {
+    const RoundContext& round, const Accessor& who, absl::CivilDay today) {
   {
     const int limit = std::max(1, pool_.options().size / 2);
     std::unique_lock<std::mutex> lock(imports_mutex_);
@@ -346,7 +346,7 @@ absl::StatusOr<std::unique_ptr<SheetImport>> SheetStore::BeginImport(
   }
   // From here on ~SheetImport ends the import.
   std::unique_ptr<SheetImport> import(
-      new SheetImport(*this, round, *std::move(lease)));
+      new SheetImport(*this, round, who, *std::move(lease)));
   try {
     import->tx_ = std::make_unique<pqxx::work>(*import->lease_);
     // The server ends a session idle in this transaction: a client that
@@ -371,8 +371,11 @@ void SheetStore::EndImport() {
 }
 
 SheetImport::SheetImport(SheetStore& store, const RoundContext& round,
-                         pg::Pool::Lease lease)
-    : store_(store), round_(round), lease_(std::move(lease)) {}
+                         Accessor who, pg::Pool::Lease lease)
+    : store_(store),
+      round_(round),
+      who_(std::move(who)),
+      lease_(std::move(lease)) {}
 
 SheetImport::~SheetImport() {
   try {
@@ -450,7 +453,7 @@ bool SheetImport::FromNewSchools(pqxx::work& tx,
 }
 
 absl::StatusOr<std::vector<v1::RowOutcome>> SheetImport::Write(
-    const std::vector<SheetWrite>& batch, const Accessor& who) {
+    const std::vector<SheetWrite>& batch) {
   if (tx_ == nullptr) {
     return absl::FailedPreconditionError(
         "store sheets: the intake failed before this batch");
@@ -472,16 +475,11 @@ absl::StatusOr<std::vector<v1::RowOutcome>> SheetImport::Write(
   }
   try {
     pqxx::work& tx = *tx_;
-    {
-      std::vector<PupilKey> pupils;
-      pupils.reserve(batch.size());
-      for (const SheetWrite& write : batch) {
-        pupils.push_back(
-            PupilKey{write.sheet.school_code(), write.sheet.pupil_id()});
-      }
-      AuditBatch(tx, ScopeOf(round_), RecordKind::kSheet, pupils, who, "write");
+    for (const SheetWrite& write : batch) {
+      written_.push_back(
+          PupilKey{write.sheet.school_code(), write.sheet.pupil_id()});
     }
-    if (InsertAllNew(tx, round_, batch, notes, who.subject,
+    if (InsertAllNew(tx, round_, batch, notes, who_.subject,
                      !FromNewSchools(tx, batch))) {
       last_statement_ = absl::Now();
       return std::vector<v1::RowOutcome>(batch.size(),
@@ -491,7 +489,7 @@ absl::StatusOr<std::vector<v1::RowOutcome>> SheetImport::Write(
     std::set<std::pair<std::string, std::string>> stored;
     for (const pqxx::row& row :
          tx.exec_params(kUpsertStaged, round_.round_id, round_.municipality,
-                        who.subject)) {
+                        who_.subject)) {
       stored.emplace(row[0].as<std::string>(), row[1].as<std::string>());
     }
     std::vector<v1::RowOutcome> outcomes;
@@ -518,6 +516,8 @@ absl::Status SheetImport::Commit() {
     return TimedOutError();  // not committed: the session has ended
   }
   try {
+    AuditBatch(*tx_, ScopeOf(round_), RecordKind::kSheet, written_, who_,
+               "write");
     tx_->commit();
     tx_.reset();
     return absl::OkStatus();

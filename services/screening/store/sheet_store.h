@@ -75,20 +75,20 @@ class SheetImport {
   // Writes a batch (school + pupil ids distinct from every other batch of
   // the intake): new sheets are inserted, a changed one replaces the stored
   // one (whose version the history keeps), an equal one is left alone. For
-  // each sheet ACCEPTED or UNCHANGED, once committed. Audited as written by
-  // `who`, one audit row per school of the batch. After an error the intake
-  // can only be abandoned.
+  // each sheet ACCEPTED or UNCHANGED, once committed. After an error the
+  // intake can only be abandoned.
   absl::StatusOr<std::vector<v1::RowOutcome>> Write(
-      const std::vector<SheetWrite>& batch, const Accessor& who);
+      const std::vector<SheetWrite>& batch);
 
-  // Commits every batch written. A lost connection during the commit is
-  // UNAVAILABLE with the outcome unknown (a retry comes back UNCHANGED for
-  // what was stored). Call once.
+  // Audits every sheet written as written by the intake's caller (one audit
+  // row per school, holding its pupils in the order written), then commits.
+  // A lost connection during the commit is UNAVAILABLE with the outcome
+  // unknown (a retry comes back UNCHANGED for what was stored). Call once.
   absl::Status Commit();
 
  private:
   friend class SheetStore;
-  SheetImport(SheetStore& store, const RoundContext& round,
+  SheetImport(SheetStore& store, const RoundContext& round, Accessor who,
               pg::Pool::Lease lease);
   // The status of a failed statement; marks the connection broken when it
   // was lost.
@@ -105,14 +105,16 @@ class SheetImport {
 
   SheetStore& store_;
   const RoundContext& round_;
+  const Accessor who_;
   pg::Pool::Lease lease_;
   std::unique_ptr<pqxx::work> tx_;
   // Schools of the intake without (new) and with (old) sheets in the round
   // when the intake first wrote to them.
   std::set<std::string> new_schools_;
   std::set<std::string> old_schools_;
-  absl::Time last_statement_;  // when the intake last used the connection
-  bool broken_ = false;        // the connection was lost: discard it
+  std::vector<PupilKey> written_;  // every pupil of the batches written
+  absl::Time last_statement_;      // when the intake last used the connection
+  bool broken_ = false;            // the connection was lost: discard it
 };
 
 // The note is stored sealed with `cipher` (crypto/field_cipher.h), for the
@@ -132,13 +134,14 @@ class SheetStore {
   absl::StatusOr<RoundContext> LoadRound(absl::string_view municipality,
                                          int64_t round_id);
 
-  // Starts an intake of sheets into `round` (SheetImport): FAILED_PRECONDITION
+  // Starts an intake of sheets into `round` by `who` (SheetImport):
+  // FAILED_PRECONDITION
   // when the round is closed, `today` is outside its dates, or the round was
   // erased after its retention period. Waits while as many intakes run as
   // half the pool's connections (RESOURCE_EXHAUSTED after a minute), so
   // that unary calls keep connections of their own.
   absl::StatusOr<std::unique_ptr<SheetImport>> BeginImport(
-      const RoundContext& round, absl::CivilDay today);
+      const RoundContext& round, const Accessor& who, absl::CivilDay today);
 
   // The sheet, read by `who`; an erased one without its personal fields and
   // with erase_time.
