@@ -185,7 +185,6 @@ grpc::Status ScreeningServiceImpl::ImportSheetsRaw(
       }
       absl::StatusOr<bool> next = stream.Next(message);
       if (!next.ok()) {
-        intake.Abandon();
         return absl::InvalidArgumentError(
             absl::StrCat(next.status().message(),
                          "; nothing was stored: send the whole stream again"));
@@ -193,9 +192,9 @@ grpc::Status ScreeningServiceImpl::ImportSheetsRaw(
       more = *next;
     }
     // A stream the client cancelled (or whose deadline passed) ends like
-    // a whole one; what it sent is not stored.
+    // a whole one; what it sent is not stored (the intake, unfinished,
+    // rolls back as it goes out of scope).
     if (context->IsCancelled()) {
-      intake.Abandon();
       return absl::CancelledError(
           "the call was cancelled before the stream ended: nothing was "
           "stored");

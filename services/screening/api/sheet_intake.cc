@@ -127,15 +127,6 @@ absl::Status SheetIntake::Finish() {
   return committed;
 }
 
-void SheetIntake::Abandon() {
-  pending_.clear();
-  pending_results_.clear();
-  if (written_.valid()) {
-    written_.wait();
-  }
-  import_.reset();  // rolls back
-}
-
 v1::ImportSheetsResponse SheetIntake::Response() {
   v1::ImportSheetsResponse response;
   const auto by_line = [](const v1::SheetRowResult& a,

@@ -31,7 +31,8 @@ class SheetIntake {
   SheetIntake(SheetStore& store, const RoundContext& round,
               const server::CallContext& call, Accessor who,
               absl::CivilDay today);
-  // Waits for a batch still being written.
+  // An intake destroyed before Finish stores nothing: waits for the batch
+  // still being written, then rolls back.
   ~SheetIntake();
   SheetIntake(const SheetIntake&) = delete;
   SheetIntake& operator=(const SheetIntake&) = delete;
@@ -45,9 +46,6 @@ class SheetIntake {
   void Reject(v1::SheetRowResult result);
   // Writes what is queued and commits the intake.
   absl::Status Finish();
-  // Ends the intake without storing anything: waits for the batch being
-  // written, then rolls back.
-  void Abandon();
 
   // One result per row, by line. Moves the results out: call once, last.
   v1::ImportSheetsResponse Response();
