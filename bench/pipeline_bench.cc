@@ -327,11 +327,11 @@ int main(int argc, char** argv) {
   });
   // How far reporting has applied the case feed, every 2 ms.
   std::thread poller([&] {
-    auto stub = pv1::ReportingService::NewStub(
-        (*suite)->OwnChannel((*suite)->address("reporting")));
+    auto stub = pv1::ReportingService::NewStub((*suite)->OwnChannel(
+        (*suite)->address("reporting"), /*as_service=*/true));
     while (!stop) {
       grpc::ClientContext context;
-      tokens.As(context, Role::kAnalyst);
+      tokens.As(context, Role::kService);
       pv1::GetProjectionStatusRequest request;
       pv1::ProjectionStatus status;
       if (stub->GetProjectionStatus(&context, request, &status).ok()) {

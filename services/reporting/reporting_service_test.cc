@@ -405,7 +405,9 @@ TEST_F(ReportingTest, CallersAndInputAreChecked) {
 }
 
 // GetProjectionStatus says how far each feed is applied: once caught up,
-// each producer's head; hub operators (no report readers) are refused.
+// each producer's head, to services; people learn when, never the
+// sequence (it counts every city's events); hub operators (no report
+// readers) are refused.
 TEST_F(ReportingTest, ProjectionStatusTellsHowFarEachFeedIsApplied) {
   // Events on both feeds, in a city of their own: a meeting's extraction in
   // screening opens a case in the case service.
@@ -424,6 +426,20 @@ TEST_F(ReportingTest, ProjectionStatusTellsHowFarEachFeedIsApplied) {
                                         v1::GetProjectionStatusRequest(),
                                         &status)
                   .ok());
+  ASSERT_GE(status.feeds_size(), 2);
+  for (const v1::FeedPosition& feed : status.feeds()) {
+    EXPECT_EQ(feed.applied_sequence(), 0) << feed.source();
+    EXPECT_GT(feed.update_time().seconds(), 0) << feed.source();
+  }
+  grpc::ClientContext service;
+  service.AddMetadata(
+      "authorization",
+      "Bearer " + tokens_->Sign(auth::Role::kService, "service:sample"));
+  ASSERT_TRUE(
+      v1::ReportingService::NewStub(reporting_->service_channel("sample"))
+          ->GetProjectionStatus(&service, v1::GetProjectionStatusRequest(),
+                                &status)
+          .ok());
   std::map<std::string, int64_t> applied;
   for (const v1::FeedPosition& feed : status.feeds()) {
     applied[feed.source()] = feed.applied_sequence();

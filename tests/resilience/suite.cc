@@ -338,7 +338,7 @@ sample::FeedSources Suite::Sources(const std::string& municipality) {
   sources.producers = {{"screening", ServiceChannel("screening")},
                        {"case", ServiceChannel("case")},
                        {"referral", ServiceChannel("referral")}};
-  sources.reporting = Channel("reporting");
+  sources.reporting = ServiceChannel("reporting");
   sources.sign = [this](const auth::Principal& principal) {
     return tokens_->Sign(principal);
   };

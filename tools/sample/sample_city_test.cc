@@ -126,7 +126,7 @@ class SampleCityTest : public ::testing::Test {
     sources.producers = {{"screening", screening_->service_channel("sample")},
                          {"case", case_->service_channel("sample")},
                          {"referral", referral_->service_channel("sample")}};
-    sources.reporting = reporting_->channel();
+    sources.reporting = reporting_->service_channel("sample");
     sources.sign = [](const auth::Principal& principal) {
       return tokens_->Sign(principal);
     };

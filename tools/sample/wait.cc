@@ -65,7 +65,7 @@ absl::Status WaitForReporting(const FeedSources& sources,
   while (true) {
     reporting::v1::ProjectionStatus status;
     const grpc::Status called = reporting->GetProjectionStatus(
-        As(sources, auth::Role::kAnalyst).get(),
+        As(sources, auth::Role::kService).get(),
         reporting::v1::GetProjectionStatusRequest(), &status);
     if (!called.ok()) {
       return CallFailed(called, "asking the reporting service how far it is");

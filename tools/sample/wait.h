@@ -22,10 +22,11 @@ struct FeedSources {
   // The producers reporting follows, by source name ("screening", ...).
   std::map<std::string, std::shared_ptr<grpc::Channel>> producers;
   std::shared_ptr<grpc::Channel> reporting;
-  // Signs tokens: a service token reads the feeds' heads, an analyst's the
-  // projection status. Over mutual TLS the producers' channels must hold
-  // the certificate of service `service_name`, which the service token
-  // names ("service:<service_name>").
+  // Signs the service tokens that read the feeds' heads and the projection
+  // status (which gives a feed's sequence to services only). Over mutual
+  // TLS every channel here must hold the certificate of service
+  // `service_name`, which the service token names
+  // ("service:<service_name>").
   std::function<std::string(const auth::Principal&)> sign;
   std::string municipality;
   std::string service_name = "sample";
