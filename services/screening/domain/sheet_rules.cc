@@ -1,8 +1,9 @@
 #include "services/screening/domain/sheet_rules.h"
 
 #include <algorithm>
-#include <map>
 #include <set>
+#include <string>
+#include <vector>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
@@ -92,27 +93,165 @@ std::optional<size_t> CodePointCount(absl::string_view text) {
   return count;
 }
 
-// The answers as stored, before serialization (see AnswersJson).
-nlohmann::json AnswersValue(const v1::Sheet& sheet) {
-  nlohmann::json out = nlohmann::json::array();
-  if (sheet.answers_size() == 0) {
-    return out;
+// The three stored JSON texts (answers, triggered items, the fingerprint's
+// content) are written directly rather than built as nlohmann::json trees and
+// dumped: that took a third of the bulk intake's CPU per sheet. The text must
+// stay byte for byte what dump() wrote, since the stored content hashes were
+// computed from it: no whitespace, object keys in byte order (nlohmann's
+// objects are std::maps), integers in decimal, and strings as below.
+
+// The length of the well-formed UTF-8 sequence that starts at text[i] (a
+// byte of 0x80 or more), or 0 if there is none: table 3-7 of Unicode, the
+// same rule as nlohmann's decoder, so no overlong forms, surrogates or code
+// points past U+10FFFF.
+size_t Utf8SequenceLength(absl::string_view text, size_t i) {
+  const unsigned char c = static_cast<unsigned char>(text[i]);
+  size_t length = 0;
+  unsigned char low = 0x80;  // bounds of the second byte
+  unsigned char high = 0xBF;
+  if (c >= 0xC2 && c <= 0xDF) {
+    length = 2;
+  } else if (c == 0xE0) {
+    length = 3;
+    low = 0xA0;
+  } else if (c == 0xED) {
+    length = 3;
+    high = 0x9F;
+  } else if (c >= 0xE1 && c <= 0xEF) {
+    length = 3;
+  } else if (c == 0xF0) {
+    length = 4;
+    low = 0x90;
+  } else if (c == 0xF4) {
+    length = 4;
+    high = 0x8F;
+  } else if (c >= 0xF1 && c <= 0xF3) {
+    length = 4;
+  } else {
+    return 0;
   }
-  std::map<std::string, nlohmann::json> by_item;
+  if (i + length > text.size()) {
+    return 0;
+  }
+  const unsigned char second = static_cast<unsigned char>(text[i + 1]);
+  if (second < low || second > high) {
+    return 0;
+  }
+  for (size_t k = 2; k < length; ++k) {
+    if ((static_cast<unsigned char>(text[i + k]) & 0xC0) != 0x80) {
+      return 0;
+    }
+  }
+  return length;
+}
+
+// Appends `text` as a JSON string the way nlohmann's dump() escapes it with
+// ensure_ascii false: '"' and '\\' behind a backslash, \b \f \n \r \t, other
+// bytes below 0x20 as \u00xx in lower-case hex, everything else (0x7F, '/',
+// multi-byte UTF-8) as it is.
+//
+// Malformed UTF-8 cannot come from the service: proto3 string fields are
+// checked when a request is parsed, and a CSV upload is checked (or
+// converted from CP932) as a whole before it is split at ASCII commas, quotes
+// and line ends. It can still come from a caller in C++, so such a string is
+// left to nlohmann with `on_invalid`: the fingerprint's text gets U+FFFD
+// replacements exactly as before, and the stored JSON texts throw
+// nlohmann::json::type_error as before.
+void AppendJsonString(std::string& out, absl::string_view text,
+                      nlohmann::json::error_handler_t on_invalid) {
+  const size_t start = out.size();
+  out.push_back('"');
+  size_t copied = 0;  // text before this is in `out`
+  for (size_t i = 0; i < text.size();) {
+    const unsigned char c = static_cast<unsigned char>(text[i]);
+    if (c >= 0x80) {
+      const size_t length = Utf8SequenceLength(text, i);
+      if (length == 0) {
+        out.resize(start);
+        out +=
+            nlohmann::json(std::string(text)).dump(-1, ' ', false, on_invalid);
+        return;
+      }
+      i += length;
+      continue;
+    }
+    if (c >= 0x20 && c != '"' && c != '\\') {
+      ++i;
+      continue;
+    }
+    out.append(text.data() + copied, i - copied);
+    out.push_back('\\');
+    switch (c) {
+      case '"':
+      case '\\':
+        out.push_back(static_cast<char>(c));
+        break;
+      case '\b':
+        out.push_back('b');
+        break;
+      case '\f':
+        out.push_back('f');
+        break;
+      case '\n':
+        out.push_back('n');
+        break;
+      case '\r':
+        out.push_back('r');
+        break;
+      case '\t':
+        out.push_back('t');
+        break;
+      default:
+        out.append("u00");
+        out.push_back("0123456789abcdef"[c >> 4]);
+        out.push_back("0123456789abcdef"[c & 0xF]);
+    }
+    copied = ++i;
+  }
+  out.append(text.data() + copied, text.size() - copied);
+  out.push_back('"');
+}
+
+// Appends the answers as stored (see AnswersJson): the last non-zero answer
+// to each item, in item order, as the std::map keyed by item that the text
+// used to be built from kept them.
+void AppendAnswers(std::string& out, const v1::Sheet& sheet,
+                   nlohmann::json::error_handler_t on_invalid) {
+  std::vector<const v1::Answer*> answers;
+  answers.reserve(sheet.answers_size());
   for (const v1::Answer& answer : sheet.answers()) {
     const bool flag = answer.value_case() == v1::Answer::kFlag;
     if (flag ? !answer.flag() : answer.level() == 0) {
       continue;  // a 0 answer and no answer mean the same
     }
-    by_item[answer.item()] = {
-        {"item", answer.item()},
-        {"kind", flag ? "flag" : "level"},
-        {"value", flag ? (answer.flag() ? 1 : 0) : answer.level()}};
+    answers.push_back(&answer);
   }
-  for (auto& [item, json] : by_item) {
-    out.push_back(std::move(json));
+  // Stable, so that of answers to one item the last sent comes last.
+  std::stable_sort(answers.begin(), answers.end(),
+                   [](const v1::Answer* a, const v1::Answer* b) {
+                     return a->item() < b->item();
+                   });
+  out.push_back('[');
+  bool first = true;
+  for (size_t i = 0; i < answers.size(); ++i) {
+    const v1::Answer& answer = *answers[i];
+    if (i + 1 < answers.size() && answers[i + 1]->item() == answer.item()) {
+      continue;  // a later answer to the same item replaces it
+    }
+    if (!first) {
+      out.push_back(',');
+    }
+    first = false;
+    out.append("{\"item\":");
+    AppendJsonString(out, answer.item(), on_invalid);
+    if (answer.value_case() == v1::Answer::kFlag) {
+      out.append(",\"kind\":\"flag\",\"value\":1}");  // only true is left
+    } else {
+      absl::StrAppend(&out, ",\"kind\":\"level\",\"value\":", answer.level(),
+                      "}");
+    }
   }
-  return out;
+  out.push_back(']');
 }
 
 // The reader's messages start "line N: ..."; recover N for the result.
@@ -241,37 +380,59 @@ std::vector<Answer> AnswersOf(const v1::Sheet& sheet, const Template&) {
 }
 
 std::string AnswersJson(const v1::Sheet& sheet) {
-  return AnswersValue(sheet).dump();
+  std::string out;
+  AppendAnswers(out, sheet, nlohmann::json::error_handler_t::strict);
+  return out;
 }
 
 std::string TriggeredJson(const Score& score) {
-  nlohmann::json out = nlohmann::json::array();
+  std::string out = "[";
   for (const Trigger& trigger : score.triggered) {
-    out.push_back({{"item", trigger.item},
-                   {"points", trigger.points},
-                   {"always_review", trigger.always_review}});
+    if (&trigger != &score.triggered.front()) {
+      out.push_back(',');
+    }
+    out.append(trigger.always_review ? "{\"always_review\":true,\"item\":"
+                                     : "{\"always_review\":false,\"item\":");
+    AppendJsonString(out, trigger.item,
+                     nlohmann::json::error_handler_t::strict);
+    // Points (a template's weight times value / max_level) can be any
+    // double, and nlohmann writes doubles its own way: Grisu2 digits (they
+    // round-trip but are not always the shortest, which std::to_chars
+    // gives), ".0" after whole numbers, exponents from 1e15 up and below
+    // 1e-4, "null" for NaN. So each number is still dumped by nlohmann:
+    // cheap next to building and dumping a tree.
+    absl::StrAppend(&out, ",\"points\":", nlohmann::json(trigger.points).dump(),
+                    "}");
   }
-  return out.dump();
+  out.push_back(']');
+  return out;
 }
 
 std::string SheetFingerprint(const v1::Sheet& sheet) {
-  // The stored hashes were computed from exactly this text: changing it
-  // would turn every re-sent sheet into a new revision.
-  const nlohmann::json content = {
-      {"school", sheet.school_code()},
-      {"pupil", sheet.pupil_id()},
-      {"grade", sheet.grade()},
-      {"class", sheet.class_name()},
-      {"name", sheet.pupil_name()},
-      {"kana", sheet.pupil_kana()},
-      {"birth",
-       {sheet.birth_date().year(), sheet.birth_date().month(),
-        sheet.birth_date().day()}},
-      {"sex", std::string(SexToDb(sheet.sex()))},
-      {"answers", AnswersValue(sheet)},
-      {"note", sheet.note()}};
-  return Sha256Hex(
-      content.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+  // The stored hashes were computed from exactly this text, once dumped from
+  // a json object with error_handler_t::replace: changing it would turn every
+  // re-sent sheet into a new revision. Keys in byte order.
+  constexpr auto kReplace = nlohmann::json::error_handler_t::replace;
+  std::string content = "{\"answers\":";
+  AppendAnswers(content, sheet, kReplace);
+  absl::StrAppend(&content, ",\"birth\":[", sheet.birth_date().year(), ",",
+                  sheet.birth_date().month(), ",", sheet.birth_date().day(),
+                  "],\"class\":");
+  AppendJsonString(content, sheet.class_name(), kReplace);
+  absl::StrAppend(&content, ",\"grade\":", sheet.grade(), ",\"kana\":");
+  AppendJsonString(content, sheet.pupil_kana(), kReplace);
+  content.append(",\"name\":");
+  AppendJsonString(content, sheet.pupil_name(), kReplace);
+  content.append(",\"note\":");
+  AppendJsonString(content, sheet.note(), kReplace);
+  content.append(",\"pupil\":");
+  AppendJsonString(content, sheet.pupil_id(), kReplace);
+  content.append(",\"school\":");
+  AppendJsonString(content, sheet.school_code(), kReplace);
+  content.append(",\"sex\":");
+  AppendJsonString(content, SexToDb(sheet.sex()), kReplace);
+  content.push_back('}');
+  return Sha256Hex(content);
 }
 
 SheetCsv ParseSheetsCsv(absl::string_view utf8, const Template& tmpl) {
