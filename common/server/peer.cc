@@ -58,8 +58,12 @@ std::shared_ptr<grpc::Channel> MakeChannel(
   // Reconnect to a peer that was down within seconds, not gRPC's default of
   // up to two minutes, during which calls would fail fast with UNAVAILABLE.
   args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 250);
-  args.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, 250);
   args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 5000);
+  // Not GRPC_ARG_MIN_RECONNECT_BACKOFF_MS: gRPC C++ takes it as the least
+  // time a connection attempt (TCP connect and TLS handshake) is given, each
+  // attempt's deadline being the later of it and the next backoff. At 250 ms
+  // a first handshake slower than that (a loaded machine, a slow link) failed
+  // the calls waiting for it with UNAVAILABLE; gRPC's default is 20 s.
   // Spread calls over every replica a "dns:///name:port" address resolves
   // to (a headless Service), not just the first.
   args.SetServiceConfigJSON(

@@ -176,8 +176,11 @@ TEST_F(SlowPeerTest, ClientRetriesThroughASlowLinkMakeOneCase) {
   auto before = suite_->EventCensus("case");
   ASSERT_TRUE(before.ok()) << before.status();
   // Mutual TLS end to end: the proxy forwards the encrypted bytes. The
-  // connection is made (handshake included) while the link is good, so
-  // what the delay slows is the answers, as on a link that turns slow.
+  // connection is made while the link is good, so the attempts below reach
+  // the case service and only the answers come late, as on a link that
+  // turns slow. (Over a link already slow the handshake, every answer of it
+  // late, would outlast the attempts' 0.5 s deadlines: none would reach the
+  // service. It does complete within a longer deadline: tls_channel_test.)
   const std::shared_ptr<grpc::Channel> slow_link =
       suite_->Dial(absl::StrCat("127.0.0.1:", client_proxy_->port()));
   ASSERT_TRUE(slow_link->WaitForConnected(
@@ -216,8 +219,13 @@ TEST_F(SlowPeerTest, ClientRetriesThroughASlowLinkMakeOneCase) {
   grpc::Status status = grpc::Status::CANCELLED;
   const absl::Time until = absl::Now() + absl::Seconds(30);
   while (!status.ok() && absl::Now() < until) {
-    status =
-        slow->CreateCase(WardOfficer(absl::Seconds(5)).get(), create, &first);
+    // The retry waits for the channel to connect again: a call failing at
+    // once while the channel is in TRANSIENT_FAILURE does not drive its
+    // reconnection, which in this process (no server polling) would then
+    // wait for gRPC's backup poller, every 5 s (see HealthServing).
+    std::unique_ptr<grpc::ClientContext> retry = WardOfficer(absl::Seconds(5));
+    retry->set_wait_for_ready(true);
+    status = slow->CreateCase(retry.get(), create, &first);
   }
   ASSERT_TRUE(status.ok()) << status.error_message();
   cv1::Case again;

@@ -69,6 +69,46 @@ std::string GrpcServiceName(const std::string& service) {
   return "kosapo.reporting.v1.ReportingService";
 }
 
+std::shared_ptr<grpc::Channel> DialTls(const std::string& address,
+                                       const tls::TlsFiles& files) {
+  grpc::ChannelArguments args;
+  args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
+  args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 100);
+  args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 1000);
+  // Not GRPC_ARG_MIN_RECONNECT_BACKOFF_MS: despite its name, gRPC C++ uses
+  // it as the minimum time a connection attempt (TCP connect and TLS
+  // handshake) may take, each attempt's deadline being the later of it and
+  // the next backoff (src/core/ext/filters/client_channel/subchannel.cc,
+  // StartConnectingLocked). Set to 100 ms it gave attempts 0.1-1.2 s: a
+  // handshake over a 1.5 s link never finished ("Handshake read failed"),
+  // a new channel's first handshake under CPU load sometimes did not
+  // ("failed to connect to all addresses"), and after a restart an
+  // attempt's I/O, driven only by gRPC's backup poller every 5 s while no
+  // call waits, timed out every time ("Handshake timed out"). Its default
+  // is 20 s.
+  return grpc::CreateCustomChannel(address, tls::ChannelCredentials(files),
+                                   args);
+}
+
+bool HealthServing(grpc::Channel& channel, const std::string& grpc_service,
+                   absl::Duration deadline) {
+  grpc::ClientContext context;
+  context.set_deadline(absl::ToChronoTime(absl::Now() + deadline));
+  // A call that fails at once (the channel in TRANSIENT_FAILURE, calls not
+  // waiting for ready) does not poll, and in a process with no server
+  // nothing else polls: the channel's connection attempt then advances
+  // only when the backup poller runs (every 5 s). Waiting for ready, the
+  // call polls, so the attempt completes as soon as the server answers.
+  context.set_wait_for_ready(true);
+  grpc::health::v1::HealthCheckRequest request;
+  request.set_service(grpc_service);
+  grpc::health::v1::HealthCheckResponse response;
+  auto stub = grpc::health::v1::Health::NewStub(
+      std::shared_ptr<grpc::Channel>(&channel, [](grpc::Channel*) {}));
+  return stub->Check(&context, request, &response).ok() &&
+         response.status() == grpc::health::v1::HealthCheckResponse::SERVING;
+}
+
 absl::StatusOr<std::unique_ptr<Suite>> Suite::Start(const std::string& label,
                                                     EnvOverrides overrides,
                                                     EnvHook hook) {
@@ -175,13 +215,6 @@ std::map<std::string, std::string> Suite::Environment(
 }
 
 absl::Status Suite::StartService(const std::string& service, bool wait) {
-  // A restarted service is dialled on new channels. Over TLS, the test's
-  // channel whose server was killed under in-flight calls kept failing its
-  // handshakes ("Handshake timed out") for 30 s after the server was back,
-  // while a new channel connected at once (the services' own peer channels
-  // recovered; see bench/RESULTS.md, Resilience).
-  channels_.erase(service);
-  service_channels_.erase(service);
   testing::ProcessOptions options;
   options.binary = Binary(service);
   options.env = Environment(service);
@@ -235,18 +268,10 @@ std::shared_ptr<grpc::Channel> Suite::ServiceChannel(
 
 std::shared_ptr<grpc::Channel> Suite::Dial(const std::string& address,
                                            bool as_service) const {
-  grpc::ChannelArguments args;
-  args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
-  args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 100);
-  args.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, 100);
-  args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 1000);
   // The server's certificate must name the host dialled: 127.0.0.1 is one
   // of its IP SANs, also when a proxy on 127.0.0.1 forwards the bytes.
-  return grpc::CreateCustomChannel(
-      address,
-      tls::ChannelCredentials(as_service ? pki_->Service(kServiceIdentity)
-                                         : pki_->Client("test")),
-      args);
+  return DialTls(address, as_service ? pki_->Service(kServiceIdentity)
+                                     : pki_->Client("test"));
 }
 
 std::string Suite::Address(const std::string& service) const {
@@ -348,15 +373,8 @@ sample::FeedSources Suite::Sources(const std::string& municipality) {
 }
 
 bool Suite::Ready(const std::string& service) {
-  auto stub = grpc::health::v1::Health::NewStub(Channel(service));
-  grpc::ClientContext context;
-  context.set_deadline(std::chrono::system_clock::now() +
-                       std::chrono::seconds(2));
-  grpc::health::v1::HealthCheckRequest request;
-  request.set_service(GrpcServiceName(service));
-  grpc::health::v1::HealthCheckResponse response;
-  return stub->Check(&context, request, &response).ok() &&
-         response.status() == grpc::health::v1::HealthCheckResponse::SERVING;
+  return HealthServing(*Channel(service), GrpcServiceName(service),
+                       absl::Seconds(2));
 }
 
 bool Suite::AwaitReadiness(const std::string& service, bool serving,

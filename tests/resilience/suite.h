@@ -35,6 +35,7 @@
 #include "common/testing/pg_cluster.h"
 #include "common/testing/test_pki.h"
 #include "common/testing/test_tokens.h"
+#include "common/tls/tls.h"
 #include "kosapo/reporting/v1/reporting.pb.h"
 #include "tests/e2e/service_process.h"
 #include "tools/sample/generator.h"
@@ -51,6 +52,21 @@ std::string GrpcServiceName(const std::string& service);
 // Per-service environment additions, e.g. {"referral", {{"KOSAPO_CASE_ADDRESS",
 // "127.0.0.1:4000"}}}.
 using EnvOverrides = std::map<std::string, std::map<std::string, std::string>>;
+
+// A new channel on a connection of its own (its own subchannel pool) to
+// `address`, over mutual TLS presenting `files`, as the suite dials: the
+// reconnect backoff is at most a second, and each connection attempt (TCP
+// connect and TLS handshake) keeps gRPC's own timeout of 20 s.
+std::shared_ptr<grpc::Channel> DialTls(const std::string& address,
+                                       const tls::TlsFiles& files);
+
+// Whether the health service behind `channel` says `grpc_service` is
+// SERVING, asked within `deadline`. The call waits for the channel to
+// connect (wait for ready) instead of failing at once while it is in
+// TRANSIENT_FAILURE: in a process that is only a client, a call waiting is
+// what drives a connection attempt's I/O (see DialTls in suite.cc).
+bool HealthServing(grpc::Channel& channel, const std::string& grpc_service,
+                   absl::Duration deadline);
 
 class Suite;
 // Changes a service's environment just before it starts (after the
@@ -73,8 +89,8 @@ class Suite {
   const std::string& work_dir() const { return work_dir_; }
 
   // A channel to the service as client "test" (calls carry a user's
-  // token) that reconnects quickly (reconnect backoff of at most a second),
-  // shared by calls.
+  // token) made by DialTls, shared by calls; kept when the service is
+  // killed and restarted.
   std::shared_ptr<grpc::Channel> Channel(const std::string& service);
   // The same as service "resilience" (for the feeds; calls carry no token
   // or a service token from ContextAs(kService)).
@@ -113,8 +129,9 @@ class Suite {
   sample::LoadTargets Targets();
   sample::FeedSources Sources(const std::string& municipality);
 
-  // Readiness of a service as its health service says (UNKNOWN when the
-  // call fails), and polling until it says `serving` or `timeout` passes.
+  // Readiness of a service as its health service says (HealthServing on
+  // Channel(service), within 2 s; false when the call fails), and polling
+  // until it says `serving` or `timeout` passes.
   bool Ready(const std::string& service);
   bool AwaitReadiness(const std::string& service, bool serving,
                       absl::Duration timeout);
