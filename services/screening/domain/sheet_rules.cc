@@ -12,6 +12,7 @@
 #include "absl/time/civil_time.h"
 #include "common/base/digest.h"
 #include "common/csv/csv.h"
+#include "common/types/text.h"
 #include "nlohmann/json.hpp"
 #include "services/screening/domain/registry_rules.h"
 #include "services/screening/domain/round_rules.h"
@@ -23,32 +24,16 @@ constexpr size_t kMaxNameBytes = 200;
 constexpr size_t kMaxNoteChars = 2000;
 
 // Calls `visit` with each code point of `text` while it returns true; false
-// if `text` is malformed UTF-8 or `visit` returned false. No allocation: it
-// runs for several fields of every sheet of a bulk intake.
+// if `text` is malformed UTF-8 (NextCodePoint: overlong forms and
+// surrogates too) or `visit` returned false. No allocation: it runs for
+// several fields of every sheet of a bulk intake.
 template <typename Visit>
 bool ForEachCodePoint(absl::string_view text, Visit visit) {
   for (size_t i = 0; i < text.size();) {
-    const unsigned char c = static_cast<unsigned char>(text[i]);
-    int length = c < 0x80         ? 1
-                 : (c >> 5) == 6  ? 2
-                 : (c >> 4) == 14 ? 3
-                 : (c >> 3) == 30 ? 4
-                                  : 0;
-    if (length == 0 || i + length > text.size()) {
+    const int32_t cp = NextCodePoint(text, &i);
+    if (cp < 0 || !visit(static_cast<char32_t>(cp))) {
       return false;
     }
-    char32_t cp = length == 1 ? c : c & (0xff >> (length + 1));
-    for (int k = 1; k < length; ++k) {
-      const unsigned char next = static_cast<unsigned char>(text[i + k]);
-      if ((next & 0xc0) != 0x80) {
-        return false;
-      }
-      cp = (cp << 6) | (next & 0x3f);
-    }
-    if (!visit(cp)) {
-      return false;
-    }
-    i += length;
   }
   return true;
 }
@@ -81,69 +66,12 @@ bool IsOneLineText(absl::string_view text) {
                           [](char32_t cp) { return cp >= 0x20 && cp != 0x7f; });
 }
 
-// Code points in `text`, or nullopt for malformed UTF-8.
-std::optional<size_t> CodePointCount(absl::string_view text) {
-  size_t count = 0;
-  if (!ForEachCodePoint(text, [&](char32_t) {
-        ++count;
-        return true;
-      })) {
-    return std::nullopt;
-  }
-  return count;
-}
-
 // The three stored JSON texts (answers, triggered items, the fingerprint's
 // content) are written directly rather than built as nlohmann::json trees and
 // dumped: that took a third of the bulk intake's CPU per sheet. The text must
 // stay byte for byte what dump() wrote, since the stored content hashes were
 // computed from it: no whitespace, object keys in byte order (nlohmann's
 // objects are std::maps), integers in decimal, and strings as below.
-
-// The length of the well-formed UTF-8 sequence that starts at text[i] (a
-// byte of 0x80 or more), or 0 if there is none: table 3-7 of Unicode, the
-// same rule as nlohmann's decoder, so no overlong forms, surrogates or code
-// points past U+10FFFF.
-size_t Utf8SequenceLength(absl::string_view text, size_t i) {
-  const unsigned char c = static_cast<unsigned char>(text[i]);
-  size_t length = 0;
-  unsigned char low = 0x80;  // bounds of the second byte
-  unsigned char high = 0xBF;
-  if (c >= 0xC2 && c <= 0xDF) {
-    length = 2;
-  } else if (c == 0xE0) {
-    length = 3;
-    low = 0xA0;
-  } else if (c == 0xED) {
-    length = 3;
-    high = 0x9F;
-  } else if (c >= 0xE1 && c <= 0xEF) {
-    length = 3;
-  } else if (c == 0xF0) {
-    length = 4;
-    low = 0x90;
-  } else if (c == 0xF4) {
-    length = 4;
-    high = 0x8F;
-  } else if (c >= 0xF1 && c <= 0xF3) {
-    length = 4;
-  } else {
-    return 0;
-  }
-  if (i + length > text.size()) {
-    return 0;
-  }
-  const unsigned char second = static_cast<unsigned char>(text[i + 1]);
-  if (second < low || second > high) {
-    return 0;
-  }
-  for (size_t k = 2; k < length; ++k) {
-    if ((static_cast<unsigned char>(text[i + k]) & 0xC0) != 0x80) {
-      return 0;
-    }
-  }
-  return length;
-}
 
 // Appends `text` as a JSON string the way nlohmann's dump() escapes it with
 // ensure_ascii false: '"' and '\\' behind a backslash, \b \f \n \r \t, other
@@ -165,14 +93,14 @@ void AppendJsonString(std::string& out, absl::string_view text,
   for (size_t i = 0; i < text.size();) {
     const unsigned char c = static_cast<unsigned char>(text[i]);
     if (c >= 0x80) {
-      const size_t length = Utf8SequenceLength(text, i);
-      if (length == 0) {
+      // NextCodePoint's rule is nlohmann's (table 3-7 of Unicode): no
+      // overlong forms, surrogates or code points past U+10FFFF.
+      if (NextCodePoint(text, &i) < 0) {
         out.resize(start);
         out +=
             nlohmann::json(std::string(text)).dump(-1, ' ', false, on_invalid);
         return;
       }
-      i += length;
       continue;
     }
     if (c >= 0x20 && c != '"' && c != '\\') {
@@ -342,8 +270,8 @@ std::optional<FieldError> CheckSheet(const v1::Sheet& sheet,
   if (SexToDb(sheet.sex()).empty()) {
     return FieldError{"sheet.sex", "required: male, female or not_stated"};
   }
-  const std::optional<size_t> note = CodePointCount(sheet.note());
-  if (!note.has_value() || *note > kMaxNoteChars) {
+  const int64_t note = CodePoints(sheet.note());
+  if (note < 0 || note > static_cast<int64_t>(kMaxNoteChars)) {
     return FieldError{"sheet.note", "at most 2000 characters of UTF-8"};
   }
   for (int i = 0; i < sheet.answers_size(); ++i) {

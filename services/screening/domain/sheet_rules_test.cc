@@ -32,6 +32,18 @@ v1::Sheet Pupil() {
   return sheet;
 }
 
+// Adds an answer to `item`: a level, or a flag.
+void AddLevel(v1::Sheet& sheet, const std::string& item, int level) {
+  v1::Answer* answer = sheet.add_answers();
+  answer->set_item(item);
+  answer->set_level(level);
+}
+void AddFlag(v1::Sheet& sheet, const std::string& item, bool flag) {
+  v1::Answer* answer = sheet.add_answers();
+  answer->set_item(item);
+  answer->set_flag(flag);
+}
+
 // ---- The texts as nlohmann::json built and dumped them ----
 //
 // The reference the hand-written serializer must match byte for byte: the
@@ -389,21 +401,11 @@ TEST(SheetJson, MatchesNlohmannAtEveryUtf8Boundary) {
 TEST(SheetJson, GoldenTexts) {
   v1::Sheet sheet = Pupil();
   sheet.set_note("\"先生\"\\ 1/2\n\t\x01\x1f\x7f 😀");
-  v1::Answer* level = sheet.add_answers();
-  level->set_item("school_absence");
-  level->set_level(2);
-  v1::Answer* flag = sheet.add_answers();
-  flag->set_item("economic_unpaid_fees");
-  flag->set_flag(true);
-  v1::Answer* zero = sheet.add_answers();
-  zero->set_item("meals_hunger");
-  zero->set_level(0);
-  v1::Answer* again = sheet.add_answers();
-  again->set_item("school_absence");
-  again->set_level(3);
-  v1::Answer* unset = sheet.add_answers();
-  unset->set_item("school_absence");
-  unset->set_flag(false);
+  AddLevel(sheet, "school_absence", 2);
+  AddFlag(sheet, "economic_unpaid_fees", true);
+  AddLevel(sheet, "meals_hunger", 0);
+  AddLevel(sheet, "school_absence", 3);
+  AddFlag(sheet, "school_absence", false);
 
   const std::string answers =
       R"([{"item":"economic_unpaid_fees","kind":"flag","value":1},)"
@@ -442,15 +444,9 @@ TEST(SheetFingerprint, KeepsTheStoredFormula) {
   v1::Sheet sheet = Pupil();
   EXPECT_EQ(SheetFingerprint(sheet),
             Sha256Hex(ReferenceFingerprintText(sheet)));
-  v1::Answer* level = sheet.add_answers();
-  level->set_item("school_absence");
-  level->set_level(2);
-  v1::Answer* flag = sheet.add_answers();
-  flag->set_item("economic_unpaid_fees");
-  flag->set_flag(true);
-  v1::Answer* zero = sheet.add_answers();
-  zero->set_item("meals_hunger");
-  zero->set_level(0);
+  AddLevel(sheet, "school_absence", 2);
+  AddFlag(sheet, "economic_unpaid_fees", true);
+  AddLevel(sheet, "meals_hunger", 0);
   EXPECT_EQ(SheetFingerprint(sheet),
             Sha256Hex(ReferenceFingerprintText(sheet)));
 }
@@ -458,16 +454,11 @@ TEST(SheetFingerprint, KeepsTheStoredFormula) {
 TEST(SheetFingerprint, IgnoresAnswerOrderAndZeroAnswers) {
   v1::Sheet a = Pupil();
   v1::Sheet b = Pupil();
-  a.add_answers()->set_item("school_absence");
-  a.mutable_answers(0)->set_level(1);
-  a.add_answers()->set_item("home_injury");
-  a.mutable_answers(1)->set_flag(true);
-  b.add_answers()->set_item("home_injury");
-  b.mutable_answers(0)->set_flag(true);
-  b.add_answers()->set_item("meals_hunger");
-  b.mutable_answers(1)->set_level(0);
-  b.add_answers()->set_item("school_absence");
-  b.mutable_answers(2)->set_level(1);
+  AddLevel(a, "school_absence", 1);
+  AddFlag(a, "home_injury", true);
+  AddFlag(b, "home_injury", true);
+  AddLevel(b, "meals_hunger", 0);
+  AddLevel(b, "school_absence", 1);
   EXPECT_EQ(SheetFingerprint(a), SheetFingerprint(b));
   b.mutable_answers(2)->set_level(2);
   EXPECT_NE(SheetFingerprint(a), SheetFingerprint(b));
