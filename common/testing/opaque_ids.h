@@ -34,6 +34,17 @@ inline void ExpectOpaqueIds(const std::vector<std::string>& names) {
   }
 }
 
+// A page token "{microseconds}:{id}" whose id is not a value of the
+// table's plain sequence, which the test set to `sequence_value` before
+// making the rows the token pages over.
+inline void ExpectTokenIdConcealed(const std::string& token,
+                                   int64_t sequence_value) {
+  int64_t id = 0;
+  ASSERT_TRUE(absl::SimpleAtoi(token.substr(token.rfind(':') + 1), &id))
+      << token;
+  EXPECT_TRUE(id < sequence_value || id > sequence_value + 1000000) << token;
+}
+
 }  // namespace kosapo::testing
 
 #endif  // KOSAPO_COMMON_TESTING_OPAQUE_IDS_H_

@@ -6,7 +6,6 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "common/auth/authorize.h"
-#include "common/base/proto_time.h"
 #include "common/base/status.h"
 
 namespace kosapo::cases {
@@ -45,21 +44,6 @@ Authorize AllowChildAccess(const auth::Principal& principal) {
     }
     return access;
   };
-}
-
-std::string CreatedPageToken(const google::protobuf::Timestamp& create_time,
-                             int64_t id) {
-  return absl::StrCat(TimestampMicros(create_time), ":", id);
-}
-
-absl::StatusOr<std::pair<int64_t, int64_t>> ParseCreatedPageToken(
-    absl::string_view token) {
-  KOSAPO_ASSIGN_OR_RETURN(const auto parsed, ParsePageToken(token));
-  if (!token.empty() && parsed.second == 0) {
-    return absl::InvalidArgumentError(
-        "page_token: not a token from a previous response");
-  }
-  return parsed;
 }
 
 absl::StatusOr<std::pair<int64_t, int64_t>> ParsePageToken(

@@ -44,14 +44,10 @@ using server::PageSize;
 // A page token made of one or two integers ("12" or "1700000000:12").
 absl::StatusOr<std::pair<int64_t, int64_t>> ParsePageToken(
     absl::string_view token);
-// The token of a list in creation order (ids are a keyed permutation, so
-// they do not follow it): "{creation time in microseconds}:{id}" of the
-// last entry shown. ParseCreatedPageToken gives {0, 0} for "" and refuses
-// a token of one integer (such as an id, as tokens were before).
-std::string CreatedPageToken(const google::protobuf::Timestamp& create_time,
-                             int64_t id);
-absl::StatusOr<std::pair<int64_t, int64_t>> ParseCreatedPageToken(
-    absl::string_view token);
+// The token of a list in creation order or of the audit trail
+// (common/server/paging.h).
+using server::ParseTimePageToken;
+using server::TimePageToken;
 
 }  // namespace kosapo::cases
 

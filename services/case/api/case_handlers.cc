@@ -188,15 +188,15 @@ grpc::Status CaseServiceImpl::ListCases(grpc::ServerContext* context,
     KOSAPO_ASSIGN_OR_RETURN(filter.limit,
                             PageSize(request->page_size(), 100, 500));
     KOSAPO_ASSIGN_OR_RETURN(const auto token,
-                            ParseCreatedPageToken(request->page_token()));
+                            ParseTimePageToken(request->page_token()));
     filter.after_us = token.first;
     filter.after_id = token.second;
     KOSAPO_ASSIGN_OR_RETURN(std::vector<CaseRecord> records,
                             cases_.List(filter, CallerOf(call)));
     if (static_cast<int>(records.size()) > filter.limit) {
       records.pop_back();
-      response->set_next_page_token(CreatedPageToken(
-          records.back().proto.create_time(), records.back().id));
+      response->set_next_page_token(
+          TimePageToken(records.back().proto.create_time(), records.back().id));
     }
     for (const CaseRecord& record : records) {
       v1::Case* c = response->add_cases();
@@ -312,13 +312,15 @@ grpc::Status CaseServiceImpl::ListCaseAudit(
     KOSAPO_ASSIGN_OR_RETURN(int limit,
                             PageSize(request->page_size(), 100, 1000));
     KOSAPO_ASSIGN_OR_RETURN(const auto token,
-                            ParsePageToken(request->page_token()));
+                            ParseTimePageToken(request->page_token()));
     KOSAPO_ASSIGN_OR_RETURN(
-        auto page, cases_.AuditTrail(id, token.first, limit + 1, CallerOf(call),
-                                     RequireFullAccess(principal)));
+        auto page,
+        cases_.AuditTrail(id, token.first, token.second, limit + 1,
+                          CallerOf(call), RequireFullAccess(principal)));
     if (static_cast<int>(page.size()) > limit) {
       page.pop_back();
-      response->set_next_page_token(absl::StrCat(page.back().first));
+      response->set_next_page_token(
+          TimePageToken(page.back().second.time(), page.back().first));
     }
     for (auto& [row_id, entry] : page) {
       *response->add_entries() = std::move(entry);

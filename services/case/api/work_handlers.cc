@@ -170,7 +170,7 @@ grpc::Status CaseServiceImpl::ListContacts(
     KOSAPO_ASSIGN_OR_RETURN(const int limit,
                             PageSize(request->page_size(), 100, 500));
     KOSAPO_ASSIGN_OR_RETURN(const auto token,
-                            ParseCreatedPageToken(request->page_token()));
+                            ParseTimePageToken(request->page_token()));
     KOSAPO_ASSIGN_OR_RETURN(
         auto contacts,
         work_.ListContacts(id, token.first, token.second, limit + 1,
@@ -181,7 +181,7 @@ grpc::Status CaseServiceImpl::ListContacts(
           const auto last,
           ParseChildName(contacts.back().name(), "contacts", "name"));
       response->set_next_page_token(
-          CreatedPageToken(contacts.back().create_time(), last.second));
+          TimePageToken(contacts.back().create_time(), last.second));
     }
     response->mutable_contacts()->Add(contacts.begin(), contacts.end());
     return absl::OkStatus();

@@ -690,8 +690,9 @@ absl::StatusOr<CaseRecord> CaseStore::Scope(int64_t id) {
 }
 
 absl::StatusOr<std::vector<std::pair<int64_t, v1::AuditEntry>>>
-CaseStore::AuditTrail(int64_t id, int64_t before_id, int limit,
-                      const Caller& caller, const Authorize& authorize) {
+CaseStore::AuditTrail(int64_t id, int64_t before_us, int64_t before_id,
+                      int limit, const Caller& caller,
+                      const Authorize& authorize) {
   using Page = std::vector<std::pair<int64_t, v1::AuditEntry>>;
   return WithCase<Page>(
       pool_, cipher_, "list case audit", id, caller, authorize, false,
@@ -703,9 +704,12 @@ CaseStore::AuditTrail(int64_t id, int64_t before_id, int limit,
                  "SELECT id, (extract(epoch FROM access_time) * 1000000)"
                  "::bigint, subject, role, method, access, request_id,"
                  " purpose FROM case_audit WHERE case_id = $1"
-                 "   AND ($2::bigint = 0 OR id < $2::bigint) AND id <> $4"
-                 " ORDER BY id DESC LIMIT $3",
-                 id, before_id, limit, record.audit_id)) {
+                 "   AND ($2::bigint = 0 OR (access_time, id) < ("
+                 "'epoch'::timestamptz + $5::bigint * interval '1 microsecond',"
+                 " $2::bigint))"
+                 "   AND id <> $4"
+                 " ORDER BY access_time DESC, id DESC LIMIT $3",
+                 id, before_id, limit, record.audit_id, before_us)) {
           v1::AuditEntry entry;
           SetTimestampMicros(row[1].as<int64_t>(), entry.mutable_time());
           entry.set_subject(row[2].as<std::string>());

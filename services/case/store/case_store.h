@@ -101,11 +101,12 @@ class CaseStore {
   // The case's scope and state, unaudited: no personal data leaves.
   absl::StatusOr<CaseRecord> Scope(int64_t id);
 
-  // Audit rows of a case, newest first, with id < before_id (0: from the
-  // newest).
+  // Audit rows of a case, newest first (by access time, then id), after the
+  // row of access time `before_us` (microseconds) and id `before_id`
+  // (before_id 0: from the newest).
   absl::StatusOr<std::vector<std::pair<int64_t, v1::AuditEntry>>> AuditTrail(
-      int64_t id, int64_t before_id, int limit, const Caller& caller,
-      const Authorize& authorize);
+      int64_t id, int64_t before_us, int64_t before_id, int limit,
+      const Caller& caller, const Authorize& authorize);
 
  private:
   pg::Pool& pool_;

@@ -88,19 +88,18 @@ grpc::Status ScreeningServiceImpl::ListAuditRecords(
     const Accessor who = AccessorOf(call);
     KOSAPO_ASSIGN_OR_RETURN(query.limit,
                             server::PageSize(request->page_size(), 100, 1000));
-    if (!request->page_token().empty() &&
-        (!absl::SimpleAtoi(request->page_token(), &query.before_id) ||
-         query.before_id <= 0)) {
-      return absl::InvalidArgumentError(
-          "page_token: not a token this list returned");
-    }
+    KOSAPO_ASSIGN_OR_RETURN(const auto token,
+                            server::ParseTimePageToken(request->page_token()));
+    query.before_us = token.first;
+    query.before_id = token.second;
     // One more than the page: whether another page follows.
     ++query.limit;
     KOSAPO_ASSIGN_OR_RETURN(std::vector<TrailEntry> page,
                             audit_.Trail(query, who));
     if (static_cast<int>(page.size()) == query.limit) {
       page.pop_back();
-      response->set_next_page_token(absl::StrCat(page.back().first));
+      response->set_next_page_token(
+          server::TimePageToken(page.back().second.time(), page.back().first));
     }
     for (TrailEntry& entry : page) {
       *response->add_records() = std::move(entry.second);

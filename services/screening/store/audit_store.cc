@@ -121,11 +121,13 @@ absl::StatusOr<std::vector<TrailEntry>> AuditStore::Trail(
                  " WHERE pupil_ids @> ARRAY[$3::text]"
                  "   AND municipality = $1 AND school_code = $2"
                  "   AND ($4::bigint IS NULL OR round_id = $4)"
-                 "   AND ($5::bigint = 0 OR id < $5::bigint)"
-                 " ORDER BY id DESC LIMIT $6",
+                 "   AND ($5::bigint = 0 OR (access_time, id) < ("
+                 "'epoch'::timestamptz + $7::bigint * interval '1 microsecond',"
+                 " $5::bigint))"
+                 " ORDER BY access_time DESC, id DESC LIMIT $6",
                  query.scope.municipality, query.pupil.school_code,
                  query.pupil.pupil_id, query.scope.round_id, query.before_id,
-                 query.limit)) {
+                 query.limit, query.before_us)) {
           v1::AuditRecord entry;
           SetTimestampMicros(row[1].as<int64_t>(), entry.mutable_time());
           entry.set_subject(row[2].as<std::string>());

@@ -54,7 +54,11 @@ void AuditBatch(pqxx::work& tx, const AuditScope& scope, RecordKind record,
 struct TrailQuery {
   AuditScope scope;
   PupilKey pupil;
-  int64_t before_id = 0;  // 0: from the newest
+  // Newest first (by access time, then id), after the row of access time
+  // `before_us` (microseconds) and id `before_id`; before_id 0: from the
+  // newest.
+  int64_t before_us = 0;
+  int64_t before_id = 0;
   int limit = 0;
 };
 
