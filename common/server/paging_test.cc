@@ -29,5 +29,27 @@ TEST(PageSize, NegativeOrAboveMaxIsRefusedWithTheRange) {
   }
 }
 
+TEST(TimePageToken, CarriesTheTimeInMicrosecondsAndTheId) {
+  google::protobuf::Timestamp time;
+  time.set_seconds(1700000000);
+  time.set_nanos(123456000);
+  const std::string token = TimePageToken(time, 4611686018427387905);
+  EXPECT_EQ(token, "1700000000123456:4611686018427387905");
+  EXPECT_THAT(ParseTimePageToken(token),
+              HoldsValue(std::make_pair(int64_t{1700000000123456},
+                                        int64_t{4611686018427387905})));
+  EXPECT_THAT(ParseTimePageToken(""),
+              HoldsValue(std::make_pair(int64_t{0}, int64_t{0})));
+}
+
+TEST(TimePageToken, ABareIdOrAnythingElseIsRefused) {
+  for (const char* token : {"12", "12:0", "12:-3", "x:12", "1:2:3", ":12"}) {
+    EXPECT_THAT(ParseTimePageToken(token),
+                StatusIs(absl::StatusCode::kInvalidArgument,
+                         "page_token: not a token from a previous response"))
+        << token;
+  }
+}
+
 }  // namespace
 }  // namespace kosapo::server
