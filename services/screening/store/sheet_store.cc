@@ -83,6 +83,33 @@ bool AnyStored(pqxx::work& tx, const RoundContext& round,
               .empty();
 }
 
+// COPYs `batch` into `table` (sheets, or the staging table, which has the
+// same columns) as the intake stores it, `notes` sealed, in batch order.
+void CopySheets(pqxx::transaction_base& tx, const std::string& table,
+                const RoundContext& round, const std::vector<SheetWrite>& batch,
+                const std::vector<std::string>& notes,
+                const std::string& filled_by) {
+  pqxx::stream_to copy(
+      tx, table,
+      std::vector<std::string>{"round_id", "municipality", "school_code",
+                               "pupil_id", "grade", "class_name", "pupil_name",
+                               "pupil_kana", "birth_date", "sex", "answers",
+                               "note", "score", "triggered", "candidate",
+                               "content_hash", "filled_by"});
+  for (size_t i = 0; i < batch.size(); ++i) {
+    const SheetWrite& write = batch[i];
+    const v1::Sheet& sheet = write.sheet;
+    copy << std::forward_as_tuple(
+        round.round_id, round.municipality, sheet.school_code(),
+        sheet.pupil_id(), sheet.grade(), sheet.class_name(), sheet.pupil_name(),
+        sheet.pupil_kana(), DateToSql(sheet.birth_date()),
+        std::string(SexToDb(sheet.sex())), write.answers_json, notes[i],
+        write.score.total, write.triggered_json, write.score.candidate,
+        write.fingerprint, filled_by);
+  }
+  copy.complete();
+}
+
 // The common case of a bulk intake, a batch of pupils not yet stored: COPY
 // straight into sheets, in a savepoint. False, with nothing written, when
 // one of them is stored already (the caller then upserts the batch). Unless
@@ -98,25 +125,7 @@ bool InsertAllNew(pqxx::work& tx, const RoundContext& round,
   }
   pqxx::subtransaction attempt(tx, "insert new sheets");
   try {
-    pqxx::stream_to copy(
-        attempt, "sheets",
-        std::vector<std::string>{"round_id", "municipality", "school_code",
-                                 "pupil_id", "grade", "class_name",
-                                 "pupil_name", "pupil_kana", "birth_date",
-                                 "sex", "answers", "note", "score", "triggered",
-                                 "candidate", "content_hash", "filled_by"});
-    for (size_t i = 0; i < batch.size(); ++i) {
-      const SheetWrite& write = batch[i];
-      const v1::Sheet& sheet = write.sheet;
-      copy << std::forward_as_tuple(
-          round.round_id, round.municipality, sheet.school_code(),
-          sheet.pupil_id(), sheet.grade(), sheet.class_name(),
-          sheet.pupil_name(), sheet.pupil_kana(), DateToSql(sheet.birth_date()),
-          std::string(SexToDb(sheet.sex())), write.answers_json, notes[i],
-          write.score.total, write.triggered_json, write.score.candidate,
-          write.fingerprint, filled_by);
-    }
-    copy.complete();
+    CopySheets(attempt, "sheets", round, batch, notes, filled_by);
   } catch (const pqxx::unique_violation&) {
     return false;  // `attempt` rolls back to its savepoint
   }
@@ -148,41 +157,29 @@ absl::Status CheckTakesSheets(pqxx::work& tx, const RoundContext& round,
                             RoundName(round.municipality, round.round_id));
 }
 
-// A batch that is not all new goes through this table of the session:
-// created once per session (not IF NOT EXISTS, whose notice the service
-// would log on every batch), emptied before each batch and at commit.
-void FillStaging(pqxx::work& tx, const std::vector<SheetWrite>& batch,
-                 const std::vector<std::string>& notes) {
+// A batch that is not all new goes through this table of the session, of
+// the same columns as sheets and numbered in the order copied: created
+// once per session (not IF NOT EXISTS, whose notice the service would log
+// on every batch), emptied before each batch and at commit.
+void FillStaging(pqxx::work& tx, const RoundContext& round,
+                 const std::vector<SheetWrite>& batch,
+                 const std::vector<std::string>& notes,
+                 const std::string& filled_by) {
   if (tx.exec1("SELECT to_regclass('pg_temp.sheet_staging') IS NULL")[0]
           .as<bool>()) {
     tx.exec0(
         "CREATE TEMP TABLE sheet_staging ("
-        " row_no integer, school_code text, pupil_id text, grade integer,"
-        " class_name text, pupil_name text, pupil_kana text,"
-        " birth_date date, sex text, answers jsonb, note text,"
-        " score double precision, triggered jsonb, candidate boolean,"
-        " content_hash text) ON COMMIT DELETE ROWS");
+        " row_no bigint GENERATED ALWAYS AS IDENTITY,"
+        " round_id bigint, municipality text, school_code text,"
+        " pupil_id text, grade integer, class_name text, pupil_name text,"
+        " pupil_kana text, birth_date date, sex text, answers jsonb,"
+        " note text, score double precision, triggered jsonb,"
+        " candidate boolean, content_hash text, filled_by text)"
+        " ON COMMIT DELETE ROWS");
   } else {
     tx.exec0("TRUNCATE pg_temp.sheet_staging");
   }
-  pqxx::stream_to staging(
-      tx, "pg_temp.sheet_staging",
-      std::vector<std::string>{"row_no", "school_code", "pupil_id", "grade",
-                               "class_name", "pupil_name", "pupil_kana",
-                               "birth_date", "sex", "answers", "note", "score",
-                               "triggered", "candidate", "content_hash"});
-  for (size_t i = 0; i < batch.size(); ++i) {
-    const SheetWrite& write = batch[i];
-    const v1::Sheet& sheet = write.sheet;
-    staging << std::forward_as_tuple(
-        static_cast<int>(i), sheet.school_code(), sheet.pupil_id(),
-        sheet.grade(), sheet.class_name(), sheet.pupil_name(),
-        sheet.pupil_kana(), DateToSql(sheet.birth_date()),
-        std::string(SexToDb(sheet.sex())), write.answers_json, notes[i],
-        write.score.total, write.triggered_json, write.score.candidate,
-        write.fingerprint);
-  }
-  staging.complete();
+  CopySheets(tx, "pg_temp.sheet_staging", round, batch, notes, filled_by);
 }
 
 // The staged batch into sheets in one statement, no join of the batch with
@@ -195,9 +192,9 @@ constexpr char kUpsertStaged[] =
     " grade, class_name, pupil_name, pupil_kana, birth_date, sex,"
     " answers, note, score, triggered, candidate, content_hash,"
     " filled_by)"
-    " SELECT $1, $2, school_code, pupil_id, grade, class_name,"
-    "        pupil_name, pupil_kana, birth_date, sex, answers, note,"
-    "        score, triggered, candidate, content_hash, $3"
+    " SELECT round_id, municipality, school_code, pupil_id, grade,"
+    "        class_name, pupil_name, pupil_kana, birth_date, sex, answers,"
+    "        note, score, triggered, candidate, content_hash, filled_by"
     "   FROM pg_temp.sheet_staging ORDER BY row_no"
     " ON CONFLICT (round_id, school_code, pupil_id) DO UPDATE SET"
     "   grade = EXCLUDED.grade, class_name = EXCLUDED.class_name,"
@@ -485,11 +482,9 @@ absl::StatusOr<std::vector<v1::RowOutcome>> SheetImport::Write(
       return std::vector<v1::RowOutcome>(batch.size(),
                                          v1::ROW_OUTCOME_ACCEPTED);
     }
-    FillStaging(tx, batch, notes);
+    FillStaging(tx, round_, batch, notes, who_.subject);
     std::set<std::pair<std::string, std::string>> stored;
-    for (const pqxx::row& row :
-         tx.exec_params(kUpsertStaged, round_.round_id, round_.municipality,
-                        who_.subject)) {
+    for (const pqxx::row& row : tx.exec(kUpsertStaged)) {
       stored.emplace(row[0].as<std::string>(), row[1].as<std::string>());
     }
     std::vector<v1::RowOutcome> outcomes;
