@@ -90,8 +90,8 @@ std::shared_ptr<grpc::Channel> DialTls(const std::string& address,
                                    args);
 }
 
-bool HealthServing(grpc::Channel& channel, const std::string& grpc_service,
-                   absl::Duration deadline) {
+bool HealthServing(const std::shared_ptr<grpc::Channel>& channel,
+                   const std::string& grpc_service, absl::Duration deadline) {
   grpc::ClientContext context;
   context.set_deadline(absl::ToChronoTime(absl::Now() + deadline));
   // A call that fails at once (the channel in TRANSIENT_FAILURE, calls not
@@ -103,8 +103,7 @@ bool HealthServing(grpc::Channel& channel, const std::string& grpc_service,
   grpc::health::v1::HealthCheckRequest request;
   request.set_service(grpc_service);
   grpc::health::v1::HealthCheckResponse response;
-  auto stub = grpc::health::v1::Health::NewStub(
-      std::shared_ptr<grpc::Channel>(&channel, [](grpc::Channel*) {}));
+  auto stub = grpc::health::v1::Health::NewStub(channel);
   return stub->Check(&context, request, &response).ok() &&
          response.status() == grpc::health::v1::HealthCheckResponse::SERVING;
 }
@@ -373,7 +372,7 @@ sample::FeedSources Suite::Sources(const std::string& municipality) {
 }
 
 bool Suite::Ready(const std::string& service) {
-  return HealthServing(*Channel(service), GrpcServiceName(service),
+  return HealthServing(Channel(service), GrpcServiceName(service),
                        absl::Seconds(2));
 }
 

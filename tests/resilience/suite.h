@@ -65,8 +65,8 @@ std::shared_ptr<grpc::Channel> DialTls(const std::string& address,
 // connect (wait for ready) instead of failing at once while it is in
 // TRANSIENT_FAILURE: in a process that is only a client, a call waiting is
 // what drives a connection attempt's I/O (see DialTls in suite.cc).
-bool HealthServing(grpc::Channel& channel, const std::string& grpc_service,
-                   absl::Duration deadline);
+bool HealthServing(const std::shared_ptr<grpc::Channel>& channel,
+                   const std::string& grpc_service, absl::Duration deadline);
 
 class Suite;
 // Changes a service's environment just before it starts (after the

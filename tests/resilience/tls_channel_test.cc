@@ -160,7 +160,7 @@ TEST_F(TlsChannelTest,
   StartServer(0);
   const std::shared_ptr<grpc::Channel> channel =
       DialTls(absl::StrCat("127.0.0.1:", port_), pki_->Client("test"));
-  ASSERT_TRUE(HealthServing(*channel, "", absl::Seconds(5)));
+  ASSERT_TRUE(HealthServing(channel, "", absl::Seconds(5)));
   CallsInFlight calls(channel, 8);
   absl::SleepFor(absl::Milliseconds(200));  // the server has them all
   ASSERT_TRUE(server_->Signal(SIGKILL).ok());
@@ -170,7 +170,7 @@ TEST_F(TlsChannelTest,
   // fails its attempts and backs off.
   const absl::Time down_until = absl::Now() + absl::Seconds(1);
   while (absl::Now() < down_until) {
-    EXPECT_FALSE(HealthServing(*channel, "", absl::Milliseconds(200)));
+    EXPECT_FALSE(HealthServing(channel, "", absl::Milliseconds(200)));
     absl::SleepFor(absl::Milliseconds(50));
   }
   const int port = port_;
@@ -179,7 +179,7 @@ TEST_F(TlsChannelTest,
   const absl::Time restarted = absl::Now();
   bool serving = false;
   while (!serving && absl::Now() - restarted < absl::Seconds(10)) {
-    serving = HealthServing(*channel, "", absl::Seconds(2));
+    serving = HealthServing(channel, "", absl::Seconds(2));
     if (!serving) {
       absl::SleepFor(absl::Milliseconds(50));
     }
